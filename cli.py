@@ -1,0 +1,60 @@
+"""The ``kspec`` command line: a thin click group.
+
+Each verb lives in its own module under ``kspec/commands/`` and exports a click
+command named ``command``; this file only gathers them, so adding a verb never
+touches this file. Exit codes (one place, here and in ``kspec.commands.common``):
+0 every check holds, 1 a check is violated, 2 bad input or usage, 3 inconclusive
+under ``--strict``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+import kspec
+import kspec.commands
+from kspec.errors import KspecError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(kspec.__version__, "--version", prog_name="kspec")
+def group():
+    """kspec: declarative rules and model checking for Kubernetes designs.
+
+    Point it at the manifests you already have: `kspec inspect DIR` shows what
+    was loaded, `kspec check DIR` runs the rule library, `kspec schedule DIR`
+    asks Z3 whether everything fits (and still fits after failures), and
+    `kspec explore models/SCENARIO.yaml` model-checks controllers under faults.
+    """
+
+
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(kspec.commands.__path__), key=lambda i: i.name):
+        if info.name.startswith("_") or info.name == "common":
+            continue
+        module = importlib.import_module(f"kspec.commands.{info.name}")
+        command = getattr(module, "command", None)
+        if command is not None:
+            group.add_command(command)
+
+
+_register_commands()
+
+
+def main(argv=None) -> None:
+    """Entry point of the console script; never shows a traceback for KspecError."""
+    try:
+        group.main(args=argv, prog_name="kspec", standalone_mode=True)
+    except KspecError as err:  # pragma: no cover - commands handle their own
+        click.echo(f"kspec: error: {err}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
