@@ -1,0 +1,242 @@
+"""Loading manifests: files, folders and stdin to records, with every problem reported.
+
+``load_objects`` never raises for bad input: it returns every record it could
+build and one :class:`Diagnostic` per problem (``file:line: error: field:
+message``), across all files, so a user fixes everything in one pass.
+``kspec.load`` is the strict form: a :class:`Cluster` or a :class:`LoadError`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import attrs
+
+from kspec.build import build_record
+from kspec.defaults import apply_defaults
+from kspec.errors import Diagnostic, KspecError, LoadError, ValidationError
+from kspec.nodepool import POOL_KIND, node_manifests, parse_pool_spec
+from kspec.objects import CLUSTER_SCOPED_KINDS, Source, object_key
+from kspec.yamlio import Document, YamlError, load_documents
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@attrs.frozen
+class LoadResult:
+    """What a load found: records in input order (duplicates kept) and diagnostics."""
+
+    objects: tuple
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    duplicates: tuple[tuple, ...] = ()  # (first record, later record) pairs
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+def expand_paths(paths) -> tuple[list[str], list[Diagnostic]]:
+    """Files named, and files under folders (recursive, sorted, by suffix)."""
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        path = str(path)
+        if path == "-":
+            files.append("-")
+        elif os.path.isdir(path):
+            found = sorted(str(p) for p in Path(path).rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            files.extend(found)
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            problems.append(Diagnostic(path, None, "no such file or directory"))
+    return files, problems
+
+
+def read_text(file: str, stdin=None) -> str:
+    """A file's text; binary or undecodable content is a KspecError."""
+    if file == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        data = stream.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+    else:
+        with open(file, "rb") as handle:
+            data = handle.read()
+    if b"\x00" in data:
+        raise KspecError("not a text file (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise KspecError(f"not UTF-8 text (invalid byte at offset {err.start})") from None
+
+
+def parse_path(field: str) -> tuple:
+    """``spec.containers[0].image`` to ``("spec", "containers", 0, "image")``."""
+    parts: list = []
+    for piece in field.split("."):
+        while "[" in piece:
+            head, _, rest = piece.partition("[")
+            if head:
+                parts.append(head)
+            index, _, piece = rest.partition("]")
+            parts.append(int(index) if index.isdigit() else index)
+        if piece:
+            parts.append(piece)
+    return tuple(parts)
+
+
+def _object_items(document: Document):
+    """The manifests in a document: itself, or the items of a ``kind: List``."""
+    value = document.value
+    if isinstance(value, dict) and value.get("kind") == "List" and isinstance(value.get("items"), list):
+        for index, item in enumerate(value["items"]):
+            yield item, ("items", index)
+    else:
+        yield value, ()
+
+
+class _FileLoader:
+    """Loads one file's documents into records, collecting diagnostics."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.records: list = []
+        self.diagnostics: list[Diagnostic] = []
+
+    def load(self, text: str) -> None:
+        count = 0
+        try:
+            for document in load_documents(text):
+                count += 1
+                for manifest, prefix in _object_items(document):
+                    self._load_one(document, manifest, prefix)
+        except YamlError as err:
+            self.diagnostics.append(Diagnostic(self.file, err.line, err.message))
+            return
+        if count == 0:
+            self.diagnostics.append(Diagnostic(self.file, None, "no Kubernetes objects in this file (it is empty)"))
+
+    def _load_one(self, document: Document, manifest, prefix: tuple) -> None:
+        line = document.line_of(prefix)
+        if not isinstance(manifest, dict):
+            where = "items[%d]: " % prefix[1] if prefix else ""
+            kind = type(manifest).__name__ if manifest is not None else "null"
+            self.diagnostics.append(Diagnostic(self.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(manifest, kind)}"))
+            return
+        try:
+            self.records.extend(build_objects(manifest, Source(self.file, line), in_place=True))
+        except ValidationError as err:
+            field_line = document.line_of(prefix + parse_path(err.path)) if err.path else line
+            field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
+            self.diagnostics.append(Diagnostic(self.file, field_line, err.message, field))
+        except KspecError as err:
+            self.diagnostics.append(Diagnostic(self.file, line, str(err)))
+
+
+def _describe(value, kind: str) -> str:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return {"str": "a string", "int": "an integer", "float": "a number", "list": "a list",
+            "bool": "a boolean", "null": "null"}.get(kind, kind) + ("" if value is None else f" {text}")
+
+
+def build_object(manifest: dict, source: Source, *, in_place: bool = False):
+    """Default and validate one manifest dict into its record."""
+    kind = manifest.get("kind")
+    namespaced = kind not in CLUSTER_SCOPED_KINDS
+    defaulted = apply_defaults(manifest, namespaced, in_place=in_place)
+    return build_record(defaulted, source)
+
+
+def build_objects(manifest: dict, source: Source, *, in_place: bool = False) -> list:
+    """The records of one manifest: itself, or the Nodes of a kspec NodePool."""
+    if manifest.get("kind") == POOL_KIND:
+        return [build_object(node, source, in_place=True) for node in node_manifests(manifest)]
+    return [build_object(manifest, source, in_place=in_place)]
+
+
+def pool_nodes(specs) -> tuple:
+    """Node records for ``--nodes`` strings (pools named node, node2, ... unless named)."""
+    records: list = []
+    for index, text in enumerate(specs):
+        pool = parse_pool_spec(text, "node" if index == 0 else f"node{index + 1}")
+        try:
+            records.extend(build_objects(pool, Source("--nodes", None)))
+        except ValidationError as err:
+            raise LoadError([Diagnostic("--nodes", None, f"{text}: {err.message}", err.path)]) from None
+    return tuple(records)
+
+
+def parse_object(manifest: dict, *, file: str = "<memory>", line: int | None = None):
+    """One manifest dict to its record, with API defaulting and validation.
+
+    Raises :class:`LoadError` (one diagnostic naming the field) on bad input.
+    The dict is not modified.
+    """
+    if not isinstance(manifest, dict):
+        raise LoadError([Diagnostic(file, line, f"expected a Kubernetes object (a mapping), got {type(manifest).__name__}")])
+    try:
+        return build_object(manifest, Source(file, line))
+    except ValidationError as err:
+        raise LoadError([Diagnostic(file, line, err.message, err.path)]) from None
+
+
+def find_duplicates(records) -> tuple[list[tuple], list[Diagnostic]]:
+    """Pairs of records with one identity (kind, namespace, name), and a diagnostic each."""
+    first: dict = {}
+    pairs: list[tuple] = []
+    problems: list[Diagnostic] = []
+    for record in records:
+        key = object_key(record)
+        if key in first:
+            original = first[key]
+            pairs.append((original, record))
+            kind, namespace, name = key
+            ident = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+            problems.append(Diagnostic(record.source.file, record.source.line,
+                                       f"duplicate object {ident}: also defined at {original.source}", "metadata.name"))
+        else:
+            first[key] = record
+    return pairs, problems
+
+
+def load_objects(paths, *, stdin=None) -> LoadResult:
+    """Every record from ``paths`` and one diagnostic per problem; never raises for input."""
+    files, diagnostics = expand_paths(paths)
+    records: list = []
+    for file in files:
+        loader = _FileLoader("<stdin>" if file == "-" else file)
+        try:
+            text = read_text(file, stdin)
+        except (OSError, KspecError) as err:
+            message = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            diagnostics.append(Diagnostic(loader.file, None, message))
+            continue
+        loader.load(text)
+        records.extend(loader.records)
+        diagnostics.extend(loader.diagnostics)
+    if not files and not diagnostics:
+        diagnostics.append(Diagnostic(", ".join(map(str, paths)) or ".", None, "no manifest files found (.yaml, .yml, .json)"))
+    pairs, duplicate_problems = find_duplicates(records)
+    diagnostics.extend(duplicate_problems)
+    return LoadResult(tuple(records), tuple(diagnostics), tuple(files), tuple(pairs))
+
+
+def load(paths, *, stdin=None, nodes=()):
+    """A :class:`~kspec.cluster.Cluster` from ``paths`` (and ``--nodes`` pool strings).
+
+    Raises :class:`LoadError` carrying every problem found.
+    """
+    from kspec.cluster import Cluster
+
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    result = load_objects(paths, stdin=stdin)
+    if not result.ok:
+        raise LoadError(result.diagnostics)
+    return Cluster.from_objects(result.objects + pool_nodes(nodes))

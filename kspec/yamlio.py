@@ -1,0 +1,258 @@
+"""Reading YAML the way the API server's client side does, with line numbers.
+
+Kubernetes reads manifests with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1
+scalars: ``yes``/``on`` are booleans, ``0777`` is octal) and converts them to
+JSON: mapping keys become strings, timestamps stay strings, a key repeated in
+one mapping is an error ("mapping key already defined"). PyYAML's safe
+resolver is YAML 1.1 too, so we compose nodes with libyaml and convert them
+ourselves, which lets us keep each document's node tree to answer "which line
+is ``spec.template.spec.containers[0].image`` on?" when something is wrong.
+
+Only safe loading: no Python tags. Aliases are expanded with a budget (a
+"billion laughs" document is rejected quickly), and flow nesting is bounded
+before libyaml sees the text (libyaml recurses without a limit).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any, Iterator
+
+import attrs
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from kspec.errors import KspecError
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FLOW_DEPTH = 1000
+MAX_ALIAS_EXPANSION = 100_000
+
+_TAG = "tag:yaml.org,2002:"
+_BOOL_TRUE = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "y", "Y"}
+
+
+class YamlError(KspecError):
+    """A document that is not valid YAML, or that kspec refuses to expand."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@attrs.frozen
+class Document:
+    """One YAML document: its value, first line, and its node tree for line look-ups."""
+
+    value: Any
+    line: int
+    node: Any = attrs.field(eq=False, repr=False)
+    index: int = 0
+
+    def line_of(self, path: tuple) -> int:
+        """The line of the deepest existing node along ``path`` (keys and indexes)."""
+        return node_line(self.node, path)
+
+
+def node_line(node, path: tuple) -> int:
+    line = node.start_mark.line + 1
+    for part in path:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _child(node, part):
+    if isinstance(node, MappingNode) and isinstance(part, str):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == part:
+                return value
+    elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def check_flow_depth(text: str) -> None:
+    """Reject flow nesting deeper than MAX_FLOW_DEPTH before libyaml recurses on it."""
+    if "[" not in text and "{" not in text:
+        return
+    depth = 0
+    for char in re.findall(r"[\[\]{}\n]", text):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                line = _line_at_depth(text)
+                raise YamlError(f"nesting deeper than {MAX_FLOW_DEPTH} levels", line)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+
+
+def _line_at_depth(text: str) -> int:
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return text.count("\n", 0, index) + 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return 1
+
+
+def load_documents(text: str) -> Iterator[Document]:
+    """Yield each non-empty document of ``text``; raise YamlError with a line."""
+    check_flow_depth(text)
+    loader = _Loader(text)
+    try:
+        index = 0
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                node = loader.get_node()
+            except yaml.MarkedYAMLError as err:
+                mark = err.problem_mark or err.context_mark
+                line = mark.line + 1 if mark is not None else None
+                problem = err.problem or err.context or "invalid YAML"
+                raise YamlError(f"invalid YAML: {problem}", line) from None
+            except yaml.YAMLError as err:
+                raise YamlError(f"invalid YAML: {err}") from None
+            if node is None:
+                continue
+            value = Converter().convert(node)
+            if value is not None:
+                yield Document(value, node.start_mark.line + 1, node, index)
+            index += 1
+    finally:
+        loader.dispose()
+
+
+class Converter:
+    """Node tree to plain JSON-like Python values, with an alias budget."""
+
+    def __init__(self):
+        self.expanded = 0
+        self.seen: set[int] = set()
+
+    def convert(self, node):
+        if id(node) in self.seen:
+            self._count_alias(node)
+        else:
+            self.seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            return scalar_value(node)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item) for item in node.value]
+        return self._mapping(node)
+
+    def _count_alias(self, node) -> None:
+        self.expanded += _size(node, MAX_ALIAS_EXPANSION)
+        if self.expanded > MAX_ALIAS_EXPANSION:
+            raise YamlError(
+                f"aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (a YAML bomb?)",
+                node.start_mark.line + 1,
+            )
+
+    def _mapping(self, node: MappingNode) -> dict:
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                self._merge(result, value_node)
+                continue
+            key = _key_text(key_node)
+            if key in result:
+                raise YamlError(f'mapping key "{key}" already defined', key_node.start_mark.line + 1)
+            result[key] = self.convert(value_node)
+        return result
+
+    def _merge(self, result: dict, value_node) -> None:
+        sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+        for source in sources:
+            merged = self.convert(source)
+            if not isinstance(merged, dict):
+                raise YamlError("a merge key (<<) needs a mapping", source.start_mark.line + 1)
+            for key, value in merged.items():
+                result.setdefault(key, value)
+
+
+def _size(node, cap: int) -> int:
+    """Number of nodes under ``node`` (stops counting past ``cap``)."""
+    count, stack = 0, [node]
+    while stack and count <= cap:
+        current = stack.pop()
+        count += 1
+        if isinstance(current, SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, MappingNode):
+            for key, value in current.value:
+                stack.append(value)
+    return count
+
+
+def _key_text(node) -> str:
+    if isinstance(node, ScalarNode):
+        if node.tag == _TAG + "null":
+            return "null"
+        return node.value
+    raise YamlError("a mapping key must be a scalar", node.start_mark.line + 1)
+
+
+def scalar_value(node: ScalarNode):
+    tag, text = node.tag, node.value
+    if tag == _TAG + "str":
+        return text
+    if tag == _TAG + "int":
+        return _int(text)
+    if tag == _TAG + "float":
+        return _float(text)
+    if tag == _TAG + "bool":
+        return text in _BOOL_TRUE
+    if tag == _TAG + "null":
+        return None
+    if tag == _TAG + "binary":
+        return base64.b64encode(base64.decodebytes(text.encode())).decode()
+    # timestamps and any other resolved scalar stay text, as in the JSON conversion
+    return text
+
+
+def _int(text: str) -> int:
+    value = text.replace("_", "")
+    sign = -1 if value.startswith("-") else 1
+    value = value.lstrip("+-")
+    if value == "0":
+        return 0
+    if value.startswith("0b"):
+        return sign * int(value[2:], 2)
+    if value.startswith("0x"):
+        return sign * int(value[2:], 16)
+    if value.startswith("0") and value.isdigit():
+        return sign * int(value, 8)
+    if ":" in value:
+        total = 0
+        for part in value.split(":"):
+            total = total * 60 + int(part)
+        return sign * total
+    return sign * int(value)
+
+
+def _float(text: str) -> float:
+    value = text.replace("_", "").lower()
+    if value in (".inf", "+.inf"):
+        return float("inf")
+    if value == "-.inf":
+        return float("-inf")
+    if value == ".nan":
+        return float("nan")
+    if ":" in value:
+        sign = -1.0 if value.startswith("-") else 1.0
+        total = 0.0
+        for part in value.lstrip("+-").split(":"):
+            total = total * 60 + float(part)
+        return sign * total
+    return float(value)
