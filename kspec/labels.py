@@ -451,9 +451,8 @@ def _compile(requirements: tuple[Requirement, ...], selectable: bool) -> Callabl
         else:
             checks.append(_requirement_check(r))
     exact_t, checks_t = tuple(exact), tuple(checks)
-    if not checks_t and len(exact_t) == 1:
-        ((k, v),) = exact_t
-        return lambda labels: labels.get(k) == v
+    if not checks_t:
+        return _exact_matcher(exact_t)
 
     def match(labels):
         get = labels.get
@@ -462,6 +461,28 @@ def _compile(requirements: tuple[Requirement, ...], selectable: bool) -> Callabl
                 return False
         for check in checks_t:
             if not check(labels):
+                return False
+        return True
+
+    return match
+
+
+def _exact_matcher(pairs: tuple[tuple[str, str], ...]) -> Callable[[Mapping[str, str]], bool]:
+    """Equality-only selectors (every map selector): unrolled for 1 to 3 pairs."""
+    if len(pairs) == 1:
+        ((k1, v1),) = pairs
+        return lambda labels: labels.get(k1) == v1
+    if len(pairs) == 2:
+        (k1, v1), (k2, v2) = pairs
+        return lambda labels: labels.get(k1) == v1 and labels.get(k2) == v2
+    if len(pairs) == 3:
+        (k1, v1), (k2, v2), (k3, v3) = pairs
+        return lambda labels: labels.get(k1) == v1 and labels.get(k2) == v2 and labels.get(k3) == v3
+
+    def match(labels):
+        get = labels.get
+        for k, v in pairs:
+            if get(k) != v:
                 return False
         return True
 
@@ -484,6 +505,8 @@ class Selector:
     _match: Callable = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self):
+        if not self.selectable:  # Nothing has no requirements to show or add to
+            object.__setattr__(self, "requirements", ())
         object.__setattr__(self, "_match", _compile(self.requirements, self.selectable))
 
     def __reduce__(self):

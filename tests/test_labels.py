@@ -577,6 +577,7 @@ def test_selector_record_behaviour():
     assert pickle.loads(pickle.dumps(s)).matches({"a": "", "b": "x"})
     assert s.add(req("c", DNE)) == parse_selector("a,b in (x,y),!c")
     assert Selector.nothing().add(req("c", DNE)) == Selector.nothing()
+    assert Selector((req("c", DNE),), selectable=False) == Selector.nothing()
     assert s.requires_exact_match("a") is None
     assert parse_selector("x=a,y in (b,c)").requires_exact_match("x") == "a"
     assert parse_selector("x in (a)").requires_exact_match("x") == "a"
@@ -790,3 +791,42 @@ def test_property_to_dict_round_trip(s, labelsets):
     back = selector_from_dict(s.to_dict())
     for labels in labelsets:
         assert back.matches(labels) == s.matches(labels)
+
+
+INT_VALUES = ["0", "1", "2", "3", "01", "02", "003"]
+
+
+@st.composite
+def integer_requirements(draw):
+    """Requirements piling up on one key, where Gt/Lt intervals, leading zeros
+    and exclusions interact (e.g. ``n>1,n<3,n notin (2)`` needs ``n=02``)."""
+    op = draw(st.sampled_from([GT, LT, NOT_IN, NE, IN, EQ, EXISTS]))
+    if op in (GT, LT):
+        values = [draw(st.sampled_from(["0", "1", "2", "3", "4"]))]
+    elif op in (IN, NOT_IN):
+        values = draw(st.sets(st.sampled_from(INT_VALUES), min_size=1, max_size=3))
+    elif op == EXISTS:
+        values = []
+    else:
+        values = [draw(st.sampled_from(INT_VALUES))]
+    return new_requirement("n", op, values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(integer_requirements(), min_size=1, max_size=4).map(Selector), st.lists(integer_requirements(), max_size=3).map(Selector))
+def test_property_could_overlap_on_integers(a, b):
+    found = brute_force_common_match(a, b)
+    assert could_overlap(a, b) == (found is not None)
+    w = witness(a, b)
+    if w is not None:
+        validate_labels(w)
+        assert a.matches(w) and b.matches(w)
+
+
+def test_module_doctest():
+    import doctest
+
+    import kspec.labels
+
+    result = doctest.testmod(kspec.labels)
+    assert result.attempted > 0 and result.failed == 0
