@@ -1,0 +1,388 @@
+"""Evaluating rules over loaded objects: Findings.
+
+For every loaded object (duplicates included: each file is checked) and every
+rule whose ``match`` selects it, the rule's CEL expression is evaluated with
+
+* ``object``: the manifest after API defaulting (the record's ``.raw``, what a
+  ValidatingAdmissionPolicy sees);
+* ``cluster``: every loaded object (one per identity) as a map from kind to the
+  list of manifests, ``cluster.Service``, ``cluster.Deployment``... (a kind
+  with no objects is absent: use ``cluster.?Kind.orValue([])`` or ``has()``);
+* ``source``: ``{file, line, at}`` where the object was read (``at`` is
+  ``file:line``);
+* for admission policies also ``oldObject`` (null), ``request`` (a CREATE),
+  ``namespaceObject``, ``params`` and ``variables``.
+
+``true`` holds; ``false`` is a *fail* finding; an evaluation error (missing
+field, wrong type) or a non-boolean result is an *error* finding with
+severity ``error`` for that rule and object, and the other rules still run.
+
+The same rules serve the explorer: :func:`rule_as_predicate` turns a rule into
+``Cluster -> bool``; the rule's ``temporal`` (``always`` or
+``eventually_always``) says how the explorer should use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Callable, Iterable
+
+import attrs
+
+from kspec.objects import object_key
+from kspec.rules import functions as fn
+from kspec.rules import vap
+from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression
+from kspec.rules.ruleset import Rule, RuleSet, severity_rank
+
+
+@attrs.frozen
+class Finding:
+    """One rule that does not hold for one object.
+
+    ``status`` is ``fail`` (the expression was false) or ``error`` (it could
+    not be evaluated on this object).
+    """
+
+    rule_id: str
+    severity: str
+    status: str
+    kind: str
+    namespace: str | None
+    name: str
+    file: str
+    line: int | None
+    message: str
+    api_version: str = ""
+
+    @property
+    def object_ref(self) -> str:
+        """``Kind/name``, or ``Kind/namespace/name`` outside ``default``."""
+        if self.namespace and self.namespace != "default":
+            return f"{self.kind}/{self.namespace}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def location(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+    def to_json(self) -> dict:
+        return {
+            "rule": self.rule_id,
+            "severity": self.severity,
+            "status": self.status,
+            "object": {"apiVersion": self.api_version, "kind": self.kind, "namespace": self.namespace,
+                       "name": self.name},
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+        }
+
+
+@attrs.frozen
+class CheckResult:
+    """Findings of a rule set over a set of objects."""
+
+    findings: tuple[Finding, ...]
+    rules: tuple[Rule, ...]
+    objects: int
+    evaluations: int = 0
+
+    def failing(self, threshold: str = "info") -> tuple[Finding, ...]:
+        """Findings at or above ``threshold`` severity."""
+        rank = severity_rank(threshold)
+        return tuple(f for f in self.findings if severity_rank(f.severity) >= rank)
+
+    def passed(self, threshold: str = "info") -> bool:
+        return not self.failing(threshold)
+
+    def by_rule(self) -> dict[str, dict]:
+        """``{rule id: {severity, title, fail, error}}`` for every rule checked."""
+        counts = Counter((f.rule_id, f.status) for f in self.findings)
+        return {
+            rule.id: {"severity": rule.severity, "title": rule.title, "fail": counts[(rule.id, "fail")],
+                      "error": counts[(rule.id, "error")]}
+            for rule in self.rules
+        }
+
+
+# ---------------------------------------------------------------------------
+# Compiled rules
+# ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Compiled:
+    rule: Rule
+    expression: object
+    message: object | None
+    variables: tuple
+    conditions: tuple
+    needs_admission: bool
+    uses_cluster: bool
+
+
+def _compile(rule: Rule) -> _Compiled:
+    expression = compile_expression(rule.expression)
+    message = compile_expression(rule.message_expression) if rule.message_expression else None
+    variables = tuple((name, compile_expression(text)) for name, text in rule.variables)
+    conditions = tuple((name, compile_expression(text)) for name, text in rule.match_conditions)
+    programs = [expression, *(p for _, p in variables), *(p for _, p in conditions)] + ([message] if message else [])
+    return _Compiled(
+        rule=rule,
+        expression=expression,
+        message=message,
+        variables=variables,
+        conditions=conditions,
+        needs_admission=rule.origin != "kspec" or bool(variables) or rule.params is not None,
+        uses_cluster=any(p.uses_cluster for p in programs),
+    )
+
+
+def _kind_index(compiled: Iterable[_Compiled]) -> tuple[dict[str, list], list]:
+    by_kind: dict[str, list] = {}
+    any_kind: list = []
+    for c in compiled:
+        if c.rule.match.kinds:
+            for kind in c.rule.match.kinds:
+                by_kind.setdefault(kind, []).append(c)
+        else:
+            any_kind.append(c)
+    return by_kind, any_kind
+
+
+# ---------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------
+
+
+class _Context:
+    """Per-run state: the scope, namespace labels, the ``cluster`` value."""
+
+    def __init__(self, scope: fn.Scope):
+        self.scope = scope
+        self._cluster = None
+        self._namespaces = {r.metadata.name: r.raw for r in scope.unique if r.kind == "Namespace"}
+
+    def cluster_value(self) -> dict:
+        if self._cluster is None:
+            grouped: dict[str, list] = {}
+            for record in self.scope.unique:
+                grouped.setdefault(record.kind, []).append(record.raw)
+            self._cluster = grouped
+        return self._cluster
+
+    def namespace_object(self, namespace: str | None) -> dict | None:
+        """The Namespace manifest (synthesised when not loaded, with its automatic name label)."""
+        if namespace is None:
+            return None
+        if namespace in self._namespaces:
+            return self._namespaces[namespace]
+        return {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace}}}
+
+    def namespace_labels(self, namespace: str | None):
+        ns = self.namespace_object(namespace)
+        return None if ns is None else (ns.get("metadata") or {}).get("labels") or {}
+
+    def param(self, rule: Rule, record):
+        ref = rule.params
+        namespace = ref.namespace if ref.namespace is not None else record.metadata.namespace
+        for candidate in self.scope.unique:
+            if candidate.kind == ref.kind and candidate.metadata.name == ref.name and (
+                    candidate.metadata.namespace in (namespace, None)):
+                return candidate.raw
+        return None
+
+
+def _selected(rule: Rule, record, context: _Context) -> bool:
+    match = rule.match
+    namespace = record.metadata.namespace
+    if match.namespaces and namespace not in match.namespaces:
+        return False
+    if namespace in match.exclude_namespaces:
+        return False
+    if not match.label_selector.matches(record.metadata.labels):
+        return False
+    if match.resource_rules or match.namespace_selector is not None or match.exclude_resource_rules:
+        if not vap.applies(match, record.raw, context.namespace_labels(namespace)):
+            return False
+    for extra in rule.also_match:
+        if not extra.label_selector.matches(record.metadata.labels):
+            return False
+        if not vap.applies(extra, record.raw, context.namespace_labels(namespace)):
+            return False
+    return True
+
+
+def _source_value(record) -> dict:
+    source = record.source
+    line = source.line or 0
+    return {"file": source.file, "line": line, "at": f"{source.file}:{source.line}" if source.line else source.file}
+
+
+def _request(record) -> dict:
+    raw = record.raw
+    api_version = str(raw.get("apiVersion", ""))
+    group = vap.api_group(api_version)
+    version = api_version.rpartition("/")[2]
+    return {
+        "kind": {"group": group, "version": version, "kind": record.kind},
+        "resource": {"group": group, "version": version, "resource": vap.kind_to_resource(record.kind)},
+        "name": record.metadata.name,
+        "namespace": record.metadata.namespace or "",
+        "operation": "CREATE",
+        "userInfo": {"username": "kspec", "groups": ["system:authenticated"]},
+        "dryRun": True,
+    }
+
+
+def _finding(rule: Rule, record, status: str, message: str) -> Finding:
+    return Finding(
+        rule_id=rule.id,
+        severity=rule.severity if status == "fail" else "error",
+        status=status,
+        kind=record.kind,
+        namespace=record.metadata.namespace,
+        name=record.metadata.name,
+        file=record.source.file,
+        line=record.source.line,
+        message=message,
+        api_version=str(record.raw.get("apiVersion", "")),
+    )
+
+
+def _message(c: _Compiled, data) -> str:
+    """``messageExpression`` if it gives a non-empty string, else ``message``, else the default."""
+    if c.message is not None:
+        try:
+            text = c.message.evaluate(data)
+            if isinstance(text, str) and text.strip():
+                return text.strip()
+        except CelEvaluationError:
+            pass
+    return c.rule.default_message().strip()
+
+
+def _variables_ok(c: _Compiled, data: dict) -> str | None:
+    """Bind admission ``variables`` in order; the error of one the expression needs, if any."""
+    values: dict = {}
+    data["variables"] = values
+    failed: dict[str, str] = {}
+    for name, program in c.variables:
+        try:
+            values[name] = program.evaluate(data)
+        except CelEvaluationError as err:
+            failed[name] = str(err)
+    for name, error in failed.items():
+        if re.search(rf"\bvariables\.{re.escape(name)}\b", c.rule.expression):
+            return f"variable {name}: {error}"
+    return None
+
+
+def _evaluate(c: _Compiled, record, shared: Bindings | None, context: _Context) -> Finding | None:
+    rule = c.rule
+    if c.needs_admission:
+        data = {"object": record.raw, "oldObject": None, "source": _source_value(record),
+                "request": _request(record), "namespaceObject": context.namespace_object(record.metadata.namespace)}
+        if c.uses_cluster:
+            data["cluster"] = context.cluster_value()
+        if rule.params is not None:
+            data["params"] = context.param(rule, record)
+            if data["params"] is None:
+                if rule.params.allow_missing:
+                    return None
+                return _finding(rule, record, "error",
+                                f"no params found: {rule.params.kind} {rule.params.name} is not loaded")
+        try:
+            for name, program in c.conditions:
+                if program.evaluate(data) is not True:
+                    return None
+        except CelEvaluationError as err:
+            return None if rule.ignore_errors else _finding(rule, record, "error", f"match condition: {err}")
+        problem = _variables_ok(c, data)
+        if problem is not None:
+            return None if rule.ignore_errors else _finding(rule, record, "error", problem)
+        bindings = data
+    else:
+        bindings = shared
+    try:
+        value = c.expression.evaluate(bindings)
+    except CelEvaluationError as err:
+        return None if rule.ignore_errors else _finding(rule, record, "error", f"evaluation error: {err}")
+    if value is True:
+        return None
+    if value is False:
+        return _finding(rule, record, "fail", _message(c, bindings))
+    return _finding(rule, record, "error", f"expression returned {type(value).__name__}, not bool")
+
+
+def check(records: Iterable, rules: RuleSet | Iterable[Rule], *, unique: Iterable | None = None) -> CheckResult:
+    """Evaluate ``rules`` over ``records`` (in input order, duplicates included).
+
+    ``unique`` (default: the first record of each identity) is what the
+    cluster helper functions and ``cluster`` see.
+    """
+    records = tuple(records)
+    rules = tuple(rules)
+    if unique is None:
+        seen: dict = {}
+        for record in records:
+            seen.setdefault(object_key(record), record)
+        unique = tuple(seen.values())
+    compiled = [_compile(rule) for rule in rules]
+    by_kind, any_kind = _kind_index(compiled)
+    context = _Context(fn.Scope(unique, records))
+    findings: list[Finding] = []
+    evaluations = 0
+    with fn.bind(context.scope):
+        for record in records:
+            applicable = [c for c in by_kind.get(record.kind, ()) + any_kind if _selected(c.rule, record, context)]
+            if not applicable:
+                continue
+            shared = None
+            if not all(c.needs_admission for c in applicable):
+                data = {"object": record.raw, "source": _source_value(record)}
+                if any(c.uses_cluster for c in applicable):
+                    data["cluster"] = context.cluster_value()
+                try:
+                    shared = Bindings(data)
+                except CelEvaluationError as err:
+                    findings.extend(_finding(c.rule, record, "error", f"object cannot be read by CEL: {err}")
+                                    for c in applicable)
+                    continue
+            for c in applicable:
+                evaluations += 1
+                finding = _evaluate(c, record, shared, context)
+                if finding is not None:
+                    findings.append(finding)
+    findings.sort(key=lambda f: (f.file, f.line or 0, f.rule_id, f.kind, f.namespace or "", f.name))
+    return CheckResult(tuple(findings), rules, len(records), evaluations)
+
+
+def check_cluster(cluster, rules: RuleSet | Iterable[Rule]) -> CheckResult:
+    """:func:`check` over a :class:`~kspec.cluster.Cluster`'s objects."""
+    return check(cluster.objects, rules, unique=cluster.objects)
+
+
+def rule_as_predicate(rule: Rule) -> Callable[..., bool]:
+    """The rule as a property of a whole cluster state, for the explorer.
+
+    Returns ``holds(cluster) -> bool``: true when the rule has no finding (no
+    fail and no evaluation error) on any object of ``cluster``. The rule is
+    compiled now, so a bad expression fails here, not during exploration.
+    Use ``rule.temporal`` to choose the property kind (``always``: an
+    invariant; ``eventually_always``: convergence).
+    """
+    _compile(rule)
+
+    def holds(cluster) -> bool:
+        return not check_cluster(cluster, (rule,)).findings
+
+    holds.__name__ = rule.id
+    holds.__doc__ = rule.title or rule.id
+    return holds
+
+
+__all__ = ["CelCompileError", "CheckResult", "Finding", "check", "check_cluster", "rule_as_predicate"]
