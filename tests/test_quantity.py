@@ -620,6 +620,15 @@ def test_add_sub_round_trip():
 
 # -- the Python surface ----------------------------------------------------------
 
+def test_module_docstring_examples():
+    import doctest
+
+    import kspec.quantity
+
+    result = doctest.testmod(kspec.quantity)
+    assert result.attempted >= 4 and result.failed == 0
+
+
 def test_constructor_equals_parse():
     assert Quantity("1Gi") == Quantity("1073741824")
     assert Quantity("1Gi") is parse_quantity("1Gi")  # cached and immutable
