@@ -338,7 +338,7 @@ def check(records: Iterable, rules: RuleSet | Iterable[Rule], *, unique: Iterabl
     evaluations = 0
     with fn.bind(context.scope):
         for record in records:
-            applicable = [c for c in by_kind.get(record.kind, ()) + any_kind if _selected(c.rule, record, context)]
+            applicable = [c for c in by_kind.get(record.kind, []) + any_kind if _selected(c.rule, record, context)]
             if not applicable:
                 continue
             shared = None
@@ -385,4 +385,80 @@ def rule_as_predicate(rule: Rule) -> Callable[..., bool]:
     return holds
 
 
-__all__ = ["CelCompileError", "CheckResult", "Finding", "check", "check_cluster", "rule_as_predicate"]
+# ---------------------------------------------------------------------------
+# From paths: load diagnostics that are findings
+# ---------------------------------------------------------------------------
+
+SELECTOR_RULE = "rc-selector-matches-template"
+DUPLICATE_RULE = "duplicate-object"
+
+
+def _is_duplicate(diagnostic, later: set) -> bool:
+    return (diagnostic.file, diagnostic.line) in later and diagnostic.message.startswith("duplicate object")
+
+
+def _is_selector_mismatch(diagnostic) -> bool:
+    """The API server's "selector does not match template labels" rejection."""
+    return diagnostic.field.endswith("template.metadata.labels") and "does not match" in diagnostic.message
+
+
+def _object_at(file: str, line: int | None) -> dict:
+    """The manifest whose document contains ``line`` (for findings made from load diagnostics)."""
+    from kspec.yamlio import YamlError, load_documents
+
+    try:
+        with open(file, encoding="utf-8") as handle:
+            documents = list(load_documents(handle.read()))
+    except (OSError, UnicodeDecodeError, YamlError):
+        return {}
+    found = {}
+    for document in documents:
+        if line is not None and document.line <= line and isinstance(document.value, dict):
+            found = document.value
+    return found
+
+
+def _selector_finding(rule: Rule, diagnostic) -> Finding:
+    manifest = _object_at(diagnostic.file, diagnostic.line)
+    metadata = manifest.get("metadata") or {}
+    return Finding(
+        rule_id=rule.id, severity=rule.severity, status="fail", kind=str(manifest.get("kind", "?")),
+        namespace=metadata.get("namespace", "default"), name=str(metadata.get("name", "?")),
+        file=diagnostic.file, line=diagnostic.line, message=f"{rule.message or rule.title}: {diagnostic.message}",
+        api_version=str(manifest.get("apiVersion", "")),
+    )
+
+
+def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | None, tuple]:
+    """Load ``paths`` and check them: ``(result, fatal diagnostics)``.
+
+    Duplicate identities are not fatal: the ``duplicate-object`` rule reports
+    them. A controller whose selector does not match its template (which the
+    loader rejects, as the API server does) becomes a finding of
+    ``rc-selector-matches-template`` when that rule is checked. Every other
+    load problem is fatal: the result is None and the diagnostics say why.
+    """
+    from kspec.manifests import load_objects
+
+    loaded = load_objects(paths, stdin=stdin)
+    later = {(b.source.file, b.source.line) for _, b in loaded.duplicates}
+    selector_rule = rules.get(SELECTOR_RULE) if isinstance(rules, RuleSet) else None
+    fatal, extra = [], []
+    for diagnostic in loaded.diagnostics:
+        if diagnostic.severity != "error" or _is_duplicate(diagnostic, later):
+            continue
+        if selector_rule is not None and _is_selector_mismatch(diagnostic):
+            extra.append(_selector_finding(selector_rule, diagnostic))
+        else:
+            fatal.append(diagnostic)
+    if fatal:
+        return None, tuple(fatal)
+    result = check(loaded.objects, rules)
+    if extra:
+        findings = sorted(result.findings + tuple(extra),
+                          key=lambda f: (f.file, f.line or 0, f.rule_id, f.kind, f.namespace or "", f.name))
+        result = attrs.evolve(result, findings=tuple(findings), objects=result.objects + len(extra))
+    return result, ()
+
+
+__all__ = ["CelCompileError", "CheckResult", "Finding", "check", "check_cluster", "check_paths", "rule_as_predicate"]

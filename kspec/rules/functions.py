@@ -438,8 +438,9 @@ class Scope:
         """Other controllers in the namespace whose selectors can select a common pod.
 
         Decided exactly with :func:`kspec.labels.witness`; each entry is
-        ``{kind, name, namespace, witness}`` where ``witness`` is a label set
-        (``k=v,...``) that both selectors match. A controller and the
+        ``{kind, name, namespace, witness, actual}`` where ``witness`` is a
+        label set (``k=v,...``) that both selectors match and ``actual`` says
+        that one's pod template already carries labels the other selects. A controller and the
         controllers it owns (a Deployment's ReplicaSets) are not compared.
         """
         index = self._memo("overlaps", self._build_overlaps)
@@ -459,8 +460,10 @@ class Scope:
                 if _owns(a, b) or _owns(b, a):
                     continue
                 text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-                result.setdefault(_identity(a.raw), []).append(_overlap_entry(b, text))
-                result.setdefault(_identity(b.raw), []).append(_overlap_entry(a, text))
+                sa, sb = group[i][1], group[j][1]
+                actual = sa.matches(template_labels(b.raw)) or sb.matches(template_labels(a.raw))
+                result.setdefault(_identity(a.raw), []).append(_overlap_entry(b, text, actual))
+                result.setdefault(_identity(b.raw), []).append(_overlap_entry(a, text, actual))
         return result
 
 
@@ -501,12 +504,13 @@ def _owns(owner, owned) -> bool:
     )
 
 
-def _overlap_entry(record, witness_text: str) -> dict:
+def _overlap_entry(record, witness_text: str, actual: bool) -> dict:
     return {
         "kind": record.kind,
         "name": record.metadata.name,
         "namespace": record.metadata.namespace,
         "witness": witness_text,
+        "actual": actual,
     }
 
 
