@@ -36,7 +36,15 @@ Optional methods (duck-typed; the engine works without them):
     ``encoded_representative`` is ``representative`` on keys. The explorer then
     builds state records only for distinct states. A model providing the fast
     path must agree exactly with its plain methods (test it with
-    ``Explorer(..., packed=False)``).
+    ``Explorer(..., packed=False)``). Properties may carry ``encoded=``
+    (and ``encoded_goal=``) predicates on keys so that checking needs no record.
+
+``encoded_symmetric_steps(key)``
+    Like ``encoded_steps`` for a *representative* key, but allowed to omit a
+    step when another listed step of the same actor leads to a symmetric
+    successor (e.g. creating the pod in any of several identical Absent slots).
+    It keeps every successor orbit and every enabled actor, so verdicts do not
+    change; the explorer uses it under symmetry reduction.
 
 Example: a counter that can step up to 3 and wrap to 0.
 
@@ -179,6 +187,8 @@ class Property:
     goal: Callable[[Any], bool] | None = attrs.field(default=None, eq=False, repr=False)
     fair: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     description: str = ""
+    encoded: Callable[[Any], bool] | None = attrs.field(default=None, eq=False, repr=False)
+    encoded_goal: Callable[[Any], bool] | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         if not self.name or not isinstance(self.name, str):
@@ -189,22 +199,28 @@ class Property:
             raise ModelError(f"property {self.name}: fairness only applies to liveness properties")
 
 
-def always(name: str, condition: Callable[[Any], bool], description: str = "") -> Property:
+def always(name: str, condition: Callable[[Any], bool], description: str = "", encoded=None) -> Property:
     """Invariant: ``condition`` holds in every reachable state."""
-    return Property(name, Kind.ALWAYS, condition, description=description)
+    return Property(name, Kind.ALWAYS, condition, description=description, encoded=encoded)
 
 
-def sometimes(name: str, condition: Callable[[Any], bool], description: str = "") -> Property:
+def sometimes(name: str, condition: Callable[[Any], bool], description: str = "", encoded=None) -> Property:
     """Reachability: some reachable state satisfies ``condition`` (violated if none does)."""
-    return Property(name, Kind.SOMETIMES, condition, description=description)
+    return Property(name, Kind.SOMETIMES, condition, description=description, encoded=encoded)
 
 
 def eventually_always(
-    name: str, condition: Callable[[Any], bool], fair: Iterable[str] = (), description: str = ""
+    name: str, condition: Callable[[Any], bool], fair: Iterable[str] = (), description: str = "", encoded=None
 ) -> Property:
     """Convergence (<>[]P): under weak fairness of the ``fair`` actors, every
-    behaviour reaches a point after which ``condition`` holds forever."""
-    return Property(name, Kind.EVENTUALLY_ALWAYS, condition, fair=frozenset(fair), description=description)
+    behaviour reaches a point after which ``condition`` holds forever.
+
+    A behaviour may stop (stutter forever) in a state where no fair actor is
+    enabled, as in TLA+; a terminal state violating ``condition`` is therefore
+    a counterexample (a lasso whose cycle is empty)."""
+    return Property(
+        name, Kind.EVENTUALLY_ALWAYS, condition, fair=frozenset(fair), description=description, encoded=encoded
+    )
 
 
 def leads_to(
@@ -213,10 +229,21 @@ def leads_to(
     goal: Callable[[Any], bool],
     fair: Iterable[str] = (),
     description: str = "",
+    encoded=None,
+    encoded_goal=None,
 ) -> Property:
     """P ~> Q: under weak fairness of the ``fair`` actors, whenever ``condition``
     holds, ``goal`` holds then or later."""
-    return Property(name, Kind.LEADS_TO, condition, goal=goal, fair=frozenset(fair), description=description)
+    return Property(
+        name,
+        Kind.LEADS_TO,
+        condition,
+        goal=goal,
+        fair=frozenset(fair),
+        description=description,
+        encoded=encoded,
+        encoded_goal=encoded_goal,
+    )
 
 
 @runtime_checkable
