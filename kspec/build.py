@@ -9,6 +9,7 @@ pkg/apis/core/validation and pkg/apis/apps/validation for what kspec models.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable
 
@@ -55,6 +56,8 @@ NODE_SELECTOR_OPS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
 
 
 def _go(value) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):

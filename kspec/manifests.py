@@ -164,11 +164,13 @@ def pool_nodes(specs) -> tuple:
     """Node records for ``--nodes`` strings (pools named node, node2, ... unless named)."""
     records: list = []
     for index, text in enumerate(specs):
-        pool = parse_pool_spec(text, "node" if index == 0 else f"node{index + 1}")
         try:
+            pool = parse_pool_spec(text, "node" if index == 0 else f"node{index + 1}")
             records.extend(build_objects(pool, Source("--nodes", None)))
         except ValidationError as err:
-            raise LoadError([Diagnostic("--nodes", None, f"{text}: {err.message}", err.path)]) from None
+            if err.path == "--nodes":
+                raise LoadError([Diagnostic("--nodes", None, err.message)]) from None
+            raise LoadError([Diagnostic("--nodes", None, f'"{text}": {err.path}: {err.message}')]) from None
     return tuple(records)
 
 

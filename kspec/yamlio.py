@@ -25,7 +25,56 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kspec.errors import KspecError
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = None
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.1 implicit typing (PyYAML's own table) without path resolvers.
+
+    Kubernetes' go-yaml v2 types plain scalars the same way (``yes`` is a
+    boolean, ``0777`` octal); quoted scalars are strings.
+    """
+
+    _table = {
+        first: tuple(resolvers) + tuple(yaml.resolver.Resolver.yaml_implicit_resolvers.get(None, []))
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    }
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._table.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return "tag:yaml.org,2002:str"
+        if kind is SequenceNode:
+            return "tag:yaml.org,2002:seq"
+        return "tag:yaml.org,2002:map"
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+
+if _Parser is not None:
+    class _Loader(_Parser, _Resolver):
+        def __init__(self, stream):
+            _Parser.__init__(self, stream)
+            _Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML built without libyaml
+    class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                  yaml.composer.Composer, _Resolver):
+        def __init__(self, stream):
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _Resolver.__init__(self)
 
 MAX_FLOW_DEPTH = 1000
 MAX_ALIAS_EXPANSION = 100_000
@@ -58,13 +107,14 @@ class Document:
 
 
 def node_line(node, path: tuple) -> int:
+    """The line of the deepest node along ``path``; for a mapping entry, its key's line."""
     line = node.start_mark.line + 1
     for part in path:
-        child = _child(node, part)
-        if child is None:
+        found = _child(node, part)
+        if found is None:
             break
-        node = child
-        line = node.start_mark.line + 1
+        anchor, node = found
+        line = anchor.start_mark.line + 1
     return line
 
 
@@ -72,9 +122,9 @@ def _child(node, part):
     if isinstance(node, MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if isinstance(key, ScalarNode) and key.value == part:
-                return value
+                return key, value
     elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return node.value[part]
+        return node.value[part], node.value[part]
     return None
 
 
@@ -108,6 +158,7 @@ def _line_at_depth(text: str) -> int:
 def load_documents(text: str) -> Iterator[Document]:
     """Yield each non-empty document of ``text``; raise YamlError with a line."""
     check_flow_depth(text)
+    has_anchors = "&" in text
     loader = _Loader(text)
     try:
         index = 0
@@ -125,7 +176,7 @@ def load_documents(text: str) -> Iterator[Document]:
                 raise YamlError(f"invalid YAML: {err}") from None
             if node is None:
                 continue
-            value = Converter().convert(node)
+            value = (Converter() if has_anchors else FastConverter()).convert(node)
             if value is not None:
                 yield Document(value, node.start_mark.line + 1, node, index)
             index += 1
@@ -179,6 +230,22 @@ class Converter:
                 raise YamlError("a merge key (<<) needs a mapping", source.start_mark.line + 1)
             for key, value in merged.items():
                 result.setdefault(key, value)
+
+
+class FastConverter(Converter):
+    """The converter for text without anchors (no aliases, so no budget to keep)."""
+
+    def convert(self, node):
+        if node.__class__ is ScalarNode:
+            if node.tag == _STR:
+                return node.value
+            return scalar_value(node)
+        if node.__class__ is SequenceNode:
+            return [self.convert(item) for item in node.value]
+        return self._mapping(node)
+
+
+_STR = _TAG + "str"
 
 
 def _size(node, cap: int) -> int:

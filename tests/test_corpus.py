@@ -1,0 +1,71 @@
+"""The shared corpus of real manifests: loaded faithfully, traps included."""
+
+from __future__ import annotations
+
+import json
+
+import kspec
+from kspec.manifests import load_objects
+from kspec.objects import pod_requests
+from kspec.quantity import parse_quantity as q
+
+
+def test_each_application_loads_cleanly(corpus):
+    expected = {
+        "example-voting-app": {"Deployment": 5, "Service": 4},
+        "microservices-demo": {"Deployment": 12, "Service": 12, "ServiceAccount": 11},
+        "sock-shop": {"Namespace": 1, "Deployment": 14, "Service": 14},
+        "kwok": {"Node": 3, "Pod": 1, "Deployment": 1},
+    }
+    for folder, kinds in expected.items():
+        cluster = kspec.load(corpus / folder)
+        counts: dict = {}
+        for obj in cluster.objects:
+            counts[obj.kind] = counts.get(obj.kind, 0) + 1
+        assert counts == kinds, folder
+
+
+def test_duplicates_across_folders_are_found_with_both_places(corpus):
+    result = load_objects([corpus / "kubernetes-examples" / "web"])
+    assert not result.ok
+    pairs = {(a.kind, a.metadata.name) for a, _ in result.duplicates}
+    assert ("Service", "redis-master") in pairs and ("ReplicationController", "redis-replica") in pairs
+    for first, second in result.duplicates:
+        assert first.source.file != second.source.file or first.source.line != second.source.line
+
+
+def test_legacy_rc_without_selector_defaults_it_from_the_template(corpus):
+    cluster = kspec.load(corpus / "kubernetes-examples/web/guestbook/legacy/frontend-controller.yaml")
+    (rc,) = cluster.of_kind("ReplicationController")
+    assert dict(rc.spec.selector_map) == {"app": "guestbook", "tier": "frontend"}
+    assert rc.spec.replicas == 3
+
+
+def test_init_containers_count_in_the_effective_request(corpus):
+    cluster = kspec.load(corpus / "microservices-demo")
+    generator = cluster.get("Deployment", "default", "loadgenerator")
+    spec = generator.spec.template.spec
+    assert [c.name for c in spec.init_containers] == ["frontend-check"]
+    app_sum = sum((c.resources.requests.get("cpu", q(0)) for c in spec.containers), q(0))
+    assert pod_requests(spec)["cpu"] >= app_sum
+
+
+def test_kwok_nodes_keep_taints_and_allocatable(corpus):
+    cluster = kspec.load(corpus / "kwok")
+    tainted = [n for n in cluster.nodes if n.spec.taints]
+    assert tainted, "kwok's fake nodes carry the kwok.x-k8s.io/node taint"
+    gpu = cluster.get("Node", None, "virtual-gpu-node")
+    assert gpu.status.allocatable["nvidia.com/gpu"] == q(8)
+    assert gpu.status.allocatable["ephemeral-storage"] == q("15Ti")
+    # test/kwok/fake-node.yaml has no status at all: nothing is allocatable until a kubelet reports
+    assert not cluster.get("Node", None, "fake-node").status.allocatable
+
+
+def test_inspect_json_on_the_voting_app(corpus, run_cli):
+    result = run_cli("inspect", corpus / "example-voting-app", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    services = {s["name"]: s for s in doc["services"]}
+    assert services["vote"]["selects"] == ["Deployment/vote"]
+    worker = next(w for w in doc["workloads"] if w["ref"] == "Deployment/worker")
+    assert worker["replicas"] == 1 and worker["pod_labels"] == {"app": "worker"}
