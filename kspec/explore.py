@@ -272,6 +272,8 @@ class _Space:
         return lambda key: model.within_boundary(state(key))
 
     def actions(self, key) -> Sequence:
+        if self.packed and hasattr(self.model, "encoded_actions"):
+            return self.model.encoded_actions(key)
         return tuple(self.model.actions(self.state(key)))
 
 
@@ -393,6 +395,9 @@ class _Run:
         self.transitions = 0
         self.max_depth = 0
         self.depth_cut = False
+        self._last_actions: Any = None
+        self._last_bits: dict = {}
+        self._all_sccs: list | None = None
 
     # -- search ----------------------------------------------------------------
 
@@ -512,15 +517,21 @@ class _Run:
 
     def _record_edges(self, key, succ, boundary, outside) -> None:
         """Edges of an expanded state (for liveness): targets get ids as they appear."""
-        actor_index = self.actor_index
         actions = self.space.actions(key)
+        if actions is not self._last_actions:  # models often return one shared table
+            self._last_actions = actions
+            self._last_bits = {}
+        bits = self._last_bits
         mask = 0
         edges = []
         for index, nxt in succ:
-            name = actor_of(actions[index])
-            bit = actor_index.get(name)
+            bit = bits.get(index)
             if bit is None:
-                bit = actor_index[name] = len(actor_index)
+                name = actor_of(actions[index])
+                bit = self.actor_index.get(name)
+                if bit is None:
+                    bit = self.actor_index[name] = len(self.actor_index)
+                bits[index] = bit
             mask |= 1 << bit
             edges.append((nxt, bit))
         me = self.ids[key]
@@ -648,7 +659,13 @@ def _find_lasso(run: _Run, prop: Property, adj: list) -> tuple[list, list] | Non
     for i in range(n):
         if allowed[i] and bad[i] and adj[i] is not None and not (enabled[i] & fair):
             anchors[i] = None
-    for comp in _tarjan(sub):
+    if sources is None:  # the whole graph: the same for every eventually_always property
+        if run._all_sccs is None:
+            run._all_sccs = _tarjan(sub)
+        comps = run._all_sccs
+    else:
+        comps = _tarjan(sub)
+    for comp in comps:
         members = set(comp)
         internal = [(i, j, b) for i in comp if sub[i] for j, b in sub[i] if j in members]
         if not internal:

@@ -248,14 +248,23 @@ class RCConverge:
             key & 15,
         )
 
-    def encoded_steps(self, key: int):
-        return _Packed.of(self).steps(key)
+    # The packed hooks are properties returning bound methods, so that the
+    # explorer looks them up once rather than once per state.
 
-    def encoded_representative(self, key: int) -> int:
-        return _Packed.of(self).canonical(key)
+    @property
+    def encoded_steps(self):
+        return _Packed.of(self).steps
 
-    def encoded_symmetric_steps(self, key: int):
-        return _Packed.of(self).steps(key, symmetric=True)
+    @property
+    def encoded_representative(self):
+        return _Packed.of(self).canonical
+
+    @property
+    def encoded_symmetric_steps(self):
+        return _Packed.of(self).symmetric_steps
+
+    def encoded_actions(self, key: int):
+        return _action_table(self.n, self.p)
 
     encoded_within_boundary = None  # every state is within the boundary
 
@@ -332,7 +341,9 @@ class _Packed:
         self.i_unresp = [base + i for i in range(p)]
         base += p
         self.i_precover = [base + i for i in range(p)]
-        self.hist_shifts = [4 * i for i in range(p)]
+        self.hexfmt = f"%0{p}x"
+        self.run_digit = ["%x" % (3 + 2 * k) for k in range(n)]
+        self.unr_digit = ["%x" % (4 + 2 * k) for k in range(n)]
         self.bytes = (p + 1) // 2
         is_running = [c >= 3 and c & 1 for c in range(16)]
         is_active = [c == 1 or (c >= 3 and c & 1) for c in range(16)]
@@ -355,6 +366,9 @@ class _Packed:
             total += table[slots & 255]
             slots >>= 8
         return total
+
+    def symmetric_steps(self, key: int) -> list[tuple[int, int]]:
+        return self.steps(key, True)
 
     def steps(self, key: int, symmetric: bool = False) -> list[tuple[int, int]]:
         """Every enabled step as (action index, successor key). With
@@ -426,35 +440,28 @@ class _Packed:
         return out
 
     def canonical(self, key: int) -> int:
-        """Orbit representative on keys: the state is a multiset of slot codes,
-        so count them; a node's signature is (up, running on it, unresponsive
-        on it); order nodes by signature (kspec.symmetry.node_order), relabel,
-        and write the slot codes back in ascending order."""
-        n, sb, shifts = self.n, self.sb, self.hist_shifts
-        hist = [0] * (3 + 2 * n)
-        slots = key >> sb
-        for sh in shifts:
-            hist[(slots >> sh) & 15] += 1
-        sigs = [((key >> (4 + k)) & 1, hist[3 + 2 * k], hist[4 + 2 * k]) for k in range(n)]
-        order = node_order(sigs)
-        rep = self.rep
-        out = key & 15
-        pos = sb + 4 * hist[0]
-        for code in (1, 2):
-            m = hist[code]
-            if m:
-                out |= (code * rep[m]) << pos
-                pos += 4 * m
-        for j, old in enumerate(order):
-            up, run, unr = sigs[old]
-            out |= up << (4 + j)
-            if run:
-                out |= ((3 + 2 * j) * rep[run]) << pos
-                pos += 4 * run
-            if unr:
-                out |= ((4 + 2 * j) * rep[unr]) << pos
-                pos += 4 * unr
-        return out
+        """Orbit representative on keys, the method of
+        ``kspec.symmetry.canonical_slots_on_nodes`` specialised to counts: the
+        slots are a multiset of codes, so only how many slots hold each code
+        matters; a node's signature is (up, slots Running on it, slots
+        Unresponsive on it); nodes are ordered by signature and relabelled, and
+        the slot codes written back in ascending order. Done on the hex digits
+        of the slot field, where ``str.count`` and ``int(.., 16)`` run in C."""
+        hx = self.hexfmt % (key >> self.sb)
+        cnt = hx.count
+        run_digit, unr_digit = self.run_digit, self.unr_digit
+        sigs = sorted([((key >> (4 + k)) & 1, cnt(run_digit[k]), cnt(unr_digit[k])) for k in range(self.n)])
+        up_bits = 0
+        parts = []
+        for j in range(self.n - 1, -1, -1):
+            up, run, unr = sigs[j]
+            up_bits |= up << j
+            parts.append(unr_digit[j] * unr + run_digit[j] * run)
+        parts.append("2" * cnt("2") + "1" * cnt("1"))
+        digits = "".join(parts)
+        # most significant digit first: the lowest slots hold the Absent zeros
+        slots = int(digits, 16) << (4 * (self.p - len(digits))) if digits else 0
+        return (key & 15) | (up_bits << 4) | (slots << self.sb)
 
 
 def build_model(N: int = 2, R: int = 2, F: int = 1) -> RCConverge:
