@@ -135,6 +135,7 @@ class Snapshot:
 
     def __init__(self, nodes: Iterable[Node], pods: Iterable[Pod] = (), namespaces: Iterable = ()):
         self.nodes: dict[str, Node] = {node.metadata.name: node for node in nodes}
+        self.anti_pods = 0  # bound pods with required anti-affinity (lets PreFilter skip work)
         self.pods_on: dict[str, list[Pod]] = defaultdict(list)
         self.requested: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.namespace_labels: dict[str, Mapping[str, str]] = {
@@ -153,6 +154,8 @@ class Snapshot:
     def add(self, pod: Pod, node_name: str) -> None:
         """Bind ``pod`` to ``node_name`` in this view (pods on unknown nodes are kept, like the cache)."""
         self.pods_on[node_name].append(pod)
+        if _required(pod, "pod_anti_affinity"):
+            self.anti_pods += 1
         requested = self.requested[node_name]
         for name, amount in request_vector(pod.spec).items():
             requested[name] += amount
@@ -633,13 +636,17 @@ class PodFilter:
     def __init__(self, pod: Pod, snapshot: Snapshot):
         self.pod = pod
         self.snapshot = snapshot
-        self.affinity = _AffinityState(pod, snapshot)
+        needs_affinity = snapshot.anti_pods or _required(pod, "pod_affinity") or _required(pod, "pod_anti_affinity")
+        self.affinity = _AffinityState(pod, snapshot) if needs_affinity else None
         self.spread = _SpreadState(pod, snapshot) if _hard_constraints(pod.spec) else None
 
-    def check(self, node: Node) -> FilterResult:
+    def check(self, node: Node, plugins=(node_unschedulable, node_name, taint_toleration, node_affinity,
+                                         node_ports, node_resources_fit)) -> FilterResult:
+        """All plugins in profile order; ``plugins`` are the per-node ones to run before
+        PodTopologySpread and InterPodAffinity (callers that know the node-local verdict
+        already may pass fewer)."""
         pod, snapshot = self.pod, self.snapshot
-        for plugin in (node_unschedulable, node_name, taint_toleration, node_affinity, node_ports,
-                       node_resources_fit):
+        for plugin in plugins:
             result = plugin(pod, node, snapshot)
             if not result.fits:
                 return result
@@ -647,4 +654,4 @@ class PodFilter:
             result = self.spread.check(node)
             if not result.fits:
                 return result
-        return self.affinity.check(node)
+        return self.affinity.check(node) if self.affinity is not None else FITS

@@ -1,0 +1,534 @@
+"""The whole placement problem for Z3: feasibility, objectives, failure tolerance, explanations.
+
+This is the only module that imports z3. Solvers are made in one function
+(:func:`make_solver`) that pins the random seed and the timeout; a check
+returns ``feasible``, ``infeasible`` or ``unknown`` and ``unknown`` is never
+read as ``infeasible``.
+
+Encoding (see docs/schedule.md): one integer ``x[g, n] >= 0`` per group of
+interchangeable pods and eligible node (the count of the group's pods on the
+node), with
+
+* demand: ``sum_n x[g, n] = replicas(g)``;
+* resources: per node and resource, ``sum_g req(g) * x[g, n] <= allocatable -
+  requests of bound pods`` (only groups requesting the resource), and every pod
+  takes a pod slot;
+* host ports: a group with host ports has at most one pod per node, and two
+  groups with conflicting ports never share a node;
+* required anti-affinity of ``g`` (term ``t``, key ``K``): in each ``K``
+  domain holding a pod of ``g`` no other pod matching ``t`` (placed or bound);
+* required affinity of ``g``: each domain holding a pod of ``g`` holds a pod
+  matching all terms, or is the single domain where the first pod of a
+  self-matching group landed (the first-pod rule, when no matching pod exists);
+* topology spread (DoNotSchedule) of ``g``: in each domain holding a pod of
+  ``g``, matching pods <= global minimum + maxSkew (minimum 0 while fewer than
+  minDomains domains exist);
+* node-local filters (taints, node affinity, nodeName, unschedulable, ports
+  against bound pods, required topology labels) decide which ``x`` exist.
+
+For failure tolerance every node gets an ``alive`` literal: a dead node's pod
+slots are 0, its bound pods and daemon pods vanish from counts, its domain
+leaves the spread minimum. Each scenario is one incremental check under
+assumptions. For explanations every constraint family gets an assumption
+literal and the unsat core is shrunk to a minimal one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+
+import z3
+
+from kspec.scheduling import filters as F
+from kspec.scheduling.problem import Problem
+from kspec.scheduling.result import (
+    FEASIBLE,
+    INFEASIBLE,
+    UNKNOWN,
+    FailureCheck,
+    NodeRow,
+    Placement,
+    Tolerance,
+)
+
+SEED = 0
+DEFAULT_TIMEOUT = 60.0
+ZONE_LABEL = "topology.kubernetes.io/zone"
+OBJECTIVES = ("feasible", "min-nodes", "balanced")
+
+
+def make_solver(timeout: float = DEFAULT_TIMEOUT, *, optimize: bool = False):
+    """A Z3 solver with the seed and the timeout (seconds) pinned; every solver comes from here."""
+    z3.set_param("smt.random_seed", SEED)
+    z3.set_param("sat.random_seed", SEED)
+    solver = z3.Optimize() if optimize else z3.Solver()
+    solver.set("timeout", max(1, int(timeout * 1000)))
+    if not optimize:
+        solver.set("random_seed", SEED)
+    return solver
+
+
+def verdict_of(answer) -> str:
+    """z3's sat/unsat/unknown as a three-valued verdict."""
+    if answer == z3.sat:
+        return FEASIBLE
+    if answer == z3.unsat:
+        return INFEASIBLE
+    return UNKNOWN
+
+
+def _sum(terms):
+    terms = list(terms)
+    if not terms:
+        return z3.IntVal(0)
+    return terms[0] if len(terms) == 1 else z3.Sum(terms)
+
+
+class Encoding:
+    """The constraints of one :class:`Problem` in one solver.
+
+    ``failures``: give every node an ``alive`` literal (checked under assumptions).
+    ``explain``: guard each constraint family by an assumption literal, and keep
+    the node-local exclusions as guarded constraints, so an unsat core can name them.
+    """
+
+    def __init__(self, problem: Problem, *, failures: bool = False, explain: bool = False,
+                 timeout: float = DEFAULT_TIMEOUT, objective: str = "feasible"):
+        self.p = problem
+        self.failures = failures
+        self.explain = explain
+        self.objective = objective
+        self.solver = make_solver(timeout, optimize=objective != "feasible")
+        self.alive = [z3.Bool(f"alive_{i}") for i in range(len(problem.nodes))] if failures else None
+        self.literals: dict[str, z3.BoolRef] = {}
+        self.causes: dict[str, tuple] = {}  # literal name -> (kind, group index, detail)
+        self.x: dict[tuple[int, int], z3.ArithRef] = {}
+        self.pairs_of_group: list[list[int]] = []
+        self.pairs_of_node: dict[int, list[int]] = defaultdict(list)
+        self._boot_budgets: dict[tuple, list] = defaultdict(list)
+        self._build()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _alive(self, i: int):
+        return True if self.alive is None else self.alive[i]
+
+    def _if_alive(self, i: int, value: int):
+        return z3.IntVal(value) if self.alive is None else z3.If(self.alive[i], value, 0)
+
+    def _add(self, name: str, cause: tuple, constraint) -> None:
+        if constraint is True:
+            return
+        if self.explain:
+            lit = self.literals.get(name)
+            if lit is None:
+                lit = self.literals[name] = z3.Bool(f"lit:{name}")
+                self.causes[name] = cause
+            self.solver.add(z3.Implies(lit, constraint))
+        else:
+            self.solver.add(constraint)
+
+    def _y(self, g: int, nodes) -> z3.ArithRef | None:
+        terms = [self.x[g, i] for i in nodes if (g, i) in self.x]
+        return _sum(terms) if terms else None
+
+    # ------------------------------------------------------------------ constraints
+
+    def _build(self) -> None:
+        p = self.p
+        for g, group in enumerate(p.groups):
+            nodes = list(p.eligible[g])
+            if self.explain:
+                nodes = sorted(set(nodes) | set(p.excluded[g]))
+            self.pairs_of_group.append(nodes)
+            for i in nodes:
+                var = z3.Int(f"x_{g}_{i}")
+                self.x[g, i] = var
+                self.pairs_of_node[i].append(g)
+                self.solver.add(var >= 0)
+                if i in p.excluded[g]:
+                    why = p.excluded[g][i]
+                    self._add(f"exclude:{g}:{why.plugin}:{why.reason}", ("exclude", g, why), var == 0)
+        self._demand()
+        self._capacity()
+        self._ports()
+        self._existing_anti_affinity()
+        for g, group in enumerate(self.p.groups):
+            for t, term in enumerate(F._required(group.pod, "pod_anti_affinity")):
+                self._anti_affinity(g, t, term)
+            if F._required(group.pod, "pod_affinity"):
+                self._affinity(g)
+            for c, constraint in enumerate(group.pod.spec.topology_spread_constraints):
+                if constraint.when_unsatisfiable == "DoNotSchedule":
+                    self._spread(g, c, constraint)
+        self._bootstrap_budgets()
+        if self.objective == "min-nodes":
+            self._min_nodes()
+        elif self.objective == "balanced":
+            self._balanced()
+
+    def _demand(self) -> None:
+        for g, group in enumerate(self.p.groups):
+            total = _sum(self.x[g, i] for i in self.pairs_of_group[g])
+            if group.pinned is not None:
+                want = self._if_alive(self.p.node_index[group.pinned], 1)
+            else:
+                want = group.count
+            self._add(f"replicas:{g}", ("replicas", g, group.count), total == want)
+
+    def _capacity(self) -> None:
+        p = self.p
+        resources = p.resources()
+        scales = {r: p.scale(r) for r in resources}
+        for i, node in enumerate(p.nodes):
+            groups = self.pairs_of_node.get(i, [])
+            if not groups:
+                continue
+            slots = max(p.alloc[i].get("pods", 0) - p.bound_count(i), 0)
+            cap = slots if self.alive is None else z3.If(self.alive[i], slots, 0)
+            self._capacity_row(i, "pods", [(g, 1) for g in groups], cap)
+            bound = p.bound_requested(i)
+            for r in resources:
+                terms = [(g, p.requests[g][r] // scales[r]) for g in groups if p.requests[g].get(r, 0)]
+                if terms:
+                    free = max(p.alloc[i].get(r, 0) - bound.get(r, 0), 0) // scales[r]
+                    self._capacity_row(i, r, terms, free)
+
+    def _capacity_row(self, i: int, resource: str, terms, cap) -> None:
+        if not self.explain:
+            self.solver.add(_sum(self.x[g, i] * k if k != 1 else self.x[g, i] for g, k in terms) <= cap)
+            return
+        guarded = []
+        for g, k in terms:
+            name = f"requests:{g}:{resource}"
+            if name not in self.literals:
+                self.literals[name] = z3.Bool(f"lit:{name}")
+                self.causes[name] = ("requests", g, resource)
+            guarded.append(z3.If(self.literals[name], self.x[g, i] * k, 0))
+        self.solver.add(_sum(guarded) <= cap)
+
+    def _ports(self) -> None:
+        p = self.p
+        ports = {g: F.host_ports(group.pod.spec) for g, group in enumerate(p.groups)}
+        with_ports = [g for g in ports if ports[g]]
+        for g in with_ports:
+            for i in self.pairs_of_group[g]:
+                self._add(f"ports:{g}", ("ports", g, None), self.x[g, i] <= 1)
+        for g, h in itertools.combinations(with_ports, 2):
+            if not any(F.ports_conflict(a, b) for a in ports[g] for b in ports[h]):
+                continue
+            for i in set(self.pairs_of_group[g]) & set(self.pairs_of_group[h]):
+                self._add(f"ports:{g}:{h}", ("ports-pair", g, h), self.x[g, i] + self.x[h, i] <= 1)
+
+    def _existing_anti_affinity(self) -> None:
+        """Bound pods' required anti-affinity terms that match a group keep it out of their domain."""
+        p = self.p
+        for name, pods in p.bound.items():
+            m = p.node_index[name]
+            labels = p.nodes[m].metadata.labels
+            for pod in pods:
+                for term in F._required(pod, "pod_anti_affinity"):
+                    if term.topology_key not in labels:
+                        continue
+                    domain = p.domains(term.topology_key)[labels[term.topology_key]]
+                    for g, group in enumerate(p.groups):
+                        if not p.term_matches_bound(term, pod, group.pod):
+                            continue
+                        for i in domain:
+                            if (g, i) in self.x:
+                                rule = self.x[g, i] == 0 if self.alive is None else \
+                                    z3.Implies(self.alive[m], self.x[g, i] == 0)
+                                self._add(f"existing-anti:{g}:{name}/{pod.metadata.name}",
+                                          ("existing-anti", g, (pod, term)), rule)
+
+    def _bound_matching(self, predicate) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for name, pods in self.p.bound.items():
+            k = sum(1 for pod in pods if predicate(pod))
+            if k:
+                counts[self.p.node_index[name]] = k
+        return counts
+
+    def _anti_affinity(self, g: int, t: int, term) -> None:
+        p = self.p
+        owner = p.groups[g].pod
+        matching = [h for h, group in enumerate(p.groups) if p.term_matches_group(term, owner, group)]
+        bound = self._bound_matching(lambda pod: p.term_matches_bound(term, owner, pod))
+        for value, nodes in p.domains(term.topology_key).items():
+            y = self._y(g, nodes)
+            if y is None:
+                continue
+            others = [self.x[h, i] for h in matching if h != g for i in nodes if (h, i) in self.x]
+            others += [self._if_alive(i, bound[i]) for i in nodes if i in bound]
+            rule = z3.Implies(y >= 1, _sum(others) == 0) if others else True
+            if g in matching:
+                rule = y <= 1 if rule is True else z3.And(y <= 1, rule)
+            self._add(f"anti:{g}:{t}", ("anti-affinity", g, t), rule)
+
+    def _affinity(self, g: int) -> None:
+        p = self.p
+        owner = p.groups[g].pod
+        terms = F._required(owner, "pod_affinity")
+        matching = [h for h, group in enumerate(p.groups)
+                    if all(p.term_matches_group(term, owner, group) for term in terms)]
+        bound = self._bound_matching(lambda pod: all(p.term_matches_bound(term, owner, pod) for term in terms))
+        self_match = g in matching
+        budget_key = (owner.metadata.namespace, repr(terms))
+        for t, term in enumerate(terms):
+            for value, nodes in p.domains(term.topology_key).items():
+                y = self._y(g, nodes)
+                if y is None:
+                    continue
+                anchors = [self.x[h, i] for h in matching if h != g for i in nodes if (h, i) in self.x]
+                anchors += [self._if_alive(i, bound[i]) for i in nodes if i in bound]
+                anchored = _sum(anchors) >= 1 if anchors else z3.BoolVal(False)
+                if self_match:
+                    boot = z3.Bool(f"boot_{g}_{t}_{value}")
+                    self._boot_budgets[budget_key + (t,)].append((boot, bound))
+                    rule = z3.Implies(y >= 1, z3.Or(anchored, boot))
+                else:
+                    rule = z3.Implies(y >= 1, anchored)
+                self._add(f"aff:{g}", ("affinity", g, None), rule)
+
+    def _bootstrap_budgets(self) -> None:
+        """The first-pod rule fires once, and only while no bound pod matches the terms."""
+        for key, boots in self._boot_budgets.items():
+            bound = boots[0][1]
+            existing = _sum(self._if_alive(i, k) for i, k in bound.items())
+            budget = z3.If(existing == 0, 1, 0) if bound else 1
+            self.solver.add(_sum(z3.If(b, 1, 0) for b, _ in boots) <= budget)
+
+    def _spread(self, g: int, c: int, constraint) -> None:
+        p = self.p
+        owner = p.groups[g].pod
+        namespace = owner.metadata.namespace or "default"
+        selector = F.effective_spread_selector(constraint, owner.metadata.labels)
+        hard_keys = [k.topology_key for k in owner.spec.topology_spread_constraints
+                     if k.when_unsatisfiable == "DoNotSchedule"]
+        included = [i for i, node in enumerate(p.nodes)
+                    if all(k in node.metadata.labels for k in hard_keys)
+                    and F.spread_node_included(constraint, owner.spec, node)]
+        domains = p.domains(constraint.topology_key, included)
+        matching = [h for h, group in enumerate(p.groups)
+                    if (group.pod.metadata.namespace or "default") == namespace
+                    and selector.matches(group.pod.metadata.labels)]
+        bound = self._bound_matching(lambda pod: (pod.metadata.namespace or "default") == namespace
+                                     and pod.metadata.deletion_timestamp is None
+                                     and selector.matches(pod.metadata.labels))
+        name = f"spread:{g}:{c}"
+        cause = ("spread", g, c)
+        if g not in matching:
+            # the pod does not count itself: only bound pods decide, and its pods can go first
+            counts = {v: sum(bound.get(i, 0) for i in nodes) for v, nodes in domains.items()}
+            low = 0 if (constraint.min_domains and len(counts) < constraint.min_domains) else min(counts.values(), default=0)
+            for v, nodes in domains.items():
+                if counts[v] - low > constraint.max_skew:
+                    for i in nodes:
+                        if (g, i) in self.x:
+                            self._add(name, cause, self.x[g, i] == 0)
+            return
+        low = z3.Int(f"min_{g}_{c}")
+        count = {}
+        for v, nodes in domains.items():
+            terms = [self.x[h, i] for h in matching for i in nodes if (h, i) in self.x]
+            terms += [self._if_alive(i, bound[i]) for i in nodes if i in bound]
+            count[v] = _sum(terms)
+            if self.alive is None:
+                self._add(name, cause, low <= count[v])
+            else:
+                self._add(name, cause, z3.Implies(z3.Or([self.alive[i] for i in nodes]), low <= count[v]))
+        if constraint.min_domains:
+            if self.alive is None:
+                if len(domains) < constraint.min_domains:
+                    self._add(name, cause, low <= 0)
+            else:
+                live = _sum(z3.If(z3.Or([self.alive[i] for i in nodes]), 1, 0) for nodes in domains.values())
+                self._add(name, cause, z3.Implies(live < constraint.min_domains, low <= 0))
+        for v, nodes in domains.items():
+            y = self._y(g, nodes)
+            if y is not None:
+                self._add(name, cause, z3.Implies(y >= 1, count[v] <= low + constraint.max_skew))
+
+    # ------------------------------------------------------------------ objectives
+
+    def _used(self):
+        used = []
+        for i, groups in self.pairs_of_node.items():
+            b = z3.Bool(f"used_{i}")
+            self.solver.add(z3.Implies(_sum(self.x[g, i] for g in groups) >= 1, b))
+            used.append(z3.If(b, 1, 0))
+        return used
+
+    def _min_nodes(self) -> None:
+        self.solver.minimize(_sum(self._used()))
+
+    def _balanced(self) -> None:
+        """Minimise the highest cpu/memory utilisation (percent) over nodes."""
+        p = self.p
+        peak = z3.Int("peak_percent")
+        for i, groups in self.pairs_of_node.items():
+            bound = p.bound_requested(i)
+            for r in ("cpu", "memory"):
+                alloc = p.alloc[i].get(r, 0)
+                terms = [self.x[g, i] * p.requests[g][r] for g in groups if p.requests[g].get(r, 0)]
+                if alloc > 0 and terms:
+                    self.solver.add(100 * (_sum(terms) + bound.get(r, 0)) <= peak * alloc)
+        self.solver.minimize(peak)
+
+    # ------------------------------------------------------------------ queries
+
+    def check(self, assumptions=()) -> str:
+        if self.explain:
+            assumptions = list(assumptions) + list(self.literals.values())
+        return verdict_of(self.solver.check(*assumptions))
+
+    def all_alive(self, failed=()) -> list:
+        """Assumptions: the ``failed`` node indexes dead, every other node alive."""
+        dead = set(failed)
+        return [z3.Not(a) if i in dead else a for i, a in enumerate(self.alive)]
+
+    def placement(self) -> Placement:
+        """The placement of the last satisfiable check."""
+        model = self.solver.model()
+        p = self.p
+        rows = []
+        for i, node in enumerate(p.nodes):
+            pods = []
+            requested = dict(p.bound_requested(i))
+            for g in self.pairs_of_node.get(i, []):
+                k = model.eval(self.x[g, i], model_completion=True).as_long()
+                if k:
+                    pods.append((p.groups[g].key, k))
+                    for r, amount in p.requests[g].items():
+                        requested[r] = requested.get(r, 0) + amount * k
+            requested["pods"] = p.bound_count(i) + sum(k for _, k in pods)
+            rows.append(NodeRow(node.metadata.name, tuple(pods), p.bound_count(i),
+                                tuple(sorted(requested.items())), tuple(sorted(p.alloc[i].items()))))
+        return Placement(tuple(rows))
+
+    def minimal_core(self, assumptions=(), budget: float = 30.0) -> tuple[list[str], bool]:
+        """A minimal set of guarded constraint families that cannot hold together.
+
+        Deletion-based: start from z3's core, drop each literal whose removal keeps the
+        rest unsatisfiable. A check that times out keeps its literal, and the core is
+        then reported as not proved minimal.
+        """
+        names = {lit.get_id(): name for name, lit in self.literals.items()}
+        answer = self.solver.check(*assumptions, *self.literals.values())
+        if answer != z3.unsat:
+            return [], False
+        core = [names[lit.get_id()] for lit in self.solver.unsat_core() if lit.get_id() in names]
+        minimal = True
+        deadline = time.monotonic() + budget
+        for name in list(core):
+            if time.monotonic() > deadline:
+                minimal = False
+                break
+            trial = [n for n in core if n != name]
+            answer = self.solver.check(*assumptions, *(self.literals[n] for n in trial))
+            if answer == z3.unsat:
+                smaller = {names[lit.get_id()] for lit in self.solver.unsat_core() if lit.get_id() in names}
+                core = [n for n in trial if n in smaller] or trial
+            elif answer == z3.unknown:
+                minimal = False
+        return core, minimal
+
+
+# ---------------------------------------------------------------------------- failure scenarios
+
+
+def class_combinations(classes: list[list[int]], k: int):
+    """Failure sets of size ``k`` up to symmetry: how many nodes fail in each class.
+
+    Yields (representative failed node indexes, number of concrete sets it stands for).
+    """
+    from math import comb
+
+    sizes = [len(c) for c in classes]
+
+    def spread(index: int, left: int):
+        if index == len(sizes):
+            if left == 0:
+                yield ()
+            return
+        for take in range(min(left, sizes[index]), -1, -1):
+            for rest in spread(index + 1, left - take):
+                yield (take,) + rest
+
+    for counts in spread(0, k):
+        failed = [i for cls, take in zip(classes, counts) for i in cls[:take]]
+        covered = 1
+        for size, take in zip(sizes, counts):
+            covered *= comb(size, take)
+        yield failed, covered
+
+
+def check_failures(problem: Problem, scenarios, *, kind: str, k: int, timeout: float,
+                   explain=None, stop_at_first: bool = True) -> Tolerance:
+    """Solve each scenario (failed node indexes, covered sets) on one incremental encoding."""
+    start = time.monotonic()
+    encoding = Encoding(problem, failures=True, timeout=timeout)
+    checks = []
+    counterexample = None
+    unknown = False
+    solved = covered = 0
+    for failed, stands_for in scenarios:
+        t0 = time.monotonic()
+        verdict = encoding.check(encoding.all_alive(failed))
+        names = tuple(problem.nodes[i].metadata.name for i in failed)
+        check = FailureCheck(names, verdict, time.monotonic() - t0)
+        solved += 1
+        covered += stands_for
+        if verdict == INFEASIBLE:
+            if explain is not None:
+                check = FailureCheck(names, verdict, check.seconds, explain(failed))
+            checks.append(check)
+            counterexample = check
+            if stop_at_first:
+                break
+        else:
+            checks.append(check)
+            unknown = unknown or verdict == UNKNOWN
+    verdict = INFEASIBLE if counterexample else (UNKNOWN if unknown else FEASIBLE)
+    return Tolerance(kind, k, verdict, solved, covered, counterexample, tuple(checks), time.monotonic() - start)
+
+
+def node_failure_scenarios(problem: Problem, k: int):
+    return class_combinations(problem.node_classes(), k)
+
+
+def zone_scenarios(problem: Problem, label: str = ZONE_LABEL):
+    zones: dict[str, list[int]] = defaultdict(list)
+    for i, node in enumerate(problem.nodes):
+        zone = node.metadata.labels.get(label)
+        if zone is not None:
+            zones[zone].append(i)
+    for zone in sorted(zones):
+        yield zones[zone], 1
+
+
+# ---------------------------------------------------------------------------- one-shot helpers
+
+
+def solve(problem: Problem, *, objective: str = "feasible", timeout: float = DEFAULT_TIMEOUT):
+    """(verdict, placement or None, encoding) for the whole problem."""
+    encoding = Encoding(problem, timeout=timeout, objective=objective)
+    verdict = encoding.check()
+    if objective != "feasible" and verdict == UNKNOWN:
+        # Optimize may have a best-so-far model when it times out; report it as feasible
+        # only if it satisfies the hard constraints, which z3 guarantees for its model.
+        try:
+            model = encoding.solver.model()
+            if model is not None and len(model) > 0:
+                return FEASIBLE, encoding.placement(), encoding
+        except z3.Z3Exception:
+            pass
+    placement = encoding.placement() if verdict == FEASIBLE else None
+    return verdict, placement, encoding
+
+
+def feasible(cluster, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """The feasibility verdict for every pending pod and workload replica of ``cluster``."""
+    return solve(Problem(cluster), timeout=timeout)[0]
