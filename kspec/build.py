@@ -23,7 +23,9 @@ from kspec.labels import (
     selector_from_dict,
     selector_from_map,
 )
-from kspec.quantity import parse_resource_list
+from kspec.quantity import Quantity, parse_resource_list
+
+_ZERO = Quantity.zero()
 
 # Which apiVersion serves which modelled kind (removed versions are errors, as
 # the API server answers "no matches for kind ... in version ...").
@@ -162,16 +164,24 @@ def string_map(value, path: str) -> FrozenDict:
     return FrozenDict(mapping) if mapping else EMPTY
 
 
+_VALID_LABELS: set = set()
+
+
 def label_map(value, path: str) -> FrozenDict:
     """metadata.labels: string values with valid keys and values (ValidateLabels)."""
     labels = string_map(value, path)
-    for key, item in labels.items():
+    for pair in labels.items():
+        if pair in _VALID_LABELS:
+            continue
+        key, item = pair
         errors = qualified_name_errors(key)
         if errors:
             raise invalid(path, key, errors[0])
         errors = label_value_errors(item)
         if errors:
             raise invalid(f"{path}.{key}", item, errors[0])
+        if len(_VALID_LABELS) < 100_000:
+            _VALID_LABELS.add(pair)
     return labels
 
 
@@ -184,14 +194,27 @@ def annotation_map(value, path: str) -> FrozenDict:
     return annotations
 
 
+_RESOURCE_LISTS: dict = {}
+
+
 def resource_list(value, path: str) -> FrozenDict:
+    """A resource list of non-negative quantities; identical lists are parsed once."""
     mapping = as_map(value, path)
     if not mapping:
         return EMPTY
+    try:
+        key = tuple((name, type(v), v) for name, v in mapping.items())
+        cached = _RESOURCE_LISTS.get(key)
+    except TypeError:  # an unhashable value: let parsing report it
+        key, cached = None, None
+    if cached is not None:
+        return cached
     quantities = parse_resource_list(mapping, path)
     for name, qty in quantities.items():
-        if qty.as_fraction() < 0:
+        if qty < _ZERO:
             raise invalid(f"{path}.{name}", str(mapping[name]), "must be greater than or equal to 0")
+    if key is not None and len(_RESOURCE_LISTS) < 100_000:
+        _RESOURCE_LISTS[key] = quantities
     return quantities
 
 

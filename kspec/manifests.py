@@ -8,6 +8,7 @@ message``), across all files, so a user fixes everything in one pass.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -99,42 +100,73 @@ def _object_items(document: Document):
         yield value, ()
 
 
-class _FileLoader:
-    """Loads one file's documents into records, collecting diagnostics."""
+@attrs.frozen
+class ParsedFile:
+    """One file's manifests as plain data: picklable, so files can be parsed in parallel.
 
-    def __init__(self, file: str):
-        self.file = file
-        self.records: list = []
-        self.diagnostics: list[Diagnostic] = []
+    ``entries`` are (document index, path prefix inside the document, manifest,
+    line); ``problems`` are diagnostics found while reading or parsing.
+    """
 
-    def load(self, text: str) -> None:
-        count = 0
-        try:
-            for document in load_documents(text):
-                count += 1
-                for manifest, prefix in _object_items(document):
-                    self._load_one(document, manifest, prefix)
-        except YamlError as err:
-            self.diagnostics.append(Diagnostic(self.file, err.line, err.message))
-            return
-        if count == 0:
-            self.diagnostics.append(Diagnostic(self.file, None, "no Kubernetes objects in this file (it is empty)"))
+    file: str
+    entries: tuple
+    problems: tuple
 
-    def _load_one(self, document: Document, manifest, prefix: tuple) -> None:
-        line = document.line_of(prefix)
+
+def parse_file(file: str, stdin=None) -> ParsedFile:
+    """Read and parse one file (``-`` is stdin) into plain manifests with their lines."""
+    name = "<stdin>" if file == "-" else file
+    try:
+        text = read_text(file, stdin)
+    except (OSError, KspecError) as err:
+        message = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        return ParsedFile(name, (), (Diagnostic(name, None, message),))
+    entries = []
+    count = 0
+    try:
+        for document in load_documents(text):
+            count += 1
+            for manifest, prefix in _object_items(document):
+                entries.append((document.index, prefix, manifest, document.line_of(prefix)))
+    except YamlError as err:
+        return ParsedFile(name, tuple(entries), (Diagnostic(name, err.line, err.message),))
+    if count == 0:
+        return ParsedFile(name, (), (Diagnostic(name, None, "no Kubernetes objects in this file (it is empty)"),))
+    return ParsedFile(name, tuple(entries), ())
+
+
+def _field_line(file: str, text_source, doc_index: int, path: tuple, default: int | None) -> int | None:
+    """Re-read a document's node tree to find the line of ``path`` (errors only)."""
+    try:
+        text = text_source()
+        for document in load_documents(text):
+            if document.index == doc_index:
+                return document.line_of(path)
+    except (OSError, KspecError):
+        pass
+    return default
+
+
+def build_file(parsed: ParsedFile, text_source) -> tuple[list, list[Diagnostic]]:
+    """Records and diagnostics from a parsed file's manifests."""
+    records: list = []
+    problems: list[Diagnostic] = list(parsed.problems)
+    for doc_index, prefix, manifest, line in parsed.entries:
         if not isinstance(manifest, dict):
             where = "items[%d]: " % prefix[1] if prefix else ""
             kind = type(manifest).__name__ if manifest is not None else "null"
-            self.diagnostics.append(Diagnostic(self.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(manifest, kind)}"))
-            return
+            problems.append(Diagnostic(parsed.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(manifest, kind)}"))
+            continue
         try:
-            self.records.extend(build_objects(manifest, Source(self.file, line), in_place=True))
+            records.extend(build_objects(manifest, Source(parsed.file, line), in_place=True))
         except ValidationError as err:
-            field_line = document.line_of(prefix + parse_path(err.path)) if err.path else line
+            field_line = _field_line(parsed.file, text_source, doc_index, prefix + parse_path(err.path), line) \
+                if err.path else line
             field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
-            self.diagnostics.append(Diagnostic(self.file, field_line, err.message, field))
+            problems.append(Diagnostic(parsed.file, field_line, err.message, field))
         except KspecError as err:
-            self.diagnostics.append(Diagnostic(self.file, line, str(err)))
+            problems.append(Diagnostic(parsed.file, line, str(err)))
+    return records, problems
 
 
 def _describe(value, kind: str) -> str:
@@ -207,21 +239,43 @@ def find_duplicates(records) -> tuple[list[tuple], list[Diagnostic]]:
     return pairs, problems
 
 
+PARALLEL_MIN_BYTES = 4 << 20
+
+
+def _parsed_files(files: list[str], stdin):
+    """Parsed files in order; large inputs are parsed by one process per core."""
+    regular = [f for f in files if f != "-"]
+    workers = min(os.cpu_count() or 1, len(regular))
+    size = sum(os.path.getsize(f) for f in regular if os.path.isfile(f))
+    if workers > 1 and size >= PARALLEL_MIN_BYTES and "-" not in files:
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            context = None
+        if context is not None:
+            with context.Pool(workers) as pool:
+                yield from pool.imap(parse_file, files, chunksize=max(1, len(files) // (workers * 8)))
+            return
+    for file in files:
+        yield parse_file(file, stdin)
+
+
 def load_objects(paths, *, stdin=None) -> LoadResult:
     """Every record from ``paths`` and one diagnostic per problem; never raises for input."""
     files, diagnostics = expand_paths(paths)
     records: list = []
-    for file in files:
-        loader = _FileLoader("<stdin>" if file == "-" else file)
-        try:
-            text = read_text(file, stdin)
-        except (OSError, KspecError) as err:
-            message = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-            diagnostics.append(Diagnostic(loader.file, None, message))
-            continue
-        loader.load(text)
-        records.extend(loader.records)
-        diagnostics.extend(loader.diagnostics)
+    stdin_text: list[str] = []
+    if "-" in files:
+        stream = stdin if stdin is not None else sys.stdin
+        stdin_text.append(stream.read())
+        stdin = io.StringIO(stdin_text[0])
+    for parsed, file in zip(_parsed_files(files, stdin), files):
+        text_source = (lambda: stdin_text[0]) if file == "-" else (lambda f=file: read_text(f))
+        built, problems = build_file(parsed, text_source)
+        records.extend(built)
+        diagnostics.extend(problems)
     if not files and not diagnostics:
         diagnostics.append(Diagnostic(", ".join(map(str, paths)) or ".", None, "no manifest files found (.yaml, .yml, .json)"))
     pairs, duplicate_problems = find_duplicates(records)
