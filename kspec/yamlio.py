@@ -199,6 +199,7 @@ class Converter:
         if isinstance(node, ScalarNode):
             return scalar_value(node)
         if isinstance(node, SequenceNode):
+            _check_tag(node)
             return [self.convert(item) for item in node.value]
         return self._mapping(node)
 
@@ -211,25 +212,29 @@ class Converter:
             )
 
     def _mapping(self, node: MappingNode) -> dict:
+        _check_tag(node)
         result: dict = {}
+        merged: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
-                self._merge(result, value_node)
+                self._merge(merged, value_node)
                 continue
             key = _key_text(key_node)
             if key in result:
                 raise YamlError(f'mapping key "{key}" already defined', key_node.start_mark.line + 1)
             result[key] = self.convert(value_node)
+        for key, value in merged.items():
+            result.setdefault(key, value)  # explicit keys win over merged ones
         return result
 
-    def _merge(self, result: dict, value_node) -> None:
+    def _merge(self, merged: dict, value_node) -> None:
         sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
         for source in sources:
-            merged = self.convert(source)
-            if not isinstance(merged, dict):
+            value = self.convert(source)
+            if not isinstance(value, dict):
                 raise YamlError("a merge key (<<) needs a mapping", source.start_mark.line + 1)
-            for key, value in merged.items():
-                result.setdefault(key, value)
+            for key, item in value.items():
+                merged.setdefault(key, item)  # earlier sources win, as in YAML 1.1
 
 
 class FastConverter(Converter):
@@ -241,10 +246,13 @@ class FastConverter(Converter):
                 return node.value
             return scalar_value(node)
         if node.__class__ is SequenceNode:
+            if node.tag != _SEQ:
+                _check_tag(node)
             return [self.convert(item) for item in node.value]
         return self._mapping(node)
 
 
+_SEQ = _TAG + "seq"
 _STR = _TAG + "str"
 
 
@@ -270,6 +278,16 @@ def _key_text(node) -> str:
     raise YamlError("a mapping key must be a scalar", node.start_mark.line + 1)
 
 
+_KNOWN_TAGS = {_TAG + name for name in ("str", "int", "float", "bool", "null", "binary", "timestamp",
+                                         "seq", "map", "merge", "value")}
+
+
+def _check_tag(node) -> None:
+    if node.tag not in _KNOWN_TAGS:
+        raise YamlError(f"unsupported YAML tag {node.tag!r} (only the standard YAML types are read)",
+                        node.start_mark.line + 1)
+
+
 def scalar_value(node: ScalarNode):
     tag, text = node.tag, node.value
     if tag == _TAG + "str":
@@ -284,7 +302,8 @@ def scalar_value(node: ScalarNode):
         return None
     if tag == _TAG + "binary":
         return base64.b64encode(base64.decodebytes(text.encode())).decode()
-    # timestamps and any other resolved scalar stay text, as in the JSON conversion
+    _check_tag(node)
+    # timestamps stay text, as in the JSON conversion
     return text
 
 
