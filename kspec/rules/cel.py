@@ -8,7 +8,10 @@ conformance subset and was the fastest of the three maintained candidates.
 The environment declares the variables a ValidatingAdmissionPolicy sees
 (``object``, ``oldObject``, ``request``, ``params``, ``namespaceObject``,
 ``variables``) plus kspec's ``cluster`` (every loaded object, as a map from
-kind to the list of manifests) and ``source`` (``{file, line}`` of the object),
+kind to the list of manifests), ``source`` (``{file, line, at}`` of the object)
+``pod`` (the Pod-shaped template of a workload, the Pod itself, else null)
+and ``ref`` (the object's identity, ``{apiVersion, kind, metadata: {name,
+namespace}}``, a cheap argument for the cluster helper functions),
 all of type ``dyn``; the cel-go string and math extensions that Kubernetes
 enables (``ext.Strings``, ``ext.Math``), ``cel.bind``, optional values
 (``object.?spec.?replicas.orValue(1)``, as in Kubernetes 1.29+); and kspec's functions
@@ -36,6 +39,8 @@ VARIABLES = (
     "variables",
     "cluster",
     "source",
+    "pod",
+    "ref",
 )
 
 

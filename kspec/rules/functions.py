@@ -78,7 +78,7 @@ def quantity_value(q: Quantity) -> dict:
 
 
 def _fraction(value) -> Fraction:
-    if isinstance(value, Mapping) and isinstance(value.get(QUANTITY_KEY), str) and len(value) == 1:
+    if isinstance(value, dict) and isinstance(value.get(QUANTITY_KEY), str) and len(value) == 1:
         return Fraction(value[QUANTITY_KEY])
     raise FunctionError(f"expected a quantity, got {_cel_type(value)}")
 
@@ -214,7 +214,7 @@ def list_max(values):
 def _labels(value) -> Mapping[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise FunctionError(f"labels must be a map, got {_cel_type(value)}")
     return value
 
@@ -245,7 +245,7 @@ CONTROLLER_KINDS = ("ReplicationController", "ReplicaSet", "Deployment", "Statef
 
 def _get(obj, *path, default=None):
     for part in path:
-        if not isinstance(obj, Mapping) or part not in obj:
+        if not isinstance(obj, dict) or part not in obj:
             return default
         obj = obj[part]
     return obj
@@ -257,7 +257,7 @@ def template_of(raw: Mapping) -> Mapping | None:
     if kind == "CronJob":
         return _get(raw, "spec", "jobTemplate", "spec", "template")
     template = _get(raw, "spec", "template")
-    return template if isinstance(template, Mapping) else None
+    return template if isinstance(template, dict) else None
 
 
 def pod_template(raw) -> dict:
@@ -266,7 +266,7 @@ def pod_template(raw) -> dict:
     For a Pod, the Pod itself; for a workload, its template with the
     workload's namespace (what the controller's pods would carry).
     """
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         raise FunctionError(f"podTemplate() needs an object, got {_cel_type(raw)}")
     if raw.get("kind") == "Pod":
         return dict(raw)
@@ -322,10 +322,15 @@ class Scope:
         self._cache: dict[str, Any] = {}
 
     def _memo(self, name: str, build: Callable[[], Any]):
-        value = self._cache.get(name)
-        if value is None:
+        try:
+            return self._cache[name]
+        except KeyError:
             value = self._cache[name] = build()
-        return value
+            return value
+
+    def raw_by_identity(self, identity: tuple) -> dict | None:
+        index = self._memo("identities", lambda: {_identity(r.raw): r.raw for r in reversed(self.unique)})
+        return index.get(identity)
 
     # -- pod sources (workloads and bare pods), indexed by label pair --------
 
@@ -353,10 +358,11 @@ class Scope:
         (``pkg/controller/endpointslice``: services with a nil selector are
         skipped), so the answer is ``[]``.
         """
+        service = _object(service)
         selector = _get(service, "spec", "selector")
         if not selector:
             return []
-        if not isinstance(selector, Mapping):
+        if not isinstance(selector, dict):
             raise FunctionError("spec.selector must be a map")
         namespace = _namespace(service)
         index = self._sources()
@@ -372,7 +378,7 @@ class Scope:
             for record in self.unique:
                 raw = record.raw
                 selector = _get(raw, "spec", "selector")
-                if raw.get("kind") != "Service" or not isinstance(selector, Mapping) or not selector:
+                if raw.get("kind") != "Service" or not isinstance(selector, dict) or not selector:
                     continue
                 for pair in selector.items():
                     by_pair.setdefault((_namespace(raw),) + pair, []).append(raw)
@@ -382,7 +388,8 @@ class Scope:
 
     def services_selecting(self, workload) -> list:
         """Services in the workload's namespace whose selector matches its pod labels."""
-        labels = template_labels(_object(workload))
+        workload = _object(workload)
+        labels = template_labels(workload)
         namespace = _namespace(workload)
         index = self._services()
         hits: dict[int, list] = {}
@@ -412,19 +419,34 @@ class Scope:
         policy/v1: a null selector selects no pods, an empty one every pod in
         the namespace (``LabelSelectorAsSelector``).
         """
-        labels = template_labels(_object(workload))
+        workload = _object(workload)
+        labels = template_labels(workload)
         namespace = _namespace(workload)
-        pdbs = self._memo("pdbs", lambda: [
-            (r.raw, _pdb_selector(r.raw)) for r in self.unique if r.raw.get("kind") == "PodDisruptionBudget"
-        ])
-        return [raw for raw, sel in pdbs if _namespace(raw) == namespace and sel.matches(labels)]
+        index = self._memo("pdbs", self._build_pdbs)
+        candidates = list(index.get((namespace,), ()))
+        for pair in labels.items():
+            candidates.extend(index.get((namespace,) + pair, ()))
+        return [raw for raw, sel in candidates if sel.matches(labels)]
+
+    def _build_pdbs(self) -> dict:
+        """PDBs by (namespace, key, value) of one pinned label, else by (namespace,)."""
+        index: dict = {}
+        for record in self.unique:
+            if record.kind == "PodDisruptionBudget":
+                selector = _pdb_selector(record.raw)
+                pins = _exact(selector)
+                key = (_namespace(record.raw),) + (min(pins.items()) if pins else ())
+                index.setdefault(key, []).append((record.raw, selector))
+        return index
 
     # -- duplicates ----------------------------------------------------------
 
     def definitions(self, obj) -> list:
         """``file:line`` of every loaded object with this identity, in input order."""
+        if not isinstance(obj, dict):
+            raise FunctionError(f"expected an object, got {_cel_type(obj)}")
         index = self._memo("definitions", self._build_definitions)
-        return list(index.get(_identity(_object(obj)), ()))
+        return list(index.get(_identity(obj), ()))
 
     def _build_definitions(self) -> dict:
         index: dict[tuple, list[str]] = {}
@@ -443,8 +465,10 @@ class Scope:
         that one's pod template already carries labels the other selects. A controller and the
         controllers it owns (a Deployment's ReplicaSets) are not compared.
         """
+        if not isinstance(obj, dict):
+            raise FunctionError(f"expected an object, got {_cel_type(obj)}")
         index = self._memo("overlaps", self._build_overlaps)
-        return list(index.get(_identity(_object(obj)), ()))
+        return list(index.get(_identity(obj), ()))
 
     def _build_overlaps(self) -> dict:
         controllers: dict[str | None, list[tuple]] = {}
@@ -467,9 +491,20 @@ class Scope:
         return result
 
 
-def _object(value) -> Mapping:
-    if not isinstance(value, Mapping):
+def _object(value) -> dict:
+    """An object argument: a manifest, or a ``ref`` (identity only) resolved to the loaded manifest.
+
+    Passing ``ref`` instead of ``object`` spares converting the whole
+    manifest from CEL to Python on every call.
+    """
+    if not isinstance(value, dict):
         raise FunctionError(f"expected an object, got {_cel_type(value)}")
+    if "spec" not in value and value.get("kind") and isinstance(value.get("metadata"), dict):
+        scope = _SCOPE.get()
+        if scope is not None:
+            found = scope.raw_by_identity(_identity(value))
+            if found is not None:
+                return found
     return value
 
 
@@ -717,7 +752,7 @@ def _cel_type(value) -> str:
         return "double"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "quantity" if QUANTITY_KEY in value else "map"
     if isinstance(value, (list, tuple)):
         return "list"

@@ -1,0 +1,133 @@
+"""The whole built-in rule library over N generated objects (default 10,000).
+
+Writes a realistic mix of manifests to a folder (Deployments, Services,
+ReplicationControllers, StatefulSets, bare Pods, PodDisruptionBudgets across
+namespaces, one file per application), then times:
+
+* ``load``: ``kspec.manifests.load_objects`` (YAML, defaulting, validation);
+* ``check``: the built-in library over the loaded objects (CEL evaluation and
+  cross-object helpers);
+* ``kspec check`` end to end (a fresh process, as CI runs it);
+* checkov on the same folder, when it is installed in its own virtualenv
+  (``python3 -m venv /tmp/checkov-venv && /tmp/checkov-venv/bin/pip install
+  checkov``; never a kspec dependency).
+
+Usage: ``python3 bench/bench_check.py [--objects N] [--checkov PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+import yaml
+
+
+def app(i: int) -> list[dict]:
+    """One application: a workload, its Service, sometimes a PDB; about 2.4 objects."""
+    ns = f"team-{i % 20}"
+    name = f"app-{i}"
+    labels = {"app": name, "tier": ["web", "api", "worker"][i % 3]}
+    container = {
+        "name": "main",
+        "image": f"registry.example/{name}:{'latest' if i % 11 == 0 else '1.' + str(i % 7)}",
+        "ports": [{"name": "http", "containerPort": 8080}],
+        "env": [{"name": "NEXT", "value": f"app-{i + 20}:80"}],
+    }
+    if i % 4:
+        container["resources"] = {"requests": {"cpu": "100m", "memory": "128Mi"},
+                                  "limits": {"cpu": "500m", "memory": "256Mi"}}
+    if i % 3:
+        container["readinessProbe"] = {"httpGet": {"path": "/ready", "port": "http"}}
+        container["livenessProbe"] = {"httpGet": {"path": "/live", "port": "http"}}
+    template = {"metadata": {"labels": labels}, "spec": {"containers": [container]}}
+    kind = ["Deployment", "Deployment", "ReplicationController", "StatefulSet", "Pod"][i % 5]
+    if kind == "Pod":
+        workload = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
+                    "spec": template["spec"]}
+    elif kind == "ReplicationController":
+        workload = {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": ns},
+                    "spec": {"replicas": 1 + i % 3, "selector": labels, "template": template}}
+    else:
+        spec = {"replicas": 1 + i % 3, "selector": {"matchLabels": labels}, "template": template}
+        if kind == "StatefulSet":
+            spec["serviceName"] = name
+        workload = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": ns}, "spec": spec}
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+               "spec": {"selector": {"app": name if i % 13 else name + "-typo"},
+                        "ports": [{"name": "http", "port": 80, "targetPort": "http" if i % 17 else "web"}]}}
+    objects = [workload, service]
+    if i % 5 == 0:
+        objects.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                        "metadata": {"name": name, "namespace": ns},
+                        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": name}}}})
+    return objects
+
+
+def write_corpus(folder: str, count: int) -> int:
+    written = 0
+    i = 0
+    while written < count:
+        objects = app(i)[: count - written]
+        with open(os.path.join(folder, f"app-{i:05d}.yaml"), "w") as handle:
+            yaml.safe_dump_all(objects, handle, sort_keys=False)
+        written += len(objects)
+        i += 1
+    return written
+
+
+def timed(label: str, fn):
+    start = time.perf_counter()
+    value = fn()
+    elapsed = time.perf_counter() - start
+    print(f"{label:38s} {elapsed:7.2f} s")
+    return value, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--objects", type=int, default=10_000, help="objects to generate")
+    parser.add_argument("--checkov", default="/tmp/checkov-venv/bin/checkov", help="checkov executable (optional)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    args = parser.parse_args()
+
+    from kspec.manifests import load_objects
+    from kspec.rules.engine import check
+    from kspec.rules.ruleset import builtin_rules
+
+    folder = tempfile.mkdtemp(prefix="kspec-bench-")
+    try:
+        n = write_corpus(folder, args.objects)
+        print(f"{n} objects in {len(os.listdir(folder))} files under {folder}")
+        rules, _ = timed("compile built-in library", builtin_rules)
+        loaded, t_load = timed("load (YAML, defaulting, validation)", lambda: load_objects([folder]))
+        result, t_check = timed(f"check ({len(rules)} rules)", lambda: check(loaded.objects, rules))
+        print(f"{'load + check':38s} {t_load + t_check:7.2f} s   ({result.evaluations} evaluations, "
+              f"{1e6 * t_check / max(1, result.evaluations):.0f} µs each)")
+        counts = Counter(f.rule_id for f in result.findings)
+        print("findings:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        _, t_cli = timed("kspec check (fresh process)", lambda: subprocess.run(
+            [sys.executable, "-m", "kspec", "check", folder, "-o", "json"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if os.path.exists(args.checkov):
+            proc, t_checkov = timed("checkov -d (kubernetes framework)", lambda: subprocess.run(
+                [args.checkov, "-d", folder, "--framework", "kubernetes", "--quiet", "--compact", "-o", "json"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+            print(f"checkov exit {proc.returncode}, {len(proc.stdout)} bytes of JSON")
+        else:
+            print(f"checkov: not installed at {args.checkov} (see the module docstring)")
+    finally:
+        if args.keep:
+            print("kept", folder)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
