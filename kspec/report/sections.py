@@ -1,0 +1,397 @@
+"""From the commands' result records to report sections, with their context.
+
+:func:`explore_section` takes an :class:`~kspec.explore.ExploreResult` and,
+when known, the model and the explorer's settings (for the assumptions:
+bounds, symmetry, fairness, faults); :func:`check_section` a
+:class:`~kspec.rules.engine.CheckResult`; :func:`schedule_section` a
+:class:`~kspec.scheduling.result.ScheduleResult`. Each keeps the original
+record (``source``) for renderers that delegate to the command's own writers
+(SARIF and JUnit of ``kspec check``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from kspec.report import views
+from kspec.report.model import (
+    HOLDS,
+    INCONCLUSIVE,
+    VIOLATED,
+    Assumption,
+    CheckSection,
+    Counterexample,
+    ExploreSection,
+    FindingGroup,
+    FindingRow,
+    NodePlacement,
+    PropertyRow,
+    RuleRow,
+    ScheduleSection,
+    Timeline,
+    ToleranceRow,
+    TraceStep,
+    Unschedulable,
+    Utilisation,
+    VerdictRow,
+)
+
+__all__ = ["check_section", "explore_section", "schedule_section", "section_of", "verdict_rows", "assumptions_of"]
+
+# States above this many steps are not drawn (the table still lists every step).
+MAX_TIMELINE_STEPS = 400
+
+
+def section_of(item: Any):
+    """A report section from a section or a raw result record of any command."""
+    if isinstance(item, (ExploreSection, CheckSection, ScheduleSection)):
+        return item
+    name = type(item).__name__
+    if name == "ExploreResult":
+        return explore_section(item)
+    if name == "CheckResult":
+        return check_section(item)
+    if name == "ScheduleResult":
+        return schedule_section(item)
+    from kspec.report.model import ReportError
+
+    raise ReportError(f"cannot report on a {name}; expected an explore, check or schedule result")
+
+
+def _anchor(prefix: str, name: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+    return f"{prefix}-{safe}"
+
+
+# --------------------------------------------------------------------------- explore
+
+
+def _trace_steps(trace, model) -> tuple[TraceStep, ...]:
+    steps = [TraceStep(0, "", "initial state", ())]
+    states = trace.states
+    for i, step in enumerate(trace.steps[1:], start=1):
+        hook = getattr(model, "describe_step", None)
+        words = hook(states[i - 1], step.action, step.state) if callable(hook) else None
+        if not words:
+            words = views.describe_changes(states[i - 1], step.state, model)
+        steps.append(TraceStep(i, str(step.actor or ""), str(step.action), tuple(words if words is not None else step.changes)))
+    return tuple(steps)
+
+
+def _timeline(trace, model) -> Timeline | None:
+    if len(trace.steps) > MAX_TIMELINE_STEPS:
+        return None
+    frames = []
+    for state in trace.states:
+        frame = views.frame_of(state, model)
+        if frame is None:
+            return None
+        frames.append(frame)
+    physical = "Physical view (what the machines run)" if frames and frames[0].physical else None
+    api = "API view (what etcd holds)" if physical else "Pods per node"
+    return Timeline(api, physical, tuple(frames))
+
+
+def counterexample(result, model=None) -> Counterexample:
+    """The evidence of one property result that carries a trace."""
+    trace = result.trace
+    return Counterexample(
+        property=result.name,
+        kind=str(result.kind),
+        verdict=str(result.verdict),
+        steps=_trace_steps(trace, model),
+        timeline=_timeline(trace, model),
+        cycle_start=trace.cycle_start,
+        cycle_up_to_symmetry=bool(trace.cycle_up_to_symmetry),
+        anchor=_anchor("trace", result.name),
+    )
+
+
+def _property_info(model) -> dict:
+    if model is None:
+        return {}
+    try:
+        return {p.name: p for p in model.properties()}
+    except Exception:  # a model whose properties() fails was already reported by the explorer
+        return {}
+
+
+def explore_section(result, *, model=None, model_path: str = "", params: dict | None = None,
+                    settings=None) -> ExploreSection:
+    """The report section of one exploration.
+
+    ``settings`` is the :class:`~kspec.explore.Explorer` that ran (for the
+    bounds); ``model`` gives node names, fairness and faults.
+    """
+    info = _property_info(model)
+    rows, traces, examples = [], [], []
+    for res in result.properties:
+        prop = info.get(res.name)
+        rows.append(PropertyRow(
+            name=res.name, kind=str(res.kind), verdict=str(res.verdict), bound=res.bound,
+            fair=tuple(sorted(prop.fair)) if prop is not None else (),
+            description=(prop.description if prop is not None else ""),
+        ))
+        if res.trace is not None:
+            (traces if str(res.verdict) == VIOLATED else examples).append(counterexample(res, model))
+    stats = result.stats.to_json()
+    section = ExploreSection(
+        model=model_path or (type(model).__name__ if model is not None else "model"),
+        params=tuple((str(k), str(v)) for k, v in (params or {}).items()),
+        verdict=str(result.verdict),
+        complete=bool(result.complete),
+        bound=result.bound,
+        stats=stats,
+        properties=tuple(rows),
+        counterexamples=tuple(traces),
+        examples=tuple(examples),
+        source=(result, model, settings),
+    )
+    return section
+
+
+def _find(model, type_name: str):
+    """An attribute of ``model`` (or of its ``scenario``) whose type is named ``type_name``."""
+    for holder in (model, getattr(model, "scenario", None)):
+        if holder is None:
+            continue
+        for value in list(getattr(holder, "__dict__", {}).values()) + [getattr(holder, "budget", None),
+                                                                      getattr(holder, "faults", None)]:
+            if type(value).__name__ == type_name:
+                return value
+    return None
+
+
+def _explore_assumptions(section: ExploreSection) -> list[Assumption]:
+    result, model, settings = section.source if section.source else (None, None, None)
+    out: list[Assumption] = []
+    where = section.model
+    if section.params:
+        out.append(Assumption("parameters", f"{where}: " + ", ".join(f"{k}={v}" for k, v in section.params)))
+    world = getattr(model, "world", None)
+    if world is not None and hasattr(world, "node_names"):
+        out.append(Assumption("nodes", f"{where}: {len(world.node_names)} nodes: {', '.join(world.node_names)}"))
+    elif hasattr(model, "n") and isinstance(getattr(model, "n"), int):
+        out.append(Assumption("nodes", f"{where}: {model.n} identical nodes (node-1..node-{model.n})"))
+    budget = _find(model, "FaultBudget")
+    if budget is not None:
+        if budget.kinds and budget.total:
+            kinds = ", ".join(f"{k} (at most {c})" for k, c in zip(budget.kinds, budget.caps))
+            out.append(Assumption("faults", f"{where}: at most {budget.total} fault(s) in all, of these kinds: {kinds}; "
+                                            "faults may happen, never have to, and stop once the budget is spent"))
+        else:
+            out.append(Assumption("faults", f"{where}: no faults"))
+    elif hasattr(model, "f") and isinstance(getattr(model, "f"), int):
+        kinds = _fault_actions(model)
+        out.append(Assumption("faults", f"{where}: at most {model.f} fault(s) in all"
+                                        + (f" ({', '.join(kinds)})" if kinds else "")
+                                        + "; faults may happen, never have to"))
+    fair = sorted({a for row in section.properties for a in row.fair})
+    if fair:
+        out.append(Assumption("fairness", f"{where}: weak fairness of {', '.join(fair)} for the liveness properties "
+                                          "(an actor that stays enabled eventually acts); faults are not fair"))
+    elif any(row.kind in ("eventually_always", "leads_to") for row in section.properties):
+        out.append(Assumption("fairness", f"{where}: no fairness assumed: any actor may stop acting forever"))
+    stats = section.stats
+    bounds = []
+    if settings is not None:
+        for attr, label in (("max_states", "max states"), ("max_depth", "max depth"), ("time_limit", "time limit (s)"),
+                            ("max_memory", "max memory (bytes)")):
+            value = getattr(settings, attr, None)
+            if value is not None:
+                bounds.append(f"{label} {value:,}" if isinstance(value, int) else f"{label} {value}")
+        if getattr(settings, "stop_at_first", False):
+            bounds.append("stop at the first violation")
+    search = f"{where}: {stats.get('strategy', 'bfs')} search"
+    search += ", bounds: " + "; ".join(bounds) if bounds else ", no bounds (the whole reachable state space)"
+    out.append(Assumption("bounds", search))
+    out.append(Assumption("symmetry", f"{where}: symmetry reduction " + (
+        "on: states that differ only by renaming interchangeable pods or identical nodes are counted once "
+        "(state counts are orbits; traces show concrete names)" if stats.get("symmetry") else "off")))
+    extra = getattr(model, "assumptions", None)
+    if callable(extra):
+        try:
+            for topic, text in extra():
+                out.append(Assumption(str(topic), f"{where}: {text}"))
+        except Exception:  # an optional hook; the report must not fail on it
+            pass
+    out.append(Assumption("not modelled", f"{where}: " + _not_modelled(model)))
+    return out
+
+
+def _fault_actions(model) -> list[str]:
+    """Names of the fault actor's actions enabled-or-not in the initial states (a model's action table)."""
+    from kspec.model import actor_of
+
+    names: dict[str, None] = {}
+    try:
+        for state in model.init_states():
+            for action in model.actions(state):
+                if actor_of(action) == "fault":
+                    names[type(action).__name__] = None
+    except Exception:  # an optional description; never fail the report on it
+        return []
+    return list(names)
+
+
+def _not_modelled(model) -> str:
+    text = getattr(model, "not_modelled", None)
+    if isinstance(text, str) and text:
+        return text
+    if getattr(model, "world", None) is not None:
+        return ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
+                "that may happen at any later point); resourceVersion conflicts between writers; the network "
+                "between pods beyond reachability of the API server; admission webhooks; anything not listed "
+                "as a controller or a fault above.")
+    return "everything outside the model's own actions and state; only those interleavings were explored."
+
+
+# --------------------------------------------------------------------------- check
+
+
+def check_section(result, threshold: str = "error") -> CheckSection:
+    """Findings grouped by rule (rules in their order, findings by file and line)."""
+    by_rule = result.by_rule()
+    rules = tuple(RuleRow(rid, s["title"] or "", s["severity"], s["fail"], s["error"]) for rid, s in by_rule.items())
+    grouped: dict[str, list] = {}
+    for f in result.findings:
+        grouped.setdefault(f.rule_id, []).append(
+            FindingRow(f.object_ref, f.file, f.line, f.severity, f.status, f.message))
+    titles = {r.id: (r.title, r.severity) for r in rules}
+    groups = tuple(
+        FindingGroup(rid, titles.get(rid, ("", "error"))[0], titles.get(rid, ("", "error"))[1], tuple(rows))
+        for rid, rows in grouped.items()
+    )
+    return CheckSection(threshold, bool(result.passed(threshold)), result.objects, rules, groups, source=result)
+
+
+# --------------------------------------------------------------------------- schedule
+
+_UNITS = {"cpu": "m", "memory": "bytes", "ephemeral-storage": "bytes", "pods": "pods"}
+
+
+def schedule_section(result) -> ScheduleSection:
+    """A :class:`~kspec.scheduling.result.ScheduleResult` as a grid, reasons and tolerance rows."""
+    workloads = tuple(g for g, _ in result.groups)
+    nodes = []
+    if result.placement is not None:
+        for row in result.placement.rows:
+            counts = dict(row.pods)
+            alloc = dict(row.allocatable)
+            requested = dict(row.requested)
+            util = tuple(Utilisation(r, int(requested.get(r, 0)), int(alloc.get(r, 0)), _UNITS.get(r, ""))
+                         for r in _resources(alloc, requested))
+            nodes.append(NodePlacement(row.node, tuple(int(counts.get(w, 0)) for w in workloads), row.bound, util))
+    unschedulable = []
+    if result.explanation is not None:
+        unschedulable.append(_explained("(all workloads)", None, result.explanation, "z3"))
+    if result.greedy is not None:
+        for group, count, message in result.greedy.pending:
+            unschedulable.append(Unschedulable(group, count, message, (), "greedy"))
+    tolerances = tuple(_tolerance(t) for t in result.tolerances)
+    greedy = ""
+    if result.greedy is not None:
+        g = result.greedy
+        greedy = ("the one-pod-at-a-time kube-scheduler baseline places every pod" if g.all_placed else
+                  f"the one-pod-at-a-time kube-scheduler baseline leaves {sum(c for _, c, _ in g.pending)} pod(s) Pending"
+                  + (" although a placement exists" if result.verdict == "feasible" else ""))
+    return ScheduleSection(
+        verdict=result.verdict,
+        objective=result.objective,
+        workloads=workloads,
+        nodes=tuple(nodes),
+        unschedulable=tuple(unschedulable),
+        tolerances=tolerances,
+        greedy=greedy,
+        seconds=float(result.seconds),
+        notes=tuple(result.notes),
+        source=result,
+    )
+
+
+def _resources(alloc: dict, requested: dict) -> list[str]:
+    names = [r for r in ("cpu", "memory", "pods") if r in alloc or r in requested]
+    return names + sorted((set(alloc) | set(requested)) - set(names))
+
+
+def _explained(workload: str, pods, explanation, source: str) -> Unschedulable:
+    causes = tuple(f"{c.location}: {c.object} {c.field}: {c.message}" for c in explanation.causes)
+    reason = explanation.summary + ("" if explanation.minimal else " (core not proved minimal: time ran out)")
+    return Unschedulable(workload, pods, reason, causes, source)
+
+
+def _tolerance(t) -> ToleranceRow:
+    question = "any one zone fails" if t.kind == "zone" else f"any {t.k} node(s) fail"
+    verdict = {"feasible": HOLDS, "infeasible": VIOLATED}.get(t.verdict, INCONCLUSIVE)
+    failed, explanation = (), ""
+    if t.counterexample is not None:
+        failed = tuple(t.counterexample.failed)
+        if t.counterexample.explanation is not None:
+            explanation = t.counterexample.explanation.summary
+    return ToleranceRow(question, verdict, failed, explanation, int(t.scenarios), float(t.seconds))
+
+
+# --------------------------------------------------------------------------- the verdict table and assumptions
+
+
+def verdict_rows(explore: Sequence[ExploreSection], check: CheckSection | None,
+                 schedule: ScheduleSection | None) -> tuple[VerdictRow, ...]:
+    rows: list[VerdictRow] = []
+    for sec in explore:
+        anchors = {c.property: c.anchor for c in sec.counterexamples + sec.examples}
+        states = sec.stats.get("distinct_states")
+        seconds = sec.stats.get("seconds")
+        for p in sec.properties:
+            detail = f"bound hit: {p.bound}" if p.verdict == INCONCLUSIVE and p.bound else ""
+            if p.verdict == VIOLATED and p.name in anchors:
+                trace = next(c for c in sec.counterexamples if c.property == p.name)
+                n = len(trace.steps) - 1
+                detail = (f"lasso: {trace.cycle_start} steps, then a cycle of {n - trace.cycle_start} repeating forever"
+                          if trace.is_lasso else f"counterexample of {n} steps")
+                if trace.is_lasso and trace.cycle_start == n:
+                    detail = f"stuck after {n} steps (no fair actor can act)"
+            elif p.verdict == VIOLATED and p.kind == "sometimes":
+                detail = "never happens in any reachable state"
+            elif p.verdict == HOLDS and p.kind == "sometimes" and p.name in anchors:
+                detail = "reachable: example shown"
+            rows.append(VerdictRow("explore", p.name, p.kind, p.verdict, detail, states, seconds, anchors.get(p.name)))
+    if check is not None:
+        for rule in check.rules:
+            detail = ""
+            if rule.fail or rule.error:
+                detail = f"{rule.fail} finding(s)" + (f", {rule.error} evaluation error(s)" if rule.error else "")
+            verdict = rule.verdict
+            rows.append(VerdictRow("check", rule.id, f"rule ({rule.severity})", verdict, detail, None, None,
+                                   _anchor("rule", rule.id) if verdict != HOLDS else None))
+    if schedule is not None:
+        verdict = {"feasible": HOLDS, "infeasible": VIOLATED}.get(schedule.verdict, INCONCLUSIVE)
+        detail = {"feasible": "a placement of every pod exists", "infeasible": "no placement exists",
+                  }.get(schedule.verdict, "the solver timed out")
+        rows.append(VerdictRow("schedule", "all pods fit", "feasibility", verdict, detail, None, schedule.seconds,
+                               "placement"))
+        for t in schedule.tolerances:
+            detail = f"fails when {', '.join(t.failed)} fail" if t.failed else ""
+            rows.append(VerdictRow("schedule", f"fits when {t.question}", "tolerance", t.verdict, detail, None,
+                                   t.seconds, "tolerance"))
+    return tuple(rows)
+
+
+def assumptions_of(explore: Sequence[ExploreSection], check: CheckSection | None,
+                   schedule: ScheduleSection | None) -> tuple[Assumption, ...]:
+    out: list[Assumption] = []
+    for sec in explore:
+        out += _explore_assumptions(sec)
+    if check is not None:
+        out.append(Assumption("rules", f"{len(check.rules)} rule(s) over {check.objects} object(s); a finding at or "
+                                       f"above severity '{check.threshold}' fails the check; each manifest is "
+                                       "checked after API defaulting, as an admission policy sees it"))
+    if schedule is not None:
+        out.append(Assumption("scheduling", "the kube-scheduler Filter plugins (resources, nodeName, node affinity, "
+                                            "taints, host ports, pod (anti-)affinity, topology spread) decide where "
+                                            "a pod may go; scoring is not modelled (Z3 looks for any placement; "
+                                            f"objective: {schedule.objective})"))
+        if schedule.nodes:
+            out.append(Assumption("nodes", f"scheduling: {len(schedule.nodes)} node(s): "
+                                           + ", ".join(n.node for n in schedule.nodes[:20])
+                                           + (" ..." if len(schedule.nodes) > 20 else "")))
+    return tuple(out)
