@@ -1,0 +1,63 @@
+"""User operations: edits a person makes, each at most once per behaviour.
+
+``kubectl scale rc/frontend --replicas=2`` (the article: "if replicas changes
+to 5 it starts 2 more, and scaling down works the same way") and ``kubectl
+delete rc/frontend`` (background propagation: the garbage collector then
+deletes its pods). Operations are steps of the actor ``user``, never weakly
+fair, recorded in ``State.ops`` (one bit each) so each happens at most once.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from kspec.model import Action
+from kspec.state import State, World
+
+__all__ = ["Operation", "UserScale", "UserDeleteWorkload", "UserOperations"]
+
+
+@attrs.frozen
+class Operation:
+    """One planned operation: ``scale`` (with ``replicas``) or ``delete`` of workload ``workload``."""
+
+    verb: str
+    workload: int
+    replicas: int | None = None
+
+
+@attrs.frozen
+class UserScale(Action):
+    actor: ClassVar[str] = "user"
+    workload: str
+    replicas: int
+
+
+@attrs.frozen
+class UserDeleteWorkload(Action):
+    actor: ClassVar[str] = "user"
+    workload: str
+
+
+class UserOperations:
+    actor = "user"
+    fair = False
+
+    def __init__(self, operations: tuple[Operation, ...]):
+        self.operations = tuple(operations)
+
+    def steps(self, world: World, state: State):
+        for bit, op in enumerate(self.operations):
+            if state.ops & (1 << bit) or state.replicas[op.workload] is None:
+                continue
+            name = world.workloads[op.workload].ref
+            replicas = list(state.replicas)
+            if op.verb == "scale":
+                replicas[op.workload] = op.replicas
+                action = UserScale(name, op.replicas)
+            else:
+                replicas[op.workload] = None
+                action = UserDeleteWorkload(name)
+            yield action, attrs.evolve(state, replicas=tuple(replicas), ops=state.ops | (1 << bit), rv=state.rv + 1)

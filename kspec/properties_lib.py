@@ -1,0 +1,382 @@
+"""The named property library scenarios pick from (``checks:`` in a scenario file).
+
+Each entry has a name, a kind (``always``, ``sometimes``, ``eventually_always``),
+a rationale (why a design review cares) and optional parameters. ``build``
+turns a scenario's check entry into a :class:`kspec.model.Property` bound to
+the scenario's :class:`~kspec.state.World`. Liveness properties assume weak
+fairness of every controller (not of faults or user operations), so "once
+faults stop" is built in: a behaviour has finitely many faults, and after the
+last one the controllers keep acting.
+
+API view and physical view: ``rc-never-exceeds-replicas`` counts what etcd
+says (active pods); ``at-most-replicas-running`` counts containers that are
+really running, terminating pods on unreachable nodes included, which is where
+the split-brain window under partition shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import attrs
+
+from kspec.errors import KspecError
+from kspec.labels import selector_from_map
+from kspec.model import Property, always, eventually_always, sometimes
+from kspec.network import can_reach_serving_pod
+from kspec.state import HUNG, UP, State, World, is_active, is_terminal
+
+__all__ = ["LIBRARY", "Entry", "build", "names"]
+
+
+@attrs.frozen
+class Entry:
+    name: str
+    kind: str
+    rationale: str
+    params: tuple[str, ...]
+    make: Callable = attrs.field(repr=False)
+
+
+LIBRARY: dict[str, Entry] = {}
+
+
+def _entry(name: str, kind: str, params: tuple[str, ...] = ()):
+    def register(fn):
+        LIBRARY[name] = Entry(name, kind, (fn.__doc__ or "").strip(), params, fn)
+        return fn
+    return register
+
+
+def names() -> list[str]:
+    return sorted(LIBRARY)
+
+
+class PropertyParamError(KspecError):
+    pass
+
+
+def build(world: World, fair: frozenset[str], name: str, params: Mapping[str, Any] | None = None) -> Property:
+    """The property ``name`` of the library with ``params`` (``as`` renames it)."""
+    params = dict(params or {})
+    entry = LIBRARY.get(name)
+    if entry is None:
+        raise PropertyParamError(f"no property named {name!r} in the library; known: {', '.join(names())}")
+    label = params.pop("as", None) or name
+    unknown = sorted(set(params) - set(entry.params))
+    if unknown:
+        allowed = ", ".join(entry.params) or "none"
+        raise PropertyParamError(f"{name}: unknown parameter {unknown[0]!r} (parameters: {allowed})")
+    try:
+        condition = entry.make(world, **params)
+    except TypeError as err:
+        raise PropertyParamError(f"{name}: {err}") from None
+    description = entry.rationale.splitlines()[0] if entry.rationale else ""
+    if entry.kind == "always":
+        return always(label, condition, description)
+    if entry.kind == "sometimes":
+        return sometimes(label, condition, description)
+    return eventually_always(label, condition, fair, description)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _workloads(world: World, workload: str | None) -> tuple[int, ...]:
+    if workload is None:
+        return tuple(range(len(world.workloads)))
+    return (world.workload_named(workload),)
+
+
+def _services(world: World, service: str | None) -> tuple[int, ...]:
+    if service is None:
+        return tuple(i for i, s in enumerate(world.services) if s.selector is not None)
+    return (world.service_named(service),)
+
+
+def active_owned(state: State, w: int) -> int:
+    return sum(1 for p in state.pods if p.owner == w and is_active(p))
+
+
+def running_copies(state: State, w: int) -> int:
+    """Containers really running (up or hung) for pods the workload owns, terminating ones included."""
+    return sum(1 for p in state.pods if p.owner == w and p.run in (UP, HUNG))
+
+
+def converged(state: State, w: int) -> bool:
+    replicas = state.replicas[w]
+    return active_owned(state, w) == (0 if replicas is None else replicas)
+
+
+# --------------------------------------------------------------------------- replication
+
+
+@_entry("rc-replicas-converge", "eventually_always", ("workload",))
+def _rc_converge(world: World, workload: str | None = None):
+    """Once faults stop, the active pods each ReplicationController/ReplicaSet owns eventually always equal its replicas.
+
+    The "eventually stable reconciliation" of Anvil (OSDI'24): a controller is
+    correct when, after the environment stops interfering, it brings the
+    cluster to the desired state and keeps it there. A violation is a lasso: a
+    fair cycle (or a stuck state) where the count is wrong forever.
+    """
+    targets = _workloads(world, workload)
+    return lambda s: all(converged(s, w) for w in targets)
+
+
+@_entry("rc-never-exceeds-replicas", "always", ("workload",))
+def _rc_never_exceeds(world: World, workload: str | None = None):
+    """API view: the active pods a workload owns never exceed its replicas.
+
+    What ``kubectl get rc`` shows; evicted pods on a lost node are terminating,
+    hence not active, so this holds even while their containers still run.
+    """
+    targets = _workloads(world, workload)
+
+    def check(s):
+        for w in targets:
+            replicas = s.replicas[w]
+            if replicas is not None and active_owned(s, w) > replicas:
+                return False
+        return True
+    return check
+
+
+@_entry("at-most-replicas-running", "always", ("workload",))
+def _at_most_running(world: World, workload: str | None = None):
+    """Physical view: no more containers of a workload really run than its replicas.
+
+    The split-brain check: under a partition the evicted pod keeps running on
+    the cut-off node while its replacement starts, so a singleton can run twice.
+    """
+    targets = _workloads(world, workload)
+
+    def check(s):
+        for w in targets:
+            replicas = s.replicas[w]
+            if replicas is not None and running_copies(s, w) > replicas:
+                return False
+        return True
+    return check
+
+
+@_entry("running-copies-reach", "sometimes", ("workload", "count"))
+def _copies_reach(world: World, workload: str, count: int):
+    """Sometimes at least ``count`` containers of the workload really run at once (split-brain evidence)."""
+    w = world.workload_named(workload)
+    return lambda s: running_copies(s, w) >= count
+
+
+@_entry("replacement-created", "sometimes", ("workload",))
+def _replacement(world: World, workload: str | None = None):
+    """Sometimes a workload is back at its replicas while a pod it replaced is still terminating.
+
+    Companion of the convergence properties: shows that faults really took a
+    pod away and the controller really replaced it (the model is not vacuous).
+    """
+    targets = _workloads(world, workload)
+
+    def check(s):
+        for w in targets:
+            if s.replicas[w] is not None and converged(s, w) and any(
+                    p.owner == w and p.deleting for p in s.pods):
+                return True
+        return False
+    return check
+
+
+@_entry("fault-then-converged", "sometimes", ())
+def _fault_then_converged(world: World):
+    """Sometimes, after at least one fault, every workload has exactly its replicas and all pods run.
+
+    The generic ``sometimes`` companion: evidence that faults happen and that
+    recovery is reachable.
+    """
+    def check(s):
+        return s.faults_used >= 1 and all(converged(s, w) for w in range(len(world.workloads))) and all(
+            p.run == UP and p.ready for p in s.pods if is_active(p))
+    return check
+
+
+@_entry("scale-down-deletes-not-ready", "always", ("workload",))
+def _scale_down_not_ready(world: World, workload: str | None = None):
+    """When a workload deletes a pod, a not-ready pod goes before a ready one.
+
+    ``ActivePodsWithRanks``: unassigned, then Pending, then not ready pods are
+    deleted first. Checked as: no Ready pod of the workload is terminating while
+    an active sibling is not Ready.
+    """
+    targets = _workloads(world, workload)
+
+    def check(s):
+        for w in targets:
+            owned = [p for p in s.pods if p.owner == w]
+            if any(p.deleting and p.ready for p in owned) and any(is_active(p) and not p.ready for p in owned):
+                return False
+        return True
+    return check
+
+
+@_entry("pod-owned-by", "sometimes", ("pod", "workload"))
+def _pod_owned_by(world: World, pod: str, workload: str):
+    """Sometimes the pod ``pod`` (from the manifests) is owned by ``workload`` (adoption evidence)."""
+    w = world.workload_named(workload)
+    return lambda s: any(p.name == pod and p.owner == w for p in s.pods)
+
+
+# --------------------------------------------------------------------------- services
+
+
+@_entry("service-always-has-endpoint", "always", ("service",))
+def _always_endpoint(world: World, service: str | None = None):
+    """Every selected Service always lists at least one ready address.
+
+    Clients resolve the Service name and kube-proxy needs an address to
+    forward to; an empty Endpoints means connection refused for everyone.
+    """
+    targets = _services(world, service)
+    return lambda s: all(s.endpoints[i] for i in targets)
+
+
+@_entry("endpoint-lost", "sometimes", ("service",))
+def _endpoint_lost(world: World, service: str | None = None):
+    """Sometimes a Service has no ready address (evidence that outages are reachable)."""
+    targets = _services(world, service)
+    return lambda s: any(not s.endpoints[i] for i in targets)
+
+
+@_entry("endpoints-only-ready-pods", "always", ("service",))
+def _only_ready(world: World, service: str | None = None):
+    """Every address in a Service's Endpoints is a pod that exists, is Ready and is not terminating.
+
+    The endpoints controller lags behind readiness changes; a violation shows
+    the window in which kube-proxy still routes to a pod the API already
+    knows is not ready.
+    """
+    targets = _services(world, service)
+
+    def check(s):
+        for i in targets:
+            if world.services[i].publish_not_ready:
+                continue
+            for name in s.endpoints[i]:
+                pod = s.pod(name)
+                if pod is None or not pod.ready or pod.deleting:
+                    return False
+        return True
+    return check
+
+
+@_entry("service-reachable", "always", ("service",))
+def _reachable(world: World, service: str | None = None):
+    """Physical view through kube-proxy and DNS: a request to the Service name can reach a pod that answers."""
+    targets = _services(world, service)
+    return lambda s: all(can_reach_serving_pod(world, s, world.services[i].name, world.services[i].namespace)
+                         for i in targets)
+
+
+@_entry("service-sees-workloads", "sometimes", ("service", "workloads"))
+def _sees_workloads(world: World, service: str, workloads: list):
+    """Sometimes the Service routes to pods of every listed workload at once (overlapping selectors)."""
+    i = world.service_named(service)
+    ws = [world.workload_named(w) for w in workloads]
+
+    def check(s):
+        owners = {p.owner for p in s.pods if p.name in s.endpoints[i]}
+        return all(w in owners for w in ws)
+    return check
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def _vectors(world: World):
+    from kspec.scheduling.filters import allocatable_vector, request_vector
+
+    requests = [request_vector(g.pod.spec) for g in world.groups]
+    allocatable = [allocatable_vector(n) for n in world.nodes]
+    return requests, allocatable
+
+
+@_entry("no-overcommit", "always", ())
+def _no_overcommit(world: World):
+    """The requests of the pods bound to a node never exceed its allocatable (and its pod count).
+
+    What the scheduler's NodeResourcesFit guarantees for pods it places; pods
+    pinned with ``nodeName`` bypass it and the kubelet's admission is the last line.
+    """
+    requests, allocatable = _vectors(world)
+
+    def check(s):
+        used: dict[int, dict[str, int]] = {}
+        for p in s.pods:
+            if p.node >= 0 and not is_terminal(p):
+                node_used = used.setdefault(p.node, {})
+                node_used["pods"] = node_used.get("pods", 0) + 1
+                for res, amount in requests[p.group].items():
+                    node_used[res] = node_used.get(res, 0) + amount
+        for n, node_used in used.items():
+            cap = allocatable[n]
+            for res, amount in node_used.items():
+                if res in cap and amount > cap[res]:
+                    return False
+        return True
+    return check
+
+
+@_entry("scheduler-binds-only-feasible", "always", ())
+def _binds_feasible(world: World):
+    """Every pod the scheduler placed passes every Filter plugin against the other pods on its node.
+
+    Taints the node controller adds later (unreachable) do not count: they
+    arrive after the binding.
+    """
+    from kspec.scheduling.filters import Snapshot, filter_pod
+
+    cache: dict = {}
+
+    def check(s):
+        placed = tuple(sorted((p.group, p.node) for p in s.pods if p.node >= 0 and not is_terminal(p)))
+        hit = cache.get(placed)
+        if hit is None:
+            pods = [world.pod_object(g, f"{world.groups[g].prefix}~{k}", n) for k, (g, n) in enumerate(placed)]
+            snapshot = Snapshot(world.nodes, pods)
+            hit = True
+            for pod, (g, n) in zip(pods, placed):
+                if world.groups[g].pinned_node != -1:
+                    continue
+                if not filter_pod(pod, world.nodes[n], snapshot).fits:
+                    hit = False
+                    break
+            cache[placed] = hit
+        return hit
+    return check
+
+
+# --------------------------------------------------------------------------- label-selected pods (custom controllers)
+
+
+def _label_selector(labels: Mapping[str, str]):
+    if not isinstance(labels, Mapping) or not labels:
+        raise PropertyParamError("labels must be a non-empty mapping of label to value")
+    return selector_from_map({str(k): str(v) for k, v in labels.items()})
+
+
+def _active_labelled(world: World, s: State, selects) -> int:
+    return sum(1 for p in s.pods if selects[p.group] and is_active(p))
+
+
+@_entry("active-pods-converge", "eventually_always", ("labels", "count"))
+def _labelled_converge(world: World, labels: Mapping[str, str], count: int):
+    """Once faults stop, the active pods carrying ``labels`` eventually always number ``count``."""
+    sel = _label_selector(labels)
+    selects = [sel.matches(g.labels) for g in world.groups]
+    return lambda s: _active_labelled(world, s, selects) == count
+
+
+@_entry("active-pods-reach", "sometimes", ("labels", "count"))
+def _labelled_reach(world: World, labels: Mapping[str, str], count: int):
+    """Sometimes exactly ``count`` active pods carry ``labels``."""
+    sel = _label_selector(labels)
+    selects = [sel.matches(g.labels) for g in world.groups]
+    return lambda s: _active_labelled(world, s, selects) == count
