@@ -399,7 +399,9 @@ class Report:
         """violated when anything is, else inconclusive when anything is, else holds."""
         if self.status.state == "rejected":
             return "rejected"
-        verdicts = {v.verdict for v in self.verdicts}
+        verdicts = {v.verdict for v in self.verdicts if v.section != "check"}
+        if self.check is not None:
+            verdicts.add(HOLDS if self.check.passed else VIOLATED)
         for word in (VIOLATED, INCONCLUSIVE):
             if word in verdicts:
                 return word
@@ -455,11 +457,14 @@ def environment(command_line: Sequence[str] | str) -> Environment:
     )
 
 
-def _status(sections: Sequence, schedule, rejected: Sequence[str]) -> Status:
+def _status(sections: Sequence, schedule, rejected: Sequence[str], interrupted: str | None = None) -> Status:
     if rejected:
-        return Status("rejected", f"INPUT REJECTED: {len(rejected)} problem(s) in the input; nothing was checked.",
-                      details=tuple(rejected))
+        return Status("rejected", f"INPUT REJECTED: {len(rejected)} problem(s) in the input; "
+                                  "the parts that needed it were not checked.", details=tuple(rejected))
     details, bounds = [], []
+    if interrupted:
+        details.append(interrupted)
+        bounds.append("interrupted")
     for sec in sections:
         if sec.bound:
             words = BOUND_WORDS.get(sec.bound, f"the bound {sec.bound} was hit")
@@ -491,6 +496,7 @@ def build_report(
     title: str = "",
     rejected: Sequence[str] = (),
     notes: Sequence[str] = (),
+    interrupted: str | None = None,
 ) -> Report:
     """One :class:`Report` from result records.
 
@@ -498,7 +504,8 @@ def build_report(
     (see :mod:`kspec.report.sections` to build them with context) or raw
     ``ExploreResult``, ``CheckResult`` and ``ScheduleResult`` records, which
     are converted with default context. ``inputs`` are the paths read (hashed
-    now); ``rejected`` the diagnostics of input that could not be loaded.
+    now); ``rejected`` the diagnostics of input that could not be loaded;
+    ``interrupted`` says in words what a Ctrl-C cut short.
     """
     from kspec.report import sections as S
 
@@ -519,7 +526,7 @@ def build_report(
             schedule = item
     verdicts = S.verdict_rows(explore, check, schedule)
     assumptions = S.assumptions_of(explore, check, schedule)
-    status = _status(explore, schedule, rejected)
+    status = _status(explore, schedule, rejected, interrupted)
     files = hash_inputs(inputs)
     if not title:
         names = [f.path for f in files][:3] or ["(no input files)"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from kspec.report import views
+from kspec.rules.ruleset import severity_rank
 from kspec.report.model import (
     HOLDS,
     INCONCLUSIVE,
@@ -360,6 +361,8 @@ def verdict_rows(explore: Sequence[ExploreSection], check: CheckSection | None,
             detail = ""
             if rule.fail or rule.error:
                 detail = f"{rule.fail} finding(s)" + (f", {rule.error} evaluation error(s)" if rule.error else "")
+                if not rule.error and severity_rank(rule.severity) < severity_rank(check.threshold):
+                    detail += f" ({rule.severity}, below the '{check.threshold}' threshold: does not fail the check)"
             verdict = rule.verdict
             rows.append(VerdictRow("check", rule.id, f"rule ({rule.severity})", verdict, detail, None, None,
                                    _anchor("rule", rule.id) if verdict != HOLDS else None))
