@@ -17,12 +17,18 @@ node), with
   groups with conflicting ports never share a node;
 * required anti-affinity of ``g`` (term ``t``, key ``K``): in each ``K``
   domain holding a pod of ``g`` no other pod matching ``t`` (placed or bound);
-* required affinity of ``g``: each domain holding a pod of ``g`` holds a pod
-  matching all terms, or is the single domain where the first pod of a
-  self-matching group landed (the first-pod rule, when no matching pod exists);
+* required affinity of ``g``: each domain holding a pod of ``g`` holds another
+  pod matching all terms, unless that pod is the only matching pod in the
+  cluster and matches its own terms (the first-pod rule);
 * topology spread (DoNotSchedule) of ``g``: in each domain holding a pod of
   ``g``, matching pods <= global minimum + maxSkew (minimum 0 while fewer than
   minDomains domains exist);
+
+A placement is accepted when it is *stable*: every placed pod passes every
+filter against all the other pods where they are (bound pods are not
+re-checked, as the scheduler never re-checks them). That is the order-free
+reading of the kube-scheduler's checks: any of those pods, rescheduled, would
+land again;
 * node-local filters (taints, node affinity, nodeName, unschedulable, ports
   against bound pods, required topology labels) decide which ``x`` exist.
 
@@ -107,7 +113,6 @@ class Encoding:
         self.x: dict[tuple[int, int], z3.ArithRef] = {}
         self.pairs_of_group: list[list[int]] = []
         self.pairs_of_node: dict[int, list[int]] = defaultdict(list)
-        self._boot_budgets: dict[tuple, list] = defaultdict(list)
         self._build()
 
     # ------------------------------------------------------------------ plumbing
@@ -163,7 +168,6 @@ class Encoding:
             for c, constraint in enumerate(group.pod.spec.topology_spread_constraints):
                 if constraint.when_unsatisfiable == "DoNotSchedule":
                     self._spread(g, c, constraint)
-        self._bootstrap_budgets()
         if self.objective == "min-nodes":
             self._min_nodes()
         elif self.objective == "balanced":
@@ -268,6 +272,9 @@ class Encoding:
             self._add(f"anti:{g}:{t}", ("anti-affinity", g, t), rule)
 
     def _affinity(self, g: int) -> None:
+        """Each pod of ``g`` needs another pod matching all its terms in its domain of every
+        term, unless it is the only such pod in the cluster and matches its own terms
+        (the first-pod rule, read on the final placement)."""
         p = self.p
         owner = p.groups[g].pod
         terms = F._required(owner, "pod_affinity")
@@ -275,30 +282,23 @@ class Encoding:
                     if all(p.term_matches_group(term, owner, group) for term in terms)]
         bound = self._bound_matching(lambda pod: all(p.term_matches_bound(term, owner, pod) for term in terms))
         self_match = g in matching
-        budget_key = (owner.metadata.namespace, repr(terms))
-        for t, term in enumerate(terms):
+        if self_match:
+            total = _sum([z3.IntVal(sum(p.groups[h].count for h in matching if p.groups[h].pinned is None))]
+                         + [self.x[h, i] for h in matching if p.groups[h].pinned is not None
+                            for i in self.pairs_of_group[h]]
+                         + [self._if_alive(i, k) for i, k in bound.items()])
+            alone = total == 1
+        for term in terms:
             for value, nodes in p.domains(term.topology_key).items():
                 y = self._y(g, nodes)
                 if y is None:
                     continue
-                anchors = [self.x[h, i] for h in matching if h != g for i in nodes if (h, i) in self.x]
-                anchors += [self._if_alive(i, bound[i]) for i in nodes if i in bound]
-                anchored = _sum(anchors) >= 1 if anchors else z3.BoolVal(False)
-                if self_match:
-                    boot = z3.Bool(f"boot_{g}_{t}_{value}")
-                    self._boot_budgets[budget_key + (t,)].append((boot, bound))
-                    rule = z3.Implies(y >= 1, z3.Or(anchored, boot))
-                else:
-                    rule = z3.Implies(y >= 1, anchored)
+                here = [self.x[h, i] for h in matching for i in nodes if (h, i) in self.x]
+                here += [self._if_alive(i, bound[i]) for i in nodes if i in bound]
+                need = 2 if self_match else 1  # the pod itself is one of the matching pods here
+                anchored = _sum(here) >= need
+                rule = z3.Implies(y >= 1, z3.Or(anchored, alone) if self_match else anchored)
                 self._add(f"aff:{g}", ("affinity", g, None), rule)
-
-    def _bootstrap_budgets(self) -> None:
-        """The first-pod rule fires once, and only while no bound pod matches the terms."""
-        for key, boots in self._boot_budgets.items():
-            bound = boots[0][1]
-            existing = _sum(self._if_alive(i, k) for i, k in bound.items())
-            budget = z3.If(existing == 0, 1, 0) if bound else 1
-            self.solver.add(_sum(z3.If(b, 1, 0) for b, _ in boots) <= budget)
 
     def _spread(self, g: int, c: int, constraint) -> None:
         p = self.p
@@ -319,16 +319,6 @@ class Encoding:
                                      and selector.matches(pod.metadata.labels))
         name = f"spread:{g}:{c}"
         cause = ("spread", g, c)
-        if g not in matching:
-            # the pod does not count itself: only bound pods decide, and its pods can go first
-            counts = {v: sum(bound.get(i, 0) for i in nodes) for v, nodes in domains.items()}
-            low = 0 if (constraint.min_domains and len(counts) < constraint.min_domains) else min(counts.values(), default=0)
-            for v, nodes in domains.items():
-                if counts[v] - low > constraint.max_skew:
-                    for i in nodes:
-                        if (g, i) in self.x:
-                            self._add(name, cause, self.x[g, i] == 0)
-            return
         low = z3.Int(f"min_{g}_{c}")
         count = {}
         for v, nodes in domains.items():
