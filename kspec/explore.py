@@ -238,7 +238,7 @@ class _Space:
         if canon is None:
             return concrete
         if self.packed and hasattr(self.model, "encoded_symmetric_steps"):
-            concrete = self.model.encoded_symmetric_steps
+            return self.model.encoded_symmetric_steps
         return lambda key: [(i, canon(x)) for i, x in concrete(key)]
 
     def init_keys(self) -> list:

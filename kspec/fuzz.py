@@ -2,10 +2,15 @@
 
 For state spaces too large to exhaust. :func:`fuzz` builds a
 ``RuleBasedStateMachine`` from the model protocol alone: an ``initialize`` rule
-picks an initial state, one ``step`` rule draws an index into the actions
-enabled in the current state (so Hypothesis shrinks towards fewer steps and
-earlier actions), and every ``always`` property is an invariant checked after
-each step. A failure is shrunk by Hypothesis to a minimal trace and returned as
+picks an initial state; one rule per action class (``RCCreatePod``,
+``NodeCrash``, ... found in the first states explored), guarded by a
+``precondition`` that some action of that class is enabled, draws an index
+into those enabled actions; a catch-all rule draws among all enabled actions,
+so classes not seen up front are still reached. One rule per class lets
+Hypothesis's swarm testing switch whole kinds of actions off in some runs
+(runs without pod faults, say), which is what finds deep bugs; drawing indexes
+lets it shrink towards fewer steps and earlier actions. Every ``always``
+property is an invariant checked after each step. A failure is shrunk by Hypothesis to a minimal trace and returned as
 a :class:`~kspec.trace.Trace`. The seed is printed by the CLI and accepted
 back for replay; the example database is off so that a seed alone decides the run.
 
@@ -24,9 +29,16 @@ from typing import Any, Sequence
 import attrs
 import hypothesis
 import hypothesis.strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    get_state_machine_test,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
-from kspec.explore import PropertyResult
+from kspec.explore import PropertyResult, _Space
 from kspec.model import Kind, Model, Property, Verdict, select_properties, successors
 from kspec.trace import Trace, build
 
@@ -85,54 +97,103 @@ class _Record:
         self.seen: dict[str, Trace] = {}
 
 
-def machine_for(model: Model, props: Sequence[Property], record: _Record | None = None) -> type:
-    """A ``RuleBasedStateMachine`` class driving ``model`` and checking ``props``."""
+def action_classes(model: Model, limit: int = 2000) -> list[type]:
+    """The action classes seen in the first ``limit`` states (breadth-first)."""
     inits = list(model.init_states())
-    invariants = [p for p in props if p.kind is Kind.ALWAYS]
-    reachables = [p for p in props if p.kind is Kind.SOMETIMES]
+    seen, queue, classes = set(inits), list(inits), {}
+    while queue and len(seen) < limit:
+        state = queue.pop(0)
+        for _, action, nxt in successors(model, state):
+            classes.setdefault(type(action), None)
+            if nxt not in seen and len(seen) < limit:
+                seen.add(nxt)
+                queue.append(nxt)
+        for action in model.actions(state):
+            classes.setdefault(type(action), None)
+    return list(classes)
+
+
+def machine_for(model: Model, props: Sequence[Property], record: _Record | None = None, class_rules: bool = True) -> type:
+    """A ``RuleBasedStateMachine`` class driving ``model`` and checking ``props``."""
+    space = _Space(model, symmetry=False, packed=True)  # the packed fast path when the model has one
+    inits = [space.encode(s) for s in model.init_states()]
+    invariants = [(p.name, space.predicate(p.condition, p.encoded)) for p in props if p.kind is Kind.ALWAYS]
+    reachables = [(p.name, space.predicate(p.condition, p.encoded)) for p in props if p.kind is Kind.SOMETIMES]
     record = record or _Record()
+
+    def trace(keys: list, actions: list) -> Trace:
+        return build([space.decode(k) for k in keys], actions)
 
     class ModelMachine(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
             self.states: list = []
             self.actions: list = []
+            self._enabled_for: Any = None
+            self._enabled: list = []
             record.examples += 1
 
         @initialize(index=st.integers(0, max(len(inits) - 1, 0)))
         def start(self, index):
             self.states = [inits[index]]
 
-        @rule(data=st.data())
-        def step(self, data):
-            enabled = successors(model, self.states[-1])
-            if not enabled:  # a terminal state: the behaviour stays there
-                return
-            choice = data.draw(st.integers(0, len(enabled) - 1), label="action")
-            _, action, nxt = enabled[choice]
+        def enabled(self) -> list:
+            if self._enabled_for is not self.states[-1]:
+                self._enabled_for = self.states[-1]
+                key = self.states[-1]
+                table = space.actions(key)
+                self._enabled = [(i, table[i], nxt) for i, nxt in space.concrete_steps(key)]
+            return self._enabled
+
+        def take(self, data, choices: list) -> None:
+            choice = data.draw(st.integers(0, len(choices) - 1), label="action")
+            _, action, nxt = choices[choice]
             self.actions.append(action)
             self.states.append(nxt)
             record.steps += 1
+
+        @precondition(lambda self: bool(self.states) and bool(self.enabled()))
+        @rule(data=st.data())
+        def any_action(self, data):
+            self.take(data, self.enabled())
+
+        @precondition(lambda self: bool(self.states) and not self.enabled())
+        @rule()
+        def stay(self):
+            """A terminal state: the behaviour stays there (nothing to do)."""
 
         @invariant()
         def check_properties(self):
             if not self.states:
                 return
-            state = self.states[-1]
-            for prop in reachables:
-                if prop.condition(state):
-                    best = record.seen.get(prop.name)
+            key = self.states[-1]
+            for name, pred in reachables:
+                if pred(key):
+                    best = record.seen.get(name)
                     if best is None or len(best) > len(self.actions):
-                        record.seen[prop.name] = build(self.states, self.actions)
-            for prop in invariants:
-                if not prop.condition(state):
-                    raise PropertyViolated(prop.name, build(self.states, self.actions))
+                        record.seen[name] = trace(self.states, self.actions)
+            for name, pred in invariants:
+                if not pred(key):
+                    raise PropertyViolated(name, trace(self.states, self.actions))
 
         def teardown(self):
             pass
 
+    for cls in action_classes(model) if class_rules else ():
+        setattr(ModelMachine, f"do_{cls.__name__}", _class_rule(cls))
     ModelMachine.__name__ = f"{type(model).__name__}Machine"
     return ModelMachine
+
+
+def _class_rule(cls: type):
+    def of_class(self) -> list:
+        return [step for step in self.enabled() if type(step[1]) is cls]
+
+    def do(self, data):
+        self.take(data, of_class(self))
+
+    do.__name__ = do.__qualname__ = f"do_{cls.__name__}"
+    return precondition(lambda self: bool(self.states) and bool(of_class(self)))(rule(data=st.data())(do))
 
 
 def fuzz(
@@ -141,6 +202,7 @@ def fuzz(
     seed: int | None = None,
     max_examples: int = 200,
     steps: int = 50,
+    class_rules: bool = True,
 ) -> FuzzResult:
     """Run ``max_examples`` random behaviours of up to ``steps`` steps each.
 
@@ -150,7 +212,7 @@ def fuzz(
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     record = _Record()
-    machine = machine_for(model, props, record)
+    machine = machine_for(model, props, record, class_rules)
     settings = hypothesis.settings(
         max_examples=max_examples,
         stateful_step_count=steps,

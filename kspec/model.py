@@ -40,11 +40,11 @@ Optional methods (duck-typed; the engine works without them):
     (and ``encoded_goal=``) predicates on keys so that checking needs no record.
 
 ``encoded_symmetric_steps(key)``
-    Like ``encoded_steps`` for a *representative* key, but allowed to omit a
-    step when another listed step of the same actor leads to a symmetric
-    successor (e.g. creating the pod in any of several identical Absent slots).
-    It keeps every successor orbit and every enabled actor, so verdicts do not
-    change; the explorer uses it under symmetry reduction.
+    Under symmetry reduction: for a *representative* key, ``(action_index,
+    representative of the successor)`` pairs. It may omit a step when another
+    listed step of the same actor leads to the same successor orbit (creating
+    the pod in any of several identical Absent slots); it must keep every
+    successor orbit and every enabled actor, so verdicts do not change.
 
 Example: a counter that can step up to 3 and wrap to 0.
 

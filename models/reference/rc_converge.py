@@ -368,7 +368,72 @@ class _Packed:
         return total
 
     def symmetric_steps(self, key: int) -> list[tuple[int, int]]:
-        return self.steps(key, True)
+        """``steps(key, symmetric=True)`` with every successor already
+        canonical, computed on the orbit summary (faults, Pending count,
+        Terminating count, sorted node signatures) instead of on the slots:
+        each action changes one or two counts, so no successor needs the
+        full canonicalisation. ``key`` must be canonical. Tests check it
+        against ``canonical`` applied to ``steps``."""
+        n, r, p = self.n, self.r, self.p
+        hx = self.hexfmt % (key >> self.sb)
+        cnt = hx.count
+        faults = key & 15
+        sigs = [((key >> (4 + k)) & 1, cnt(self.run_digit[k]), cnt(self.unr_digit[k])) for k in range(n)]
+        h1, h2 = cnt("1"), cnt("2")
+        on_nodes = sum(run + unr for _, run, unr in sigs)
+        h0 = p - h1 - h2 - on_nodes
+        count = h1 + sum(run for _, run, _ in sigs)
+        first1, first2 = h0, h0 + h1
+        build = self.build
+        out = []
+        append = out.append
+        if count < r and h0:
+            append((self.i_create[0], build(faults, h1 + 1, h2, sigs)))
+        if count > r and h1:
+            append((self.i_delete[first1], build(faults, h1 - 1, h2 + 1, sigs)))
+        if h2:
+            append((self.i_gc[first2], build(faults, h1, h2 - 1, sigs)))
+        budget = faults < self.f
+        pos = first2 + h2  # first slot on node 0 (canonical order: node by node, Running first)
+        for j in range(n):
+            up, run, unr = sig = sigs[j]
+            first_run, first_unr = pos, pos + run
+            pos += run + unr
+            if j and sig == sigs[j - 1]:
+                continue
+            if count > r and run:
+                append((self.i_delete[first_run], build(faults, h1, h2 + 1, _with(sigs, j, (up, run - 1, unr)))))
+            if h1 and up:
+                append((self.i_bind[first1][j], build(faults, h1 - 1, h2, _with(sigs, j, (up, run + 1, unr)))))
+            if run:
+                if not up:
+                    append((self.i_mark[first_run], build(faults, h1, h2, _with(sigs, j, (up, run - 1, unr + 1)))))
+                elif budget:
+                    append((self.i_unresp[first_run], build(faults + 1, h1, h2, _with(sigs, j, (up, run - 1, unr + 1)))))
+            if unr and up and budget:
+                append((self.i_precover[first_unr], build(faults + 1, h1, h2, _with(sigs, j, (up, run + 1, unr - 1)))))
+            if budget:
+                if up:
+                    append((self.i_crash[j], build(faults + 1, h1, h2, _with(sigs, j, (0, run, unr)))))
+                else:
+                    append((self.i_recover[j], build(faults + 1, h1, h2, _with(sigs, j, (1, run + unr, 0)))))
+        return out
+
+    def build(self, faults: int, h1: int, h2: int, sigs: list) -> int:
+        """The canonical key of an orbit summary (``sigs`` in any order)."""
+        sigs = sorted(sigs)
+        run_digit, unr_digit = self.run_digit, self.unr_digit
+        up_bits = 0
+        parts = []
+        for j in range(self.n - 1, -1, -1):
+            up, run, unr = sigs[j]
+            up_bits |= up << j
+            parts.append(unr_digit[j] * unr + run_digit[j] * run)
+        parts.append("2" * h2 + "1" * h1)
+        digits = "".join(parts)
+        # most significant digit first: the lowest slots hold the Absent zeros
+        slots = int(digits, 16) << (4 * (self.p - len(digits))) if digits else 0
+        return faults | (up_bits << 4) | (slots << self.sb)
 
     def steps(self, key: int, symmetric: bool = False) -> list[tuple[int, int]]:
         """Every enabled step as (action index, successor key). With
@@ -450,18 +515,14 @@ class _Packed:
         hx = self.hexfmt % (key >> self.sb)
         cnt = hx.count
         run_digit, unr_digit = self.run_digit, self.unr_digit
-        sigs = sorted([((key >> (4 + k)) & 1, cnt(run_digit[k]), cnt(unr_digit[k])) for k in range(self.n)])
-        up_bits = 0
-        parts = []
-        for j in range(self.n - 1, -1, -1):
-            up, run, unr = sigs[j]
-            up_bits |= up << j
-            parts.append(unr_digit[j] * unr + run_digit[j] * run)
-        parts.append("2" * cnt("2") + "1" * cnt("1"))
-        digits = "".join(parts)
-        # most significant digit first: the lowest slots hold the Absent zeros
-        slots = int(digits, 16) << (4 * (self.p - len(digits))) if digits else 0
-        return (key & 15) | (up_bits << 4) | (slots << self.sb)
+        sigs = [((key >> (4 + k)) & 1, cnt(run_digit[k]), cnt(unr_digit[k])) for k in range(self.n)]
+        return self.build(key & 15, cnt("1"), cnt("2"), sigs)
+
+
+def _with(sigs: list, j: int, sig: tuple) -> list:
+    out = list(sigs)
+    out[j] = sig
+    return out
 
 
 def build_model(N: int = 2, R: int = 2, F: int = 1) -> RCConverge:
