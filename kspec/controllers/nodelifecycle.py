@@ -18,11 +18,16 @@ Upstream: ``pkg/controller/nodelifecycle/node_lifecycle_controller.go``
   on the reasoning that the control plane is the one cut off.
 - When the kubelet posts Ready again, the taint is removed
   (``markNodeAsReachable``, :class:`NodeLifecycleUntaint`).
-- The taint manager deletes a pod on a node with a NoExecute taint it does not
+- The taint manager (the ``taint-eviction-controller`` since 1.29, its own
+  actor here) deletes a pod on a node with a NoExecute taint it does not
   tolerate at once, and one it tolerates for ``tolerationSeconds`` once that
   much time has passed since the taint was added (:class:`TaintManagerEvict`).
   Pods tolerate the unreachable taint for 300 s by default
-  (DefaultTolerationSeconds admission).
+  (DefaultTolerationSeconds admission). Once the kubelet posts Ready again the
+  node controller lifts the taint within one monitor period (5 s), so a
+  toleration that has not run out by then never will: the model lets the node
+  controller win that race (a pod scheduled onto the node in that window,
+  which upstream gets a fresh 300 s timer, is not evicted).
 
 Time: the grace period is the delay before :class:`NodeLifecycleMarkUnknown`
 fires (any time after heartbeats stop); the taint's age is the node's
@@ -73,7 +78,7 @@ class NodeLifecycleStopEvictions(Action):
 
 @attrs.frozen
 class TaintManagerEvict(Action):
-    actor: ClassVar[str] = "node-lifecycle"
+    actor: ClassVar[str] = "taint-eviction"
     node: str
     pods: tuple[str, ...]
     taint: str
@@ -166,7 +171,7 @@ class TaintManager:
     together upstream, and splitting them only multiplies interleavings.
     """
 
-    actor = "node-lifecycle"
+    actor = "taint-eviction"
     fair = True
 
     def steps(self, world: World, state: State):
@@ -191,7 +196,7 @@ class TaintManager:
         group = world.groups[pod.group]
         if rec.tainted:
             level = group.unreachable_level
-            if level is not None and rec.timer >= level:
+            if level is not None and rec.timer >= level and (level == 0 or rec.ready != READY):
                 return "node.kubernetes.io/unreachable:NoExecute"
         tolerations = group.pod.spec.tolerations
         for taint in world.static_noexecute[pod.node]:
