@@ -108,3 +108,30 @@ def test_bundled_scenario_report(run_cli, tmp_path):
     assert frame["api"] and frame["physical"]  # the two views side by side
     assert doc["check"] is not None and doc["schedule"]["verdict"] == "feasible"
     assert any(Path(f["path"]).name == "backend-rc.yaml" for f in doc["inputs"])
+
+
+def test_report_option_for_other_commands(tmp_path):
+    """The decorator and helper that check, schedule and explore use for --report."""
+    import click
+    from click.testing import CliRunner
+
+    from kspec.explore import Explorer
+    from kspec.model import load_model
+    from kspec.report import report_option, report_to
+
+    @click.command()
+    @report_option
+    def toy(report_path):
+        model = load_model(RC, {"F": 2})
+        explorer = Explorer(model)
+        report_to(report_path, explorer.run(), model=model, model_path=RC, settings=explorer)
+
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(toy, ["--report", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["verdict"] == "violated" and [Path(i["path"]).name for i in doc["inputs"]] == ["rc_converge.py"]
+    bad = CliRunner().invoke(toy, ["--report", str(tmp_path / "missing" / "r.html")])
+    assert bad.exit_code == 2 and "does not exist" in bad.output
+    assert CliRunner().invoke(toy, []).exit_code == 0  # no --report: nothing written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]

@@ -25,7 +25,7 @@ import click
 
 from kspec.commands.common import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED
 from kspec.errors import KspecError, LoadError
-from kspec.report import FORMATS, ReportError, build_report, format_for, render, write_text
+from kspec.report import FORMATS, ReportError, build_report, check_writable, format_for, render, write_text
 from kspec.report import sections as S
 
 
@@ -59,19 +59,6 @@ def _problems(err: Exception) -> list[str]:
     if isinstance(err, LoadError):
         return [str(d) for d in err.diagnostics]
     return [str(err)]
-
-
-def _check_output_path(path: str | None) -> None:
-    """Fail before the (possibly long) run when the report could not be written."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise ReportError(f"cannot write report to {path}: it is a directory")
-    if not os.path.isdir(folder):
-        raise ReportError(f"cannot write report to {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ReportError(f"cannot write report to {path}: permission denied")
 
 
 def _explore(target, params, properties, symmetry, max_states, max_depth, time_limit):
@@ -163,7 +150,7 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
     """
     try:
         fmt = format_for(output, fmt) if output else (fmt or "text")
-        _check_output_path(output)
+        check_writable(output)
     except ReportError as err:
         _fail(str(err))
     targets = list(targets)

@@ -14,13 +14,13 @@ sarif     the static findings, via ``kspec check``'s own SARIF writer
 junit     every verdict as a test case (``kspec check``'s suites, plus explore and schedule)
 ========  ============================================================
 
-Every command can write a report with :func:`report_option` and :func:`write_report`::
+Every command can write a report with :func:`report_option` and :func:`report_to`
+(:func:`write_report` plus the one-line error and exit 2)::
 
     @report_option
     def command(..., report_path):
         ...
-        if report_path:
-            write_report(result, report_path, command_line=sys.argv)
+        report_to(report_path, result, inputs=paths)
 
 :func:`write_report` writes to a temporary file in the same folder and renames
 it, so a report is complete or absent, never partial; a path that cannot be
@@ -44,7 +44,7 @@ import click
 from kspec.report.model import Report, ReportError, build_report
 
 __all__ = ["FORMATS", "Report", "ReportError", "build_report", "format_for", "render", "report_option",
-           "write_report", "write_text"]
+           "report_to", "check_writable", "write_report", "write_text"]
 
 FORMATS = ("text", "json", "markdown", "html", "sarif", "junit")
 SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".json": "json",
@@ -133,25 +133,70 @@ def write_report(results: Any, path: str, *, command_line: Sequence[str] | str |
     from kspec.report import sections
 
     items = list(results) if isinstance(results, (list, tuple)) else [results]
+    inputs = list(inputs)
     built = []
     for item in items:
         name = type(item).__name__
         if name == "ExploreResult":
             keys = ("model", "model_path", "params", "settings")
             item = sections.explore_section(item, **{k: v for k, v in context.items() if k in keys})
+            if context.get("model_path"):
+                inputs.append(str(context["model_path"]))
+            scenario = getattr(context.get("model"), "scenario", None)
+            inputs += [str(p) for p in getattr(scenario, "manifests", ()) or ()]
         elif name == "CheckResult":
             item = sections.check_section(item, context.get("threshold", "error"))
         built.append(item)
-    report = build_report(built, command_line=sys.argv if command_line is None else command_line,
-                          inputs=inputs, title=title)
+    if command_line is None:
+        command_line = ["kspec", *sys.argv[1:]]
+    report = build_report(built, command_line=command_line, inputs=inputs, title=title)
     write_text(render(report, format_for(path, fmt)), path)
     return report
 
 
+def report_to(path: str | None, results: Any, **context) -> Report | None:
+    """For commands: ``write_report`` when ``--report`` was given; a path that
+    cannot be written prints one error line and exits 2 (no file is left)."""
+    if not path:
+        return None
+    try:
+        return write_report(results, path, **context)
+    except ReportError as err:
+        click.echo(f"kspec: error: {err}", err=True)
+        sys.exit(2)
+
+
+def check_writable(path: str | None) -> None:
+    """Raise :class:`ReportError` now when a report could not be written to
+    ``path`` later (so a long run does not end in a lost report)."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ReportError(f"cannot write report to {path}: it is a directory")
+    if not os.path.isdir(folder):
+        raise ReportError(f"cannot write report to {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ReportError(f"cannot write report to {path}: permission denied")
+
+
+def _validate_report_path(ctx, param, value):
+    try:
+        check_writable(value)
+        if value:
+            format_for(value)
+    except ReportError as err:
+        click.echo(f"kspec: error: {err}", err=True)
+        ctx.exit(2)
+    return value
+
+
 def report_option(func):
     """``--report FILE``: also write a report (format from the suffix: .html,
-    .md, .json, .sarif, .xml, .txt); the command receives ``report_path``."""
+    .md, .json, .sarif, .xml, .txt); the command receives ``report_path``.
+    A path that cannot be written is refused before the command runs (exit 2)."""
     return click.option(
         "--report", "report_path", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+        callback=_validate_report_path,
         help="Also write a self-contained report to FILE (.html, .md or .json; format from the suffix).",
     )(func)
