@@ -309,7 +309,8 @@ def _evaluate(c: _Compiled, record, shared: Bindings | None, context: _Context) 
     rule = c.rule
     if c.needs_admission:
         data = {"object": record.raw, "oldObject": None, "source": _source_value(record), "pod": _pod(record),
-                "ref": _ref(record), "request": _request(record), "namespaceObject": context.namespace_object(record.metadata.namespace)}
+                "ref": _ref(record), "request": _request(record),
+                "namespaceObject": context.namespace_object(record.metadata.namespace)}
         if c.uses_cluster:
             data["cluster"] = context.cluster_value()
         if rule.params is not None:
