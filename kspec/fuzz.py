@@ -119,6 +119,9 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
     inits = [space.encode(s) for s in model.init_states()]
     invariants = [(p.name, space.predicate(p.condition, p.encoded)) for p in props if p.kind is Kind.ALWAYS]
     reachables = [(p.name, space.predicate(p.condition, p.encoded)) for p in props if p.kind is Kind.SOMETIMES]
+    scores = [
+        (p.name, space.predicate(p.score, p.encoded_score)) for p in props if p.kind is Kind.ALWAYS and p.score is not None
+    ]
     record = record or _Record()
 
     def trace(keys: list, actions: list) -> Trace:
@@ -131,6 +134,7 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
             self.actions: list = []
             self._enabled_for: Any = None
             self._enabled: list = []
+            self.best: dict[str, float] = {}
             record.examples += 1
 
         @initialize(index=st.integers(0, max(len(inits) - 1, 0)))
@@ -175,9 +179,14 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
             for name, pred in invariants:
                 if not pred(key):
                     raise PropertyViolated(name, trace(self.states, self.actions))
+            for name, score in scores:
+                value = float(score(key))
+                if value > self.best.get(name, float("-inf")):
+                    self.best[name] = value
 
         def teardown(self):
-            pass
+            for name, value in self.best.items():
+                hypothesis.target(value, label=name)
 
     for cls in action_classes(model) if class_rules else ():
         setattr(ModelMachine, f"do_{cls.__name__}", _class_rule(cls))

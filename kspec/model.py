@@ -189,6 +189,8 @@ class Property:
     description: str = ""
     encoded: Callable[[Any], bool] | None = attrs.field(default=None, eq=False, repr=False)
     encoded_goal: Callable[[Any], bool] | None = attrs.field(default=None, eq=False, repr=False)
+    score: Callable[[Any], float] | None = attrs.field(default=None, eq=False, repr=False)
+    encoded_score: Callable[[Any], float] | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         if not self.name or not isinstance(self.name, str):
@@ -199,9 +201,18 @@ class Property:
             raise ModelError(f"property {self.name}: fairness only applies to liveness properties")
 
 
-def always(name: str, condition: Callable[[Any], bool], description: str = "", encoded=None) -> Property:
-    """Invariant: ``condition`` holds in every reachable state."""
-    return Property(name, Kind.ALWAYS, condition, description=description, encoded=encoded)
+def always(
+    name: str, condition: Callable[[Any], bool], description: str = "", encoded=None, score=None, encoded_score=None
+) -> Property:
+    """Invariant: ``condition`` holds in every reachable state.
+
+    ``score`` (optional, a number per state, higher = closer to a violation)
+    guides randomized search: the Hypothesis runner maximises it with
+    ``hypothesis.target`` (targeted property-based testing). The exhaustive
+    explorer ignores it."""
+    return Property(
+        name, Kind.ALWAYS, condition, description=description, encoded=encoded, score=score, encoded_score=encoded_score
+    )
 
 
 def sometimes(name: str, condition: Callable[[Any], bool], description: str = "", encoded=None) -> Property:

@@ -204,6 +204,8 @@ class RCConverge:
                 "running-at-most-r-plus-1",
                 lambda s: s.running <= r + 1,
                 encoded=lambda k: running(k) <= r + 1,
+                score=lambda s: s.running,
+                encoded_score=running,
             ),
             always(
                 "no-overshoot-before-two-faults",
