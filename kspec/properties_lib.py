@@ -306,8 +306,16 @@ def _no_overcommit(world: World):
     pinned with ``nodeName`` bypass it and the kubelet's admission is the last line.
     """
     requests, allocatable = _vectors(world)
+    cache: dict = {}
 
     def check(s):
+        placed = tuple(sorted((p.group, p.node) for p in s.pods if p.node >= 0 and not is_terminal(p)))
+        hit = cache.get(placed)
+        if hit is None:
+            hit = cache[placed] = fits(s)
+        return hit
+
+    def fits(s):
         used: dict[int, dict[str, int]] = {}
         for p in s.pods:
             if p.node >= 0 and not is_terminal(p):

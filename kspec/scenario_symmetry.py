@@ -108,6 +108,18 @@ class Canonicaliser:
 
     def representative(self, state: State) -> State:
         memo = self._memo
+        if self.rename_memory is None:  # the renaming depends on pods, nodes and endpoints only
+            key = (state.pods, state.nodes, state.endpoints)
+            hit = memo.get(key)
+            if hit is None:
+                rep = self._compute(state)
+                hit = (rep.pods, rep.nodes, rep.endpoints)
+                if len(memo) >= self.MEMO_LIMIT:
+                    memo.clear()
+                memo[key] = hit
+            if hit[0] is state.pods and hit[1] is state.nodes and hit[2] is state.endpoints:
+                return state
+            return State(hit[0], hit[1], hit[2], state.replicas, state.memory, state.faults, state.ops, state.rv)
         hit = memo.get(state)
         if hit is None:
             hit = self._compute(state)

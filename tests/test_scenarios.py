@@ -1,0 +1,171 @@
+"""The bundled scenarios: verdicts and state counts pinned in each file's ``expect:``.
+
+A change in a state count is something to review, not to paper over: update
+the scenario file when the model's semantics change on purpose.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from kspec.explore import Explorer
+from kspec.model import Verdict
+from kspec.scenario import ScenarioError, load_scenario
+
+MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
+FAST = ["myapp-antiaffinity-node-crash", "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
+        "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
+SLOW = ["myapp-node-crash"]
+
+
+def run(name, symmetry=True):
+    model = load_scenario(MODELS / f"{name}.yaml")
+    symmetry = symmetry and hasattr(model, "representative")
+    return model, Explorer(model, symmetry=symmetry, progress=False).run()
+
+
+def check_expected(name, symmetry=True):
+    model, result = run(name, symmetry)
+    expected = model.expected
+    assert result.complete, result.bound
+    for prop, verdict in expected["verdicts"].items():
+        assert str(result[prop].verdict) == verdict, (name, prop)
+    key = "states" if result.stats.symmetry else "states_no_symmetry"
+    if key in expected:
+        assert result.stats.distinct_states == expected[key], (name, key)
+    return model, result
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_bundled_scenario_verdicts_and_states(name):
+    check_expected(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW)
+def test_bundled_scenario_verdicts_and_states_slow(name):
+    check_expected(name)
+
+
+@pytest.mark.parametrize("name", ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs",
+                                  "custom-singleton-fixed", "myapp-antiaffinity-node-crash"])
+def test_symmetry_never_changes_a_verdict(name):
+    _, with_sym = run(name, True)
+    model, without = run(name, False)
+    assert without.stats.distinct_states == model.expected["states_no_symmetry"]
+    assert [(p.name, p.verdict) for p in with_sym.properties] == [(p.name, p.verdict) for p in without.properties]
+    assert with_sym.stats.distinct_states <= without.stats.distinct_states
+
+
+def test_unresponsive_pod_returns_shortest_split_brain_trace():
+    """partition -> Unknown -> 300 s pass -> eviction -> replacement created ->
+    bound -> started, while the evicted pod still runs on the cut-off node."""
+    model, result = run("unresponsive-pod-returns")
+    trace = result["at-most-replicas-running"].trace
+    kinds = [type(a).__name__ for a in trace.actions]
+    assert kinds == ["NodePartition", "NodeLifecycleMarkUnknown", "ClockTick", "TaintManagerEvict", "RCSync",
+                     "SchedulerBind", "KubeletStartPod"]
+    last = trace.last
+    evicted = [p for p in last.pods if p.deleting]
+    assert len(evicted) == 1 and evicted[0].run == "up"  # still running on the cut-off node
+    assert not last.nodes[evicted[0].node].reachable
+    assert sum(1 for p in last.pods if p.run == "up") == 4
+    assert result["rc-never-exceeds-replicas"].verdict is Verdict.HOLDS  # the API view never shows 4
+
+
+def test_pinned_tainted_node_is_a_create_evict_lasso():
+    """kubernetes/kubernetes#75913: convergence fails as a lasso."""
+    _, result = run("pinned-tainted-node")
+    res = result["rc-replicas-converge"]
+    assert res.verdict is Verdict.VIOLATED and res.cycle_start is not None
+    cycle = [type(a).__name__ for a in res.trace.actions[res.cycle_start:]]
+    assert "RCSync" in cycle and ("TaintManagerEvict" in cycle or "KubeletRejectPod" in cycle)
+
+
+def test_myapp_node_crash_loses_backend_endpoint_when_both_replicas_share_the_node():
+    model, result = run("myapp-node-crash")
+    res = result["service-always-has-endpoint"]
+    assert res.verdict is Verdict.VIOLATED
+    crashed = res.trace.actions[0]
+    assert type(crashed).__name__ == "NodeCrash"
+    start = res.trace.steps[0].state
+    node = model.world.node_index[crashed.node]
+    assert sum(1 for p in start.pods if p.group == 0 and p.node == node) == 2  # both backend pods there
+
+
+def test_custom_edge_triggered_controller_loses_the_deletion_it_never_saw():
+    _, result = run("custom-singleton-buggy")
+    res = result["leader-converges"]
+    assert res.verdict is Verdict.VIOLATED
+    names = [type(a).__name__ for a in res.trace.actions]
+    assert "ControllerRestart" in names and "PodDelete" in names
+    assert names.index("ControllerRestart") < names.index("LeaderRelist")
+
+
+def test_overlapping_rcs_adoption_race_goes_either_way():
+    _, result = run("overlapping-rcs")
+    for name in ("orphan-adopted-by-stable", "orphan-adopted-by-canary"):
+        trace = result[name].trace
+        assert [type(a).__name__ for a in trace.actions] == ["RCSync"]
+
+
+def test_overlapping_rcs_flagged_by_the_static_check():
+    out = subprocess.run([sys.executable, "-m", "kspec", "check", str(MODELS / "overlap")],
+                         capture_output=True, text=True, timeout=120)
+    assert "[controllers-overlap] ReplicationController/web-stable" in out.stdout + out.stderr
+
+
+# --------------------------------------------------------------------------- the scenario format
+
+
+def write(tmp_path, text, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    (tmp_path / "m").mkdir(exist_ok=True)
+    (tmp_path / "m" / "rc.yaml").write_text((MODELS / "myapp" / "frontend-rc.yaml").read_text())
+    (tmp_path / "m" / "nodes.yaml").write_text((MODELS / "myapp" / "nodes.yaml").read_text())
+    return path
+
+
+def test_scenario_errors_name_file_and_line(tmp_path):
+    path = write(tmp_path, "manifests: [m/]\nfaults:\n  budget: 1\n  kinds: [node-melt]\nchecks:\n  - rc-replicas-converge\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert f"{path}:4: error:" in text and "node-melt" in text
+    assert "sometimes" in text  # and the missing sometimes companion
+
+
+def test_scenario_unknown_key_and_missing_manifests(tmp_path):
+    path = write(tmp_path, "manifest: [m/]\nchecks: [fault-then-converged]\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert "unknown key 'manifest'" in str(err.value) and "manifests: missing required key" in str(err.value)
+
+
+def test_scenario_bad_property_parameter_points_at_its_line(tmp_path):
+    path = write(tmp_path, "manifests: [m/]\nchecks:\n  - fault-then-converged\n  - rc-replicas-converge: {workload: nope}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert f"{path}:4:" in str(err.value) and "nope" in str(err.value)
+
+
+def test_scenario_parameters_override_the_budget(tmp_path):
+    path = write(tmp_path, "manifests: [m/]\nfaults: {budget: 1, kinds: [node-crash]}\nchecks: [fault-then-converged]\n")
+    assert load_scenario(path, {"budget": 3}).budget.total == 3
+    with pytest.raises(ScenarioError):
+        load_scenario(path, {"colour": "red"})
+
+
+def test_cli_explore_scenario_exit_codes():
+    out = subprocess.run([sys.executable, "-m", "kspec", "explore", str(MODELS / "pinned-tainted-node.yaml")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stderr
+    assert "rc-replicas-converge" in out.stdout and "violated" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "kspec", "explore", str(MODELS / "custom-singleton-fixed.yaml")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
