@@ -104,6 +104,13 @@ class PodRec(NamedTuple):
     unschedulable: bool = False  # PodScheduled=False recorded by the scheduler
     run: str = NOT_RUNNING  # physical view
 
+    def __repr__(self) -> str:
+        api = self.phase + (" Ready" if self.ready else "") + (" Terminating" if self.deleting else "")
+        api += " Unschedulable" if self.unschedulable else ""
+        where = f"@n{self.node}" if self.node >= 0 else ""
+        owner = f" owner={self.owner}" if self.owner >= 0 else ""
+        return f"{self.name}{where}({api}; containers {self.run}{owner})"
+
 
 class NodeRec(NamedTuple):
     """One node: machine and network (physical), Ready condition and taint (API)."""
@@ -113,6 +120,11 @@ class NodeRec(NamedTuple):
     ready: str = READY
     tainted: bool = False  # node.kubernetes.io/unreachable:NoExecute
     timer: int = 0  # thresholds passed since the taint was added
+
+    def __repr__(self) -> str:
+        machine = ("up" if self.up else "down") + ("" if self.reachable else " partitioned")
+        api = f"Ready={self.ready}" + (f" unreachable:NoExecute t={self.timer}" if self.tainted else "")
+        return f"({machine}; {api})"
 
     @property
     def heartbeating(self) -> bool:
