@@ -108,6 +108,7 @@ PINNED = {  # (N, R, F): (distinct states, orbits); the orbits column is checked
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", sorted(PINNED))
 def test_pinned_counts_and_exact_orbits(size):
     N, R, F = size
