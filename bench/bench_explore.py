@@ -83,7 +83,7 @@ def fuzz_bench(seed: int = 0) -> None:
     model = load_model(MODEL, {"N": 2, "R": 2, "F": 2})
     shortest = len(explore(model, properties=["running-at-most-r-plus-1"])["running-at-most-r-plus-1"].trace)
     start = time.monotonic()
-    result = fuzz(model, properties=["running-at-most-r-plus-1"], seed=seed, max_examples=3000, steps=30)
+    result = fuzz(model, properties=["running-at-most-r-plus-1"], seed=seed, max_examples=1000, steps=20)
     res = result["running-at-most-r-plus-1"]
     print(json.dumps({
         "seed": seed, "verdict": res.verdict.value, "trace_length": res.trace and len(res.trace),

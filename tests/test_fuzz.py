@@ -58,10 +58,10 @@ def test_fixme_fuzz_misses_rc_overshoot_with_a_small_budget():
     """Known gap: the 12-step overshoot (N=2, R=2, F=2) needs both pods on one
     node, that node to crash and recover, and no other fault in between; a
     uniform random walk hits it about once in 20,000 behaviours. With rules
-    per action class (swarm) and ``target`` on the Running count, seed 0 finds
-    it after about 2,150 behaviours and shrinks it to 12 steps, the
-    breadth-first length, but that takes about 2.5 minutes (bench/bench_explore.py
-    --fuzz reproduces it); seeds 1 and 2 did not find it in 1,000 examples.
+    per action class (swarm) and ``target`` on the Running count, seed 0 with
+    max_examples=1000, steps=20 finds it and shrinks it to 12 steps, the
+    breadth-first length, but that takes about 2.5 minutes (``python3
+    bench/bench_explore.py fuzz 0``); seeds 1 and 2 did not find it with that budget.
     Exhaustive search finds it in milliseconds. Today's answer with a test-sized
     budget is asserted, so that an improvement shows up as this test failing."""
     m = load_model(MODEL, {"N": 2, "R": 2, "F": 2})
