@@ -47,6 +47,7 @@ _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 _DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 _IANA_SVC_NAME = re.compile(r"[-a-z0-9]+\Z")
 
+SELECTOR_MISMATCH = "selector-mismatch"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -728,8 +729,10 @@ def _node(obj: dict, source: o.Source) -> o.Node:
 
 def _check_selects_template(selector: Selector, template: o.PodTemplate, path: str) -> None:
     if not selector.matches(template.metadata.labels):
-        raise invalid("spec.template.metadata.labels", dict(template.metadata.labels),
-                      f"`selector` does not match template `labels` (selector: {selector})")
+        error = invalid("spec.template.metadata.labels", dict(template.metadata.labels),
+                        f"`selector` does not match template `labels` (selector: {selector})")
+        error.code = SELECTOR_MISMATCH
+        raise error
 
 
 def _replicas(spec: dict) -> int:

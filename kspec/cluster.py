@@ -45,7 +45,8 @@ class Cluster:
                 kind, namespace, name = key
                 problems.append(Diagnostic(record.source.file, record.source.line,
                                            f"duplicate object {kind} {namespace + '/' if namespace else ''}{name}: "
-                                           f"also defined at {seen[key].source}", "metadata.name"))
+                                           f"also defined at {seen[key].source}", "metadata.name",
+                                           code="duplicate-object"))
             else:
                 seen[key] = record
         if problems:

@@ -33,10 +33,11 @@ class ValidationError(KspecError, ValueError):
     loader can map it back to a file and line.
     """
 
-    def __init__(self, path: str, message: str):
+    def __init__(self, path: str, message: str, code: str = ""):
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message
+        self.code = code
 
 
 @attrs.frozen
@@ -48,6 +49,7 @@ class Diagnostic:
     message: str
     field: str = ""
     severity: str = "error"
+    code: str = ""  # a stable name for the kind of problem, e.g. "duplicate-object"
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -61,6 +63,7 @@ class Diagnostic:
             "field": self.field,
             "severity": self.severity,
             "message": self.message,
+            "code": self.code,
         }
 
 

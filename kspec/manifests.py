@@ -23,6 +23,7 @@ from kspec.objects import CLUSTER_SCOPED_KINDS, Source, object_key
 from kspec.yamlio import Document, YamlError, load_documents
 
 SUFFIXES = (".yaml", ".yml", ".json")
+DUPLICATE_OBJECT = "duplicate-object"
 
 
 @attrs.frozen
@@ -163,7 +164,7 @@ def build_file(parsed: ParsedFile, text_source) -> tuple[list, list[Diagnostic]]
             field_line = _field_line(parsed.file, text_source, doc_index, prefix + parse_path(err.path), line) \
                 if err.path else line
             field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
-            problems.append(Diagnostic(parsed.file, field_line, err.message, field))
+            problems.append(Diagnostic(parsed.file, field_line, err.message, field, code=err.code))
         except KspecError as err:
             problems.append(Diagnostic(parsed.file, line, str(err)))
     return records, problems
@@ -233,7 +234,8 @@ def find_duplicates(records) -> tuple[list[tuple], list[Diagnostic]]:
             kind, namespace, name = key
             ident = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
             problems.append(Diagnostic(record.source.file, record.source.line,
-                                       f"duplicate object {ident}: also defined at {original.source}", "metadata.name"))
+                                       f"duplicate object {ident}: also defined at {original.source}", "metadata.name",
+                                       code=DUPLICATE_OBJECT))
         else:
             first[key] = record
     return pairs, problems

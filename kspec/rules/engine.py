@@ -39,6 +39,8 @@ from typing import Callable, Iterable
 
 import attrs
 
+from kspec.build import SELECTOR_MISMATCH
+from kspec.manifests import DUPLICATE_OBJECT
 from kspec.objects import object_key
 from kspec.rules import functions as fn
 from kspec.rules import vap
@@ -433,12 +435,12 @@ DUPLICATE_RULE = "duplicate-object"
 
 
 def _is_duplicate(diagnostic, later: set) -> bool:
-    return (diagnostic.file, diagnostic.line) in later and diagnostic.message.startswith("duplicate object")
+    return (diagnostic.file, diagnostic.line) in later and diagnostic.code == DUPLICATE_OBJECT
 
 
 def _is_selector_mismatch(diagnostic) -> bool:
     """The API server's "selector does not match template labels" rejection."""
-    return diagnostic.field.endswith("template.metadata.labels") and "does not match" in diagnostic.message
+    return diagnostic.code == SELECTOR_MISMATCH
 
 
 def _object_at(file: str, line: int | None) -> dict:
