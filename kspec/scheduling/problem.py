@@ -243,3 +243,90 @@ class Problem:
     def _unique_per_node(self, key: str) -> bool:
         values = [n.metadata.labels.get(key) for n in self.nodes if key in n.metadata.labels]
         return len(values) == len(set(values))
+
+
+# ---------------------------------------------------------------------------- a witness heuristic
+
+
+def _self_only(problem: Problem, g: int, term) -> bool:
+    owner = problem.groups[g].pod
+    return all(not problem.term_matches_group(term, owner, other) or h == g
+               for h, other in enumerate(problem.groups))
+
+
+def pack(problem: Problem, failed=frozenset()) -> dict[tuple[int, int], int] | None:
+    """A quick candidate placement ``{(group, node): count}`` on the nodes not in ``failed``, or None.
+
+    Not a decision procedure: the solver checks the candidate against the full
+    encoding and solves from scratch when it is rejected. It handles the common
+    shapes: resources and pod slots (spreading each group round-robin over the
+    nodes with the most room, groups with the fewest usable nodes first),
+    self-selecting hostname or zone anti-affinity (one pod per domain) and
+    self-selecting topology spread (an even split over domains).
+    """
+    free = []
+    for i in range(len(problem.nodes)):
+        room = {r: v - problem.bound_requested(i).get(r, 0) for r, v in problem.alloc[i].items()}
+        room["pods"] = problem.alloc[i].get("pods", 0) - problem.bound_count(i)
+        free.append(room)
+    counts: dict[tuple[int, int], int] = {}
+
+    def difficulty(g):
+        group = problem.groups[g]
+        heaviest = max((amount / max(problem.alloc[i].get(r, 1) or 1, 1)
+                        for r, amount in problem.requests[g].items() for i in problem.eligible[g][:1]), default=0)
+        return (group.pinned is None, len(problem.eligible[g]), -heaviest)
+
+    for g in sorted(range(len(problem.groups)), key=difficulty):
+        group = problem.groups[g]
+        nodes = [i for i in problem.eligible[g] if i not in failed]
+        need = group.count
+        if group.pinned is not None:
+            need = 0 if problem.node_index[group.pinned] in failed else 1
+        one_per_node = False
+        one_per_domain_keys = []
+        for term in F._required(group.pod, "pod_anti_affinity"):
+            if _self_only(problem, g, term):
+                if problem._unique_per_node(term.topology_key):
+                    one_per_node = True
+                else:
+                    one_per_domain_keys.append(term.topology_key)
+        spread = [c for c in group.pod.spec.topology_spread_constraints
+                  if c.when_unsatisfiable == "DoNotSchedule"
+                  and F.effective_spread_selector(c, group.pod.metadata.labels).matches(group.pod.metadata.labels)]
+        if one_per_domain_keys:
+            domains = list(problem.domains(one_per_domain_keys[0], nodes).values())
+            quotas = [1 if k < need else 0 for k in range(len(domains))]
+        elif spread and not problem._unique_per_node(spread[0].topology_key):
+            domains = list(problem.domains(spread[0].topology_key, nodes).values())
+            if not domains:
+                return None
+            base, extra = divmod(need, len(domains))
+            quotas = [base + (1 if k < extra else 0) for k in range(len(domains))]
+        else:
+            domains, quotas = [nodes], [need]
+        request = problem.requests[g]
+        for domain, quota in zip(domains, quotas):
+            order = sorted(domain, key=lambda i: -free[i].get("cpu", 0))
+            placed = 0
+            while placed < quota:
+                progress = False
+                for i in order:
+                    room = free[i]
+                    if room["pods"] < 1 or any(room.get(r, 0) < amount for r, amount in request.items()):
+                        continue
+                    if one_per_node and counts.get((g, i), 0) >= 1:
+                        continue
+                    room["pods"] -= 1
+                    for r, amount in request.items():
+                        room[r] = room.get(r, 0) - amount
+                    counts[g, i] = counts.get((g, i), 0) + 1
+                    placed += 1
+                    progress = True
+                    if placed == quota:
+                        break
+                if not progress:
+                    return None
+            if placed < quota:
+                return None
+    return counts

@@ -48,7 +48,7 @@ from collections import defaultdict
 import z3
 
 from kspec.scheduling import filters as F
-from kspec.scheduling.problem import Problem
+from kspec.scheduling.problem import Problem, pack
 from kspec.scheduling.result import (
     FEASIBLE,
     INFEASIBLE,
@@ -85,11 +85,39 @@ def verdict_of(answer) -> str:
     return UNKNOWN
 
 
+_INT_CACHE: dict[int, z3.ArithRef] = {}
+
+
+def _int(value: int) -> z3.ArithRef:
+    cached = _INT_CACHE.get(value)
+    if cached is None:
+        cached = _INT_CACHE[value] = z3.IntVal(value)
+    return cached
+
+
 def _sum(terms):
-    terms = list(terms)
+    """The sum of integer terms, built through the C API (z3.Sum's coercion dominates
+    encoding time on large problems); ints are accepted."""
+    terms = [t if isinstance(t, z3.ExprRef) else _int(t) for t in terms]
     if not terms:
-        return z3.IntVal(0)
-    return terms[0] if len(terms) == 1 else z3.Sum(terms)
+        return _int(0)
+    if len(terms) == 1:
+        return terms[0]
+    ctx = terms[0].ctx
+    args = (z3.Ast * len(terms))(*[t.as_ast() for t in terms])
+    return z3.ArithRef(z3.Z3_mk_add(ctx.ref(), len(terms), args), ctx)
+
+
+def _times(k: int, x: z3.ArithRef) -> z3.ArithRef:
+    if k == 1:
+        return x
+    args = (z3.Ast * 2)(_int(k).as_ast(), x.as_ast())
+    return z3.ArithRef(z3.Z3_mk_mul(x.ctx.ref(), 2, args), x.ctx)
+
+
+def _le(a: z3.ArithRef, bound) -> z3.BoolRef:
+    b = bound if isinstance(bound, z3.ExprRef) else _int(bound)
+    return z3.BoolRef(z3.Z3_mk_le(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
 
 
 class Encoding:
@@ -107,13 +135,19 @@ class Encoding:
         self.explain = explain
         self.objective = objective
         self.solver = make_solver(timeout, optimize=objective != "feasible")
+        self.solver_timeout = timeout
+        self._model = None
+        self._values = None  # the accepted candidate, when the last check was one
+        self._trial = None
         self.alive = [z3.Bool(f"alive_{i}") for i in range(len(problem.nodes))] if failures else None
         self.literals: dict[str, z3.BoolRef] = {}
         self.causes: dict[str, tuple] = {}  # literal name -> (kind, group index, detail)
         self.x: dict[tuple[int, int], z3.ArithRef] = {}
         self.pairs_of_group: list[list[int]] = []
         self.pairs_of_node: dict[int, list[int]] = defaultdict(list)
+        self._pending: list = []
         self._build()
+        self._flush()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -131,9 +165,23 @@ class Encoding:
             if lit is None:
                 lit = self.literals[name] = z3.Bool(f"lit:{name}")
                 self.causes[name] = cause
-            self.solver.add(z3.Implies(lit, constraint))
+            self._assert(z3.Implies(lit, constraint))
         else:
-            self.solver.add(constraint)
+            self._assert(constraint)
+
+    def _assert(self, constraint) -> None:
+        self._pending.append(constraint)
+
+    def _flush(self) -> None:
+        """Assert every buffered constraint at once: one conjunction through the C API
+        (asserting tens of thousands one by one costs seconds in the Python bindings)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        ctx = z3.main_ctx()
+        args = (z3.Ast * len(pending))(*[c.as_ast() for c in pending])
+        conjunction = z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(pending), args), ctx)
+        self.solver.add(conjunction)
 
     def _y(self, g: int, nodes) -> z3.ArithRef | None:
         terms = [self.x[g, i] for i in nodes if (g, i) in self.x]
@@ -152,7 +200,8 @@ class Encoding:
                 var = z3.Int(f"x_{g}_{i}")
                 self.x[g, i] = var
                 self.pairs_of_node[i].append(g)
-                self.solver.add(var >= 0)
+                self._assert(_le(_int(0), var))
+                self._assert(_le(var, group.count))
                 if i in p.excluded[g]:
                     why = p.excluded[g][i]
                     self._add(f"exclude:{g}:{why.plugin}:{why.reason}", ("exclude", g, why), var == 0)
@@ -168,6 +217,7 @@ class Encoding:
             for c, constraint in enumerate(group.pod.spec.topology_spread_constraints):
                 if constraint.when_unsatisfiable == "DoNotSchedule":
                     self._spread(g, c, constraint)
+        self._flush()
         if self.objective == "min-nodes":
             self._min_nodes()
         elif self.objective == "balanced":
@@ -202,7 +252,7 @@ class Encoding:
 
     def _capacity_row(self, i: int, resource: str, terms, cap) -> None:
         if not self.explain:
-            self.solver.add(_sum(self.x[g, i] * k if k != 1 else self.x[g, i] for g, k in terms) <= cap)
+            self._assert(_le(_sum(_times(k, self.x[g, i]) for g, k in terms), cap))
             return
         guarded = []
         for g, k in terms:
@@ -210,8 +260,8 @@ class Encoding:
             if name not in self.literals:
                 self.literals[name] = z3.Bool(f"lit:{name}")
                 self.causes[name] = ("requests", g, resource)
-            guarded.append(z3.If(self.literals[name], self.x[g, i] * k, 0))
-        self.solver.add(_sum(guarded) <= cap)
+            guarded.append(z3.If(self.literals[name], _times(k, self.x[g, i]), 0))
+        self._assert(_sum(guarded) <= cap)
 
     def _ports(self) -> None:
         p = self.p
@@ -347,7 +397,7 @@ class Encoding:
         used = []
         for i, groups in self.pairs_of_node.items():
             b = z3.Bool(f"used_{i}")
-            self.solver.add(z3.Implies(_sum(self.x[g, i] for g in groups) >= 1, b))
+            self._assert(z3.Implies(_sum(self.x[g, i] for g in groups) >= 1, b))
             used.append(z3.If(b, 1, 0))
         return used
 
@@ -364,15 +414,40 @@ class Encoding:
                 alloc = p.alloc[i].get(r, 0)
                 terms = [self.x[g, i] * p.requests[g][r] for g in groups if p.requests[g].get(r, 0)]
                 if alloc > 0 and terms:
-                    self.solver.add(100 * (_sum(terms) + bound.get(r, 0)) <= peak * alloc)
+                    self._assert(100 * (_sum(terms) + bound.get(r, 0)) <= peak * alloc)
         self.solver.minimize(peak)
 
     # ------------------------------------------------------------------ queries
 
+    def check_candidate(self, counts: dict, assumptions=()) -> str:
+        """Check a candidate placement against every constraint, in a second solver holding the
+        same assertions (kept across calls), so that the main solver stays untouched for a free
+        solve when the candidate is rejected."""
+        if self._trial is None:
+            self._trial = make_solver(self.solver_timeout)
+            self._trial.add(self.solver.assertions())
+        trial = self._trial
+        ctx = z3.main_ctx()
+        trial.push()
+        try:
+            for (g, i), var in self.x.items():
+                value = _int(counts.get((g, i), 0))
+                trial.add(z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), var.as_ast(), value.as_ast()), ctx))
+            answer = trial.check(*assumptions)
+            if answer == z3.sat:
+                self._model = None
+                self._values = dict(counts)
+        finally:
+            trial.pop()
+        return verdict_of(answer)
+
     def check(self, assumptions=()) -> str:
         if self.explain:
             assumptions = list(assumptions) + list(self.literals.values())
-        return verdict_of(self.solver.check(*assumptions))
+        answer = self.solver.check(*assumptions)
+        self._model = self.solver.model() if answer == z3.sat else None
+        self._values = None
+        return verdict_of(answer)
 
     def all_alive(self, failed=()) -> list:
         """Assumptions: the ``failed`` node indexes dead, every other node alive."""
@@ -381,14 +456,16 @@ class Encoding:
 
     def placement(self) -> Placement:
         """The placement of the last satisfiable check."""
-        model = self.solver.model()
+        values = self._values
+        model = None if values is not None else (self._model if self._model is not None else self.solver.model())
         p = self.p
         rows = []
         for i, node in enumerate(p.nodes):
             pods = []
             requested = dict(p.bound_requested(i))
             for g in self.pairs_of_node.get(i, []):
-                k = model.eval(self.x[g, i], model_completion=True).as_long()
+                k = values.get((g, i), 0) if values is not None else \
+                    model.eval(self.x[g, i], model_completion=True).as_long()
                 if k:
                     pods.append((p.groups[g].key, k))
                     for r, amount in p.requests[g].items():
@@ -466,7 +543,7 @@ def check_failures(problem: Problem, scenarios, *, kind: str, k: int, timeout: f
     solved = covered = 0
     for failed, stands_for in scenarios:
         t0 = time.monotonic()
-        verdict = encoding.check(encoding.all_alive(failed))
+        verdict = _check_with_candidate(problem, encoding, set(failed), encoding.all_alive(failed))
         names = tuple(problem.nodes[i].metadata.name for i in failed)
         check = FailureCheck(names, verdict, time.monotonic() - t0)
         solved += 1
@@ -483,6 +560,14 @@ def check_failures(problem: Problem, scenarios, *, kind: str, k: int, timeout: f
             unknown = unknown or verdict == UNKNOWN
     verdict = INFEASIBLE if counterexample else (UNKNOWN if unknown else FEASIBLE)
     return Tolerance(kind, k, verdict, solved, covered, counterexample, tuple(checks), time.monotonic() - start)
+
+
+def _check_with_candidate(problem: Problem, encoding: Encoding, failed: set, assumptions) -> str:
+    """Try the quick packing as a witness first; solve freely only when it is rejected."""
+    candidate = pack(problem, failed) if not encoding.explain else None
+    if candidate is not None and encoding.check_candidate(candidate, assumptions) == FEASIBLE:
+        return FEASIBLE
+    return encoding.check(assumptions)
 
 
 def node_failure_scenarios(problem: Problem, k: int):
@@ -505,7 +590,10 @@ def zone_scenarios(problem: Problem, label: str = ZONE_LABEL):
 def solve(problem: Problem, *, objective: str = "feasible", timeout: float = DEFAULT_TIMEOUT):
     """(verdict, placement or None, encoding) for the whole problem."""
     encoding = Encoding(problem, timeout=timeout, objective=objective)
-    verdict = encoding.check()
+    if objective == "feasible":
+        verdict = _check_with_candidate(problem, encoding, set(), [])
+    else:
+        verdict = encoding.check()
     if objective != "feasible" and verdict == UNKNOWN:
         # Optimize may have a best-so-far model when it times out; report it as feasible
         # only if it satisfies the hard constraints, which z3 guarantees for its model.
