@@ -550,11 +550,11 @@ class _Run:
                 trace = self._trace(self.store.path_to(key))
                 verdict = Verdict.VIOLATED if prop.kind is Kind.ALWAYS else Verdict.HOLDS
                 out[i] = PropertyResult(prop.name, prop.kind, verdict, trace)
-            elif complete:
+            elif complete and not self.cut:
                 verdict = Verdict.HOLDS if prop.kind is Kind.ALWAYS else Verdict.VIOLATED
                 out[i] = PropertyResult(prop.name, prop.kind, verdict)
-            else:
-                out[i] = PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound)
+            else:  # a bound was hit, or within_boundary cut states off: nothing proven
+                out[i] = PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound or "boundary")
         return out
 
     def _liveness_results(self, complete: bool, bound: str | None) -> dict[int, PropertyResult]:
@@ -601,7 +601,7 @@ class _Run:
     def _materialise(self, keys: list, indexes: list, cycle_start=None, up_to_symmetry=False) -> Trace:
         states = [self.space.decode(k) for k in keys]
         actions = [tuple(self.space.model.actions(st))[i] for st, i in zip(states, indexes)]
-        return build(states, actions, cycle_start, up_to_symmetry)
+        return build(states, actions, cycle_start, up_to_symmetry, model=self.space.model)
 
     def _trace(self, reps: list) -> Trace:
         path, indexes = self._walk(self._start(reps[0]), reps[1:])
@@ -865,4 +865,4 @@ class _RandomRun:
     def _trace(self, path: list, indexes: list) -> Trace:
         states = [self.space.decode(k) for k in path]
         actions = [tuple(self.space.model.actions(st))[i] for st, i in zip(states, indexes)]
-        return build(states, actions)
+        return build(states, actions, model=self.space.model)

@@ -125,7 +125,7 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
     record = record or _Record()
 
     def trace(keys: list, actions: list) -> Trace:
-        return build([space.decode(k) for k in keys], actions)
+        return build([space.decode(k) for k in keys], actions, model=space.model)
 
     class ModelMachine(RuleBasedStateMachine):
         def __init__(self):

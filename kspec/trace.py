@@ -121,11 +121,19 @@ def changes(before: Any, after: Any) -> tuple[str, ...]:
     return (f"state: {before!r} -> {after!r}",)
 
 
-def build(states: Sequence[Any], actions: Sequence[Any], cycle_start: int | None = None, up_to_symmetry=False) -> Trace:
-    """A trace from its states and the actions between them."""
+def build(states: Sequence[Any], actions: Sequence[Any], cycle_start: int | None = None, up_to_symmetry=False,
+          model: Any = None) -> Trace:
+    """A trace from its states and the actions between them.
+
+    A model may describe its own steps (``model.describe_step(before, action,
+    after)``, e.g. in API and physical terms); otherwise the changes are the
+    field-by-field difference of the two states.
+    """
+    describe = getattr(model, "describe_step", None)
     steps = [Step(None, states[0])]
     for prev, action, state in zip(states, actions, states[1:]):
-        steps.append(Step(action, state, changes(prev, state)))
+        described = tuple(describe(prev, action, state)) if describe is not None else ()
+        steps.append(Step(action, state, described or changes(prev, state)))
     return Trace(tuple(steps), cycle_start, up_to_symmetry)
 
 

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from kspec.report import report_option, report_to
+
 from kspec.commands.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATED, fail_input, paths_argument
 from kspec.errors import KspecError
 from kspec.rules.ruleset import SEVERITIES
@@ -27,7 +29,8 @@ def _ids(values) -> tuple[str, ...]:
               help="Exit 1 when a finding at or above this severity exists.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json", "sarif", "junit"]), default="text",
               help="Output format (findings on stdout; the text summary goes to stderr).")
-def command(paths, rule_paths, no_builtin, only, skip, severity_threshold, fmt):
+@report_option
+def command(paths, rule_paths, no_builtin, only, skip, severity_threshold, fmt, report_path):
     """Check manifests against declarative CEL rules, across objects.
 
     PATH is a file, a folder (searched recursively) or - for stdin. Findings
@@ -57,4 +60,5 @@ def command(paths, rule_paths, no_builtin, only, skip, severity_threshold, fmt):
         sys.exit(EXIT_BAD_INPUT)
     click.echo(render(result, fmt, severity_threshold), nl=False)
     click.echo(render_summary(result, severity_threshold), err=True, nl=False)
+    report_to(report_path, result, inputs=paths, threshold=severity_threshold)
     sys.exit(EXIT_OK if result.passed(severity_threshold) else EXIT_VIOLATED)

@@ -13,6 +13,8 @@ import sys
 
 import click
 
+from kspec.report import report_option, report_to
+
 from kspec.errors import KspecError
 from kspec.explore import STRATEGIES, Explorer
 from kspec.model import Verdict, load_model, parse_params
@@ -80,8 +82,9 @@ def summary(stats, model_path: str) -> str:
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @click.option("--strict", is_flag=True, help="Exit 3 when a verdict is inconclusive.")
 @click.option("--progress/--no-progress", default=None, help="Progress line on stderr  [default: on a terminal]")
+@report_option
 def command(model_path, params, properties, strategy, symmetry, max_states, max_depth, time_limit, max_memory,
-            stop_at_first, seed, output, strict, progress):
+            stop_at_first, seed, output, strict, progress, report_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
     Example: kspec explore models/reference/rc_converge.py -p N=3 -p R=5 -p F=3
@@ -116,4 +119,5 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
             click.echo(str(res))
         click.echo(f"verdict: {result.verdict}" + (f" (bound hit: {result.bound})" if result.bound else ""))
     click.echo(summary(result.stats, model_path), err=True)
+    report_to(report_path, result, model=model, model_path=model_path, params=values, settings=explorer)
     sys.exit(exit_code(result.verdict, strict))
