@@ -17,7 +17,10 @@ import time
 
 import click
 
-from kspec.errors import KspecError, LoadError
+from kspec.commands.common import load_cluster
+from kspec.report import report_option, report_to
+
+from kspec.errors import KspecError
 from kspec.scheduling import greedy as greedy_mod
 from kspec.scheduling import solver
 from kspec.scheduling.explain import explain
@@ -145,23 +148,14 @@ def render_text(result: ScheduleResult) -> str:
               help="Seconds per solver call; a call that times out is reported as unknown, never as infeasible.")
 @click.option("--greedy/--no-greedy", "with_greedy", default=True,
               help="Also run the kube-scheduler-like greedy baseline.")
-def command(paths, nodes, node_failures, zone_failure, objective, output, timeout, with_greedy):
+@report_option
+def command(paths, nodes, node_failures, zone_failure, objective, output, timeout, with_greedy, report_path):
     """Check that every pending pod and workload replica in PATHS fits on the nodes, at once.
 
     PATHS are manifest files or folders ('-' for stdin). Nodes come from Node
     manifests and --nodes pools.
     """
-    from kspec.manifests import load
-
-    try:
-        cluster = load(list(paths), nodes=list(nodes))
-    except LoadError as err:
-        for diagnostic in err.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        sys.exit(2)
-    except KspecError as err:
-        click.echo(f"kspec: error: {err}", err=True)
-        sys.exit(2)
+    cluster = load_cluster(paths, nodes)
     try:
         result = run(cluster, objective=objective, node_failures=node_failures, zone_failure=zone_failure,
                      timeout=timeout, with_greedy=with_greedy)
@@ -173,4 +167,5 @@ def command(paths, nodes, node_failures, zone_failure, objective, output, timeou
     else:
         click.echo(render_text(result))
         click.echo(f"({result.seconds:.2f}s)", err=True)
+    report_to(report_path, result, inputs=paths)
     sys.exit(result.exit_code)

@@ -143,7 +143,7 @@ def timeline_svg(cx: Counterexample) -> str:
         name = getattr(frames[0], view)[j].node
         out.append(f'<text x="{x0 + 4}" y="32" font-size="11" fill="#57606a">{esc(_short(name, w))}'
                    f"<title>{esc(name)}</title></text>")
-    out.append(f'<text x="4" y="32" font-size="11" fill="#57606a">step</text>')
+    out.append('<text x="4" y="32" font-size="11" fill="#57606a">step</text>')
     out.append(f'<text x="{STEP_W}" y="32" font-size="11" fill="#57606a">actor</text>')
     for i, frame in enumerate(frames):
         y = HEAD_H + i * ROW_H

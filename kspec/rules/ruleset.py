@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import attrs
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode

@@ -72,7 +72,6 @@ def cause_of(problem: Problem, name: str, detail: tuple, failed=()) -> Cause:
     group = problem.groups[g]
     owner = group.owner
     prefix = _prefix(group)
-    n_nodes = len(problem.nodes) - len(failed)
     if kind == "replicas":
         if group.pinned:
             field = "spec.template"
