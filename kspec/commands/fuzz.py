@@ -1,6 +1,7 @@
 """``kspec fuzz MODEL``: randomized checking with Hypothesis stateful testing.
 
-Prints the seed (to stderr) so that ``--seed`` replays the run. Exit codes as
+Prints the seed (to stderr) so that ``--seed`` replays the run: the same
+seed gives the same behaviours and the same trace. Exit codes as
 for ``kspec explore``: random testing never proves a property, so without a
 violation the verdict is inconclusive (exit 0, or 3 under ``--strict``).
 """
@@ -24,16 +25,24 @@ from kspec.fuzz import fuzz
 @click.option("--seed", type=int, default=None, help="Seed to replay  [default: a fresh one, printed]")
 @click.option("--max-examples", type=click.IntRange(min=1), default=500, help="Random behaviours to run.")
 @click.option("--steps", type=click.IntRange(min=1), default=50, help="Maximum steps per behaviour.")
+@click.option(
+    "--hypothesis-shrink",
+    is_flag=True,
+    help="Also run Hypothesis's shrinker on a failure before shortening the trace (much slower).",
+)
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @click.option("--strict", is_flag=True, help="Exit 3 when a verdict is inconclusive.")
-def command(model_path, params, properties, seed, max_examples, steps, output, strict):
+def command(model_path, params, properties, seed, max_examples, steps, hypothesis_shrink, output, strict):
     """Drive MODEL with random behaviours; shrink any failure to a minimal trace.
 
     Example: kspec fuzz models/reference/rc_converge.py -p N=2 -p R=2 -p F=2 --seed 1
     """
     model, values = load(model_path, params)
     try:
-        result = fuzz(model, properties=properties, seed=seed, max_examples=max_examples, steps=steps)
+        result = fuzz(
+            model, properties=properties, seed=seed, max_examples=max_examples, steps=steps,
+            hypothesis_shrink=hypothesis_shrink,
+        )
     except KspecError as err:
         fail(str(err))
     except Exception as err:  # the model's own code failed
