@@ -101,6 +101,39 @@ class FaultBudget:
     total: int = 0
     caps: tuple[int, ...] = ()
 
+    @property
+    def pooled(self) -> bool:
+        """No kind's cap is below the total: only how many faults were used can
+        matter, not which kinds. The state then keeps one pooled count
+        (``State.faults == (used,)``) instead of one count per kind.
+
+        Sound because it is a bisimulation quotient: a fault of kind ``k`` is
+        enabled iff ``used < total and count[k] < caps[k]``, and with
+        ``caps[k] >= total`` the second conjunct follows from the first
+        (``count[k] <= used``); no controller and no library property reads
+        the per-kind counts (``fault-then-converged`` reads ``faults_used``).
+        Two states that differ only in which kinds were used therefore have
+        the same successors (up to the same difference) and the same property
+        values, so merging them changes no verdict, only the state count.
+        """
+        return all(cap >= self.total for cap in self.caps)
+
+    def initial_counts(self) -> tuple[int, ...]:
+        """``State.faults`` before any fault: one pooled count, or one per kind."""
+        return (0,) if self.pooled else tuple(0 for _ in self.kinds)
+
+    def counts_after(self, faults: tuple[int, ...], k: int) -> tuple[int, ...]:
+        """``State.faults`` after one more fault of kind index ``k``."""
+        if self.pooled:
+            return (faults[0] + 1,)
+        return faults[:k] + (faults[k] + 1,) + faults[k + 1:]
+
+    def allows(self, faults: tuple[int, ...], k: int) -> bool:
+        """Whether one more fault of kind index ``k`` fits the budget."""
+        if sum(faults) >= self.total:
+            return False
+        return self.pooled or faults[k] < self.caps[k]
+
     @classmethod
     def of(cls, kinds: Sequence[str] | Mapping[str, int], total: int | None = None) -> "FaultBudget":
         if isinstance(kinds, Mapping):
@@ -182,11 +215,13 @@ class FaultInjector:
 
     def steps(self, world: World, state: State):
         budget = self.budget
-        if state.faults_used >= budget.total:
+        faults = state.faults
+        if sum(faults) >= budget.total:
             return
         for k, kind in enumerate(budget.kinds):
-            if state.faults[k] >= budget.caps[k]:
+            if not budget.allows(faults, k):
                 continue
-            counts = state.faults[:k] + (state.faults[k] + 1,) + state.faults[k + 1:]
+            counts = budget.counts_after(faults, k)
             for action, nxt in apply_fault(world, state, kind):
-                yield action, attrs.evolve(nxt, faults=counts)
+                yield action, State(nxt.pods, nxt.nodes, nxt.endpoints, nxt.replicas, nxt.memory, counts, nxt.ops,
+                                    nxt.rv)

@@ -557,7 +557,7 @@ class ClusterModel:
         return State(pods=tuple(sorted(pods, key=lambda p: p.name)), nodes=tuple(nodes),
                      endpoints=tuple(() for _ in world.services),
                      replicas=tuple(w.replicas for w in world.workloads), memory=tuple(memory),
-                     faults=tuple(0 for _ in self.budget.kinds), ops=0)
+                     faults=self.budget.initial_counts(), ops=0)
 
     def settle(self, starts) -> list[State]:
         """Every state the controllers alone reach from ``starts`` in which they

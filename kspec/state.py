@@ -141,7 +141,7 @@ class State:
     endpoints: tuple[tuple[str, ...], ...]  # per World.services: ready addresses (pod names, sorted)
     replicas: tuple[int | None, ...]  # per World.workloads: spec.replicas, None once deleted
     memory: tuple = ()  # per World.controllers with memory (custom controllers)
-    faults: tuple[int, ...] = ()  # per fault kind in World.fault_kinds: how many used
+    faults: tuple[int, ...] = ()  # faults used: per kind of the budget, or one pooled count (FaultBudget.pooled)
     ops: int = 0  # bitmask of user operations done
     rv: int = attrs.field(default=0, eq=False, repr=False)  # last resourceVersion written
 

@@ -52,3 +52,68 @@ def test_budget_rejects_unknown_kinds():
 
 def test_controller_restart_only_for_controllers_with_memory():
     assert list(apply_fault(WORLD, state(), "controller-restart")) == []
+
+
+# --------------------------------------------------------------------------- pooled fault counts
+
+
+def test_budget_pools_counts_only_when_no_cap_binds():
+    assert FaultBudget.of(["node-crash", "pod-hang"], 2).pooled
+    assert FaultBudget.of({"node-crash": 2, "pod-hang": 2}, 2).pooled
+    assert not FaultBudget.of({"node-crash": 1, "pod-hang": 1}).pooled  # total 2, each kind capped at 1
+    pooled = FaultBudget.of(["node-crash", "pod-hang"], 2)
+    assert pooled.initial_counts() == (0,)
+    assert pooled.counts_after((1,), 1) == (2,)
+    assert pooled.allows((1,), 0) and not pooled.allows((2,), 0)
+    capped = FaultBudget.of({"node-crash": 1, "pod-hang": 1})
+    assert capped.initial_counts() == (0, 0)
+    assert capped.counts_after((1, 0), 1) == (1, 1)
+    assert not capped.allows((1, 0), 0) and capped.allows((1, 0), 1)
+
+
+def test_pooled_injector_enables_exactly_what_per_kind_counts_enable():
+    """Pooling is a quotient: the same faults are enabled for every per-kind
+    split of the same total, so merging those states changes no successor."""
+    pooled = FaultBudget.of(["node-crash", "pod-hang", "pod-recover"], 2)
+    per_kind = pooled  # the same budget, read per kind
+    for counts in [(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)]:
+        split = [k for k in range(3) if sum(counts) < per_kind.total and counts[k] < per_kind.caps[k]]
+        assert split == [k for k in range(3) if pooled.allows((sum(counts),), k)]
+    mine = [(a, s.faults_used) for a, s in FaultInjector(pooled).steps(WORLD, state((0,)))]
+    assert all(used == 1 for _, used in mine)
+    assert list(FaultInjector(pooled).steps(WORLD, state((2,)))) == []
+
+
+def _scenario(tmp_path, kinds):
+    myapp = MODELS / "myapp"
+    path = tmp_path / "pool.yaml"
+    path.write_text(f"""name: pool
+manifests: [{myapp / 'frontend-rc.yaml'}, {myapp / 'nodes.yaml'}]
+faults:
+  budget: 2
+  kinds: {kinds}
+checks:
+  - running-copies-reach: {{workload: frontend, count: 4, as: four-copies-running}}
+  - at-most-replicas-running
+  - rc-never-exceeds-replicas
+  - rc-replicas-converge
+  - fault-then-converged
+""")
+    return path
+
+
+def test_pooled_counts_keep_every_verdict(tmp_path, monkeypatch):
+    """The same scenario explored with pooled and with per-kind counts: the
+    verdicts agree and pooling never adds states."""
+    from kspec.explore import Explorer
+    from kspec.scenario import load_scenario
+
+    path = _scenario(tmp_path, "[node-partition, node-heal, pod-hang, pod-recover]")
+    pooled_model = load_scenario(path)
+    assert pooled_model.budget.pooled
+    pooled = Explorer(pooled_model, symmetry=True, progress=False).run()
+    monkeypatch.setattr(FaultBudget, "pooled", property(lambda self: False))
+    split = Explorer(load_scenario(path), symmetry=True, progress=False).run()
+    assert pooled.complete and split.complete
+    assert [(p.name, p.verdict) for p in pooled.properties] == [(p.name, p.verdict) for p in split.properties]
+    assert pooled.stats.distinct_states < split.stats.distinct_states
