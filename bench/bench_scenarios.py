@@ -6,6 +6,8 @@ that run's. Usage::
     python3 bench/bench_scenarios.py                       # the performance scenario (issue 4)
     python3 bench/bench_scenarios.py models/myapp-node-crash.yaml models/unresponsive-pod-returns.yaml
     python3 bench/bench_scenarios.py --time-limit 600 --no-symmetry-too
+    python3 bench/bench_scenarios.py --max-depth 10 --no-symmetry-too  # a complete search to depth 10
+    python3 bench/bench_scenarios.py --depth-profile --time-limit 300  # states per depth, per fault mix, per actor
 
 The performance target of issue 4: ``models/myapp-two-faults.yaml`` (myapp, 3
 nodes, 3 + 2 replicas, any 2 faults, every check) exhaustively in under 60 s
@@ -28,20 +30,59 @@ import json, sys, time
 from kspec.scenario import load_scenario
 from kspec.explore import Explorer
 path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
+depth = None if sys.argv[4] == "-" else int(sys.argv[4])
 t0 = time.monotonic()
 model = load_scenario(path)
 inits = len(model.init_states())
 setup = time.monotonic() - t0
 result = Explorer(model, symmetry=symmetry and hasattr(model, "representative"), time_limit=limit,
-                  progress=False).run()
+                  max_depth=depth, progress=False).run()
 print(json.dumps({"init_states": inits, "setup_seconds": round(setup, 2), "bound": result.bound,
                   "stats": result.stats.to_json(),
                   "verdicts": {p.name: str(p.verdict) for p in result.properties}}))
 """
 
 
-def run(path: pathlib.Path, symmetry: bool, limit: float) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path), "1" if symmetry else "0", str(limit)],
+PROFILE = r"""
+import collections, sys, time
+from kspec.model import actor_of
+from kspec.scenario import load_scenario
+path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
+model = load_scenario(path)
+canon = model.representative if symmetry and hasattr(model, "representative") else (lambda s: s)
+seen, queue = {}, collections.deque()
+for s in model.init_states():
+    c = canon(s)
+    if c not in seen:
+        seen[c] = 0
+        queue.append(c)
+depths, steps, new = collections.Counter(), collections.Counter(), collections.Counter()
+start, status = time.monotonic(), "complete"
+while queue:
+    s = queue.popleft()
+    depths[seen[s]] += 1
+    for action, nxt in model._step_map(s).items():
+        c = canon(nxt)
+        steps[actor_of(action)] += 1
+        if c not in seen:
+            seen[c] = seen[s] + 1
+            new[actor_of(action)] += 1
+            queue.append(c)
+    if time.monotonic() - start > limit:
+        status = f"time limit after {limit:.0f} s (the last depth is partial)"
+        break
+print(f"{len(seen):,} states seen, {sum(depths.values()):,} expanded, {status}")
+print("expanded per depth:", ", ".join(f"{d}: {n:,}" for d, n in sorted(depths.items())))
+print("transitions per actor:", ", ".join(f"{a} {n:,}" for a, n in steps.most_common()))
+print("new states first reached by:", ", ".join(f"{a} {n:,}" for a, n in new.most_common()))
+mixes = collections.Counter(s.faults for s in seen)
+print("states per fault counts:", ", ".join(f"{k}: {n:,}" for k, n in mixes.most_common(12)))
+"""
+
+
+def run(path: pathlib.Path, symmetry: bool, limit: float, depth: int | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), "1" if symmetry else "0", str(limit),
+                          "-" if depth is None else str(depth)],
                          capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:]}
@@ -53,14 +94,22 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", type=pathlib.Path, default=DEFAULT)
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds per run (then inconclusive)")
     parser.add_argument("--no-symmetry-too", action="store_true", help="also run without symmetry reduction")
+    parser.add_argument("--max-depth", type=int, default=None, help="explore completely up to this depth only")
+    parser.add_argument("--depth-profile", action="store_true",
+                        help="plain BFS over representatives: states per depth, per fault counts, per actor")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     args = parser.parse_args()
+    if args.depth_profile:
+        for path in args.scenarios:
+            print(f"{path.stem}:", flush=True)
+            subprocess.run([sys.executable, "-c", PROFILE, str(path), "1", str(args.time_limit)], cwd=ROOT)
+        return
     modes = [True, False] if args.no_symmetry_too else [True]
     print(f"{'scenario':36} {'symmetry':8} {'init':>5} {'states':>10} {'transitions':>12} {'depth':>5} "
           f"{'seconds':>8} {'states/s':>9} {'peak MiB':>9}  bound")
     for path in args.scenarios:
         for symmetry in modes:
-            res = run(path, symmetry, args.time_limit)
+            res = run(path, symmetry, args.time_limit, args.max_depth)
             if args.json:
                 print(json.dumps({"scenario": str(path), "symmetry": symmetry, **res}))
                 continue
