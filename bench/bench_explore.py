@@ -6,7 +6,9 @@ Each measurement runs in a fresh process so that peak memory is per run.
     python3 bench/bench_explore.py symmetric       # (3,5,3) and (5,8,5) with symmetry, all properties
     python3 bench/bench_explore.py table           # counts with/without symmetry, N in 2..3, R in 2..5, F in 1..3
     python3 bench/bench_explore.py table --max-plain 3000000   # skip the long no-symmetry runs
-    python3 bench/bench_explore.py fuzz            # Hypothesis on (2,2,2): finds and shrinks the overshoot
+    python3 bench/bench_explore.py fuzz            # Hypothesis on (2,2,2), seeds 0..9: finds and shrinks the overshoot
+    python3 bench/bench_explore.py fuzz 0 1 --hypothesis-shrink   # the same, Hypothesis's shrinker first
+    python3 bench/bench_explore.py fuzz --no-fairness             # ablation: profiles without fair-actors-first
     python3 bench/bench_explore.py one N R F [--symmetry] [--safety]
 
 Output: one JSON line per run (stats as in ``kspec explore -o json``), then a
@@ -74,21 +76,59 @@ def table(max_plain: int | None) -> None:
         print(f"| {n} | {r} | {f} | {states} | {reduced['distinct_states']:,} | {secs} / {reduced['seconds']:.2f} |")
 
 
-def fuzz_bench(seed: int = 0) -> None:
+class _NoFairness:
+    """A model with every property's fairness removed: the fuzzer's profiles
+    then have actor and class tiers only (an ablation)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def properties(self):
+        import attrs
+
+        return [attrs.evolve(p, fair=frozenset()) for p in self.model.properties()]
+
+
+def fuzz_bench(seeds: list[int], hypothesis_shrink: bool = False, no_fairness: bool = False) -> None:
+    """The Hypothesis runner on (2,2,2), one run per seed, budget 1000
+    behaviours of at most 30 steps: found or not, time to the first
+    violation, total time (with shrinking), shrunk length vs breadth-first."""
     sys.path.insert(0, str(ROOT))
     from kspec.explore import explore
     from kspec.fuzz import fuzz
     from kspec.model import load_model
 
+    name = "running-at-most-r-plus-1"
     model = load_model(MODEL, {"N": 2, "R": 2, "F": 2})
-    shortest = len(explore(model, properties=["running-at-most-r-plus-1"])["running-at-most-r-plus-1"].trace)
-    start = time.monotonic()
-    result = fuzz(model, properties=["running-at-most-r-plus-1"], seed=seed, max_examples=1000, steps=20)
-    res = result["running-at-most-r-plus-1"]
-    print(json.dumps({
-        "seed": seed, "verdict": res.verdict.value, "trace_length": res.trace and len(res.trace),
-        "bfs_length": shortest, "examples": result.examples, "seconds": round(time.monotonic() - start, 1),
-    }))
+    if no_fairness:
+        model = _NoFairness(model)
+    shortest = len(explore(model, properties=[name])[name].trace)
+    rows = []
+    for seed in seeds:
+        start = time.monotonic()
+        result = fuzz(model, properties=[name], seed=seed, max_examples=1000, steps=30,
+                      hypothesis_shrink=hypothesis_shrink)
+        res = result[name]
+        row = {
+            "seed": seed, "verdict": res.verdict.value, "trace_length": res.trace and len(res.trace),
+            "bfs_length": shortest, "behaviours": result.examples,
+            "seconds_to_violation": result.seconds_to_violation and round(result.seconds_to_violation, 2),
+            "seconds": round(time.monotonic() - start, 2),
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print("\n| seed | found | behaviours run | s to find | s total | shrunk length (BFS) |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for r in rows:
+        found = r["verdict"] == "violated"
+        print(f"| {r['seed']} | {'yes' if found else 'no'} | {r['behaviours']} | {r['seconds_to_violation'] or '-'} "
+              f"| {r['seconds']} | {r['trace_length'] or '-'} ({r['bfs_length']}) |")
+    times = sorted(r["seconds_to_violation"] for r in rows if r["verdict"] == "violated")
+    if times:
+        print(f"\nfound {len(times)}/{len(rows)}; median seconds to find {times[len(times) // 2]}")
 
 
 def main(argv: list[str]) -> None:
@@ -108,7 +148,8 @@ def main(argv: list[str]) -> None:
         max_plain = int(argv[argv.index("--max-plain") + 1]) if "--max-plain" in argv else None
         table(max_plain)
     elif what == "fuzz":
-        fuzz_bench(int(argv[1]) if len(argv) > 1 else 0)
+        seeds = [int(x) for x in argv[1:] if not x.startswith("--")] or list(range(10))
+        fuzz_bench(seeds, "--hypothesis-shrink" in argv, "--no-fairness" in argv)
     else:
         raise SystemExit(f"unknown benchmark {what!r}; see --help")
 

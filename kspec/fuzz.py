@@ -200,8 +200,8 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
             self._enabled: dict[int, Any] = {}
             self._by_class: dict[type, tuple[int, ...]] = {}
             self._allowed: list[type] = []
-            self._class_choice = st.sampled_from(classes).filter(lambda c: c in self._by_class_allowed)
-            self._by_class_allowed: set = set()
+            self._allowed_set: set = set()
+            self._class_choice = st.sampled_from(classes).filter(lambda c: c in self._allowed_set)
             self._action_choices: dict[tuple, Any] = {}
             record.examples += 1
 
@@ -239,7 +239,7 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
             priority = self.priority
             top = max((priority.get(cls, _LOWEST) for cls in by_class), default=_LOWEST)
             self._allowed = [cls for cls in by_class if priority.get(cls, _LOWEST) == top]
-            self._by_class_allowed = set(self._allowed)
+            self._allowed_set = set(self._allowed)
 
         @rule(data=st.data())
         def step(self, data):
