@@ -241,7 +241,7 @@ def find_duplicates(records) -> tuple[list[tuple], list[Diagnostic]]:
     return pairs, problems
 
 
-PARALLEL_MIN_BYTES = 4 << 20
+PARALLEL_MIN_BYTES = 1 << 20
 
 
 def _parsed_files(files: list[str], stdin):
