@@ -130,3 +130,22 @@ def test_parse_object_does_not_modify_its_input():
     pod = parse_object(manifest)
     assert repr(manifest) == before
     assert pod.raw["spec"]["restartPolicy"] == "Always"
+
+
+def test_parallel_parsing_gives_the_same_records_and_diagnostics(tmp_path, monkeypatch):
+    import kspec.manifests as manifests
+
+    docs = [dict(m) for m in MANIFESTS]
+    _write(tmp_path, docs, 4)
+    (tmp_path / "part-9.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n"
+        "    image: nginx:1\n    resources:\n      requests:\n        cpu: 1.5.3\n")
+    sequential = load_objects([tmp_path])
+    monkeypatch.setattr(manifests, "PARALLEL_MIN_BYTES", 0)
+    parallel = load_objects([tmp_path])
+    assert parallel.objects == sequential.objects
+    assert [o.source for o in parallel.objects] == [o.source for o in sequential.objects]
+    assert parallel.diagnostics == sequential.diagnostics
+    assert [str(d) for d in parallel.diagnostics] == [
+        f"{tmp_path / 'part-9.yaml'}:11: error: spec.containers[0].resources.requests.cpu: invalid quantity \"1.5.3\": "
+        "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"]
