@@ -728,6 +728,7 @@ def _node(obj: dict, source: o.Source) -> o.Node:
 
 
 def _check_selects_template(selector: Selector, template: o.PodTemplate, path: str) -> None:
+    """ValidateReplicationControllerSpec / ValidateReplicaSetSpec: the selector selects the template."""
     if not selector.matches(template.metadata.labels):
         error = invalid("spec.template.metadata.labels", dict(template.metadata.labels),
                         f"`selector` does not match template `labels` (selector: {selector})")
@@ -767,11 +768,17 @@ def _replication_controller(obj: dict, source: o.Source) -> o.ReplicationControl
     )
 
 
-def _replica_set(obj: dict, source: o.Source) -> o.ReplicaSet:
+def _selected_template(obj: dict) -> tuple[dict, Selector, o.PodTemplate]:
+    """An apps/v1 controller's spec, its required selector, and the template it must select."""
     spec = as_map(obj.get("spec"), "spec")
     selector = _label_selector(spec)
     template = _template(spec, "spec")
     _check_selects_template(selector, template, "spec")
+    return spec, selector, template
+
+
+def _replica_set(obj: dict, source: o.Source) -> o.ReplicaSet:
+    spec, selector, template = _selected_template(obj)
     return o.ReplicaSet(
         metadata=build_meta(obj, "ReplicaSet", True),
         spec=o.ReplicaSetSpec(_replicas(spec), selector, template, get_int(spec, "minReadySeconds", "spec", 0, minimum=0)),
@@ -819,10 +826,7 @@ def _strategy(spec: dict) -> o.DeploymentStrategy:
 
 
 def _deployment(obj: dict, source: o.Source) -> o.Deployment:
-    spec = as_map(obj.get("spec"), "spec")
-    selector = _label_selector(spec)
-    template = _template(spec, "spec")
-    _check_selects_template(selector, template, "spec")
+    spec, selector, template = _selected_template(obj)
     return o.Deployment(
         metadata=build_meta(obj, "Deployment", True),
         spec=o.DeploymentSpec(
@@ -842,10 +846,7 @@ def _deployment(obj: dict, source: o.Source) -> o.Deployment:
 
 
 def _stateful_set(obj: dict, source: o.Source) -> o.StatefulSet:
-    spec = as_map(obj.get("spec"), "spec")
-    selector = _label_selector(spec)
-    template = _template(spec, "spec")
-    _check_selects_template(selector, template, "spec")
+    spec, selector, template = _selected_template(obj)
     return o.StatefulSet(
         metadata=build_meta(obj, "StatefulSet", True),
         spec=o.StatefulSetSpec(_replicas(spec), selector, template, get_str(spec, "serviceName", "spec"),
@@ -857,10 +858,7 @@ def _stateful_set(obj: dict, source: o.Source) -> o.StatefulSet:
 
 
 def _daemon_set(obj: dict, source: o.Source) -> o.DaemonSet:
-    spec = as_map(obj.get("spec"), "spec")
-    selector = _label_selector(spec)
-    template = _template(spec, "spec")
-    _check_selects_template(selector, template, "spec")
+    spec, selector, template = _selected_template(obj)
     return o.DaemonSet(
         metadata=build_meta(obj, "DaemonSet", True),
         spec=o.DaemonSetSpec(selector, template),

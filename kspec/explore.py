@@ -151,12 +151,7 @@ class ExploreResult:
 
     @property
     def verdict(self) -> Verdict:
-        verdicts = {r.verdict for r in self.properties}
-        if Verdict.VIOLATED in verdicts:
-            return Verdict.VIOLATED
-        if Verdict.INCONCLUSIVE in verdicts:
-            return Verdict.INCONCLUSIVE
-        return Verdict.HOLDS
+        return Verdict.overall(r.verdict for r in self.properties)
 
     def to_json(self) -> dict:
         return {

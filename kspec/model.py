@@ -122,6 +122,16 @@ class Verdict(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    @classmethod
+    def overall(cls, verdicts) -> "Verdict":
+        """One verdict for many: violated beats inconclusive beats holds."""
+        verdicts = set(verdicts)
+        if cls.VIOLATED in verdicts:
+            return cls.VIOLATED
+        if cls.INCONCLUSIVE in verdicts:
+            return cls.INCONCLUSIVE
+        return cls.HOLDS
+
 
 class Kind(str, enum.Enum):
     """What a property claims (TLA+ operator in brackets).
