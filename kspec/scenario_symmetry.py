@@ -31,8 +31,6 @@ the sort: the result is the same for every member of the class.
 
 from __future__ import annotations
 
-import attrs
-
 from kspec.state import PodRec, State, World
 
 __all__ = ["node_classes", "Canonicaliser", "representative"]

@@ -43,8 +43,7 @@ already Succeeded/Failed, is deleted at once; any other pod gets a
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Hashable, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import attrs
 
@@ -53,7 +52,7 @@ from kspec.defaults import UNREACHABLE_TAINT
 from kspec.errors import KspecError
 from kspec.frozendict import FrozenDict
 from kspec.labels import Selector, selector_from_map
-from kspec.objects import Node, NodeCondition, Pod, Taint, Toleration, object_ref, pod_requests
+from kspec.objects import Node, NodeCondition, Pod, Taint, pod_requests
 
 __all__ = [
     "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TERMINAL_PHASES",

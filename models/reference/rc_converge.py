@@ -45,7 +45,6 @@ from typing import ClassVar
 import attrs
 
 from kspec.model import Action, always, eventually_always, sometimes
-from kspec.symmetry import node_order
 
 ABSENT, PENDING, RUNNING, UNRESPONSIVE, TERMINATING = "Absent", "Pending", "Running", "Unresponsive", "Terminating"
 CONTROLLERS = frozenset({"rc", "scheduler", "gc", "node-lifecycle"})
