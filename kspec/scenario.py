@@ -617,6 +617,12 @@ class ClusterModel:
 
     # ---------------------------------------------------------------- traces and reports
 
+    def describe_state(self, state: State) -> tuple[str, ...]:
+        """A state in words, node by node, API and physical views (for traces)."""
+        from kspec.report.views import describe_state
+
+        return describe_state(state, self) or ()
+
     def describe_step(self, before: State, action, after: State) -> tuple[str, ...]:
         """What a step changed, in words, API and physical views (for trace tables)."""
         from kspec.report.views import describe_changes

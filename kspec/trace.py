@@ -77,7 +77,11 @@ class Trace:
         return len(self.steps) - 1
 
     def __str__(self) -> str:
-        lines = [f"  0. initial state: {self.steps[0].state!r}"]
+        first = self.steps[0]
+        if first.changes:  # the model described its initial state in words
+            lines = ["  0. initial state:"] + [f"       {line}" for line in first.changes]
+        else:
+            lines = [f"  0. initial state: {first.state!r}"]
         for i, step in enumerate(self.steps[1:], start=1):
             mark = "  "
             lines.append(f"{mark}{i}. [{step.actor}] {step.action}")
@@ -130,7 +134,9 @@ def build(states: Sequence[Any], actions: Sequence[Any], cycle_start: int | None
     field-by-field difference of the two states.
     """
     describe = getattr(model, "describe_step", None)
-    steps = [Step(None, states[0])]
+    describe_state = getattr(model, "describe_state", None)
+    initial = tuple(describe_state(states[0]) or ()) if describe_state is not None else ()
+    steps = [Step(None, states[0], initial)]
     for prev, action, state in zip(states, actions, states[1:]):
         described = tuple(describe(prev, action, state)) if describe is not None else ()
         steps.append(Step(action, state, described or changes(prev, state)))

@@ -114,6 +114,22 @@ def _cluster_frame(state, world, module) -> Frame:
     return Frame(api_lanes, phys_lanes)
 
 
+def describe_state(state: Any, model: Any = None) -> tuple[str, ...] | None:
+    """A cluster state in words, one line per node (API view | physical view); None for other states."""
+    frame = frame_of(state, model)
+    if frame is None:
+        return None
+    lines = []
+    for api, physical in zip(frame.api, frame.physical):
+        pods = ", ".join(f"{p.name} ({p.status})" for p in api.pods) or "no pods"
+        running = ", ".join(p.name for p in physical.pods) or "nothing"
+        lines.append(f"{api.node}: {api.status}; {pods} | machine {physical.status}, running {running}")
+    for lane in frame.api[len(frame.physical):]:
+        if lane.pods:
+            lines.append(f"not scheduled: {', '.join(f'{p.name} ({p.status})' for p in lane.pods)}")
+    return tuple(lines)
+
+
 def describe_changes(before: Any, after: Any, model: Any = None) -> tuple[str, ...] | None:
     """What changed, in words, for cluster states; None for other states."""
     module = _kspec_state()
