@@ -27,6 +27,7 @@ otherwise silently change a rule).
 from __future__ import annotations
 
 import re
+import sysconfig
 from pathlib import Path
 from typing import Iterable
 
@@ -41,7 +42,16 @@ from kspec.yamlio import YamlError, load_documents
 
 SEVERITIES = ("error", "warning", "info")
 TEMPORALS = ("always", "eventually_always")
-CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
+def _checks_dir() -> Path:
+    """``checks/`` beside the package (source tree, editable install), else where
+    a regular install puts it (``<prefix>/share/kspec/checks``, see pyproject.toml)."""
+    source = Path(__file__).resolve().parents[2] / "checks"
+    if source.is_dir():
+        return source
+    return Path(sysconfig.get_path("data")) / "share" / "kspec" / "checks"
+
+
+CHECKS_DIR = _checks_dir()
 _ID = re.compile(r"^[a-z0-9]([-a-z0-9./]*[a-z0-9])?$")
 _RULE_FIELDS = {"id", "title", "severity", "rationale", "match", "expression", "message", "messageExpression",
                 "temporal"}
