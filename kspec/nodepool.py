@@ -19,7 +19,9 @@ From a file, a manifest of kspec's own kind::
       zones: [a, b, c]
 
 Each node is named ``<name>-<i>`` and labelled like a real kubelet would label
-it: ``kubernetes.io/hostname`` and, with zones, ``topology.kubernetes.io/zone``.
+it: ``kubernetes.io/hostname``, ``kubernetes.io/os=linux``,
+``kubernetes.io/arch=amd64`` (and their ``beta.`` forms; ``labels=`` overrides
+them) and, with zones, ``topology.kubernetes.io/zone``.
 ``pods`` defaults to 110 (the kubelet's default ``--max-pods``).
 """
 
@@ -33,6 +35,13 @@ POOL_API_VERSION = "kspec.dev/v1"
 DEFAULT_MAX_PODS = 110
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 ZONE_LABEL = "topology.kubernetes.io/zone"
+# What a Linux/amd64 kubelet puts on its Node (well-known labels; the beta ones are still set).
+KUBELET_LABELS = {
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/os": "linux",
+    "beta.kubernetes.io/arch": "amd64",
+}
 
 
 def node_manifests(pool: dict, path: str = "") -> list[dict]:
@@ -53,7 +62,7 @@ def node_manifests(pool: dict, path: str = "") -> list[dict]:
     nodes = []
     for index in range(count):
         node_name = f"{name}-{index}"
-        node_labels = {**labels, HOSTNAME_LABEL: node_name}
+        node_labels = {**KUBELET_LABELS, **labels, HOSTNAME_LABEL: node_name}
         if zones:
             node_labels[ZONE_LABEL] = zones[index % len(zones)]
         nodes.append({

@@ -57,3 +57,18 @@ def test_inspect_with_nodes_option(run_cli):
     assert result.exit_code == 0, result.stderr
     names = [n["name"] for n in json.loads(result.stdout)["nodes"]]
     assert names[-2:] == ["extra-0", "extra-1"]
+
+
+def test_pool_nodes_carry_the_kubelet_well_known_labels(corpus):
+    """Sock Shop pins its pods with nodeSelector beta.kubernetes.io/os: linux, which real kubelets set."""
+    from kspec.manifests import pool_nodes
+
+    (node,) = pool_nodes(["1:cpu=4,memory=8Gi"])
+    assert node.metadata.labels["kubernetes.io/os"] == "linux"
+    assert node.metadata.labels["beta.kubernetes.io/os"] == "linux"
+    (windows,) = pool_nodes(["1:cpu=4,memory=8Gi;labels=kubernetes.io/os=windows"])
+    assert windows.metadata.labels["kubernetes.io/os"] == "windows"
+    from kspec.commands.schedule import run
+
+    result = run(kspec.load(corpus / "sock-shop", nodes=["3:cpu=4,memory=16Gi"]), with_greedy=False)
+    assert result.exit_code == 0
