@@ -15,7 +15,8 @@ import click
 
 from kspec.report import report_option, report_to
 
-from kspec.errors import KspecError
+from kspec.commands.common import fail_input
+from kspec.errors import KspecError, LoadError
 from kspec.explore import STRATEGIES, Explorer
 from kspec.model import Verdict, load_model, parse_params
 
@@ -47,6 +48,8 @@ def load(model_path: str, params: tuple[str, ...]):
     """Parse ``-p`` values and build the model, or exit 2 with a one-line error."""
     try:
         return load_model(model_path, parse_params(params)), parse_params(params)
+    except LoadError as err:  # a scenario file's diagnostics, each already file:line: error: ...
+        fail_input(err)
     except KspecError as err:
         fail(str(err))
     except (TypeError, ValueError) as err:
