@@ -9,8 +9,8 @@ message``), across all files, so a user fixes everything in one pass.
 from __future__ import annotations
 
 import gc
-import io
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -103,54 +103,83 @@ def _object_items(document: Document):
 
 
 @attrs.frozen
-class ParsedFile:
-    """One file's manifests as plain data: picklable, so files can be parsed in parallel.
+class Part:
+    """Whole documents of one file: the unit of (parallel) parsing.
 
-    ``entries`` are (document index, path prefix inside the document, manifest,
-    line); ``problems`` are diagnostics found while reading or parsing.
+    ``line_offset`` is the number of lines of the file before ``text``.
+    """
+
+    file: str
+    text: str = attrs.field(repr=False)
+    line_offset: int = 0
+
+
+@attrs.frozen
+class ParsedPart:
+    """A part's manifests as plain, picklable data.
+
+    ``entries`` are (document index in the part, path prefix inside the
+    document, manifest, line in the file); ``problems`` are the diagnostics
+    found while parsing; ``documents`` counts the non-empty documents.
     """
 
     file: str
     entries: tuple
     problems: tuple
+    documents: int
 
 
-def parse_file(file: str, stdin=None) -> ParsedFile:
-    """Read and parse one file (``-`` is stdin) into plain manifests with their lines."""
-    name = "<stdin>" if file == "-" else file
-    try:
-        text = read_text(file, stdin)
-    except (OSError, KspecError) as err:
-        message = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        return ParsedFile(name, (), (Diagnostic(name, None, message),))
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
+
+
+def split_parts(file: str, text: str, pieces: int) -> list[Part]:
+    """``text`` cut at document starts (``---`` at the start of a line) into about ``pieces`` parts.
+
+    A ``---`` line always starts a document (YAML forbids it inside any scalar),
+    so the parts parse exactly as the whole; files with directives (``%YAML``)
+    are never cut.
+    """
+    if pieces <= 1 or re.search(r"^%", text, re.M):
+        return [Part(file, text)]
+    starts = [m.start() for m in _DOCUMENT_START.finditer(text)]
+    target = len(text) / pieces
+    cuts = [0]
+    for position in starts:
+        if position - cuts[-1] >= target:
+            cuts.append(position)
+    cuts.append(len(text))
+    return [Part(file, text[a:b], text.count("\n", 0, a)) for a, b in zip(cuts, cuts[1:]) if a < b]
+
+
+def parse_part(part: Part) -> ParsedPart:
+    """Parse one part into plain manifests with their lines in the file."""
     entries = []
     count = 0
+    offset = part.line_offset
     try:
-        for document in load_documents(text):
+        for document in load_documents(part.text):
             count += 1
             for manifest, prefix in _object_items(document):
-                entries.append((document.index, prefix, manifest, document.line_of(prefix)))
+                entries.append((document.index, prefix, manifest, document.line_of(prefix) + offset))
     except YamlError as err:
-        return ParsedFile(name, tuple(entries), (Diagnostic(name, err.line, err.message),))
-    if count == 0:
-        return ParsedFile(name, (), (Diagnostic(name, None, "no Kubernetes objects in this file (it is empty)"),))
-    return ParsedFile(name, tuple(entries), ())
+        line = None if err.line is None else err.line + offset
+        return ParsedPart(part.file, tuple(entries), (Diagnostic(part.file, line, err.message),), count)
+    return ParsedPart(part.file, tuple(entries), (), count)
 
 
-def _field_line(file: str, text_source, doc_index: int, path: tuple, default: int | None) -> int | None:
+def _field_line(part: Part, doc_index: int, path: tuple, default: int | None) -> int | None:
     """Re-read a document's node tree to find the line of ``path`` (errors only)."""
     try:
-        text = text_source()
-        for document in load_documents(text):
+        for document in load_documents(part.text):
             if document.index == doc_index:
-                return document.line_of(path)
-    except (OSError, KspecError):
+                return document.line_of(path) + part.line_offset
+    except KspecError:
         pass
     return default
 
 
-def build_file(parsed: ParsedFile, text_source) -> tuple[list, list[Diagnostic]]:
-    """Records and diagnostics from a parsed file's manifests."""
+def build_part(part: Part, parsed: ParsedPart) -> tuple[list, list[Diagnostic]]:
+    """Records and diagnostics from a parsed part's manifests."""
     records: list = []
     problems: list[Diagnostic] = list(parsed.problems)
     for doc_index, prefix, manifest, line in parsed.entries:
@@ -162,8 +191,7 @@ def build_file(parsed: ParsedFile, text_source) -> tuple[list, list[Diagnostic]]
         try:
             records.extend(build_objects(manifest, Source(parsed.file, line), in_place=True))
         except ValidationError as err:
-            field_line = _field_line(parsed.file, text_source, doc_index, prefix + parse_path(err.path), line) \
-                if err.path else line
+            field_line = _field_line(part, doc_index, prefix + parse_path(err.path), line) if err.path else line
             field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
             problems.append(Diagnostic(parsed.file, field_line, err.message, field, code=err.code))
         except KspecError as err:
@@ -243,14 +271,31 @@ def find_duplicates(records) -> tuple[list[tuple], list[Diagnostic]]:
 
 
 PARALLEL_MIN_BYTES = 1 << 20
+PART_BYTES = 256 << 10
 
 
-def _parsed_files(files: list[str], stdin):
-    """Parsed files in order; large inputs are parsed by one process per core."""
-    regular = [f for f in files if f != "-"]
-    workers = min(os.cpu_count() or 1, len(regular))
-    size = sum(os.path.getsize(f) for f in regular if os.path.isfile(f))
-    if workers > 1 and size >= PARALLEL_MIN_BYTES and "-" not in files:
+def _read_parts(files: list[str], stdin, problems: list[Diagnostic]) -> tuple[list[Part], bool]:
+    """Every file's text as parts (cut up only when parsing in parallel pays off)."""
+    texts = []
+    for file in files:
+        name = "<stdin>" if file == "-" else file
+        try:
+            texts.append((name, read_text(file, stdin)))
+        except (OSError, KspecError) as err:
+            message = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            problems.append(Diagnostic(name, None, message))
+    workers = os.cpu_count() or 1
+    parallel = workers > 1 and sum(len(t) for _, t in texts) >= PARALLEL_MIN_BYTES
+    parts: list[Part] = []
+    for name, text in texts:
+        pieces = -(-len(text) // PART_BYTES) if parallel else 1
+        parts.extend(split_parts(name, text, pieces))
+    return parts, parallel
+
+
+def _parse_parts(parts: list[Part], parallel: bool):
+    """Parsed parts in order: by one process per core when ``parallel``."""
+    if parallel and len(parts) > 1:
         import multiprocessing
 
         try:
@@ -258,11 +303,12 @@ def _parsed_files(files: list[str], stdin):
         except ValueError:
             context = None
         if context is not None:
+            workers = min(os.cpu_count() or 1, len(parts))
             with context.Pool(workers) as pool:
-                yield from pool.imap(parse_file, files, chunksize=max(1, len(files) // (workers * 8)))
+                yield from pool.imap(parse_part, parts, chunksize=max(1, len(parts) // (workers * 8)))
             return
-    for file in files:
-        yield parse_file(file, stdin)
+    for part in parts:
+        yield parse_part(part)
 
 
 def load_objects(paths, *, stdin=None) -> LoadResult:
@@ -278,17 +324,20 @@ def load_objects(paths, *, stdin=None) -> LoadResult:
 
 def _load_objects(paths, stdin) -> LoadResult:
     files, diagnostics = expand_paths(paths)
+    parts, parallel = _read_parts(files, stdin, diagnostics)
     records: list = []
-    stdin_text: list[str] = []
-    if "-" in files:
-        stream = stdin if stdin is not None else sys.stdin
-        stdin_text.append(stream.read())
-        stdin = io.StringIO(stdin_text[0])
-    for parsed, file in zip(_parsed_files(files, stdin), files):
-        text_source = (lambda: stdin_text[0]) if file == "-" else (lambda f=file: read_text(f))
-        built, problems = build_file(parsed, text_source)
+    documents: dict[str, int] = {}
+    broken: set[str] = set()
+    for part, parsed in zip(parts, _parse_parts(parts, parallel)):
+        built, problems = build_part(part, parsed)
         records.extend(built)
         diagnostics.extend(problems)
+        documents[part.file] = documents.get(part.file, 0) + parsed.documents
+        if parsed.problems:
+            broken.add(part.file)
+    for file, count in documents.items():
+        if count == 0 and file not in broken:
+            diagnostics.append(Diagnostic(file, None, "no Kubernetes objects in this file (it is empty)"))
     if not files and not diagnostics:
         diagnostics.append(Diagnostic(", ".join(map(str, paths)) or ".", None, "no manifest files found (.yaml, .yml, .json)"))
     pairs, duplicate_problems = find_duplicates(records)

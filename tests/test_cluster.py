@@ -149,3 +149,34 @@ def test_parallel_parsing_gives_the_same_records_and_diagnostics(tmp_path, monke
     assert [str(d) for d in parallel.diagnostics] == [
         f"{tmp_path / 'part-9.yaml'}:11: error: spec.containers[0].resources.requests.cpu: invalid quantity \"1.5.3\": "
         "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"]
+
+
+def test_one_large_file_cut_into_parts_loads_exactly_as_a_whole(tmp_path, monkeypatch):
+    import kspec.manifests as manifests
+
+    docs = []
+    for i in range(40):
+        body = yaml.safe_dump({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{i}"},
+                               "spec": {"ports": [{"port": 80 + i}]}}, sort_keys=False)
+        docs.append(body)
+    docs[25] = docs[25].replace("port: 105", "port: 700000")  # a bad field deep in the file
+    text = "# services\n" + "---\n".join(docs)
+    (tmp_path / "all.yaml").write_text(text)
+    whole = load_objects([tmp_path])
+    monkeypatch.setattr(manifests, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(manifests, "PART_BYTES", 300)
+    assert len(manifests.split_parts("x", text, 8)) > 4
+    cut = load_objects([tmp_path])
+    assert cut.objects == whole.objects and len(cut.objects) == 39
+    assert [o.source.line for o in cut.objects] == [o.source.line for o in whole.objects]
+    assert cut.diagnostics == whole.diagnostics
+    (diagnostic,) = cut.diagnostics
+    assert diagnostic.field == "spec.ports[0].port"
+    assert text.splitlines()[diagnostic.line - 1].strip() == "- port: 700000"
+
+
+def test_files_with_directives_are_not_cut():
+    from kspec.manifests import split_parts
+
+    text = "%YAML 1.1\n---\na: 1\n---\nb: 2\n"
+    assert len(split_parts("x", text, 4)) == 1
