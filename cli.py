@@ -22,7 +22,30 @@ from kspec.errors import KspecError
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+def _command_modules() -> dict[str, str]:
+    """Verb name -> module under kspec/commands (``test_rules`` serves ``test-rules``)."""
+    names = {}
+    for info in pkgutil.iter_modules(kspec.commands.__path__):
+        if not info.name.startswith("_") and info.name != "common":
+            names[info.name.replace("_", "-")] = f"kspec.commands.{info.name}"
+    return names
+
+
+class LazyGroup(click.Group):
+    """Imports a verb's module only when that verb runs (or when help lists them all),
+    so ``kspec check`` does not pay for loading Z3 or Hypothesis."""
+
+    def list_commands(self, ctx):
+        return sorted(_command_modules())
+
+    def get_command(self, ctx, name):
+        module = _command_modules().get(name)
+        if module is None:
+            return None
+        return getattr(importlib.import_module(module), "command", None)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(kspec.__version__, "--version", prog_name="kspec")
 def group():
     """kspec: declarative rules and model checking for Kubernetes designs.
@@ -32,19 +55,6 @@ def group():
     asks Z3 whether everything fits (and still fits after failures), and
     `kspec explore models/SCENARIO.yaml` model-checks controllers under faults.
     """
-
-
-def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(kspec.commands.__path__), key=lambda i: i.name):
-        if info.name.startswith("_") or info.name == "common":
-            continue
-        module = importlib.import_module(f"kspec.commands.{info.name}")
-        command = getattr(module, "command", None)
-        if command is not None:
-            group.add_command(command)
-
-
-_register_commands()
 
 
 def main(argv=None) -> None:
