@@ -42,6 +42,7 @@ How it works:
 from __future__ import annotations
 
 import collections
+from array import array
 import math
 import os
 import random
@@ -198,6 +199,46 @@ class LocalStore:
     @staticmethod
     def owner(key, partitions: int) -> int:
         return stable_owner(key, partitions)
+
+
+class _IdStore:
+    """The seen-set when the explored graph is kept (liveness): each state gets
+    a small int id in order of arrival, and one dict entry (key -> id); keys
+    and parent ids are arrays by id, so the graph refers to states by id and
+    each key object is stored once. Same interface as :class:`LocalStore`."""
+
+    def __init__(self):
+        self.ids: dict[Any, int] = {}
+        self.keys: list = []  # id -> key
+        self.parents = array("q")  # id -> parent id, -1 for initial states
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, key) -> bool:
+        return key in self.ids
+
+    def add(self, key, parent) -> bool:
+        """Store ``key`` with its parent key; False when it was already there."""
+        if key in self.ids:
+            return False
+        self.ids[key] = len(self.keys)
+        self.keys.append(key)
+        self.parents.append(-1 if parent is None else self.ids[parent])
+        return True
+
+    def path_to(self, key) -> list:
+        """Keys from an initial state to ``key``, following parents."""
+        keys, parents = self.keys, self.parents
+        i = self.ids[key]
+        path = []
+        while i >= 0:
+            path.append(keys[i])
+            i = parents[i]
+        path.reverse()
+        return path
+
+    owner = LocalStore.owner
 
 
 class _Space:
@@ -377,13 +418,13 @@ class _Run:
         self.settings = settings
         self.props = props
         self.space = space
-        self.store = LocalStore()
         self.found: dict[int, Any] = {}  # property index -> key where decided
         self.liveness = [i for i, p in enumerate(props) if p.kind.is_liveness]
         self.graph = bool(self.liveness)
-        self.ids: dict[Any, int] = {}
-        self.keys: list = []
-        self.adj: list = []  # id -> tuple of (target id, actor index) or None (not expanded)
+        self.store: LocalStore | _IdStore = _IdStore() if self.graph else LocalStore()
+        self.ids: dict[Any, int] = self.store.ids if self.graph else {}
+        self.keys: list = self.store.keys if self.graph else []
+        self.edges = _Edges()  # id -> (target id, actor index) pairs, or None when not expanded
         self.enabled: list[int] = []  # id -> bitmask of enabled actors
         self.actor_index: dict[str, int] = {}
         self.cut = False  # the boundary dropped a transition
@@ -424,7 +465,7 @@ class _Run:
 
     def _search(self, start: float, progress: _Progress) -> None:
         s, space, store = self.settings, self.space, self.store
-        parent = store.parent
+        parent = self.ids if self.graph else store.parent  # the seen-set
         steps = space.steps
         boundary = space.boundary()
         limit = s.max_states if s.max_states is not None else math.inf
@@ -432,7 +473,6 @@ class _Run:
         deadline = start + s.time_limit if s.time_limit is not None else math.inf
         max_memory = s.max_memory
         graph = self.graph
-        ids, keys, adj, enabled = self.ids, self.keys, self.adj, self.enabled
         outside: set = set()
         self.depth_cut = False
         checks = self._checks()
@@ -440,15 +480,10 @@ class _Run:
         pop = queue.popleft if s.strategy == "bfs" else queue.pop
         count = 0
 
-        def admit(key, parent_key, depth) -> None:
+        def admit(key, depth) -> None:
+            """Queue and check a state the caller has just stored."""
             nonlocal count, checks
-            parent[key] = parent_key
             count += 1
-            if graph:
-                ids[key] = len(keys)
-                keys.append(key)
-                adj.append(None)
-                enabled.append(0)
             if depth > self.max_depth:
                 self.max_depth = depth
             queue.append((key, depth))
@@ -467,7 +502,11 @@ class _Run:
                 continue
             if boundary is not None and not boundary(key):
                 continue
-            admit(key, None, 0)
+            if graph:
+                self._add_vertex(key, -1)
+            else:
+                parent[key] = None
+            admit(key, 0)
 
         tick = 0
         while queue:
@@ -487,7 +526,8 @@ class _Run:
             succ = steps(key)
             self.transitions += len(succ)
             if graph:
-                self._record_edges(key, succ, boundary, outside)
+                self._expand_graph(key, depth, succ, boundary, outside, admit)
+                continue
             for _index, nxt in succ:
                 if nxt in parent:
                     continue
@@ -498,7 +538,8 @@ class _Run:
                         outside.add(nxt)
                         self.cut = True
                         continue
-                admit(nxt, key, depth + 1)
+                parent[nxt] = key
+                admit(nxt, depth + 1)
 
     def _checks(self) -> list:
         """Undecided safety properties as (index, predicate on keys, value that decides, kind)."""
@@ -510,28 +551,68 @@ class _Run:
             checks.append((i, self.space.predicate(prop.condition, prop.encoded), want, prop.kind))
         return checks
 
-    def _record_edges(self, key, succ, boundary, outside) -> None:
-        """Edges of an expanded state (for liveness): targets get ids as they appear."""
+    def _actor_bits(self, key) -> dict:
+        """Action index -> actor bit for the actions of ``key`` (memoised on the
+        action table: models often return one shared table)."""
         actions = self.space.actions(key)
-        if actions is not self._last_actions:  # models often return one shared table
+        if actions is not self._last_actions:
             self._last_actions = actions
-            self._last_bits = {}
-        bits = self._last_bits
+            self._last_bits = _ActorBits(actions, self.actor_index)
+        return self._last_bits
+
+    def _add_vertex(self, key, parent: int) -> int:
+        """Store a state of the graph; returns its id."""
+        me = len(self.keys)
+        self.ids[key] = me
+        self.keys.append(key)
+        self.store.parents.append(parent)
+        self.edges.first.append(-1)
+        self.edges.last.append(-1)
+        self.enabled.append(0)
+        return me
+
+    def _expand_graph(self, key, depth, succ, boundary, outside, admit) -> None:
+        """Admit the successors of ``key`` and record its edges (for liveness)
+        as target ids at once, so the graph holds small ints and every state
+        object is stored once; targets outside the boundary get no edge."""
+        bits = self._actor_bits(key)
+        ids, keys, edges = self.ids, self.keys, self.edges
+        append = edges.flat.append
+        add_key, add_parent = keys.append, self.store.parents.append
+        add_first, add_last, add_enabled = edges.first.append, edges.last.append, self.enabled.append
+        me = ids[key]
+        edges.first[me] = len(edges.flat)
         mask = 0
-        edges = []
-        for index, nxt in succ:
-            bit = bits.get(index)
-            if bit is None:
-                name = actor_of(actions[index])
-                bit = self.actor_index.get(name)
-                if bit is None:
-                    bit = self.actor_index[name] = len(self.actor_index)
-                bits[index] = bit
-            mask |= 1 << bit
-            edges.append((nxt, bit))
-        me = self.ids[key]
-        self.enabled[me] = mask
-        self.adj[me] = edges  # keys; resolved to ids (dropping unstored targets) after the search
+        try:
+            for index, nxt in succ:
+                bit = bits[index]
+                mask |= 1 << bit
+                j = ids.get(nxt)
+                if j is None:
+                    if boundary is not None:
+                        if nxt in outside:
+                            continue
+                        if not boundary(nxt):
+                            outside.add(nxt)
+                            self.cut = True
+                            continue
+                    j = ids[nxt] = len(keys)  # a new state: stored here, queued and checked by admit
+                    add_key(nxt)
+                    add_parent(me)
+                    add_first(-1)
+                    add_last(-1)
+                    add_enabled(0)
+                    append(j << _ACTOR_BITS | bit)
+                    admit(nxt, depth + 1)
+                else:
+                    append(j << _ACTOR_BITS | bit)
+        except _Stop:
+            for index, _ in succ:  # every enabled actor counts, as when the search goes on
+                mask |= 1 << bits[index]
+            raise
+        finally:
+            edges.last[me] = len(edges.flat)
+            self.enabled[me] = mask
 
     # -- results -----------------------------------------------------------------
 
@@ -554,11 +635,9 @@ class _Run:
 
     def _liveness_results(self, complete: bool, bound: str | None) -> dict[int, PropertyResult]:
         out = {}
-        ids = self.ids
-        adj = [None if edges is None else [(ids[k], b) for k, b in edges if k in ids] for edges in self.adj]
         for i in self.liveness:
             prop = self.props[i]
-            lasso = None if bound == "interrupted" else _find_lasso(self, prop, adj)
+            lasso = None if bound == "interrupted" else _find_lasso(self, prop)
             if lasso is not None:
                 out[i] = PropertyResult(prop.name, prop.kind, Verdict.VIOLATED, self._lasso_trace(*lasso))
             elif complete and not self.cut:
@@ -624,7 +703,71 @@ class _Run:
         return self._materialise(path, indexes, cycle_start, up_to_symmetry)
 
 
-def _find_lasso(run: _Run, prop: Property, adj: list) -> tuple[list, list] | None:
+_ACTOR_BITS = 16  # an edge is packed as target id << 16 | actor index
+
+
+class _ActorBits(dict):
+    """Action index -> actor index for one action table, filled on demand."""
+
+    def __init__(self, actions: Sequence, actor_index: dict[str, int]):
+        super().__init__()
+        self.actions, self.actor_index = actions, actor_index
+
+    def __missing__(self, index: int) -> int:
+        name = actor_of(self.actions[index])
+        bit = self.actor_index.get(name)
+        if bit is None:
+            bit = len(self.actor_index)
+            if bit >= 1 << _ACTOR_BITS:  # pragma: no cover - 65,536 actors
+                raise ExploreError("too many actors for the liveness graph")
+            self.actor_index[name] = bit
+        self[index] = bit
+        return bit
+
+
+class _Edges:
+    """The explored graph, flat: each state's edges are a slice of one array of
+    packed (target id, actor index) ints, 8 bytes an edge."""
+
+    def __init__(self):
+        self.first = array("q")  # id -> start of its slice, -1 when not expanded
+        self.last = array("q")  # id -> end of its slice
+        self.flat = array("q")
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def expanded(self, i: int) -> bool:
+        return self.first[i] >= 0
+
+    def view(self, allowed: Sequence[bool] | None = None) -> "_View":
+        return _View(self, allowed)
+
+
+class _View:
+    """``view[i]``: the edges of state ``i`` as a list of (target id, actor
+    index) between allowed states, None when ``i`` was not expanded or is not
+    allowed; lists are built on demand, so no copy of the graph is kept."""
+
+    def __init__(self, edges: _Edges, allowed: Sequence[bool] | None):
+        self.first, self.last, self.flat, self.allowed = edges.first, edges.last, edges.flat, allowed
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def __getitem__(self, i: int) -> list | None:
+        start = self.first[i]
+        allowed = self.allowed
+        if start < 0 or (allowed is not None and not allowed[i]):
+            return None
+        mask = (1 << _ACTOR_BITS) - 1
+        pairs = [(e >> _ACTOR_BITS, e & mask) for e in self.flat[start : self.last[i]]]
+        if allowed is None:
+            return pairs
+        return [(j, b) for j, b in pairs if allowed[j]]
+
+
+def _find_lasso(run: _Run, prop: Property) -> tuple[list, list] | None:
     """A fair lasso violating a liveness property, as (prefix keys, cycle keys), or None."""
     keys, enabled = run.keys, run.enabled
     n = len(keys)
@@ -645,14 +788,12 @@ def _find_lasso(run: _Run, prop: Property, adj: list) -> tuple[list, list] | Non
         sources = [i for i in range(n) if allowed[i] and pred(keys[i])]
         if not sources:
             return None
-    sub = [
-        None if edges is None or not allowed[i] else [(j, b) for j, b in edges if allowed[j]]
-        for i, edges in enumerate(adj)
-    ]
+    graph = run.edges
+    sub = graph.view(None if sources is None else allowed)
     # where a lasso may loop: a bad stuttering state, or a fair SCC holding a bad state
     anchors: dict[int, tuple | None] = {}
     for i in range(n):
-        if allowed[i] and bad[i] and adj[i] is not None and not (enabled[i] & fair):
+        if allowed[i] and bad[i] and graph.expanded(i) and not (enabled[i] & fair):
             anchors[i] = None
     if sources is None:  # the whole graph: the same for every eventually_always property
         if run._all_sccs is None:
@@ -662,7 +803,7 @@ def _find_lasso(run: _Run, prop: Property, adj: list) -> tuple[list, list] | Non
         comps = _tarjan(sub)
     for comp in comps:
         members = set(comp)
-        internal = [(i, j, b) for i in comp if sub[i] for j, b in sub[i] if j in members]
+        internal = [(i, j, b) for i in comp for j, b in sub[i] or () if j in members]
         if not internal:
             continue
         taken = 0
@@ -754,35 +895,35 @@ def _bfs(sub: list, sources: list[int], goal) -> tuple[int, dict] | None:
     return None
 
 
-def _tarjan(adj: list) -> list[list[int]]:
-    """Strongly connected components, iteratively (no recursion limit)."""
+def _tarjan(adj: Sequence) -> list[list[int]]:
+    """Strongly connected components, iteratively (no recursion limit).
+    ``adj[v]`` is v's list of (target, label) pairs, or None; it is asked once per v."""
     n = len(adj)
-    index = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
+    index = array("q", [-1]) * n
+    low = array("q", [0]) * n
+    on_stack = bytearray(n)
     stack: list[int] = []
     comps: list[list[int]] = []
     counter = 0
     for root in range(n):
         if index[root] != -1:
             continue
-        work = [(root, 0)]
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
-        on_stack[root] = True
+        on_stack[root] = 1
+        work = [(root, adj[root] or (), 0)]
         while work:
-            v, pos = work[-1]
-            edges = adj[v] or ()
+            v, edges, pos = work[-1]
             if pos < len(edges):
-                work[-1] = (v, pos + 1)
+                work[-1] = (v, edges, pos + 1)
                 w = edges[pos][0]
                 if index[w] == -1:
                     index[w] = low[w] = counter
                     counter += 1
                     stack.append(w)
-                    on_stack[w] = True
-                    work.append((w, 0))
+                    on_stack[w] = 1
+                    work.append((w, adj[w] or (), 0))
                 elif on_stack[w] and index[w] < low[v]:
                     low[v] = index[w]
                 continue
@@ -795,7 +936,7 @@ def _tarjan(adj: list) -> list[list[int]]:
                 comp = []
                 while True:
                     w = stack.pop()
-                    on_stack[w] = False
+                    on_stack[w] = 0
                     comp.append(w)
                     if w == v:
                         break
