@@ -361,7 +361,7 @@ def load_model(path: str | pathlib.Path, params: dict[str, Any] | None = None) -
         return scenario.load_scenario(path, params)
     if suffix != ".py":
         raise ModelError(f"{path}: a model is a .py model file or a .yaml scenario file")
-    module = _import_model_file(path)
+    module = import_user_module(path)
     build = getattr(module, "build_model", None)
     if build is not None:
         try:
@@ -380,10 +380,11 @@ def load_model(path: str | pathlib.Path, params: dict[str, Any] | None = None) -
     return model
 
 
-def _import_model_file(path: pathlib.Path):
-    """Import a model file under its dotted name when it sits on ``sys.path``
-    (so its classes pickle and unpickle in other processes), else under a
-    private name registered in ``sys.modules``."""
+def import_user_module(path: pathlib.Path, what: str = "model file"):
+    """Import a user's Python file (a model, a controller) under its dotted name
+    when it sits on ``sys.path`` (so its classes pickle and unpickle in other
+    processes), else under a private name registered in ``sys.modules``.
+    Any error in the user's code becomes a one-line ModelError."""
     resolved = path.resolve()
     for entry in sys.path:
         base = pathlib.Path(entry or ".").resolve()
@@ -398,7 +399,7 @@ def _import_model_file(path: pathlib.Path):
             except ImportError:
                 continue
             except Exception as err:  # user code: report, never a traceback
-                raise ModelError(f"{path}: cannot import model file: {type(err).__name__}: {err}") from err
+                raise ModelError(f"{path}: cannot import {what}: {type(err).__name__}: {err}") from err
             if getattr(module, "__file__", None) and pathlib.Path(module.__file__).resolve() == resolved:
                 return module
     name = "kspec_model_" + re.sub(r"\W", "_", str(resolved))
@@ -411,5 +412,5 @@ def _import_model_file(path: pathlib.Path):
         spec.loader.exec_module(module)
     except Exception as err:  # user code: report, never a traceback
         del sys.modules[name]
-        raise ModelError(f"{path}: cannot import model file: {type(err).__name__}: {err}") from err
+        raise ModelError(f"{path}: cannot import {what}: {type(err).__name__}: {err}") from err
     return module

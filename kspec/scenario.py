@@ -51,10 +51,7 @@ Every problem in a scenario file is reported as ``file:line: error: message``.
 from __future__ import annotations
 
 import collections
-import importlib.util
 import pathlib
-import re
-import sys
 from typing import Any, Mapping
 
 import attrs
@@ -68,7 +65,7 @@ from kspec.controllers.scheduler import MODES as SCHEDULER_MODES, Scheduler
 from kspec.controllers.user import Operation, UserOperations
 from kspec.errors import Diagnostic, KspecError, LoadError
 from kspec.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault
-from kspec.model import Property
+from kspec.model import ModelError, Property, import_user_module
 from kspec import properties_lib
 from kspec.scenario_symmetry import Canonicaliser
 from kspec.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World
@@ -344,19 +341,10 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
 
 def _import_controller(path: str, params: dict, scenario: Scenario, line):
     """Load a user controller module and return its controller object."""
-    resolved = pathlib.Path(path).resolve()
-    name = "kspec_controller_" + re.sub(r"\W", "_", str(resolved))
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, resolved)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as err:  # user code: report, never a traceback
-            del sys.modules[name]
-            raise ScenarioError([Diagnostic(scenario.path, line, f"cannot import controller {path}: "
-                                                                 f"{type(err).__name__}: {err}")]) from None
+    try:
+        module = import_user_module(pathlib.Path(path), "controller")
+    except ModelError as err:
+        raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
     if hasattr(module, "build_controller"):
         controller = module.build_controller(**params)
     elif hasattr(module, "controller"):
