@@ -131,12 +131,16 @@ def _rc_never_exceeds(world: World, workload: str | None = None):
     What ``kubectl get rc`` shows; evicted pods on a lost node are terminating,
     hence not active, so this holds even while their containers still run.
     """
-    targets = _workloads(world, workload)
+    return _never_above_replicas(_workloads(world, workload), active_owned)
+
+
+def _never_above_replicas(targets, count):
+    """A state check: ``count(state, workload)`` never exceeds that workload's replicas."""
 
     def check(s):
         for w in targets:
             replicas = s.replicas[w]
-            if replicas is not None and active_owned(s, w) > replicas:
+            if replicas is not None and count(s, w) > replicas:
                 return False
         return True
     return check
@@ -149,15 +153,7 @@ def _at_most_running(world: World, workload: str | None = None):
     The split-brain check: under a partition the evicted pod keeps running on
     the cut-off node while its replacement starts, so a singleton can run twice.
     """
-    targets = _workloads(world, workload)
-
-    def check(s):
-        for w in targets:
-            replicas = s.replicas[w]
-            if replicas is not None and running_copies(s, w) > replicas:
-                return False
-        return True
-    return check
+    return _never_above_replicas(_workloads(world, workload), running_copies)
 
 
 @_entry("running-copies-reach", "sometimes", ("workload", "count"))
