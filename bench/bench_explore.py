@@ -9,7 +9,8 @@ Each measurement runs in a fresh process so that peak memory is per run.
     python3 bench/bench_explore.py fuzz            # Hypothesis on (2,2,2), seeds 0..9: finds and shrinks the overshoot
     python3 bench/bench_explore.py fuzz 0 1 --hypothesis-shrink   # the same, Hypothesis's shrinker first
     python3 bench/bench_explore.py fuzz --no-fairness             # ablation: profiles without fair-actors-first
-    python3 bench/bench_explore.py one N R F [--symmetry] [--safety]
+    python3 bench/bench_explore.py one N R F [--symmetry] [--safety] [--plain]
+    python3 bench/bench_explore.py one 3 3 3 --safety --plain   # the generic path: plain attrs states, no packed encoding
 
 Output: one JSON line per run (stats as in ``kspec explore -o json``), then a
 Markdown table for ``table``.
@@ -28,7 +29,7 @@ MODEL = ROOT / "models" / "reference" / "rc_converge.py"
 SAFETY = ["running-at-most-r-plus-1", "no-overshoot-before-two-faults", "surplus-reachable"]
 
 
-def one(n: int, r: int, f: int, symmetry: bool, safety: bool) -> dict:
+def one(n: int, r: int, f: int, symmetry: bool, safety: bool, plain: bool = False) -> dict:
     """Run in this process and print one JSON line (called in a child)."""
     sys.path.insert(0, str(ROOT))
     from kspec.explore import Explorer
@@ -36,9 +37,9 @@ def one(n: int, r: int, f: int, symmetry: bool, safety: bool) -> dict:
 
     start = time.monotonic()
     model = load_model(MODEL, {"N": n, "R": r, "F": f})
-    result = Explorer(model, symmetry=symmetry, properties=SAFETY if safety else ()).run()
+    result = Explorer(model, symmetry=symmetry, properties=SAFETY if safety else (), packed=not plain).run()
     doc = {
-        "N": n, "R": r, "F": f, "symmetry": symmetry, "safety_only": safety,
+        "N": n, "R": r, "F": f, "symmetry": symmetry, "safety_only": safety, "packed": not plain,
         "wall_seconds_incl_startup": round(time.monotonic() - start, 3),
         "verdicts": {p.name: p.verdict.value for p in result.properties},
         **result.stats.to_json(),
@@ -138,7 +139,7 @@ def main(argv: list[str]) -> None:
     what = argv[0]
     if what == "one":
         n, r, f = (int(x) for x in argv[1:4])
-        one(n, r, f, "--symmetry" in argv, "--safety" in argv)
+        one(n, r, f, "--symmetry" in argv, "--safety" in argv, "--plain" in argv)
     elif what == "throughput":
         child(3, 4, 3, symmetry=False, safety=True)
     elif what == "symmetric":
