@@ -12,7 +12,7 @@ optional; paths are relative to the scenario file)::
     nodes: ["3:cpu=2,memory=4Gi"]       # extra node pools (--nodes shorthand)
     start: settled                      # settled (default) | applied
     prepare: [pod-hang]                 # faults applied once before exploring
-    scheduler: all                      # all (default) | least-allocated
+    scheduler: all                      # all (default) | least-allocated (top-scoring nodes only)
     faults:
       budget: 1                         # faults in total
       kinds: [node-crash]               # or {node-crash: 1, node-restart: 1} (caps per kind)
@@ -441,8 +441,7 @@ class ClusterModel:
         self._steps_state = None
         self._steps: dict = {}
         self._init: tuple | None = None
-        self._canon = Canonicaliser(world, nodes=scenario.scheduler == "all",
-                                    rename_memory=self._rename_memory_fn())
+        self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn())
         self._props: tuple[Property, ...] | None = None
 
     def __getstate__(self):

@@ -14,8 +14,10 @@ label used only as a topology key (pod anti-affinity, spread, the node
 controller's zones) may differ as long as its values are all distinct (each node
 its own domain, as ``kubernetes.io/hostname``) or all equal; otherwise its value
 is part of the class. A node a template names in ``spec.nodeName`` is in a class
-of its own. Node symmetry is off when a template uses ``matchFields`` or the
-scheduler makes one deterministic choice (its tie-break reads node order).
+of its own. Node symmetry is off when a template uses ``matchFields`` (a
+selector on node names). The scheduler never breaks ties by node order (its
+``least-allocated`` mode keeps every top-scoring node, as upstream's
+``selectHost`` picks among them at random), so it does not break symmetry.
 
 How the representative is built (:func:`representative`): each pod's
 signature is everything but its name and node (group, owner, API status,

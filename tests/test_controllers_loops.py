@@ -70,11 +70,18 @@ def test_scheduler_binds_to_every_feasible_node_or_records_unschedulable():
     assert nxt.pods[0].unschedulable and list(Scheduler().steps(WORLD, nxt)) == []
 
 
-def test_scheduler_least_allocated_makes_one_choice():
+def test_scheduler_least_allocated_keeps_ties_like_upstream_selectHost():
+    # node-1 runs a backend pod: node-2 and node-3 score higher and tie; selectHost picks either
     state = fresh([PodRec("backend-0", BACKEND, BACKEND, 0, RUNNING, True, False, False, UP),
                    PodRec("backend-1", BACKEND, BACKEND)])
-    (action, _), = Scheduler("least-allocated").steps(WORLD, state)
-    assert action.node == "node-2"
+    steps = list(Scheduler("least-allocated").steps(WORLD, state))
+    assert sorted(a.node for a, _ in steps) == ["node-2", "node-3"]
+
+
+def test_scheduler_least_allocated_picks_the_single_top_score():
+    busy = [PodRec(f"backend-{i}", BACKEND, BACKEND, n, RUNNING, True, False, False, UP) for i, n in enumerate((0, 1))]
+    (action, nxt), = Scheduler("least-allocated").steps(WORLD, fresh(busy + [PodRec("backend-9", BACKEND, BACKEND)]))
+    assert action.node == "node-3" and nxt.pod("backend-9").node == 2
 
 
 def test_scheduler_NodeResourcesFit_counts_terminating_pods():

@@ -16,9 +16,13 @@ timestamps), one step per choice. Placement is selectable:
     one step per feasible node: every placement a scoring configuration could
     produce is explored (coverage);
 ``least-allocated``
-    one deterministic node, the NodeResourcesFit ``LeastAllocated`` score
-    (ties to the first node in manifest order): fewer states, but node
-    symmetry is off, as the tie-break depends on node names.
+    the default profile's NodeResourcesFit ``LeastAllocated`` score (integer,
+    on non-zero requests, as :func:`kspec.scheduling.greedy.least_allocated`):
+    one step per node with the highest score. Upstream's ``selectHost`` picks
+    among equal top scores at random, so every tie is explored; since the
+    choice never depends on node names, node symmetry stays on. Fewer states
+    than ``all``, at the cost of placements only other scoring plugins would
+    make.
 
 A pod that fits nowhere stays Pending; the scheduler records
 ``PodScheduled=False`` with upstream's message
@@ -37,7 +41,8 @@ from kspec.model import Action
 from kspec.state import PENDING, State, World, is_terminal, update_pod
 
 try:
-    from kspec.scheduling.filters import Snapshot, filter_pod, request_vector, allocatable_vector
+    from kspec.scheduling.filters import Snapshot, filter_pod, allocatable_vector
+    from kspec.scheduling.greedy import least_allocated, non_zero_requests
 except ImportError as err:  # pragma: no cover - the scheduling module ships with kspec
     raise ImportError(f"kspec.controllers.scheduler needs kspec.scheduling.filters: {err}") from err
 
@@ -113,24 +118,22 @@ def unschedulable_message(total: int, reasons) -> str:
     return f"0/{total} nodes are available: {detail}."
 
 
-def _least_allocated(world: World, state: State, group: int, candidates) -> int:
-    """NodeResourcesFit LeastAllocated: the node with most free cpu and memory (fractions)."""
-    need = request_vector(world.groups[group].pod.spec)
-
-    def score(i):
+def _least_allocated(world: World, state: State, group: int, candidates) -> tuple[int, ...]:
+    """The candidates with the highest NodeResourcesFit LeastAllocated score
+    (``selectHost`` chooses among them at random: each is a step)."""
+    need = non_zero_requests(world.groups[group].pod.spec)
+    used = {i: list(need) for i in candidates}
+    for p in state.pods:
+        if p.node in used and not is_terminal(p):
+            cpu, memory = non_zero_requests(world.groups[p.group].pod.spec)
+            used[p.node][0] += cpu
+            used[p.node][1] += memory
+    scores = {}
+    for i in candidates:
         alloc = allocatable_vector(world.nodes[i])
-        used = Counter()
-        for p in state.pods:
-            if p.node == i and not is_terminal(p):
-                used.update(request_vector(world.groups[p.group].pod.spec))
-        total = 0.0
-        for res in ("cpu", "memory"):
-            cap = alloc.get(res, 0)
-            if cap > 0:
-                total += (cap - used[res] - need.get(res, 0)) / cap
-        return (-total, i)
-
-    return min(candidates, key=score)
+        scores[i] = least_allocated(tuple(used[i]), (alloc.get("cpu", 0), alloc.get("memory", 0)))
+    best = max(scores.values())
+    return tuple(i for i in candidates if scores[i] == best)
 
 
 class Scheduler:
@@ -165,6 +168,6 @@ class Scheduler:
                     yield SchedulerMarkUnschedulable(pod.name, message), update_pod(state, i, unschedulable=True)
                 continue
             if self.mode == "least-allocated":
-                fits = (_least_allocated(world, state, pod.group, fits),)
+                fits = _least_allocated(world, state, pod.group, fits)
             for n in fits:
                 yield SchedulerBind(pod.name, world.node_names[n]), update_pod(state, i, node=n, unschedulable=False)
