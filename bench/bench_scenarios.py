@@ -8,6 +8,7 @@ that run's. Usage::
     python3 bench/bench_scenarios.py --time-limit 600 --no-symmetry-too
     python3 bench/bench_scenarios.py --max-depth 10 --no-symmetry-too  # a complete search to depth 10
     python3 bench/bench_scenarios.py --depth-profile --time-limit 300  # states per depth, per fault mix, per actor
+    python3 bench/bench_scenarios.py -p scheduler=all --time-limit 600  # every feasible node, not the top scores
 
 The performance target of issue 4: ``models/myapp-two-faults.yaml`` (myapp, 3
 nodes, 3 + 2 replicas, any 2 faults, every check) exhaustively in under 60 s
@@ -31,8 +32,9 @@ from kspec.scenario import load_scenario
 from kspec.explore import Explorer
 path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
 depth = None if sys.argv[4] == "-" else int(sys.argv[4])
+params = json.loads(sys.argv[5])
 t0 = time.monotonic()
-model = load_scenario(path)
+model = load_scenario(path, params)
 inits = len(model.init_states())
 setup = time.monotonic() - t0
 result = Explorer(model, symmetry=symmetry and hasattr(model, "representative"), time_limit=limit,
@@ -44,11 +46,11 @@ print(json.dumps({"init_states": inits, "setup_seconds": round(setup, 2), "bound
 
 
 PROFILE = r"""
-import collections, sys, time
+import collections, json, sys, time
 from kspec.model import actor_of
 from kspec.scenario import load_scenario
 path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
-model = load_scenario(path)
+model = load_scenario(path, json.loads(sys.argv[4]))
 canon = model.representative if symmetry and hasattr(model, "representative") else (lambda s: s)
 seen, queue = {}, collections.deque()
 for s in model.init_states():
@@ -80,9 +82,9 @@ print("states per fault counts:", ", ".join(f"{k}: {n:,}" for k, n in mixes.most
 """
 
 
-def run(path: pathlib.Path, symmetry: bool, limit: float, depth: int | None = None) -> dict:
+def run(path: pathlib.Path, symmetry: bool, limit: float, depth: int | None = None, params=None) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), "1" if symmetry else "0", str(limit),
-                          "-" if depth is None else str(depth)],
+                          "-" if depth is None else str(depth), json.dumps(params or {})],
                          capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:]}
@@ -98,18 +100,25 @@ def main() -> None:
     parser.add_argument("--depth-profile", action="store_true",
                         help="plain BFS over representatives: states per depth, per fault counts, per actor")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="scenario parameter, as kspec explore -p (budget, scheduler, start, max_pods)")
     args = parser.parse_args()
+    params = {}
+    for item in args.param:
+        name, _, value = item.partition("=")
+        params[name] = int(value) if value.isdigit() else value
     if args.depth_profile:
         for path in args.scenarios:
             print(f"{path.stem}:", flush=True)
-            subprocess.run([sys.executable, "-c", PROFILE, str(path), "1", str(args.time_limit)], cwd=ROOT)
+            subprocess.run([sys.executable, "-c", PROFILE, str(path), "1", str(args.time_limit), json.dumps(params)],
+                           cwd=ROOT)
         return
     modes = [True, False] if args.no_symmetry_too else [True]
     print(f"{'scenario':36} {'symmetry':8} {'init':>5} {'states':>10} {'transitions':>12} {'depth':>5} "
           f"{'seconds':>8} {'states/s':>9} {'peak MiB':>9}  bound")
     for path in args.scenarios:
         for symmetry in modes:
-            res = run(path, symmetry, args.time_limit, args.max_depth)
+            res = run(path, symmetry, args.time_limit, args.max_depth, params)
             if args.json:
                 print(json.dumps({"scenario": str(path), "symmetry": symmetry, **res}))
                 continue

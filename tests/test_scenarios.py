@@ -19,7 +19,7 @@ from kspec.scenario import ScenarioError, load_scenario
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 FAST = ["myapp-antiaffinity-node-crash", "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
-SLOW = ["myapp-node-crash"]
+SLOW = ["myapp-node-crash", "myapp-two-faults"]
 
 
 def run(name, symmetry=True):
