@@ -83,9 +83,18 @@ def build(world: World, fair: frozenset[str], name: str, params: Mapping[str, An
 
 
 def _workloads(world: World, workload: str | None) -> tuple[int, ...]:
+    """The pod-owning workloads meant: all, one RC/ReplicaSet, or a Deployment's ReplicaSets."""
     if workload is None:
-        return tuple(range(len(world.workloads)))
-    return (world.workload_named(workload),)
+        return world.pod_owners
+    w = world.workload_named(workload)
+    return world.workloads[w].replica_sets if world.workloads[w].kind == "Deployment" else (w,)
+
+
+def _deployments(world: World, deployment: str | None) -> tuple[int, ...]:
+    if deployment is None:
+        return world.deployments
+    d = world.workload_named(deployment, "Deployment")
+    return (d,)
 
 
 def _services(world: World, service: str | None) -> tuple[int, ...]:
@@ -189,7 +198,7 @@ def _fault_then_converged(world: World):
     recovery is reachable.
     """
     def check(s):
-        return s.faults_used >= 1 and all(converged(s, w) for w in range(len(world.workloads))) and all(
+        return s.faults_used >= 1 and all(converged(s, w) for w in world.pod_owners) and all(
             p.run == UP and p.ready for p in s.pods if is_active(p))
     return check
 
@@ -275,11 +284,104 @@ def _reachable(world: World, service: str | None = None):
 def _sees_workloads(world: World, service: str, workloads: list):
     """Sometimes the Service routes to pods of every listed workload at once (overlapping selectors)."""
     i = world.service_named(service)
-    ws = [world.workload_named(w) for w in workloads]
+    ws = [_workloads(world, w) for w in workloads]
 
     def check(s):
         owners = {p.owner for p in s.pods if p.name in s.endpoints[i]}
-        return all(w in owners for w in ws)
+        return all(any(w in owners for w in group) for group in ws)
+    return check
+
+
+# --------------------------------------------------------------------------- deployments
+
+
+def _deployment_pods(world: World, s: State, d: int):
+    rss = world.workloads[d].replica_sets
+    return [p for p in s.pods if p.owner in rss and is_active(p)]
+
+
+@_entry("deployment-converges", "eventually_always", ("deployment",))
+def _deployment_converges(world: World, deployment: str | None = None):
+    """Once faults and edits stop, each Deployment eventually always runs exactly its replicas, all of the current template.
+
+    The end of a rollout (``kubectl rollout status`` succeeds): the new
+    ReplicaSet owns ``replicas`` active pods and the old ones none.
+    """
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            new = world.workloads[d].replica_sets[world.current_revision(s, d)]
+            pods = _deployment_pods(world, s, d)
+            want = 0 if replicas is None else replicas
+            if len(pods) != want or any(p.owner != new for p in pods):
+                return False
+        return True
+    return check
+
+
+def _fenceposts(world: World, d: int, replicas: int) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) as the deployment controller resolves them; Recreate allows neither."""
+    from kspec.controllers.deployment import max_unavailable, resolve_fenceposts
+
+    strategy = world.workloads[d].strategy
+    if strategy.type != "RollingUpdate":
+        return 0, 0
+    return resolve_fenceposts(strategy, replicas)[0], max_unavailable(strategy, replicas)
+
+
+@_entry("deployment-min-available", "always", ("deployment",))
+def _deployment_min_available(world: World, deployment: str | None = None):
+    """API view: a Deployment never has fewer Ready pods than replicas - maxUnavailable.
+
+    What ``maxUnavailable`` promises for a rollout; a node failure, a crash or
+    the Recreate strategy (maxUnavailable 0 here, as it takes every old pod
+    down first) breaks it, and the trace shows how.
+    """
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is None:
+                continue
+            ready = sum(1 for p in _deployment_pods(world, s, d) if p.ready)
+            if ready < replicas - _fenceposts(world, d, replicas)[1]:
+                return False
+        return True
+    return check
+
+
+@_entry("deployment-max-surge", "always", ("deployment",))
+def _deployment_max_surge(world: World, deployment: str | None = None):
+    """API view: a Deployment never has more active pods than replicas + maxSurge.
+
+    Upstream bounds the sum of its ReplicaSets' ``spec.replicas``; the pods
+    lag behind those numbers, so this pod count is the stronger claim.
+    """
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is not None and len(_deployment_pods(world, s, d)) > replicas + _fenceposts(world, d, replicas)[0]:
+                return False
+        return True
+    return check
+
+
+@_entry("rollout-serves-both-versions", "sometimes", ("deployment",))
+def _both_versions(world: World, deployment: str | None = None):
+    """Sometimes Ready pods of an old and of the new template run side by side (a rolling update really rolls)."""
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            owners = {p.owner for p in _deployment_pods(world, s, d) if p.ready}
+            if len(owners) >= 2:
+                return True
+        return False
     return check
 
 

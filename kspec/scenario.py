@@ -19,6 +19,7 @@ optional; paths are relative to the scenario file)::
     operations:
       - scale: {workload: frontend, replicas: 2}
       - delete: {workload: backend}
+      - rollout: {workload: web, image: "nginx:1.27"}  # a Deployment's template edit (no image: rollout restart)
     controllers:
       - module: custom/singleton.py     # exports `controller` or build_controller(**params)
         params: {}
@@ -56,6 +57,7 @@ from typing import Any, Mapping
 
 import attrs
 
+from kspec.controllers.deployment import DeploymentController
 from kspec.controllers.endpoints import EndpointsController
 from kspec.controllers.gc import GarbageCollector, PodGC
 from kspec.controllers.kubelet import Kubelet
@@ -76,7 +78,7 @@ __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario",
 
 KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
         "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
-BUILTIN_ACTORS = ("replication", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
+BUILTIN_ACTORS = ("deployment", "replication", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
 VERDICTS = ("holds", "violated", "inconclusive")
 SETTLE_LIMIT = 200_000
 
@@ -99,7 +101,7 @@ class Scenario:
     scheduler: str
     fault_kinds: Any  # list of kinds or {kind: cap}
     fault_budget: int | None
-    operations: tuple[tuple[str, str, int | None, int], ...]  # (verb, workload, replicas, line)
+    operations: tuple[tuple[str, str, Any, int], ...]  # (verb, workload, replicas or image, line)
     controllers: tuple[tuple[str, dict, int], ...]  # (module path, params, line)
     disable: tuple[str, ...]
     pod_gc_threshold: int
@@ -243,13 +245,16 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         if pair is None:
             continue
         verb, body = pair
-        if verb not in ("scale", "delete") or not isinstance(body, dict) or "workload" not in body:
-            r.error(("operations", i), "an operation is {scale: {workload: NAME, replicas: N}} or {delete: {workload: NAME}}")
+        if verb not in ("scale", "delete", "rollout") or not isinstance(body, dict) or "workload" not in body:
+            r.error(("operations", i), "an operation is {scale: {workload: NAME, replicas: N}}, {delete: {workload: NAME}} "
+                                       "or {rollout: {workload: DEPLOYMENT, image: IMAGE}}")
             continue
-        replicas = None
+        value = None
         if verb == "scale":
-            replicas = _int(r, body.get("replicas"), ("operations", i, verb, "replicas"))
-        operations.append((verb, str(body["workload"]), replicas, r.line("operations", i)))
+            value = _int(r, body.get("replicas"), ("operations", i, verb, "replicas"))
+        elif verb == "rollout" and body.get("image") is not None:
+            value = str(body["image"])
+        operations.append((verb, str(body["workload"]), value, r.line("operations", i)))
 
     controllers = []
     for i, item in enumerate(_as_list(r, data.get("controllers"), ("controllers",))):
@@ -379,12 +384,14 @@ def build_model(scenario: Scenario) -> "ClusterModel":
     except LoadError:
         raise
     custom = [_import_controller(p, params, scenario, line) for p, params, line in scenario.controllers]
+    rollouts = {workload: value for verb, workload, value, _ in scenario.operations if verb == "rollout"}
     try:
-        world = World(cluster, extra_templates=_template_pods(custom), pod_gc_threshold=scenario.pod_gc_threshold)
+        world = World(cluster, extra_templates=_template_pods(custom), pod_gc_threshold=scenario.pod_gc_threshold,
+                      rollouts=rollouts)
     except KspecError as err:
         raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
-    builtins = [ReplicationControllerLoop(), Scheduler(scenario.scheduler), Kubelet(), NodeLifecycle(), TaintManager(),
-                Clock(), EndpointsController(), GarbageCollector(), PodGC()]
+    builtins = [DeploymentController(), ReplicationControllerLoop(), Scheduler(scenario.scheduler), Kubelet(),
+                NodeLifecycle(), TaintManager(), Clock(), EndpointsController(), GarbageCollector(), PodGC()]
     controllers = [c for c in builtins if c.actor not in scenario.disable] + custom
     world.controllers = tuple(controllers)
     world.memory_slots = {}
@@ -392,11 +399,21 @@ def build_model(scenario: Scenario) -> "ClusterModel":
         if hasattr(c, "initial_memory"):
             world.memory_slots[c.actor] = len(world.memory_slots)
     operations = []
-    for verb, workload, replicas, line in scenario.operations:
+    for verb, workload, value, line in scenario.operations:
         try:
-            operations.append(Operation(verb, world.workload_named(workload), replicas))
+            w = world.workload_named(workload)
         except KspecError as err:
             raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
+        if verb == "rollout":
+            if world.workloads[w].kind != "Deployment":
+                raise ScenarioError([Diagnostic(scenario.path, line, f"rollout: {world.workloads[w].ref} is not a "
+                                                                     "Deployment (only a Deployment rolls to a new template)")])
+            if w in world.rollout_bits:
+                raise ScenarioError([Diagnostic(scenario.path, line, f"rollout: {world.workloads[w].ref} is rolled out twice")])
+            world.rollout_bits[w] = len(operations)
+            operations.append(Operation(verb, w, image=value))
+        else:
+            operations.append(Operation(verb, w, value if verb == "scale" else None))
     try:
         budget = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
     except KspecError as err:
@@ -409,8 +426,24 @@ def build_model(scenario: Scenario) -> "ClusterModel":
     symmetric = all(c.actor not in world.memory_slots or hasattr(c, "rename_memory") for c in custom)
     cls = SymmetricClusterModel if symmetric else ClusterModel
     model = cls(scenario, world, tuple(controllers), tuple(environment), budget)
+    model.warnings = unsimulated(cluster)
     model.properties()  # resolve names now, so a bad parameter is a scenario error
     return model
+
+
+UNSIMULATED = ("StatefulSet", "DaemonSet", "Job", "CronJob")
+
+
+def unsimulated(cluster) -> tuple[Diagnostic, ...]:
+    """Warnings for workloads in the manifests that no modelled controller runs:
+    their pods never exist in the explored states, so checks about them hold vacuously."""
+    out = []
+    for obj in cluster.of_kind(*UNSIMULATED):
+        out.append(Diagnostic(str(obj.source.file), obj.source.line,
+                              f"{obj.kind}/{obj.metadata.name} is not simulated (kspec explore runs "
+                              "ReplicationControllers, ReplicaSets, Deployments and bare Pods): its pods never "
+                              "exist in the explored states", severity="warning", code="not-simulated"))
+    return tuple(out)
 
 
 def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None) -> "ClusterModel":
@@ -443,6 +476,7 @@ class ClusterModel:
         self._init: tuple | None = None
         self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn())
         self._props: tuple[Property, ...] | None = None
+        self.warnings: tuple[Diagnostic, ...] = ()  # manifests the model leaves out (see unsimulated)
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -543,7 +577,7 @@ class ClusterModel:
                 memory[world.memory_slots[c.actor]] = c.initial_memory(world)
         return State(pods=tuple(sorted(pods, key=lambda p: p.name)), nodes=tuple(nodes),
                      endpoints=tuple(() for _ in world.services),
-                     replicas=tuple(w.replicas for w in world.workloads), memory=tuple(memory),
+                     replicas=world.initial_replicas(), memory=tuple(memory),
                      faults=self.budget.initial_counts(), ops=0)
 
     def settle(self, starts) -> list[State]:

@@ -43,7 +43,9 @@ already Succeeded/Failed, is deleted at once; any other pod gets a
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+import copy
+import json
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import attrs
 
@@ -51,7 +53,7 @@ from kspec.cluster import Cluster
 from kspec.defaults import UNREACHABLE_TAINT
 from kspec.errors import KspecError
 from kspec.frozendict import FrozenDict
-from kspec.labels import Selector, selector_from_map
+from kspec.labels import Selector, new_requirement, selector_from_map
 from kspec.objects import Node, NodeCondition, Pod, Taint, pod_requests
 
 __all__ = [
@@ -214,7 +216,14 @@ class PodGroup:
 
 @attrs.frozen
 class Workload:
-    """A ReplicationController or ReplicaSet."""
+    """A ReplicationController, ReplicaSet or Deployment.
+
+    A Deployment owns no pods (``group`` is -1): it owns one ReplicaSet per
+    template revision (``replica_sets``, oldest first), each a workload of its
+    own whose ``deployment`` is the Deployment's index. Those ReplicaSets do not
+    exist until the deployment controller creates them (their ``spec.replicas``
+    in the state starts as ``None``).
+    """
 
     kind: str
     name: str
@@ -224,10 +233,19 @@ class Workload:
     replicas: int
     group: int
     record: Any = attrs.field(eq=False, repr=False, default=None)
+    deployment: int = -1  # a Deployment's ReplicaSet: that Deployment's index
+    revision: int = 0  # a Deployment's ReplicaSet: its template revision (1, 2, ...)
+    strategy: Any = None  # a Deployment: its DeploymentStrategy
+    replica_sets: tuple[int, ...] = ()  # a Deployment: its ReplicaSets, oldest revision first
 
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @property
+    def owns_pods(self) -> bool:
+        """RCs and ReplicaSets own pods; a Deployment owns ReplicaSets."""
+        return self.group >= 0
 
 
 @attrs.frozen
@@ -248,8 +266,14 @@ class World:
     demand, with caches.
     """
 
-    def __init__(self, cluster: Cluster, *, extra_templates: Sequence[Pod] = (), pod_gc_threshold: int = 12500):
+    def __init__(self, cluster: Cluster, *, extra_templates: Sequence[Pod] = (), pod_gc_threshold: int = 12500,
+                 rollouts: Mapping[str, str | None] | None = None):
+        """``rollouts``: Deployments whose template a user operation changes
+        (name -> the new image of the first container, or None for ``kubectl
+        rollout restart``); each gets a second ReplicaSet for revision 2."""
         self.cluster = cluster
+        self.rollouts = dict(rollouts or {})
+        self.rollout_bits: dict[int, int] = {}  # Deployment index -> its rollout operation's bit in State.ops
         self.nodes: tuple[Node, ...] = tuple(cluster.nodes)
         if not self.nodes:
             raise KspecError("the scenario has no nodes: add Node manifests or a node pool (nodes: [\"3:cpu=2,memory=4Gi\"])")
@@ -275,6 +299,8 @@ class World:
                                              svc.spec.cluster_ip or f"10.96.0.{10 + len(self.services)}",
                                              svc.spec.publish_not_ready_addresses))
         self.workloads = tuple(self.workloads)
+        self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods)  # RCs and ReplicaSets
+        self.deployments = tuple(i for i, w in enumerate(self.workloads) if w.kind == "Deployment")
         self.groups = tuple(self.groups)
         self.services = tuple(self.services)
         self.levels = self._levels()
@@ -296,30 +322,69 @@ class World:
     # ---------------------------------------------------------------- building
 
     def _build_workloads(self, cluster: Cluster) -> None:
-        for obj in cluster.of_kind("ReplicationController", "ReplicaSet"):
+        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment"):
             namespace = obj.metadata.namespace or "default"
             uid = obj.metadata.uid or f"uid-{obj.kind.lower()}-{namespace}-{obj.metadata.name}"
-            pod = self._template_pod(obj, namespace)
+            if obj.kind == "Deployment":
+                self._build_deployment(obj, namespace, uid)
+                continue
+            pod = self._template_pod(obj, _raw_template(obj), namespace)
             group = self._add_group(pod, obj.metadata.name + "-", generated=True)
             self.workloads.append(Workload(obj.kind, obj.metadata.name, namespace, uid, obj.spec.selector,
                                            obj.spec.replicas, group, obj))
 
-    def _template_pod(self, obj, namespace: str) -> Pod:
+    def _build_deployment(self, obj, namespace: str, uid: str) -> None:
+        """The Deployment and a ReplicaSet per template revision, named
+        ``<deployment>-<pod-template-hash>`` as ``getNewReplicaSet`` does; the
+        hash label joins the pod labels and the ReplicaSet's selector."""
+        d = len(self.workloads)
+        self.workloads.append(Workload("Deployment", obj.metadata.name, namespace, uid, obj.spec.selector,
+                                       obj.spec.replicas, -1, obj, strategy=obj.spec.strategy))
+        templates = [_raw_template(obj)]
+        if obj.metadata.name in self.rollouts:
+            templates.append(_next_revision(templates[0], self.rollouts[obj.metadata.name]))
+        indexes = []
+        for revision, template in enumerate(templates, start=1):
+            template_hash = pod_template_hash(template)
+            template = copy.deepcopy(template)
+            meta = template.setdefault("metadata", {})
+            meta["labels"] = {**(meta.get("labels") or {}), "pod-template-hash": template_hash}
+            name = f"{obj.metadata.name}-{template_hash}"
+            pod = self._template_pod(obj, template, namespace)
+            group = self._add_group(pod, name + "-", generated=True)
+            selector = obj.spec.selector.add(new_requirement("pod-template-hash", "=", [template_hash]))
+            indexes.append(len(self.workloads))
+            self.workloads.append(Workload("ReplicaSet", name, namespace, f"{uid}-rs{revision}", selector,
+                                           obj.spec.replicas, group, None, deployment=d, revision=revision))
+        self.workloads[d] = attrs.evolve(self.workloads[d], replica_sets=tuple(indexes))
+
+    def _template_pod(self, obj, template: Mapping, namespace: str) -> Pod:
         """The pod a controller would create: the template through API admission
         (defaulting and DefaultTolerationSeconds), as ``controller.GetPodFromTemplate``."""
         from kspec.manifests import parse_object
 
-        raw = obj.raw if isinstance(obj.raw, dict) else None
-        template = ((raw or {}).get("spec") or {}).get("template") or {}
         meta = dict(template.get("metadata") or {})
         manifest = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": obj.metadata.name + "-x", "namespace": namespace,
                          "labels": dict(meta.get("labels") or {}),
                          "annotations": dict(meta.get("annotations") or {})},
-            "spec": dict(template.get("spec") or {}),
+            "spec": copy.deepcopy(dict(template.get("spec") or {})),
         }
         return parse_object(manifest, file=str(obj.source.file), line=obj.source.line)
+
+    def initial_replicas(self) -> tuple[int | None, ...]:
+        """``spec.replicas`` per workload when the manifests are applied: a
+        Deployment's ReplicaSets do not exist yet (None)."""
+        return tuple(None if w.deployment >= 0 else w.replicas for w in self.workloads)
+
+    def current_revision(self, state: State, d: int) -> int:
+        """Which of Deployment ``d``'s ReplicaSets holds its current template
+        (index into ``replica_sets``): the second once its rollout operation
+        (bit ``rollout_bits[d]`` of ``State.ops``) is done."""
+        bit = self.rollout_bits.get(d)
+        return 1 if bit is not None and state.ops >> bit & 1 else 0
+
 
     def _add_group(self, pod: Pod, prefix: str, *, generated: bool) -> int:
         spec = pod.spec
@@ -431,6 +496,37 @@ class World:
 
 
 _UNREACHABLE_NOEXECUTE = Taint(UNREACHABLE_TAINT, "NoExecute")
+
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand: no vowels, no 0, 1, 3
+
+
+def _raw_template(obj) -> dict:
+    raw = obj.raw if isinstance(obj.raw, dict) else {}
+    return (raw.get("spec") or {}).get("template") or {}
+
+
+def pod_template_hash(template: Mapping) -> str:
+    """``controller.ComputeHash``'s shape: FNV-32a of the template, its decimal
+    digits mapped through ``rand.SafeEncodeString``'s alphabet. (Upstream hashes
+    the Go struct; the value differs, the form and stability do not.)"""
+    h = 0x811C9DC5
+    for byte in json.dumps(template, sort_keys=True, default=str).encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return "".join(_SAFE_ALPHABET[ord(c) % len(_SAFE_ALPHABET)] for c in str(h))
+
+
+def _next_revision(template: Mapping, image: str | None) -> dict:
+    """The template after ``kubectl set image`` (first container) or, without an
+    image, ``kubectl rollout restart`` (the ``restartedAt`` annotation)."""
+    template = copy.deepcopy(dict(template))
+    if image is not None:
+        containers = (template.get("spec") or {}).get("containers") or []
+        if containers:
+            containers[0]["image"] = image
+    else:
+        meta = template.setdefault("metadata", {})
+        meta["annotations"] = {**(meta.get("annotations") or {}), "kubectl.kubernetes.io/restartedAt": "revision-2"}
+    return template
 
 
 # --------------------------------------------------------------------------- writes (the API server's rules)

@@ -69,3 +69,36 @@ def test_inspect_json_on_the_voting_app(corpus, run_cli):
     assert services["vote"]["selects"] == ["Deployment/vote"]
     worker = next(w for w in doc["workloads"] if w["ref"] == "Deployment/worker")
     assert worker["replicas"] == 1 and worker["pod_labels"] == {"app": "worker"}
+
+
+def test_voting_app_deployments_run_as_replica_sets_under_a_node_crash(corpus, tmp_path):
+    """Every voting-app tier is a one-replica Deployment: the controllers recreate
+    each after a crash, but a Service has no endpoint until its pod is back."""
+    from kspec.explore import Explorer
+    from kspec.model import Verdict
+    from kspec.scenario import load_scenario
+
+    scenario = tmp_path / "vote.yaml"
+    scenario.write_text(f"manifests: [{corpus / 'example-voting-app'}]\n"
+                        'nodes: ["3:cpu=4,memory=8Gi"]\nscheduler: least-allocated\n'
+                        "faults: {budget: 1, kinds: [node-crash]}\n"
+                        "checks: [deployment-converges, rc-replicas-converge, {service-always-has-endpoint: "
+                        "{service: vote}}, fault-then-converged]\n")
+    model = load_scenario(scenario)
+    assert [w.kind for w in model.world.workloads].count("Deployment") == 5
+    assert model.warnings == ()
+    result = Explorer(model, symmetry=True, progress=False).run()
+    verdicts = {p.name: p.verdict for p in result.properties}
+    assert verdicts == {"deployment-converges": Verdict.HOLDS, "rc-replicas-converge": Verdict.HOLDS,
+                        "service-always-has-endpoint": Verdict.VIOLATED, "fault-then-converged": Verdict.HOLDS}
+
+
+def test_statefulset_in_a_scenario_is_a_warning_not_a_silent_pass(corpus, tmp_path):
+    from kspec.scenario import load_scenario
+
+    scenario = tmp_path / "cassandra.yaml"
+    scenario.write_text(f"manifests: [{corpus / 'kubernetes-examples' / 'databases' / 'cassandra'}]\n"
+                        'nodes: ["3:cpu=4,memory=8Gi"]\nchecks: [fault-then-converged]\n')
+    (warning,) = load_scenario(scenario).warnings
+    assert warning.code == "not-simulated" and "StatefulSet/cassandra" in warning.message
+    assert warning.file.endswith("cassandra-statefulset.yaml") and warning.line == 1

@@ -17,9 +17,9 @@ from kspec.model import Verdict
 from kspec.scenario import ScenarioError, load_scenario
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
-FAST = ["myapp-antiaffinity-node-crash", "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
+FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
-SLOW = ["myapp-node-crash", "myapp-two-faults"]
+SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash"]
 
 
 def run(name, symmetry=True):
@@ -95,6 +95,41 @@ def test_myapp_node_crash_loses_backend_endpoint_when_both_replicas_share_the_no
     start = res.trace.steps[0].state
     node = model.world.node_index[crashed.node]
     assert sum(1 for p in start.pods if p.group == 0 and p.node == node) == 2  # both backend pods there
+
+
+def test_rolling_update_surge_bounds_replica_set_specs_not_pods():
+    """rolloutRolling scales the new ReplicaSet on spec.replicas sums, so pods
+    of the old ReplicaSet the replication manager has not deleted yet count
+    twice: 3 old + 2 new pods with maxSurge 1."""
+    model, result = run("rolling-update")
+    trace = result["deployment-max-surge"].trace
+    names = [type(a).__name__ for a in trace.actions]
+    assert names[0] == "UserRollout" and names[-1] == "RCSync"
+    scales = [str(a) for a in trace.actions if type(a).__name__ == "DeploymentSync"]
+    assert any("3 -> 2" in a for a in scales) and any("1 -> 2" in a for a in scales)
+    last = trace.last
+    assert sum(1 for p in last.pods if not p.deleting) == 5
+
+
+def test_recreate_strategy_leaves_the_service_without_endpoints(tmp_path):
+    """rolloutRecreate takes every old pod down before the new ReplicaSet starts: downtime by design."""
+    (tmp_path / "web").mkdir()
+    manifest = (MODELS / "web" / "web.yaml").read_text().replace(
+        "    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 1\n      maxUnavailable: 0\n",
+        "    type: Recreate\n")
+    assert "Recreate" in manifest
+    (tmp_path / "web" / "web.yaml").write_text(manifest)
+    scenario = tmp_path / "recreate.yaml"
+    scenario.write_text('manifests: [web/]\nnodes: ["3:cpu=2,memory=4Gi"]\nscheduler: least-allocated\n'
+                        "operations:\n  - rollout: {workload: web}\n"
+                        "checks: [deployment-converges, service-always-has-endpoint, deployment-min-available,"
+                        " rollout-serves-both-versions]\n")
+    model = load_scenario(scenario)
+    result = Explorer(model, symmetry=True, progress=False).run()
+    assert result["deployment-converges"].verdict is Verdict.HOLDS
+    assert result["service-always-has-endpoint"].verdict is Verdict.VIOLATED
+    assert result["deployment-min-available"].verdict is Verdict.VIOLATED
+    assert result["rollout-serves-both-versions"].verdict is Verdict.VIOLATED  # never two versions at once
 
 
 def test_custom_edge_triggered_controller_loses_the_deletion_it_never_saw():

@@ -93,6 +93,9 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
     Example: kspec explore models/reference/rc_converge.py -p N=3 -p R=5 -p F=3
     """
     model, values = load(model_path, params)
+    warnings = tuple(getattr(model, "warnings", ()))
+    for warning in warnings:
+        click.echo(str(warning), err=True)
     if symmetry is None:
         symmetry = hasattr(model, "representative") or hasattr(model, "encoded_representative")
     explorer = Explorer(
@@ -115,7 +118,8 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
     except Exception as err:  # the model's own code failed: report it, no traceback
         fail(f"{model_path}: the model raised {type(err).__name__}: {err}")
     if output == "json":
-        doc = {"model": model_path, "params": values, **result.to_json()}
+        doc = {"model": model_path, "params": values, **result.to_json(),
+               "warnings": [w.to_json() for w in warnings]}
         click.echo(json.dumps(doc, indent=2))
     else:
         for res in result.properties:

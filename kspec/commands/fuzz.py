@@ -38,6 +38,9 @@ def command(model_path, params, properties, seed, max_examples, steps, hypothesi
     Example: kspec fuzz models/reference/rc_converge.py -p N=2 -p R=2 -p F=2 --seed 1
     """
     model, values = load(model_path, params)
+    warnings = tuple(getattr(model, "warnings", ()))
+    for warning in warnings:
+        click.echo(str(warning), err=True)
     try:
         result = fuzz(
             model, properties=properties, seed=seed, max_examples=max_examples, steps=steps,
@@ -48,7 +51,8 @@ def command(model_path, params, properties, seed, max_examples, steps, hypothesi
     except Exception as err:  # the model's own code failed
         fail(f"{model_path}: the model raised {type(err).__name__}: {err}")
     if output == "json":
-        click.echo(json.dumps({"model": model_path, "params": values, **result.to_json()}, indent=2))
+        click.echo(json.dumps({"model": model_path, "params": values, **result.to_json(),
+                               "warnings": [w.to_json() for w in warnings]}, indent=2))
     else:
         for res in result.properties:
             click.echo(str(res))

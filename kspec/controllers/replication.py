@@ -120,7 +120,7 @@ class ReplicationControllerLoop:
     fair = True
 
     def steps(self, world: World, state: State):
-        for w in range(len(world.workloads)):
+        for w in world.pod_owners:  # a Deployment owns ReplicaSets, not pods (see .deployment)
             yield from self.sync(world, state, w)
 
     def sync(self, world: World, state: State, w: int):

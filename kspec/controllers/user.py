@@ -1,9 +1,11 @@
 """User operations: edits a person makes, each at most once per behaviour.
 
 ``kubectl scale rc/frontend --replicas=2`` (the article: "if replicas changes
-to 5 it starts 2 more, and scaling down works the same way") and ``kubectl
+to 5 it starts 2 more, and scaling down works the same way"), ``kubectl
 delete rc/frontend`` (background propagation: the garbage collector then
-deletes its pods). Operations are steps of the actor ``user``, never weakly
+deletes its pods), and for a Deployment ``kubectl set image`` or ``kubectl
+rollout restart`` (``rollout``: the template changes, so the deployment
+controller rolls to a new ReplicaSet). Operations are steps of the actor ``user``, never weakly
 fair, recorded in ``State.ops`` (one bit each) so each happens at most once.
 """
 
@@ -16,16 +18,18 @@ import attrs
 from kspec.model import Action
 from kspec.state import State, World
 
-__all__ = ["Operation", "UserScale", "UserDeleteWorkload", "UserOperations"]
+__all__ = ["Operation", "UserScale", "UserDeleteWorkload", "UserRollout", "UserOperations"]
 
 
 @attrs.frozen
 class Operation:
-    """One planned operation: ``scale`` (with ``replicas``) or ``delete`` of workload ``workload``."""
+    """One planned operation: ``scale`` (with ``replicas``), ``delete`` or
+    ``rollout`` (a Deployment's template edit) of workload ``workload``."""
 
     verb: str
     workload: int
     replicas: int | None = None
+    image: str | None = None
 
 
 @attrs.frozen
@@ -39,6 +43,15 @@ class UserScale(Action):
 class UserDeleteWorkload(Action):
     actor: ClassVar[str] = "user"
     workload: str
+
+
+@attrs.frozen
+class UserRollout(Action):
+    """The Deployment's pod template changes (a new image, or a restart annotation)."""
+
+    actor: ClassVar[str] = "user"
+    workload: str
+    image: str | None = None
 
 
 class UserOperations:
@@ -57,6 +70,8 @@ class UserOperations:
             if op.verb == "scale":
                 replicas[op.workload] = op.replicas
                 action = UserScale(name, op.replicas)
+            elif op.verb == "rollout":
+                action = UserRollout(name, op.image)
             else:
                 replicas[op.workload] = None
                 action = UserDeleteWorkload(name)
