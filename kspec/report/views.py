@@ -183,9 +183,16 @@ def describe_changes(before: Any, after: Any, model: Any = None) -> tuple[str, .
     for i, (a, b) in enumerate(zip(before.replicas, after.replicas)):
         if a != b:
             ref = workloads[i].ref if workloads and i < len(workloads) else f"workload-{i}"
-            out.append(f"{ref}: spec.replicas {a} -> {b}")
+            if a is None:
+                out.append(f"{ref} created with spec.replicas {b}")
+            elif b is None:
+                out.append(f"{ref} deleted")
+            else:
+                out.append(f"{ref}: spec.replicas {a} -> {b}")
     if before.faults != after.faults:
         out.append(f"faults used: {before.faults_used} -> {after.faults_used}")
+    if before.ops != after.ops:
+        out.append(f"user operations done: {bin(before.ops).count('1')} -> {bin(after.ops).count('1')}")
     if before.memory != after.memory:
         out.append("controller memory changed")
     return tuple(out)
