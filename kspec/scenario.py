@@ -64,6 +64,7 @@ from kspec.controllers.kubelet import Kubelet
 from kspec.controllers.nodelifecycle import Clock, NodeLifecycle, TaintManager
 from kspec.controllers.replication import ReplicationControllerLoop
 from kspec.controllers.scheduler import MODES as SCHEDULER_MODES, Scheduler
+from kspec.controllers.statefulset import StatefulSetController
 from kspec.controllers.user import Operation, UserOperations
 from kspec.errors import Diagnostic, KspecError, LoadError
 from kspec.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault
@@ -78,7 +79,7 @@ __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario",
 
 KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
         "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
-BUILTIN_ACTORS = ("deployment", "replication", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
+BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
 VERDICTS = ("holds", "violated", "inconclusive")
 SETTLE_LIMIT = 200_000
 
@@ -390,7 +391,8 @@ def build_model(scenario: Scenario) -> "ClusterModel":
                       rollouts=rollouts)
     except KspecError as err:
         raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
-    builtins = [DeploymentController(), ReplicationControllerLoop(), Scheduler(scenario.scheduler), Kubelet(),
+    builtins = [DeploymentController(), ReplicationControllerLoop(), StatefulSetController(),
+                Scheduler(scenario.scheduler), Kubelet(),
                 NodeLifecycle(), TaintManager(), Clock(), EndpointsController(), GarbageCollector(), PodGC()]
     controllers = [c for c in builtins if c.actor not in scenario.disable] + custom
     world.controllers = tuple(controllers)
@@ -431,7 +433,7 @@ def build_model(scenario: Scenario) -> "ClusterModel":
     return model
 
 
-UNSIMULATED = ("StatefulSet", "DaemonSet", "Job", "CronJob")
+UNSIMULATED = ("DaemonSet", "Job", "CronJob")
 
 
 def unsimulated(cluster) -> tuple[Diagnostic, ...]:
@@ -440,8 +442,8 @@ def unsimulated(cluster) -> tuple[Diagnostic, ...]:
     out = []
     for obj in cluster.of_kind(*UNSIMULATED):
         out.append(Diagnostic(str(obj.source.file), obj.source.line,
-                              f"{obj.kind}/{obj.metadata.name} is not simulated (kspec explore runs "
-                              "ReplicationControllers, ReplicaSets, Deployments and bare Pods): its pods never "
+                              f"{obj.kind}/{obj.metadata.name} is not simulated (kspec explore runs ReplicationControllers, "
+                              "ReplicaSets, Deployments, StatefulSets and bare Pods): its pods never "
                               "exist in the explored states", severity="warning", code="not-simulated"))
     return tuple(out)
 

@@ -216,7 +216,7 @@ class PodGroup:
 
 @attrs.frozen
 class Workload:
-    """A ReplicationController, ReplicaSet or Deployment.
+    """A ReplicationController, ReplicaSet, StatefulSet or Deployment.
 
     A Deployment owns no pods (``group`` is -1): it owns one ReplicaSet per
     template revision (``replica_sets``, oldest first), each a workload of its
@@ -244,7 +244,7 @@ class Workload:
 
     @property
     def owns_pods(self) -> bool:
-        """RCs and ReplicaSets own pods; a Deployment owns ReplicaSets."""
+        """RCs, ReplicaSets and StatefulSets own pods; a Deployment owns ReplicaSets."""
         return self.group >= 0
 
 
@@ -299,7 +299,8 @@ class World:
                                              svc.spec.cluster_ip or f"10.96.0.{10 + len(self.services)}",
                                              svc.spec.publish_not_ready_addresses))
         self.workloads = tuple(self.workloads)
-        self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods)  # RCs and ReplicaSets
+        self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods)  # RCs, ReplicaSets, StatefulSets
+        self.replicated = tuple(i for i in self.pod_owners if self.workloads[i].kind != "StatefulSet")
         self.deployments = tuple(i for i, w in enumerate(self.workloads) if w.kind == "Deployment")
         self.groups = tuple(self.groups)
         self.services = tuple(self.services)
@@ -322,14 +323,15 @@ class World:
     # ---------------------------------------------------------------- building
 
     def _build_workloads(self, cluster: Cluster) -> None:
-        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment"):
+        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet"):
             namespace = obj.metadata.namespace or "default"
             uid = obj.metadata.uid or f"uid-{obj.kind.lower()}-{namespace}-{obj.metadata.name}"
             if obj.kind == "Deployment":
                 self._build_deployment(obj, namespace, uid)
                 continue
             pod = self._template_pod(obj, _raw_template(obj), namespace)
-            group = self._add_group(pod, obj.metadata.name + "-", generated=True)
+            # a StatefulSet's pods have stable identities (<name>-<ordinal>): symmetry never renames them
+            group = self._add_group(pod, obj.metadata.name + "-", generated=obj.kind != "StatefulSet")
             self.workloads.append(Workload(obj.kind, obj.metadata.name, namespace, uid, obj.spec.selector,
                                            obj.spec.replicas, group, obj))
 

@@ -93,12 +93,21 @@ def test_voting_app_deployments_run_as_replica_sets_under_a_node_crash(corpus, t
                         "service-always-has-endpoint": Verdict.VIOLATED, "fault-then-converged": Verdict.HOLDS}
 
 
-def test_statefulset_in_a_scenario_is_a_warning_not_a_silent_pass(corpus, tmp_path):
+def test_cassandra_statefulset_never_runs_two_copies_under_a_partition(corpus, tmp_path):
+    from kspec.explore import Explorer
+    from kspec.model import Verdict
     from kspec.scenario import load_scenario
 
     scenario = tmp_path / "cassandra.yaml"
     scenario.write_text(f"manifests: [{corpus / 'kubernetes-examples' / 'databases' / 'cassandra'}]\n"
-                        'nodes: ["3:cpu=4,memory=8Gi"]\nchecks: [fault-then-converged]\n')
-    (warning,) = load_scenario(scenario).warnings
-    assert warning.code == "not-simulated" and "StatefulSet/cassandra" in warning.message
-    assert warning.file.endswith("cassandra-statefulset.yaml") and warning.line == 1
+                        'nodes: ["3:cpu=4,memory=8Gi"]\nscheduler: least-allocated\n'
+                        "faults: {kinds: {node-partition: 1}}\n"
+                        "checks: [at-most-replicas-running, rc-replicas-converge, fault-then-converged]\n")
+    model = load_scenario(scenario)
+    assert model.warnings == () and [w.kind for w in model.world.workloads] == ["StatefulSet"]
+    start, = model.init_states()
+    assert [p.name for p in start.pods] == ["cassandra-0", "cassandra-1", "cassandra-2"]
+    result = Explorer(model, symmetry=True, progress=False).run()
+    assert {p.name: p.verdict for p in result.properties} == {
+        "at-most-replicas-running": Verdict.HOLDS, "rc-replicas-converge": Verdict.VIOLATED,
+        "fault-then-converged": Verdict.HOLDS}

@@ -17,7 +17,7 @@ from kspec.model import Verdict
 from kspec.scenario import ScenarioError, load_scenario
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
-FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
+FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partition", "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
 SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash"]
 
@@ -51,7 +51,7 @@ def test_bundled_scenario_verdicts_and_states_slow(name):
     check_expected(name)
 
 
-@pytest.mark.parametrize("name", ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs",
+@pytest.mark.parametrize("name", ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs", "statefulset-partition",
                                   "custom-singleton-fixed", "myapp-antiaffinity-node-crash"])
 def test_symmetry_never_changes_a_verdict(name):
     _, with_sym = run(name, True)
@@ -130,6 +130,33 @@ def test_recreate_strategy_leaves_the_service_without_endpoints(tmp_path):
     assert result["service-always-has-endpoint"].verdict is Verdict.VIOLATED
     assert result["deployment-min-available"].verdict is Verdict.VIOLATED
     assert result["rollout-serves-both-versions"].verdict is Verdict.VIOLATED  # never two versions at once
+
+
+def test_statefulset_waits_for_the_evicted_identity_instead_of_running_two():
+    """stateful_set_control.go: a terminating replica blocks the sync, and the
+    replacement would reuse its name, so the set stays one short while the node
+    is cut off; the RC in unresponsive-pod-returns runs four copies instead."""
+    _, result = run("statefulset-partition")
+    res = result["rc-replicas-converge"]
+    assert res.verdict is Verdict.VIOLATED and res.cycle_start == len(res.trace)  # stays in the last state
+    names = [type(a).__name__ for a in res.trace.actions]
+    assert names[0] == "NodePartition" and "TaintManagerEvict" in names and "StatefulSetSync" not in names
+    last = res.trace.last
+    assert [p.name for p in last.pods if p.deleting] == ["db-0"] and len(last.pods) == 3
+
+
+def test_unsimulated_daemonset_is_a_warning_with_file_and_line(tmp_path, run_cli):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "ds.yaml").write_text(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: a}}\n"
+        "  template:\n    metadata: {labels: {app: a}}\n    spec: {containers: [{name: c, image: busybox}]}\n")
+    (tmp_path / "m" / "nodes.yaml").write_text((MODELS / "myapp" / "nodes.yaml").read_text())
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("manifests: [m/]\nchecks: [fault-then-converged]\n")
+    (warning,) = load_scenario(scenario).warnings
+    assert warning.code == "not-simulated" and "DaemonSet/agent" in warning.message and warning.line == 1
+    result = run_cli("explore", scenario)
+    assert f"{tmp_path / 'm' / 'ds.yaml'}:1: warning: DaemonSet/agent is not simulated" in result.stderr
 
 
 def test_custom_edge_triggered_controller_loses_the_deletion_it_never_saw():

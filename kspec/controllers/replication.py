@@ -120,7 +120,7 @@ class ReplicationControllerLoop:
     fair = True
 
     def steps(self, world: World, state: State):
-        for w in world.pod_owners:  # a Deployment owns ReplicaSets, not pods (see .deployment)
+        for w in world.replicated:  # RCs and ReplicaSets (Deployments: .deployment, StatefulSets: .statefulset)
             yield from self.sync(world, state, w)
 
     def sync(self, world: World, state: State, w: int):
