@@ -30,6 +30,10 @@ optional; paths are relative to the scenario file)::
       - rc-replicas-converge
       - service-always-has-endpoint: {service: backend-service}
       - running-copies-reach: {workload: frontend, count: 4, as: four-copies}
+      - expression:                     # your own, in CEL over the state (kspec.scenario_cel)
+          name: backend-keeps-a-ready-pod
+          kind: always
+          cel: pods.exists(p, p.workload == "backend" && p.ready)
     expect:                             # re-checked by tests/test_scenarios.py
       states: 1234                      # distinct states with symmetry reduction
       states_no_symmetry: 5678
@@ -165,6 +169,42 @@ def _one_key(reader: _Reader, item, where) -> tuple[str, Any] | None:
     return None
 
 
+def _check_kind(name: str, body: dict) -> str:
+    return body["kind"] if name == "expression" else properties_lib.LIBRARY[name].kind
+
+
+def _expression_check(r: _Reader, body, where: tuple) -> dict | None:
+    """An ``expression:`` check ({name, kind, cel, description}), compiled now so
+    that a CEL error is reported at its line."""
+    from kspec.scenario_cel import KINDS, ExpressionError, compile_check
+
+    if not isinstance(body, dict):
+        r.error(where, "an expression check is {name: NAME, kind: always|sometimes|eventually_always, cel: EXPR}")
+        return None
+    unknown = sorted(set(body) - {"name", "kind", "cel", "description"})
+    if unknown:
+        r.error(where + (unknown[0],), f"unknown key {unknown[0]!r} (name, kind, cel, description)")
+        return None
+    name, kind, cel = body.get("name"), body.get("kind", "always"), body.get("cel")
+    if isinstance(cel, bool):  # YAML read `cel: true` as a boolean; CEL spells it the same
+        cel = "true" if cel else "false"
+    if not isinstance(name, str) or not name:
+        r.error(where + ("name",), "missing required key: a name for the check")
+        return None
+    if kind not in KINDS:
+        r.error(where + ("kind",), f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        return None
+    if not isinstance(cel, str):
+        r.error(where + ("cel",), "missing required key: the CEL expression")
+        return None
+    try:
+        compile_check(cel)
+    except ExpressionError as err:
+        r.error(where + ("cel",), str(err))
+        return None
+    return {"name": name, "kind": kind, "cel": cel, "description": str(body.get("description") or "")}
+
+
 def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None) -> Scenario:
     """Read and check a scenario file; raises :class:`ScenarioError` with every problem."""
     path = pathlib.Path(path)
@@ -296,8 +336,14 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         if pair is None:
             continue
         name, body = pair
+        if name == "expression":
+            check = _expression_check(r, body, ("checks", i, name))
+            if check is not None:
+                checks.append((name, check, r.line("checks", i)))
+            continue
         if name not in properties_lib.LIBRARY:
-            r.error(("checks", i), f"no property named {name!r} in the library; known: {', '.join(properties_lib.names())}")
+            r.error(("checks", i), f"no property named {name!r} in the library; known: {', '.join(properties_lib.names())}"
+                                   " (or an expression: {name, kind, cel})")
             continue
         if body is None:
             body = {}
@@ -307,7 +353,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         checks.append((name, dict(body), r.line("checks", i)))
     if "checks" not in data:
         r.problems.append(Diagnostic(file, 1, "missing required key", "checks"))
-    elif checks and not any(properties_lib.LIBRARY[n].kind == "sometimes" for n, _, _ in checks):
+    elif checks and not any(_check_kind(n, body) == "sometimes" for n, body, _ in checks):
         r.error(("checks",), "a scenario needs at least one sometimes property (e.g. fault-then-converged), "
                              "so that a model in which nothing happens cannot pass")
 
@@ -521,12 +567,24 @@ class ClusterModel:
 
     def properties(self):
         if self._props is None:
+            from kspec.scenario_cel import compile_check, expression_property, views_for
+
             props = []
+            views = views_for(self.world)
             for name, params, line in self.scenario.checks:
                 try:
-                    props.append(properties_lib.build(self.world, self.fair, name, params))
+                    if name == "expression":
+                        props.append(expression_property(self.world, self.fair, params["name"], params["kind"],
+                                                         compile_check(params["cel"]), params["description"], views))
+                    else:
+                        props.append(properties_lib.build(self.world, self.fair, name, params))
                 except KspecError as err:
                     raise ScenarioError([Diagnostic(self.scenario.path, line, str(err))]) from None
+            taken = [p.name for p in props]
+            for (_, _, line), prop in zip(self.scenario.checks, props):
+                if taken.count(prop.name) > 1:
+                    raise ScenarioError([Diagnostic(self.scenario.path, line, f"two checks are named {prop.name!r}; "
+                                                                              "rename one (as: or name:)")])
             self._props = tuple(props)
         return self._props
 

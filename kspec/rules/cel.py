@@ -62,7 +62,9 @@ class CelEvaluationError(KspecError):
 
 
 @functools.cache
-def _environment():
+def _environment(variables: tuple[str, ...] = VARIABLES):
+    """The CEL environment declaring ``variables`` (all ``dyn``); rules use
+    :data:`VARIABLES`, scenario checks :data:`kspec.scenario_cel.VARIABLES`."""
     from cel_expr_python import cel
     from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
 
@@ -92,7 +94,7 @@ def _environment():
         for name, overloads in fn.FUNCTIONS.items()
     ]
     env = cel.NewEnv(
-        variables={name: cel.Type.DYN for name in VARIABLES},
+        variables={name: cel.Type.DYN for name in variables},
         extensions=[
             ext_strings.ExtStrings(),
             ext_math.ExtMath(),
@@ -135,6 +137,7 @@ class Program:
     source: str
     uses_cluster: bool
     _expression: Any = attrs.field(eq=False, repr=False)
+    variables: tuple[str, ...] = VARIABLES
 
     def evaluate(self, variables: "dict | Bindings") -> Any:
         """The value as plain Python; raises :class:`CelEvaluationError`.
@@ -160,8 +163,8 @@ class Bindings:
 
     __slots__ = ("activation",)
 
-    def __init__(self, variables: dict):
-        _, env = _environment()
+    def __init__(self, variables: dict, names: tuple[str, ...] = VARIABLES):
+        _, env = _environment(names)
         try:
             self.activation = env.Activation(data=variables)
         except RuntimeError as err:
@@ -172,16 +175,16 @@ _CLUSTER_REF = re.compile(r"\bcluster\b")
 
 
 @functools.lru_cache(maxsize=None)
-def compile_expression(source: str) -> Program:
-    """Parse and type-check ``source`` once; raises :class:`CelCompileError`."""
+def compile_expression(source: str, variables: tuple[str, ...] = VARIABLES) -> Program:
+    """Parse and type-check ``source`` once against ``variables``; raises :class:`CelCompileError`."""
     if not isinstance(source, str) or not source.strip():
         raise CelCompileError("empty expression")
-    _, env = _environment()
+    _, env = _environment(variables)
     try:
         expression = env.compile(source)
     except RuntimeError as err:
         raise _compile_error(str(err)) from None
-    return Program(source, bool(_CLUSTER_REF.search(source)), expression)
+    return Program(source, bool(_CLUSTER_REF.search(source)), expression, variables)
 
 
 def result_type(program: Program) -> str:

@@ -1,0 +1,125 @@
+"""Scenario checks written in CEL (kspec.scenario_cel): same verdicts as the
+library's Python properties they restate, errors at their file and line."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import kspec
+from kspec.explore import Explorer
+from kspec.model import Verdict
+from kspec.rules.cel import compile_expression
+from kspec.scenario import ScenarioError, load_scenario
+from kspec.scenario_cel import VARIABLES, state_view
+from kspec.state import HUNG, NOT_RUNNING, PENDING, RUN_STATES, RUNNING, UP, NodeRec, PodRec, State, World
+
+MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
+WORLD = World(kspec.load([MODELS / "myapp"]))
+
+
+def scenario(tmp_path, checks: str, extra: str = "faults: {budget: 1, kinds: [node-crash]}\n"):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"manifests: [{MODELS / 'myapp'}]\n{extra}checks:\n{checks}")
+    return path
+
+
+def verdicts(path):
+    result = Explorer(load_scenario(path), symmetry=True, progress=False).run()
+    return result, {p.name: p.verdict for p in result.properties}
+
+
+def test_expressions_agree_with_the_library_properties_they_restate(tmp_path):
+    checks = """  - service-always-has-endpoint: {service: backend-service}
+  - expression:
+      name: backend-endpoint
+      cel: services["backend-service"].endpoints.size() > 0
+  - rc-replicas-converge
+  - expression:
+      name: converge
+      kind: eventually_always
+      cel: >
+        workloads.all(w, pods.filter(p, p.workload == w && p.phase in ["Pending", "Running"]
+                                     && !p.terminating).size() == workloads[w].replicas)
+  - fault-then-converged
+"""
+    result, v = verdicts(scenario(tmp_path, checks))
+    assert v["backend-endpoint"] is v["service-always-has-endpoint"] is Verdict.VIOLATED
+    assert v["converge"] is v["rc-replicas-converge"] is Verdict.HOLDS
+    assert len(result["backend-endpoint"].trace) == len(result["service-always-has-endpoint"].trace)
+
+
+def test_sometimes_expression_satisfies_the_companion_rule(tmp_path):
+    checks = """  - expression:
+      name: a-node-down
+      kind: sometimes
+      cel: nodes.exists(n, !n.up)
+"""
+    _, v = verdicts(scenario(tmp_path, checks))
+    assert v == {"a-node-down": Verdict.HOLDS}
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ("      name: x\n      cel: pods.exists(p, p.ready &&)\n", 7, "cel: CEL 1:26: Syntax error"),
+    ("      name: x\n      cel: pods.size()\n", 7, "gives int, not bool"),
+    ("      name: x\n      kind: never\n      cel: true\n", 7, "kind must be one of"),
+    ("      cel: 'true'\n", 5, "name: missing required key"),
+    ("      name: x\n      cel: 'true'\n      colour: red\n", 8, "unknown key 'colour'"),
+])
+def test_expression_errors_name_file_line_and_field(tmp_path, body, line, message):
+    path = scenario(tmp_path, "  - fault-then-converged\n  - expression:\n" + body)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert f"s.yaml:{line}:" in text and message in text, text
+
+
+def test_duplicate_check_names_are_an_error(tmp_path):
+    path = scenario(tmp_path, "  - fault-then-converged\n  - expression:\n      name: fault-then-converged\n"
+                              "      kind: sometimes\n      cel: true\n")
+    with pytest.raises(ScenarioError, match="two checks are named 'fault-then-converged'"):
+        load_scenario(path)
+
+
+def test_an_expression_that_fails_on_a_state_stops_with_one_line(tmp_path, run_cli):
+    path = scenario(tmp_path, "  - fault-then-converged\n  - expression:\n      name: bad-key\n"
+                              "      cel: services['no-such-service'].endpoints.size() > 0\n")
+    result = run_cli("explore", path)
+    assert result.exit_code == 2
+    assert "check 'bad-key'" in result.stderr and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- the view against the state
+
+
+@st.composite
+def states(draw):
+    nodes = [NodeRec(draw(st.booleans()), draw(st.booleans())) for _ in WORLD.nodes]
+    pods = []
+    for k in range(draw(st.integers(0, 6))):
+        group = draw(st.sampled_from([0, 1]))
+        node = draw(st.integers(-1, len(nodes) - 1))
+        run = draw(st.sampled_from(RUN_STATES)) if node >= 0 and nodes[node].up else NOT_RUNNING
+        phase = RUNNING if node >= 0 and draw(st.booleans()) else PENDING
+        pods.append(PodRec(f"{WORLD.groups[group].prefix}{k}", group, draw(st.sampled_from([-1, group])), node,
+                           phase, phase == RUNNING and draw(st.booleans()), draw(st.booleans()), False, run))
+    return State(tuple(sorted(pods)), tuple(nodes), tuple(() for _ in WORLD.services),
+                 tuple(w.replicas for w in WORLD.workloads), (), (0,), 0)
+
+
+RUNNING_FRONTEND = compile_expression('pods.filter(p, p.workload == "frontend" && p.running).size()', VARIABLES)
+UNBOUND = compile_expression('pods.filter(p, p.node == "").map(p, p.name)', VARIABLES)
+CUT_OFF = compile_expression("nodes.filter(n, n.up && !n.reachable).size()", VARIABLES)
+
+
+@settings(max_examples=100, deadline=None)
+@given(states())
+def test_state_view_matches_the_state(state):
+    view = state_view(WORLD, state)
+    frontend = [w.name for w in WORLD.workloads].index("frontend")
+    running = sum(1 for p in state.pods if p.owner == frontend and p.run in (UP, HUNG) and state.nodes[p.node].up)
+    assert RUNNING_FRONTEND.evaluate(view) == running
+    assert UNBOUND.evaluate(view) == [p.name for p in state.pods if p.node < 0]
+    assert CUT_OFF.evaluate(view) == sum(1 for n in state.nodes if n.up and not n.reachable)
