@@ -52,6 +52,7 @@ def test_bundled_scenario_verdicts_and_states_slow(name):
 
 
 @pytest.mark.parametrize("name", ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs", "statefulset-partition",
+                                  "rolling-update",
                                   "custom-singleton-fixed", "myapp-antiaffinity-node-crash"])
 def test_symmetry_never_changes_a_verdict(name):
     _, with_sym = run(name, True)
