@@ -24,7 +24,7 @@ from kspec.errors import KspecError
 from kspec.labels import selector_from_map
 from kspec.model import Property, always, eventually_always, sometimes
 from kspec.network import can_reach_serving_pod
-from kspec.state import HUNG, UP, State, World, is_active, is_terminal
+from kspec.state import HUNG, READY, UP, State, World, is_active, is_terminal
 
 __all__ = ["LIBRARY", "Entry", "build", "names"]
 
@@ -382,6 +382,33 @@ def _both_versions(world: World, deployment: str | None = None):
             if len(owners) >= 2:
                 return True
         return False
+    return check
+
+
+# --------------------------------------------------------------------------- daemonsets
+
+
+@_entry("daemonset-on-every-node", "eventually_always", ("daemonset",))
+def _daemonset_on_every_node(world: World, daemonset: str | None = None):
+    """Once faults stop, every Ready node that should run a DaemonSet's pod eventually always runs a Ready one.
+
+    What a node agent (log shipper, CNI, monitoring) promises; a node that is
+    down or cut off is not Ready and is not counted, and its daemon pod stays
+    (it tolerates the node's taints) to start again when the node returns.
+    """
+    from kspec.controllers.daemonset import should_run
+
+    targets = world.daemonsets if daemonset is None else (world.workload_named(daemonset, "DaemonSet"),)
+
+    def check(s):
+        for w in targets:
+            if s.replicas[w] is None:
+                continue
+            ready_on = {p.node for p in s.pods if p.owner == w and p.ready and is_active(p)}
+            for node, rec in enumerate(s.nodes):
+                if rec.ready == READY and node not in ready_on and should_run(world, s, w, node)[0]:
+                    return False
+        return True
     return check
 
 

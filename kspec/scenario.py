@@ -61,6 +61,7 @@ from typing import Any, Mapping
 
 import attrs
 
+from kspec.controllers.daemonset import DaemonSetController
 from kspec.controllers.deployment import DeploymentController
 from kspec.controllers.endpoints import EndpointsController
 from kspec.controllers.gc import GarbageCollector, PodGC
@@ -83,7 +84,7 @@ __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario",
 
 KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
         "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
-BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
+BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "daemonset", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
 VERDICTS = ("holds", "violated", "inconclusive")
 SETTLE_LIMIT = 200_000
 
@@ -437,7 +438,7 @@ def build_model(scenario: Scenario) -> "ClusterModel":
                       rollouts=rollouts)
     except KspecError as err:
         raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
-    builtins = [DeploymentController(), ReplicationControllerLoop(), StatefulSetController(),
+    builtins = [DeploymentController(), ReplicationControllerLoop(), StatefulSetController(), DaemonSetController(),
                 Scheduler(scenario.scheduler), Kubelet(),
                 NodeLifecycle(), TaintManager(), Clock(), EndpointsController(), GarbageCollector(), PodGC()]
     controllers = [c for c in builtins if c.actor not in scenario.disable] + custom
@@ -460,6 +461,9 @@ def build_model(scenario: Scenario) -> "ClusterModel":
                 raise ScenarioError([Diagnostic(scenario.path, line, f"rollout: {world.workloads[w].ref} is rolled out twice")])
             world.rollout_bits[w] = len(operations)
             operations.append(Operation(verb, w, image=value))
+        elif verb == "scale" and world.workloads[w].kind == "DaemonSet":
+            raise ScenarioError([Diagnostic(scenario.path, line, f"scale: {world.workloads[w].ref} has no replicas "
+                                                                 "(a DaemonSet runs one pod per eligible node)")])
         else:
             operations.append(Operation(verb, w, value if verb == "scale" else None))
     try:
@@ -479,7 +483,7 @@ def build_model(scenario: Scenario) -> "ClusterModel":
     return model
 
 
-UNSIMULATED = ("DaemonSet", "Job", "CronJob")
+UNSIMULATED = ("Job", "CronJob")
 
 
 def unsimulated(cluster) -> tuple[Diagnostic, ...]:
@@ -489,7 +493,7 @@ def unsimulated(cluster) -> tuple[Diagnostic, ...]:
     for obj in cluster.of_kind(*UNSIMULATED):
         out.append(Diagnostic(str(obj.source.file), obj.source.line,
                               f"{obj.kind}/{obj.metadata.name} is not simulated (kspec explore runs ReplicationControllers, "
-                              "ReplicaSets, Deployments, StatefulSets and bare Pods): its pods never "
+                              "ReplicaSets, Deployments, StatefulSets, DaemonSets and bare Pods): its pods never "
                               "exist in the explored states", severity="warning", code="not-simulated"))
     return tuple(out)
 

@@ -15,7 +15,7 @@ controller's zones) may differ as long as its values are all distinct (each node
 its own domain, as ``kubernetes.io/hostname``) or all equal; otherwise its value
 is part of the class. A node a template names in ``spec.nodeName`` is in a class
 of its own. Node symmetry is off when a template uses ``matchFields`` (a
-selector on node names). The scheduler never breaks ties by node order (its
+selector on node names) or a DaemonSet runs (its pods are named after their nodes). The scheduler never breaks ties by node order (its
 ``least-allocated`` mode keeps every top-scoring node, as upstream's
 ``selectHost`` picks among them at random), so it does not break symmetry.
 
@@ -68,7 +68,7 @@ def node_classes(world: World, enabled: bool = True) -> tuple[int, ...]:
     if not enabled:
         return tuple(range(n))
     selected, topology, fields = _selector_keys(world)
-    if fields:
+    if fields or any(g.daemon for g in world.groups):  # a DaemonSet pod's name names its node
         return tuple(range(n))
     pinned = {g.pinned_node for g in world.groups if g.pinned_node >= 0}
     significant = set(selected)

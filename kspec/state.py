@@ -212,11 +212,12 @@ class PodGroup:
     liveness_probe: bool = False
     restart_policy: str = "Always"
     pinned_node: int = -1  # spec.nodeName in the template: bound at creation, the scheduler skips it
+    daemon: bool = False  # a DaemonSet's: one pod per node, named <daemonset>-<node>, scheduled to that node only
 
 
 @attrs.frozen
 class Workload:
-    """A ReplicationController, ReplicaSet, StatefulSet or Deployment.
+    """A ReplicationController, ReplicaSet, StatefulSet, DaemonSet or Deployment.
 
     A Deployment owns no pods (``group`` is -1): it owns one ReplicaSet per
     template revision (``replica_sets``, oldest first), each a workload of its
@@ -299,8 +300,10 @@ class World:
                                              svc.spec.cluster_ip or f"10.96.0.{10 + len(self.services)}",
                                              svc.spec.publish_not_ready_addresses))
         self.workloads = tuple(self.workloads)
-        self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods)  # RCs, ReplicaSets, StatefulSets
+        # pod_owners: the workloads whose pods the replica checks count (RCs, ReplicaSets, StatefulSets)
+        self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods and w.kind != "DaemonSet")
         self.replicated = tuple(i for i in self.pod_owners if self.workloads[i].kind != "StatefulSet")
+        self.daemonsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "DaemonSet")
         self.deployments = tuple(i for i, w in enumerate(self.workloads) if w.kind == "Deployment")
         self.groups = tuple(self.groups)
         self.services = tuple(self.services)
@@ -323,11 +326,17 @@ class World:
     # ---------------------------------------------------------------- building
 
     def _build_workloads(self, cluster: Cluster) -> None:
-        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet"):
+        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet"):
             namespace = obj.metadata.namespace or "default"
             uid = obj.metadata.uid or f"uid-{obj.kind.lower()}-{namespace}-{obj.metadata.name}"
             if obj.kind == "Deployment":
                 self._build_deployment(obj, namespace, uid)
+                continue
+            if obj.kind == "DaemonSet":
+                pod = self._template_pod(obj, _daemon_template(_raw_template(obj)), namespace)
+                group = self._add_group(pod, obj.metadata.name + "-", generated=False, daemon=True)
+                self.workloads.append(Workload(obj.kind, obj.metadata.name, namespace, uid, obj.spec.selector,
+                                               len(self.nodes), group, obj))
                 continue
             pod = self._template_pod(obj, _raw_template(obj), namespace)
             # a StatefulSet's pods have stable identities (<name>-<ordinal>): symmetry never renames them
@@ -388,7 +397,7 @@ class World:
         return 1 if bit is not None and state.ops >> bit & 1 else 0
 
 
-    def _add_group(self, pod: Pod, prefix: str, *, generated: bool) -> int:
+    def _add_group(self, pod: Pod, prefix: str, *, generated: bool, daemon: bool = False) -> int:
         spec = pod.spec
         containers = spec.containers
         cost = 0
@@ -404,7 +413,7 @@ class World:
             generated=generated, deletion_cost=cost,
             readiness_probe=any(c.readiness_probe is not None for c in containers),
             liveness_probe=any(c.liveness_probe is not None for c in containers),
-            restart_policy=spec.restart_policy, pinned_node=pinned))
+            restart_policy=spec.restart_policy, pinned_node=pinned, daemon=daemon))
         return len(self.groups) - 1
 
     def _levels(self) -> tuple[int, ...]:
@@ -515,6 +524,30 @@ def pod_template_hash(template: Mapping) -> str:
     for byte in json.dumps(template, sort_keys=True, default=str).encode():
         h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
     return "".join(_SAFE_ALPHABET[ord(c) % len(_SAFE_ALPHABET)] for c in str(h))
+
+
+# DaemonSet pods tolerate these taints whatever their template says (daemon/util AddOrUpdateDaemonPodTolerations)
+DAEMON_TOLERATIONS = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+)
+
+
+def _daemon_template(template: Mapping) -> dict:
+    """The template with the DaemonSet controller's tolerations added (never
+    evicted from a node that is unreachable or not ready)."""
+    template = copy.deepcopy(dict(template))
+    spec = template.setdefault("spec", {})
+    tolerations = list(spec.get("tolerations") or [])
+    for toleration in DAEMON_TOLERATIONS:
+        if not any(t.get("key") == toleration["key"] and t.get("effect") == toleration["effect"] for t in tolerations):
+            tolerations.append(dict(toleration))
+    spec["tolerations"] = tolerations
+    return template
 
 
 def _next_revision(template: Mapping, image: str | None) -> dict:

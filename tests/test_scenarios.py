@@ -17,7 +17,8 @@ from kspec.model import Verdict
 from kspec.scenario import ScenarioError, load_scenario
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
-FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partition", "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
+FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partition", "daemonset-node-crash",
+        "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
 SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash"]
 
@@ -146,18 +147,18 @@ def test_statefulset_waits_for_the_evicted_identity_instead_of_running_two():
     assert [p.name for p in last.pods if p.deleting] == ["db-0"] and len(last.pods) == 3
 
 
-def test_unsimulated_daemonset_is_a_warning_with_file_and_line(tmp_path, run_cli):
+def test_unsimulated_job_is_a_warning_with_file_and_line(tmp_path, run_cli):
     (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "ds.yaml").write_text(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: a}}\n"
-        "  template:\n    metadata: {labels: {app: a}}\n    spec: {containers: [{name: c, image: busybox}]}\n")
+    (tmp_path / "m" / "job.yaml").write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  template:\n"
+        "    spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}\n")
     (tmp_path / "m" / "nodes.yaml").write_text((MODELS / "myapp" / "nodes.yaml").read_text())
     scenario = tmp_path / "s.yaml"
     scenario.write_text("manifests: [m/]\nchecks: [fault-then-converged]\n")
     (warning,) = load_scenario(scenario).warnings
-    assert warning.code == "not-simulated" and "DaemonSet/agent" in warning.message and warning.line == 1
+    assert warning.code == "not-simulated" and "Job/migrate" in warning.message and warning.line == 1
     result = run_cli("explore", scenario)
-    assert f"{tmp_path / 'm' / 'ds.yaml'}:1: warning: DaemonSet/agent is not simulated" in result.stderr
+    assert f"{tmp_path / 'm' / 'job.yaml'}:1: warning: Job/migrate is not simulated" in result.stderr
 
 
 def test_custom_edge_triggered_controller_loses_the_deletion_it_never_saw():

@@ -136,6 +136,22 @@ def _least_allocated(world: World, state: State, group: int, candidates) -> tupl
     return tuple(i for i in candidates if scores[i] == best)
 
 
+def _daemon_target(world: World, pod, fits, reasons):
+    """A DaemonSet pod's feasible nodes: its target node, if it passed the
+    filters; every other node fails NodeAffinity (``matchFields metadata.name``)."""
+    from kspec.controllers.daemonset import target_node
+
+    target = target_node(world, pod.group, pod.name)
+    if target in fits:
+        return (target,), ()
+    rejected = [n for n in range(len(world.nodes)) if n not in fits]  # reasons come in this order
+    own = [reasons[rejected.index(target)]] if target in rejected else []
+    return (), tuple(own) + (DAEMON_AFFINITY_REASON,) * (len(world.nodes) - len(own))
+
+
+DAEMON_AFFINITY_REASON = "node(s) didn't match Pod's node affinity/selector"
+
+
 class Scheduler:
     """The default scheduler (see the module docstring)."""
 
@@ -162,6 +178,8 @@ class Scheduler:
         for i in self.pending(world, state):
             pod = state.pods[i]
             fits, reasons = feasible_nodes(world, state, pod.group)
+            if world.groups[pod.group].daemon:  # matchFields metadata.name: its own node only
+                fits, reasons = _daemon_target(world, pod, fits, reasons)
             if not fits:
                 if not pod.unschedulable:
                     message = unschedulable_message(len(state.nodes), reasons)
