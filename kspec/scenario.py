@@ -10,7 +10,7 @@ optional; paths are relative to the scenario file)::
     description: One node crashes; does backend-service keep an endpoint?
     manifests: [myapp/]                 # files or folders of Kubernetes YAML
     nodes: ["3:cpu=2,memory=4Gi"]       # extra node pools (--nodes shorthand)
-    start: settled                      # settled (default) | applied
+    start: settled                      # settled (default) | one | applied
     prepare: [pod-hang]                 # faults applied once before exploring
     scheduler: all                      # all (default) | least-allocated (top-scoring nodes only)
     faults:
@@ -42,8 +42,10 @@ optional; paths are relative to the scenario file)::
 ``start: settled`` (the default) begins where a fresh ``kubectl apply`` ends up
 without faults: every state in which the controllers, run from the applied
 manifests, have nothing left to do (each placement the scheduler could pick is
-one initial state). ``start: applied`` begins with the objects just created, so
-faults can strike during the rollout. Each scenario must check at least one
+one initial state). With many workloads every order of the rollout is too
+many; ``start: one`` settles along one fixed order (the first controller's
+first action each time) and begins from that one state. ``start: applied``
+begins with the objects just created, so faults can strike during the rollout. Each scenario must check at least one
 ``sometimes`` property, so that a model in which nothing happens cannot pass.
 
 Parameters (``-p NAME=VALUE`` on ``kspec explore``/``kspec fuzz``) override
@@ -86,6 +88,7 @@ KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "schedu
         "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
 BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "daemonset", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
 VERDICTS = ("holds", "violated", "inconclusive")
+STARTS = ("settled", "one", "applied")
 SETTLE_LIMIT = 200_000
 
 
@@ -242,8 +245,8 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
     nodes = tuple(str(n) for n in _as_list(r, data.get("nodes"), ("nodes",)))
 
     start = str(params.pop("start", data.get("start", "settled")))
-    if start not in ("settled", "applied"):
-        r.error(("start",), f"start must be settled or applied, got {start!r}")
+    if start not in STARTS:
+        r.error(("start",), f"start must be one of {', '.join(STARTS)}, got {start!r}")
     prepare = []
     for i, kind in enumerate(_as_list(r, data.get("prepare"), ("prepare",))):
         if kind not in FAULT_KINDS:
@@ -666,7 +669,9 @@ class ClusterModel:
                 if c not in seen:
                     if len(seen) >= SETTLE_LIMIT:
                         raise ScenarioError([Diagnostic(self.scenario.path, None,
-                                                        f"the manifests do not settle within {SETTLE_LIMIT} states; use start: applied")])
+                                                        f"the manifests do not settle within {SETTLE_LIMIT} states "
+                                                        "(every order of the rollout); use start: one (one order, "
+                                                        "one settled state) or start: applied")])
                     seen.add(c)
                     queue.append(c)
         if not settled:
@@ -675,17 +680,36 @@ class ClusterModel:
                                             "use start: applied to explore the rollout itself")])
         return sorted(settled, key=repr)
 
+    def settle_one(self, start: State) -> State:
+        """The settled state one fixed order reaches from ``start``: each step is
+        the first controller's first action (the cluster as one particular
+        ``kubectl apply`` leaves it)."""
+        state = start
+        for _ in range(SETTLE_LIMIT):
+            steps = self.controller_steps(state)
+            if not steps:
+                return state
+            state = steps[0][1]
+        raise ScenarioError([Diagnostic(self.scenario.path, None,
+                                        f"the controllers do not settle within {SETTLE_LIMIT} steps (they loop "
+                                        "without faults); use start: applied to explore the rollout itself")])
+
+    def _settle(self, starts) -> list[State]:
+        if self.scenario.start == "one":
+            return [self.settle_one(s) for s in starts]
+        return self.settle(starts)
+
     def _initial(self) -> list[State]:
         state = self.applied_state()
         if self.scenario.start == "applied":
             starts = [self._reduce(state)]
         else:
-            starts = self.settle([state])
+            starts = self._settle([state])
         for kind in self.scenario.prepare:
             nexts = [nxt for s in starts for _, nxt in apply_fault(self.world, s, kind)]
             if not nexts:
                 raise ScenarioError([Diagnostic(self.scenario.path, None, f"prepare: {kind} can happen nowhere in the start states")])
-            starts = self.settle(nexts) if self.scenario.start == "settled" else nexts
+            starts = self._settle(nexts) if self.scenario.start != "applied" else nexts
         unique = []
         seen = set()
         for s in starts:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import kspec
 from kspec.manifests import load_objects
 from kspec.objects import pod_requests
@@ -111,3 +113,25 @@ def test_cassandra_statefulset_never_runs_two_copies_under_a_partition(corpus, t
     assert {p.name: p.verdict for p in result.properties} == {
         "at-most-replicas-running": Verdict.HOLDS, "rc-replicas-converge": Verdict.VIOLATED,
         "fault-then-converged": Verdict.HOLDS}
+
+
+def test_online_boutique_settles_along_one_order_and_fuzzes(corpus, tmp_path, run_cli, monkeypatch):
+    """12 Deployments: every order of the rollout is too many to settle
+    (start: settled says so and names the way out); start: one settles, and
+    kspec fuzz explores node crashes from there."""
+    import kspec.scenario
+    from kspec.scenario import ScenarioError, load_scenario
+
+    text = (f"manifests: [{corpus / 'microservices-demo'}]\n" 'nodes: ["3:cpu=8,memory=32Gi"]\n'
+            "scheduler: least-allocated\nfaults: {budget: 1, kinds: [node-crash]}\n"
+            "checks: [deployment-converges, fault-then-converged]\n")
+    (tmp_path / "all.yaml").write_text(text)
+    (tmp_path / "one.yaml").write_text("start: one\n" + text)
+    monkeypatch.setattr(kspec.scenario, "SETTLE_LIMIT", 2000)  # the real limit (200,000) is hit as well, slowly
+    with pytest.raises(ScenarioError, match="use start: one"):
+        load_scenario(tmp_path / "all.yaml").init_states()
+    monkeypatch.undo()
+    start, = load_scenario(tmp_path / "one.yaml").init_states()
+    assert sum(1 for p in start.pods if p.phase == "Running" and p.ready) == len(start.pods) == 12
+    result = run_cli("fuzz", tmp_path / "one.yaml", "--max-examples", "20", "--seed", "1")
+    assert result.exit_code == 0 and "fault-then-converged (sometimes): holds" in result.stdout

@@ -161,6 +161,12 @@ def test_unsimulated_job_is_a_warning_with_file_and_line(tmp_path, run_cli):
     assert f"{tmp_path / 'm' / 'job.yaml'}:1: warning: Job/migrate is not simulated" in result.stderr
 
 
+def test_start_one_is_one_of_the_settled_states():
+    settled = load_scenario(MODELS / "myapp-node-crash.yaml").init_states()
+    one = load_scenario(MODELS / "myapp-node-crash.yaml", {"start": "one"}).init_states()
+    assert len(settled) == 12 and len(one) == 1 and one[0] in settled
+
+
 def test_custom_edge_triggered_controller_loses_the_deletion_it_never_saw():
     _, result = run("custom-singleton-buggy")
     res = result["leader-converges"]
