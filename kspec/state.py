@@ -304,6 +304,7 @@ class World:
         self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods and w.kind != "DaemonSet")
         self.replicated = tuple(i for i in self.pod_owners if self.workloads[i].kind != "StatefulSet")
         self.daemonsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "DaemonSet")
+        self.statefulsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "StatefulSet")
         self.deployments = tuple(i for i, w in enumerate(self.workloads) if w.kind == "Deployment")
         self.groups = tuple(self.groups)
         self.services = tuple(self.services)

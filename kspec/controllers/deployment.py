@@ -203,9 +203,8 @@ class DeploymentController:
     fair = True
 
     def steps(self, world: World, state: State):
-        for d, dep in enumerate(world.workloads):
-            if dep.kind != "Deployment":
-                continue
+        for d in world.deployments:
+            dep = world.workloads[d]
             writes = rollout_step(world, state, d)
             if not writes:
                 continue

@@ -114,9 +114,7 @@ class StatefulSetController:
     fair = True
 
     def steps(self, world: World, state: State):
-        for w in world.pod_owners:
-            if world.workloads[w].kind != "StatefulSet":
-                continue
+        for w in world.statefulsets:
             nxt, created, deleted = sync(world, state, w)
             if created or deleted:
                 yield StatefulSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
