@@ -1,0 +1,119 @@
+"""The scenario canonicaliser (kspec.scenario_symmetry) on generated states.
+
+A representative must not depend on which member of an orbit it is computed
+from: renaming the pods of a generated template (ReplicationController,
+ReplicaSet, a Deployment's ReplicaSets), renaming Endpoints addresses of pods
+that are gone, and swapping interchangeable nodes all give the same
+representative. It must be idempotent, and it must never rename a pod whose
+name is its identity (a StatefulSet's, a bare pod's) or swap nodes a DaemonSet
+tells apart.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import random
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import kspec
+from kspec.scenario_symmetry import Canonicaliser, node_classes
+from kspec.state import (
+    FAILED, NOT_RUNNING, PENDING, READY, RUN_STATES, RUNNING, UNKNOWN, NodeRec, PodRec, State, World,
+)
+
+MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
+NODES = ["3:cpu=4,memory=8Gi"]
+WORLDS = {
+    "myapp": World(kspec.load([MODELS / "myapp"])),
+    "web": World(kspec.load([MODELS / "web"], nodes=NODES), rollouts={"web": "nginx:1.27"}),
+    "db": World(kspec.load([MODELS / "db"], nodes=NODES)),
+    "agent": World(kspec.load([MODELS / "agent", MODELS / "myapp" / "nodes.yaml", MODELS / "myapp" / "frontend-rc.yaml"])),
+}
+
+
+@st.composite
+def cases(draw):
+    name = draw(st.sampled_from(sorted(WORLDS)))
+    world = WORLDS[name]
+    nodes = []
+    for _ in world.nodes:
+        tainted = draw(st.booleans())
+        nodes.append(NodeRec(draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from([READY, UNKNOWN])),
+                             tainted, draw(st.integers(0, len(world.levels))) if tainted else 0))
+    pods, used = [], set()
+    groups = list(range(len(world.groups)))
+    for k in range(draw(st.integers(0, 6))):
+        group = draw(st.sampled_from(groups))
+        g = world.groups[group]
+        name_ = f"{g.prefix}{k}" if not g.daemon else f"{g.prefix}{world.node_names[k % len(world.nodes)]}"
+        if name_ in used:
+            continue
+        used.add(name_)
+        node = draw(st.integers(-1, len(nodes) - 1))
+        phase = draw(st.sampled_from([PENDING, FAILED] + ([RUNNING] if node >= 0 else [])))
+        run = draw(st.sampled_from(RUN_STATES)) if node >= 0 and nodes[node].up else NOT_RUNNING
+        owners = [w for w, wl in enumerate(world.workloads) if wl.group == group]
+        pods.append(PodRec(name_, group, draw(st.sampled_from([-1] + owners)), node, phase,
+                           phase == RUNNING and draw(st.booleans()), draw(st.booleans()), False, run))
+    names = [p.name for p in pods] + ["gone-a", "gone-b"]
+    endpoints = tuple(tuple(sorted(draw(st.sets(st.sampled_from(names))))) for _ in world.services)
+    state = State(tuple(sorted(pods)), tuple(nodes), endpoints, world.initial_replicas(), (), (0,), 0)
+    return name, state, draw(st.integers(0, 2**32 - 1))
+
+
+def renamed(world: World, state: State, seed: int) -> State:
+    """A member of ``state``'s orbit: generated pods renamed within their
+    template, stale addresses renamed, interchangeable nodes swapped."""
+    rng = random.Random(seed)
+    mapping = {}
+    for group, g in enumerate(world.groups):
+        if not g.generated:
+            continue
+        olds = [p.name for p in state.pods if p.group == group]
+        fresh = [f"{g.prefix}{k}" for k in rng.sample(range(50, 80), len(olds))]
+        mapping.update(zip(olds, fresh))
+    live = {p.name for p in state.pods}
+    stale = sorted({a for addrs in state.endpoints for a in addrs if a not in live})
+    mapping.update(zip(stale, [f"stale-{k}" for k in rng.sample(range(100), len(stale))]))
+    classes = node_classes(world)
+    perm = list(range(len(state.nodes)))
+    for c in set(classes):
+        members = [i for i, k in enumerate(classes) if k == c]
+        shuffled = members[:]
+        rng.shuffle(shuffled)
+        for old, new in zip(members, shuffled):
+            perm[old] = new
+    nodes = [None] * len(state.nodes)
+    for old, new in enumerate(perm):
+        nodes[new] = state.nodes[old]
+    pods = tuple(sorted(p._replace(name=mapping.get(p.name, p.name), node=perm[p.node] if p.node >= 0 else -1)
+                        for p in state.pods))
+    endpoints = tuple(tuple(sorted(mapping.get(a, a) for a in addrs)) for addrs in state.endpoints)
+    return State(pods, tuple(nodes), endpoints, state.replicas, state.memory, state.faults, state.ops)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_representative_is_the_same_for_every_member_of_the_orbit(case):
+    name, state, seed = case
+    world = WORLDS[name]
+    canon = Canonicaliser(world)
+    rep = canon.representative(state)
+    assert canon.representative(renamed(world, state, seed)) == rep
+    assert canon.representative(rep) == rep  # idempotent
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_identities_are_never_renamed_and_counts_are_kept(case):
+    name, state, _ = case
+    world = WORLDS[name]
+    rep = Canonicaliser(world).representative(state)
+    keep = sorted(p.name for p in state.pods if not world.groups[p.group].generated)
+    assert sorted(p.name for p in rep.pods if not world.groups[p.group].generated) == keep
+    assert sorted(p[1:3] + p[4:] for p in rep.pods) == sorted(p[1:3] + p[4:] for p in state.pods)
+    assert [len(a) for a in rep.endpoints] == [len(a) for a in state.endpoints]
+    if any(g.daemon for g in world.groups):
+        assert rep.nodes == state.nodes and [p.node for p in rep.pods if not world.groups[p.group].generated] == \
+            [p.node for p in sorted(state.pods) if not world.groups[p.group].generated]
