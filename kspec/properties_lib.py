@@ -412,6 +412,25 @@ def _daemonset_on_every_node(world: World, daemonset: str | None = None):
     return check
 
 
+# --------------------------------------------------------------------------- maintenance
+
+
+@_entry("drain-completes", "eventually_always", ())
+def _drain_completes(world: World):
+    """Once faults stop, every drained (cordoned) node eventually holds no pod but DaemonSet pods.
+
+    ``kubectl drain`` returns. It does not when a PodDisruptionBudget can never
+    allow the next eviction (``minAvailable`` equal to the replicas, say), or
+    when the node holds a pod no controller owns; the lasso shows where it stays.
+    """
+    def check(s):
+        for node, rec in enumerate(s.nodes):
+            if rec.cordoned and any(p.node == node and not world.groups[p.group].daemon for p in s.pods):
+                return False
+        return True
+    return check
+
+
 # --------------------------------------------------------------------------- scheduling
 
 

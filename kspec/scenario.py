@@ -20,6 +20,7 @@ optional; paths are relative to the scenario file)::
       - scale: {workload: frontend, replicas: 2}
       - delete: {workload: backend}
       - rollout: {workload: web, image: "nginx:1.27"}  # a Deployment's template edit (no image: rollout restart)
+      - drain: {node: node-1}           # kubectl drain --ignore-daemonsets (PodDisruptionBudgets apply)
     controllers:
       - module: custom/singleton.py     # exports `controller` or build_controller(**params)
         params: {}
@@ -65,6 +66,7 @@ import attrs
 
 from kspec.controllers.daemonset import DaemonSetController
 from kspec.controllers.deployment import DeploymentController
+from kspec.controllers.drain import Drainer
 from kspec.controllers.endpoints import EndpointsController
 from kspec.controllers.gc import GarbageCollector, PodGC
 from kspec.controllers.kubelet import Kubelet
@@ -86,7 +88,7 @@ __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario",
 
 KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
         "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
-BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "daemonset", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
+BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "daemonset", "drain", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
 VERDICTS = ("holds", "violated", "inconclusive")
 STARTS = ("settled", "one", "applied")
 SETTLE_LIMIT = 200_000
@@ -290,9 +292,12 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         if pair is None:
             continue
         verb, body = pair
+        if verb == "drain" and isinstance(body, dict) and "node" in body:
+            operations.append((verb, str(body["node"]), None, r.line("operations", i)))
+            continue
         if verb not in ("scale", "delete", "rollout") or not isinstance(body, dict) or "workload" not in body:
-            r.error(("operations", i), "an operation is {scale: {workload: NAME, replicas: N}}, {delete: {workload: NAME}} "
-                                       "or {rollout: {workload: DEPLOYMENT, image: IMAGE}}")
+            r.error(("operations", i), "an operation is {scale: {workload: NAME, replicas: N}}, {delete: {workload: NAME}}, "
+                                       "{rollout: {workload: DEPLOYMENT, image: IMAGE}} or {drain: {node: NODE}}")
             continue
         value = None
         if verb == "scale":
@@ -442,6 +447,7 @@ def build_model(scenario: Scenario) -> "ClusterModel":
     except KspecError as err:
         raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
     builtins = [DeploymentController(), ReplicationControllerLoop(), StatefulSetController(), DaemonSetController(),
+                Drainer(),
                 Scheduler(scenario.scheduler), Kubelet(),
                 NodeLifecycle(), TaintManager(), Clock(), EndpointsController(), GarbageCollector(), PodGC()]
     controllers = [c for c in builtins if c.actor not in scenario.disable] + custom
@@ -452,6 +458,12 @@ def build_model(scenario: Scenario) -> "ClusterModel":
             world.memory_slots[c.actor] = len(world.memory_slots)
     operations = []
     for verb, workload, value, line in scenario.operations:
+        if verb == "drain":
+            try:
+                operations.append(Operation(verb, node=world.node_named(workload)))
+            except KspecError as err:
+                raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
+            continue
         try:
             w = world.workload_named(workload)
         except KspecError as err:
@@ -529,7 +541,7 @@ class ClusterModel:
         self._steps_state = None
         self._steps: dict = {}
         self._init: tuple | None = None
-        self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn())
+        self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes())
         self._props: tuple[Property, ...] | None = None
         self.warnings: tuple[Diagnostic, ...] = ()  # manifests the model leaves out (see unsimulated)
 
@@ -542,6 +554,15 @@ class ClusterModel:
         replicas = sum(w.replicas for w in self.world.workloads)
         scaled = sum((op.replicas or 0) for env in self.environment for op in getattr(env, "operations", ()))
         return 2 * (replicas + scaled) + len(self.world.bare_pods) + 2 * len(self.world.template_groups) + 2
+
+    def _named_nodes(self) -> frozenset[int]:
+        """Nodes that operations or CEL checks single out by name: symmetry must not swap them."""
+        named = {op.node for env in self.environment for op in getattr(env, "operations", ()) if op.node >= 0}
+        for name, params, _ in self.scenario.checks:
+            if name == "expression":
+                named |= {i for i, n in enumerate(self.world.node_names)
+                          if f'"{n}"' in params["cel"] or f"'{n}'" in params["cel"]}
+        return frozenset(named)
 
     def _rename_memory_fn(self):
         hooks = []

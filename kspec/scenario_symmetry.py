@@ -13,8 +13,8 @@ values for every label a pod's ``nodeSelector`` or node affinity mentions. A
 label used only as a topology key (pod anti-affinity, spread, the node
 controller's zones) may differ as long as its values are all distinct (each node
 its own domain, as ``kubernetes.io/hostname``) or all equal; otherwise its value
-is part of the class. A node a template names in ``spec.nodeName`` is in a class
-of its own. Node symmetry is off when a template uses ``matchFields`` (a
+is part of the class. A node a template names in ``spec.nodeName``, a node an
+operation drains and a node a CEL check names are each in a class of their own. Node symmetry is off when a template uses ``matchFields`` (a
 selector on node names) or a DaemonSet runs (its pods are named after their nodes). The scheduler never breaks ties by node order (its
 ``least-allocated`` mode keeps every top-scoring node, as upstream's
 ``selectHost`` picks among them at random), so it does not break symmetry.
@@ -62,15 +62,16 @@ def _selector_keys(world: World) -> tuple[set[str], set[str], bool]:
     return selected, topology, fields
 
 
-def node_classes(world: World, enabled: bool = True) -> tuple[int, ...]:
-    """A class id per node: nodes with one id are interchangeable."""
+def node_classes(world: World, enabled: bool = True, pinned: frozenset[int] = frozenset()) -> tuple[int, ...]:
+    """A class id per node: nodes with one id are interchangeable. ``pinned``
+    nodes (named by an operation or a check) are each in a class of their own."""
     n = len(world.nodes)
     if not enabled:
         return tuple(range(n))
     selected, topology, fields = _selector_keys(world)
     if fields or any(g.daemon for g in world.groups):  # a DaemonSet pod's name names its node
         return tuple(range(n))
-    pinned = {g.pinned_node for g in world.groups if g.pinned_node >= 0}
+    pinned = {g.pinned_node for g in world.groups if g.pinned_node >= 0} | set(pinned)
     significant = set(selected)
     for key in topology - selected:
         values = [node.metadata.labels.get(key) for node in world.nodes]
@@ -90,9 +91,9 @@ def node_classes(world: World, enabled: bool = True) -> tuple[int, ...]:
 class Canonicaliser:
     """Representatives of states of one world (see the module docstring)."""
 
-    def __init__(self, world: World, *, nodes: bool = True, rename_memory=None):
+    def __init__(self, world: World, *, nodes: bool = True, rename_memory=None, pinned: frozenset[int] = frozenset()):
         self.world = world
-        self.classes = node_classes(world, nodes)
+        self.classes = node_classes(world, nodes, pinned)
         self.members: dict[int, list[int]] = {}
         for i, c in enumerate(self.classes):
             self.members.setdefault(c, []).append(i)

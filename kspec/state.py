@@ -121,10 +121,12 @@ class NodeRec(NamedTuple):
     ready: str = READY
     tainted: bool = False  # node.kubernetes.io/unreachable:NoExecute
     timer: int = 0  # thresholds passed since the taint was added
+    cordoned: bool = False  # spec.unschedulable (kubectl cordon / drain)
 
     def __repr__(self) -> str:
         machine = ("up" if self.up else "down") + ("" if self.reachable else " partitioned")
         api = f"Ready={self.ready}" + (f" unreachable:NoExecute t={self.timer}" if self.tainted else "")
+        api += " cordoned" if self.cordoned else ""
         return f"({machine}; {api})"
 
     @property
@@ -250,6 +252,18 @@ class Workload:
 
 
 @attrs.frozen
+class DisruptionBudget:
+    """A PodDisruptionBudget (policy/v1): ``min_available`` or ``max_unavailable``,
+    each an int or a percentage string."""
+
+    name: str
+    namespace: str
+    selector: Selector
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+
+@attrs.frozen
 class ServiceInfo:
     name: str
     namespace: str
@@ -300,6 +314,7 @@ class World:
                                              svc.spec.cluster_ip or f"10.96.0.{10 + len(self.services)}",
                                              svc.spec.publish_not_ready_addresses))
         self.workloads = tuple(self.workloads)
+        self.budgets = tuple(_budget(obj) for obj in cluster.of_kind("PodDisruptionBudget"))
         # pod_owners: the workloads whose pods the replica checks count (RCs, ReplicaSets, StatefulSets)
         self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods and w.kind != "DaemonSet")
         self.replicated = tuple(i for i in self.pod_owners if self.workloads[i].kind != "StatefulSet")
@@ -313,6 +328,8 @@ class World:
         # selects[w][g]: workload w's selector matches group g (and namespaces agree)
         self.selects = tuple(tuple(w.namespace == g.namespace and w.selector.matches(g.labels) for g in self.groups)
                              for w in self.workloads)
+        self.budget_selects = tuple(tuple(b.namespace == g.namespace and b.selector.matches(g.labels)
+                                          for g in self.groups) for b in self.budgets)
         self.service_selects = tuple(
             tuple(s.selector is not None and s.namespace == g.namespace and s.selector.matches(g.labels)
                   for g in self.groups) for s in self.services)
@@ -454,11 +471,14 @@ class World:
 
     def node_object(self, index: int, rec: NodeRec) -> Node:
         """The API Node record: the manifest plus what the node controller wrote
-        (Ready=Unknown and the unreachable taints, NoSchedule and NoExecute)."""
-        key = (index, rec.ready, rec.tainted)
+        (Ready=Unknown and the unreachable taints, NoSchedule and NoExecute)
+        and ``spec.unschedulable`` once cordoned."""
+        key = (index, rec.ready, rec.tainted, rec.cordoned)
         node = self._node_cache.get(key)
         if node is None:
             node = self.nodes[index]
+            if rec.cordoned:
+                node = attrs.evolve(node, spec=attrs.evolve(node.spec, unschedulable=True))
             if rec.ready != READY or rec.tainted:
                 taints = tuple(node.spec.taints)
                 if rec.ready != READY:
@@ -508,6 +528,29 @@ class World:
 
 
 _UNREACHABLE_NOEXECUTE = Taint(UNREACHABLE_TAINT, "NoExecute")
+
+def _budget(obj) -> DisruptionBudget:
+    """A PodDisruptionBudget from its manifest (kspec loads it as a kept, unmodelled object)."""
+    from kspec.build import _int_or_percent
+    from kspec.errors import ValidationError
+    from kspec.errors import SelectorError
+    from kspec.labels import selector_from_dict
+
+    raw = obj.raw if isinstance(obj.raw, dict) else {}
+    spec = raw.get("spec") or {}
+    where = f"{obj.source.file}:{obj.source.line}: PodDisruptionBudget/{obj.metadata.name}"
+    try:
+        low = _int_or_percent(spec.get("minAvailable"), "spec.minAvailable")
+        high = _int_or_percent(spec.get("maxUnavailable"), "spec.maxUnavailable")
+        selector = selector_from_dict(spec.get("selector"))
+    except ValidationError as err:
+        raise KspecError(f"{where}: {err}") from None
+    except SelectorError as err:
+        raise KspecError(f"{where}: spec.selector.{err}") from None
+    if low is not None and high is not None:
+        raise KspecError(f"{where}: spec: minAvailable and maxUnavailable cannot be both set")
+    return DisruptionBudget(obj.metadata.name, obj.metadata.namespace or "default", selector, low, high)
+
 
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand: no vowels, no 0, 1, 3
 

@@ -123,3 +123,15 @@ def test_state_view_matches_the_state(state):
     assert RUNNING_FRONTEND.evaluate(view) == running
     assert UNBOUND.evaluate(view) == [p.name for p in state.pods if p.node < 0]
     assert CUT_OFF.evaluate(view) == sum(1 for n in state.nodes if n.up and not n.reachable)
+
+
+def test_nodes_named_by_a_check_or_a_drain_are_kept_out_of_node_symmetry(tmp_path):
+    """A check about "node-1" is not invariant under swapping node-1 with its twins."""
+    path = scenario(tmp_path, "  - expression:\n      name: node-1-down\n      kind: sometimes\n"
+                              "      cel: nodes.exists(n, n.name == \"node-1\" && !n.up)\n")
+    classes = load_scenario(path)._canon.classes
+    assert classes[0] not in classes[1:] and classes[1] == classes[2]
+    drain = load_scenario(MODELS / "drain-with-pdb.yaml")._canon.classes
+    assert drain[0] not in drain[1:]
+    _, v = verdicts(path)
+    assert v == {"node-1-down": Verdict.HOLDS}

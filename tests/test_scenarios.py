@@ -18,6 +18,7 @@ from kspec.scenario import ScenarioError, load_scenario
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partition", "daemonset-node-crash",
+        "drain-with-pdb", "drain-blocked-by-pdb",
         "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
 SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash"]

@@ -73,7 +73,7 @@ class SchedulerMarkUnschedulable(Action):
 
 def _cache_key(state: State, group: int):
     bound = tuple(sorted((p.group, p.node) for p in state.pods if p.node >= 0 and not is_terminal(p)))
-    nodes = tuple((n.ready, n.tainted) for n in state.nodes)
+    nodes = tuple((n.ready, n.tainted, n.cordoned) for n in state.nodes)
     return group, nodes, bound
 
 
