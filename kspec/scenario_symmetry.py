@@ -201,14 +201,6 @@ class Canonicaliser:
 _DIGITS = tuple(str(i) for i in range(64))
 
 
-def _node_key(rec):
-    return (rec.up, rec.reachable, rec.ready, rec.tainted, rec.timer)
-
-
-def _name(p):
-    return p.name
-
-
 def representative(world: World, state: State) -> State:
     """One-off representative (builds a :class:`Canonicaliser`; reuse one in loops)."""
     return Canonicaliser(world).representative(state)
