@@ -156,7 +156,7 @@ def _node_steps(world: World, state: State, kind: str):
     for n, rec in enumerate(state.nodes):
         name = world.node_names[n]
         if kind == "node-crash" and rec.up:
-            nxt = update_node(state, n, up=False)
+            nxt = update_node(state, n, up=False, orphans=())
             for i, pod in enumerate(nxt.pods):
                 if pod.node == n and pod.run != NOT_RUNNING:
                     nxt = update_pod(nxt, i, run=NOT_RUNNING)

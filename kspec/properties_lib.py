@@ -107,9 +107,14 @@ def active_owned(state: State, w: int) -> int:
     return sum(1 for p in state.pods if p.owner == w and is_active(p))
 
 
-def running_copies(state: State, w: int) -> int:
-    """Containers really running (up or hung) for pods the workload owns, terminating ones included."""
-    return sum(1 for p in state.pods if p.owner == w and p.run in (UP, HUNG))
+def running_copies(state: State, w: int, group: int = -1) -> int:
+    """Containers really running (up or hung) for pods the workload owns,
+    terminating ones included, plus orphans of its template (``group``):
+    containers of force-deleted pods still running on a machine that is up."""
+    copies = sum(1 for p in state.pods if p.owner == w and p.run in (UP, HUNG))
+    if group >= 0:
+        copies += sum(rec.orphans.count(group) for rec in state.nodes if rec.up and rec.orphans)
+    return copies
 
 
 def converged(state: State, w: int) -> bool:
@@ -161,15 +166,18 @@ def _at_most_running(world: World, workload: str | None = None):
 
     The split-brain check: under a partition the evicted pod keeps running on
     the cut-off node while its replacement starts, so a singleton can run twice.
+    Containers of a force-deleted pod that still run count too.
     """
-    return _never_above_replicas(_workloads(world, workload), running_copies)
+    return _never_above_replicas(_workloads(world, workload),
+                                 lambda s, w: running_copies(s, w, world.workloads[w].group))
 
 
 @_entry("running-copies-reach", "sometimes", ("workload", "count"))
 def _copies_reach(world: World, workload: str, count: int):
     """Sometimes at least ``count`` containers of the workload really run at once (split-brain evidence)."""
     w = world.workload_named(workload)
-    return lambda s: running_copies(s, w) >= count
+    group = world.workloads[w].group
+    return lambda s: running_copies(s, w, group) >= count
 
 
 @_entry("replacement-created", "sometimes", ("workload",))

@@ -21,6 +21,7 @@ optional; paths are relative to the scenario file)::
       - delete: {workload: backend}
       - rollout: {workload: web, image: "nginx:1.27"}  # a Deployment's template edit (no image: rollout restart)
       - drain: {node: node-1}           # kubectl drain --ignore-daemonsets (PodDisruptionBudgets apply)
+      - force-delete: {workload: db}    # kubectl delete pod --force --grace-period=0 of a terminating pod
     controllers:
       - module: custom/singleton.py     # exports `controller` or build_controller(**params)
         params: {}
@@ -295,9 +296,10 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         if verb == "drain" and isinstance(body, dict) and "node" in body:
             operations.append((verb, str(body["node"]), None, r.line("operations", i)))
             continue
-        if verb not in ("scale", "delete", "rollout") or not isinstance(body, dict) or "workload" not in body:
+        if verb not in ("scale", "delete", "rollout", "force-delete") or not isinstance(body, dict) or "workload" not in body:
             r.error(("operations", i), "an operation is {scale: {workload: NAME, replicas: N}}, {delete: {workload: NAME}}, "
-                                       "{rollout: {workload: DEPLOYMENT, image: IMAGE}} or {drain: {node: NODE}}")
+                                       "{rollout: {workload: DEPLOYMENT, image: IMAGE}}, {force-delete: {workload: NAME}} "
+                                       "or {drain: {node: NODE}}")
             continue
         value = None
         if verb == "scale":
@@ -479,6 +481,9 @@ def build_model(scenario: Scenario) -> "ClusterModel":
         elif verb == "scale" and world.workloads[w].kind == "DaemonSet":
             raise ScenarioError([Diagnostic(scenario.path, line, f"scale: {world.workloads[w].ref} has no replicas "
                                                                  "(a DaemonSet runs one pod per eligible node)")])
+        elif verb == "force-delete" and not world.workloads[w].owns_pods:
+            raise ScenarioError([Diagnostic(scenario.path, line, f"force-delete: {world.workloads[w].ref} owns no pods "
+                                                                 "(name the ReplicaSet, RC, StatefulSet or DaemonSet)")])
         else:
             operations.append(Operation(verb, w, value if verb == "scale" else None))
     try:

@@ -22,8 +22,10 @@ The variables (the API view and the physical view side by side):
     ``running`` (containers up or hung on a machine that is up).
 ``nodes``
     a list of maps: ``name``, ``labels``, ``ready`` (the API's Ready
-    condition is True), ``tainted`` (the unreachable NoExecute taint);
-    physical: ``up`` (the machine runs), ``reachable`` (it reaches the API server).
+    condition is True), ``tainted`` (the unreachable NoExecute taint),
+    ``cordoned``; physical: ``up`` (the machine runs), ``reachable`` (it
+    reaches the API server), ``orphans`` (for each container still running
+    whose pod object was force-deleted, the workload it belonged to).
 ``services``
     a map from Service name to ``{"endpoints": [pod names]}``.
 ``workloads``
@@ -82,6 +84,8 @@ class _Views:
         self.kinds = tuple(w.kind for w in world.workloads)
         self.labels = tuple(dict(g.labels) for g in world.groups)
         self.node_labels = tuple(dict(n.metadata.labels) for n in world.nodes)
+        owner_of = {w.group: w.name for w in world.workloads if w.group >= 0}
+        self.templates = tuple(owner_of.get(g, grp.prefix) for g, grp in enumerate(world.groups))
 
     def __call__(self, state: State) -> dict:
         if self.last[0] is state:
@@ -106,7 +110,8 @@ def state_view(world: World, state: State, cache: _Views | None = None) -> dict:
             "containers": _CONTAINERS.get(p.run, p.run), "running": machine_up and p.run in (UP, HUNG),
         })
     nodes = [{"name": names[i], "labels": cache.node_labels[i], "ready": n.ready == READY, "tainted": n.tainted,
-              "up": n.up, "reachable": n.reachable} for i, n in enumerate(state.nodes)]
+              "up": n.up, "reachable": n.reachable, "cordoned": n.cordoned,
+              "orphans": [cache.templates[g] for g in n.orphans]} for i, n in enumerate(state.nodes)]
     services = {svc.name: {"endpoints": list(addresses)} for svc, addresses in zip(world.services, state.endpoints)}
     workloads = {w.name: {"kind": w.kind, "replicas": r} for w, r in zip(world.workloads, state.replicas)}
     return {"pods": pods, "nodes": nodes, "services": services, "workloads": workloads,

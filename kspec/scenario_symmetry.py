@@ -26,7 +26,9 @@ its record and the sorted signatures of its pods. Nodes of a class are put in
 signature order; then the pods are sorted by (signature, new node) and the
 pods of each generated group are renamed ``<prefix>0``, ``<prefix>1``, ... in
 that order. Stale Endpoints addresses (pods already gone) are renamed
-``~gone-<i>`` in order of which Endpoints hold them. Nodes with equal signatures
+``~gone-<i>`` in order of which Endpoints hold them, except names that are
+identities (a StatefulSet's ``db-0``, a DaemonSet's, a bare pod's): such a
+name comes back with the next pod, so it is kept. Nodes with equal signatures
 carry equal multisets of pod signatures, so swapping them changes nothing after
 the sort: the result is the same for every member of the class.
 """
@@ -103,6 +105,18 @@ class Canonicaliser:
         self.rename_memory = rename_memory
         self.multi = [idxs for idxs in self.members.values() if len(idxs) > 1]
         self._memo: dict = {}
+
+    def _identity(self, name: str) -> bool:
+        """Is ``name`` one a pod of a non-generated template would carry (a bare
+        pod's, ``<statefulset>-<ordinal>``, ``<daemonset>-<node>``)? Such a name
+        can come back, so a stale address with it is kept, never renumbered."""
+        for group in self.world.groups:
+            if group.generated or not name.startswith(group.prefix):
+                continue
+            rest = name[len(group.prefix):]
+            if rest == "" or rest.isdigit() or rest in self.world.node_index:
+                return True
+        return False
 
     def __call__(self, state: State) -> State:
         return self.representative(state)
@@ -186,12 +200,13 @@ class Canonicaliser:
         new_pods.sort()
         new_endpoints = endpoints
         if member:
-            stale = [a for addrs in endpoints for a in addrs if a not in rename]
+            stale = [a for addrs in endpoints for a in addrs if a not in rename and not self._identity(a)]
             if stale:
                 # stale addresses with equal membership are interchangeable: number them in membership order
                 for k, a in enumerate(sorted(set(stale), key=lambda a: (tuple(a in m for m in member), a))):
                     rename[a] = f"~gone-{k}"
-            new_endpoints = tuple(tuple(sorted([rename[a] for a in addrs])) if addrs else addrs for addrs in endpoints)
+            new_endpoints = tuple(tuple(sorted([rename.get(a, a) for a in addrs])) if addrs else addrs
+                                  for addrs in endpoints)
         memory = state.memory
         if self.rename_memory is not None and memory:
             memory = self.rename_memory(memory, rename)

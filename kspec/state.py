@@ -16,9 +16,11 @@ API view (what etcd holds, what controllers read and write)
 
 Physical view (what kubelets and machines actually do)
     per pod: the containers' state on its node (``run``: not running, up,
-    hung, crashed); per node: whether the machine is up and whether it can
+    hung, crashed); per node: whether the machine is up, whether it can
     reach the API server (a partition keeps containers running but stops
-    heartbeats and API access).
+    heartbeats and API access), and the containers still running there whose
+    pod objects were force-deleted (``orphans``, by template, until the
+    kubelet sees the API again and kills them).
 
 Time is abstract: a node's ``timer`` counts which ``tolerationSeconds``
 thresholds have passed since its NoExecute taint was added (bounded by the
@@ -122,9 +124,11 @@ class NodeRec(NamedTuple):
     tainted: bool = False  # node.kubernetes.io/unreachable:NoExecute
     timer: int = 0  # thresholds passed since the taint was added
     cordoned: bool = False  # spec.unschedulable (kubectl cordon / drain)
+    orphans: tuple[int, ...] = ()  # physical: groups of containers still running whose pod objects were force-deleted
 
     def __repr__(self) -> str:
         machine = ("up" if self.up else "down") + ("" if self.reachable else " partitioned")
+        machine += f" orphans={list(self.orphans)}" if self.orphans else ""
         api = f"Ready={self.ready}" + (f" unreachable:NoExecute t={self.timer}" if self.tainted else "")
         api += " cordoned" if self.cordoned else ""
         return f"({machine}; {api})"
@@ -732,6 +736,11 @@ def well_formed(state: State, world: World) -> list[str]:
             problems.append(f"{where}: Ready but phase {pod.phase}")
         if pod.unschedulable and pod.node >= 0:
             problems.append(f"{where}: bound but marked unschedulable")
+    for n, rec in enumerate(state.nodes):
+        if rec.orphans and not rec.up:
+            problems.append(f"node {n}: orphaned containers on a machine that is down")
+        if list(rec.orphans) != sorted(rec.orphans):
+            problems.append(f"node {n}: orphans not sorted")
     for svc, addresses in zip(world.services, state.endpoints):
         if list(addresses) != sorted(set(addresses)):
             problems.append(f"endpoints {svc.name}: addresses not sorted and unique")

@@ -243,3 +243,19 @@ def test_every_controller_step_preserves_well_formed(state):
         for action, nxt in controller.steps(WORLD, state):
             assert nxt != state, f"{action} changed nothing"
             assert well_formed(nxt, WORLD) == [], (action, well_formed(nxt, WORLD))
+
+
+def test_kubelet_HandlePodCleanups_kills_orphaned_containers_once_it_sees_the_api():
+    orphaned = [NodeRec(reachable=False, orphans=(FRONTEND,)), NodeRec(), NodeRec()]
+    assert not any(type(a).__name__ == "KubeletKillOrphans" for a, _ in Kubelet().steps(WORLD, fresh(nodes=orphaned)))
+    healed = [orphaned[0]._replace(reachable=True), NodeRec(), NodeRec()]
+    (action, nxt), = [(a, n) for a, n in Kubelet().steps(WORLD, fresh(nodes=healed)) if type(a).__name__ == "KubeletKillOrphans"]
+    assert nxt.nodes[0].orphans == () and action.containers == 1
+
+
+def test_node_crash_kills_orphaned_containers_too():
+    from kspec.faults import apply_fault
+
+    state = fresh(nodes=[NodeRec(orphans=(FRONTEND,)), NodeRec(), NodeRec()])
+    crashed = [n for a, n in apply_fault(WORLD, state, "node-crash") if a.node == "node-1"]
+    assert crashed[0].nodes[0].orphans == () and not well_formed(crashed[0], WORLD)

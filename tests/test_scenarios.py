@@ -18,7 +18,7 @@ from kspec.scenario import ScenarioError, load_scenario
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partition", "daemonset-node-crash",
-        "drain-with-pdb", "drain-blocked-by-pdb",
+        "drain-with-pdb", "drain-blocked-by-pdb", "statefulset-force-delete",
         "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
 SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash"]
@@ -166,6 +166,28 @@ def test_start_one_is_one_of_the_settled_states():
     settled = load_scenario(MODELS / "myapp-node-crash.yaml").init_states()
     one = load_scenario(MODELS / "myapp-node-crash.yaml", {"start": "one"}).init_states()
     assert len(settled) == 12 and len(one) == 1 and one[0] in settled
+
+
+def test_force_deleting_a_statefulset_pod_on_a_cut_off_node_runs_two_copies(tmp_path):
+    """The Kubernetes docs' warning about force deletion, found: the orphan keeps
+    running on the cut-off node while the new db-0 starts. After a crash of a
+    node that stays dead the same force delete is safe; if it may come back,
+    it is not (its kubelet restarts db-0 before the orphan is noticed)."""
+    _, result = run("statefulset-force-delete")
+    trace = result["at-most-replicas-running"].trace
+    names = [type(a).__name__ for a in trace.actions]
+    assert names[0] == "NodePartition" and "UserForceDelete" in names and names[-1] == "KubeletStartPod"
+    last = trace.last
+    cut_off = [n for n, rec in enumerate(last.nodes) if not rec.reachable]
+    assert len(cut_off) == 1 and len(last.nodes[cut_off[0]].orphans) == 1
+    assert last.pod("db-0").node != cut_off[0] and last.pod("db-0").run == "up"
+    crash = tmp_path / "crash.yaml"
+    crash.write_text((MODELS / "statefulset-force-delete.yaml").read_text()
+                     .replace("{node-partition: 1, node-heal: 1}", "{node-crash: 1}")
+                     .replace("manifests: [db/]", f"manifests: [{MODELS / 'db'}]").split("expect:")[0])
+    result = Explorer(load_scenario(crash), symmetry=True, progress=False).run()
+    assert result["at-most-replicas-running"].verdict is Verdict.HOLDS
+    assert result["four-copies-running"].verdict is Verdict.VIOLATED
 
 
 def test_custom_edge_triggered_controller_loses_the_deletion_it_never_saw():

@@ -44,7 +44,7 @@ from kspec.state import (
 )
 
 __all__ = ["KubeletStartPod", "KubeletRejectPod", "KubeletRestartContainer", "KubeletSyncStatus",
-           "KubeletKillPod", "KubeletHeartbeat", "Kubelet", "reported_status"]
+           "KubeletKillPod", "KubeletKillOrphans", "KubeletHeartbeat", "Kubelet", "reported_status"]
 
 
 @attrs.frozen
@@ -82,6 +82,16 @@ class KubeletKillPod(Action):
     actor: ClassVar[str] = "kubelet"
     pod: str
     node: str
+
+
+@attrs.frozen
+class KubeletKillOrphans(Action):
+    """The kubelet found running containers whose pod objects no longer exist
+    (``HandlePodCleanups``) and killed them."""
+
+    actor: ClassVar[str] = "kubelet"
+    node: str
+    containers: int
 
 
 @attrs.frozen
@@ -164,3 +174,5 @@ class Kubelet:
         for n, rec in enumerate(nodes):
             if rec.up and rec.reachable and rec.ready != READY:
                 yield KubeletHeartbeat(world.node_names[n]), update_node(state, n, ready=READY)
+            if rec.up and rec.reachable and rec.orphans:  # HandlePodCleanups: no pod object, so kill the containers
+                yield KubeletKillOrphans(world.node_names[n], len(rec.orphans)), update_node(state, n, orphans=())

@@ -5,8 +5,11 @@ to 5 it starts 2 more, and scaling down works the same way"), ``kubectl
 delete rc/frontend`` (background propagation: the garbage collector then
 deletes its pods), and for a Deployment ``kubectl set image`` or ``kubectl
 rollout restart`` (``rollout``: the template changes, so the deployment
-controller rolls to a new ReplicaSet), and ``kubectl drain`` of a node
-(``drain``: cordon, then :mod:`kspec.controllers.drain` evicts). Operations are steps of the actor ``user``, never weakly
+controller rolls to a new ReplicaSet), ``kubectl drain`` of a node
+(``drain``: cordon, then :mod:`kspec.controllers.drain` evicts), and
+``kubectl delete pod --force --grace-period=0`` of a terminating pod of a
+workload (``force-delete``: the pod object goes, its containers may not).
+Operations are steps of the actor ``user``, never weakly
 fair, recorded in ``State.ops`` (one bit each) so each happens at most once.
 """
 
@@ -17,9 +20,10 @@ from typing import ClassVar
 import attrs
 
 from kspec.model import Action
-from kspec.state import State, World
+from kspec.state import NOT_RUNNING, State, World
 
-__all__ = ["Operation", "UserScale", "UserDeleteWorkload", "UserRollout", "UserDrain", "UserOperations"]
+__all__ = ["Operation", "UserScale", "UserDeleteWorkload", "UserRollout", "UserDrain", "UserForceDelete",
+           "UserOperations"]
 
 
 @attrs.frozen
@@ -45,6 +49,16 @@ class UserScale(Action):
 class UserDeleteWorkload(Action):
     actor: ClassVar[str] = "user"
     workload: str
+
+
+@attrs.frozen
+class UserForceDelete(Action):
+    """``kubectl delete pod POD --force --grace-period=0`` on a terminating pod:
+    the API object goes at once, whatever its kubelet is doing; containers
+    still running on a machine that is up become orphans there."""
+
+    actor: ClassVar[str] = "user"
+    pod: str
 
 
 @attrs.frozen
@@ -81,6 +95,9 @@ class UserOperations:
                 yield (UserDrain(world.node_names[op.node]),
                        attrs.evolve(state, nodes=nodes, ops=state.ops | (1 << bit), rv=state.rv + 1))
                 continue
+            if op.verb == "force-delete":
+                yield from self._force_delete(world, state, bit, op.workload)
+                continue
             if state.replicas[op.workload] is None:
                 continue
             name = world.workloads[op.workload].ref
@@ -94,3 +111,18 @@ class UserOperations:
                 replicas[op.workload] = None
                 action = UserDeleteWorkload(name)
             yield action, attrs.evolve(state, replicas=tuple(replicas), ops=state.ops | (1 << bit), rv=state.rv + 1)
+
+    @staticmethod
+    def _force_delete(world: World, state: State, bit: int, workload: int):
+        """One step per terminating pod of ``workload``: that pod force-deleted."""
+        for i, pod in enumerate(state.pods):
+            if pod.owner != workload or not pod.deleting:
+                continue
+            nodes = state.nodes
+            if pod.node >= 0 and pod.run != NOT_RUNNING and nodes[pod.node].up:
+                rec = nodes[pod.node]
+                orphans = tuple(sorted(rec.orphans + (pod.group,)))
+                nodes = nodes[:pod.node] + (rec._replace(orphans=orphans),) + nodes[pod.node + 1:]
+            pods = state.pods[:i] + state.pods[i + 1:]
+            yield UserForceDelete(pod.name), attrs.evolve(state, pods=pods, nodes=nodes, ops=state.ops | (1 << bit),
+                                                          rv=state.rv + 1)

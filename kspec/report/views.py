@@ -174,6 +174,8 @@ def describe_changes(before: Any, after: Any, model: Any = None) -> tuple[str, .
             out.append(f"node {node}: unreachable:NoExecute taint {'added' if b.tainted else 'removed'}")
         if a.timer != b.timer:
             out.append(f"node {node}: eviction timer {a.timer} -> {b.timer}")
+        if a.orphans != b.orphans:
+            out.append(f"node {node}: orphaned containers (pod objects gone) {len(a.orphans)} -> {len(b.orphans)}")
         if a.cordoned != b.cordoned:
             out.append(f"node {node}: {'cordoned (spec.unschedulable)' if b.cordoned else 'uncordoned'}")
     services = getattr(world, "services", None) if world is not None else None
