@@ -446,6 +446,8 @@ def build_model(scenario: Scenario) -> "ClusterModel":
     try:
         world = World(cluster, extra_templates=_template_pods(custom), pod_gc_threshold=scenario.pod_gc_threshold,
                       rollouts=rollouts)
+    except LoadError:  # a manifest's own problem, already at its file and line
+        raise
     except KspecError as err:
         raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
     builtins = [DeploymentController(), ReplicationControllerLoop(), StatefulSetController(), DaemonSetController(),

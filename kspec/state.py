@@ -534,25 +534,30 @@ class World:
 _UNREACHABLE_NOEXECUTE = Taint(UNREACHABLE_TAINT, "NoExecute")
 
 def _budget(obj) -> DisruptionBudget:
-    """A PodDisruptionBudget from its manifest (kspec loads it as a kept, unmodelled object)."""
+    """A PodDisruptionBudget from its manifest (kspec loads it as a kept,
+    unmodelled object); a bad field is a :class:`LoadError` at the manifest's line."""
     from kspec.build import _int_or_percent
-    from kspec.errors import ValidationError
-    from kspec.errors import SelectorError
+    from kspec.errors import Diagnostic, LoadError, SelectorError, ValidationError
     from kspec.labels import selector_from_dict
 
     raw = obj.raw if isinstance(obj.raw, dict) else {}
     spec = raw.get("spec") or {}
-    where = f"{obj.source.file}:{obj.source.line}: PodDisruptionBudget/{obj.metadata.name}"
+
+    def fail(field: str, message: str):
+        raise LoadError([Diagnostic(str(obj.source.file), obj.source.line,
+                                    f"PodDisruptionBudget/{obj.metadata.name}: {message}", field)])
+
     try:
         low = _int_or_percent(spec.get("minAvailable"), "spec.minAvailable")
         high = _int_or_percent(spec.get("maxUnavailable"), "spec.maxUnavailable")
-        selector = selector_from_dict(spec.get("selector"))
     except ValidationError as err:
-        raise KspecError(f"{where}: {err}") from None
+        fail(err.path, err.message)
+    try:
+        selector = selector_from_dict(spec.get("selector"))
     except SelectorError as err:
-        raise KspecError(f"{where}: spec.selector.{err}") from None
+        fail("spec.selector", str(err))
     if low is not None and high is not None:
-        raise KspecError(f"{where}: spec: minAvailable and maxUnavailable cannot be both set")
+        fail("spec", "minAvailable and maxUnavailable cannot be both set")
     return DisruptionBudget(obj.metadata.name, obj.metadata.namespace or "default", selector, low, high)
 
 

@@ -15,7 +15,7 @@ import pytest
 import kspec
 from kspec.controllers.drain import Drainer, budget_status, eviction_allowed, to_evict
 from kspec.controllers.scheduler import Scheduler
-from kspec.errors import KspecError
+from kspec.errors import LoadError
 from kspec.state import NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, update_pod
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
@@ -96,5 +96,23 @@ def test_cordoned_node_gets_no_new_pods(tmp_path):
 
 
 def test_budget_with_both_fields_is_an_error_naming_the_file(tmp_path):
-    with pytest.raises(KspecError, match=r"pdb.yaml:1: PodDisruptionBudget/web: spec: minAvailable and maxUnavailable"):
+    with pytest.raises(LoadError) as err:
         world(tmp_path, "  minAvailable: 1\n  maxUnavailable: 1\n")
+    (diagnostic,) = err.value.diagnostics
+    assert diagnostic.file.endswith("pdb.yaml") and diagnostic.line == 1 and diagnostic.field == "spec"
+    assert "minAvailable and maxUnavailable cannot be both set" in diagnostic.message
+
+
+def test_bad_budget_in_a_scenario_is_one_line_at_the_manifest(tmp_path, run_cli):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "pdb.yaml").write_text("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+                                             "spec:\n  selector: {matchLabels: {app: web}}\n  minAvailable: lots\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"manifests: [{MODELS / 'web'}, m/]\nnodes: ['3:cpu=2,memory=4Gi']\n"
+                        "operations:\n  - drain: {node: node-9}\nchecks: [drain-completes, fault-then-converged]\n")
+    result = run_cli("explore", scenario)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "pdb.yaml:1: error: spec.minAvailable: PodDisruptionBudget/web:" in result.stderr
+    (tmp_path / "m" / "pdb.yaml").unlink()
+    result = run_cli("explore", scenario)
+    assert result.exit_code == 2 and "s.yaml:4: error: no node named 'node-9'" in result.stderr
