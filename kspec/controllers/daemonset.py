@@ -29,6 +29,7 @@ from typing import ClassVar
 
 import attrs
 
+from kspec.controllers.protocol import describe_sync
 from kspec.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
 from kspec.state import FAILED, State, World, create_pod, delete_pod
@@ -46,9 +47,7 @@ class DaemonSetSync(Action):
     delete: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        parts = [f"{label} {', '.join(names)}" for label, names in (("create", self.create), ("delete", self.delete))
-                 if names]
-        return f"DaemonSetSync({self.daemonset}: {'; '.join(parts)})"
+        return describe_sync("DaemonSetSync", self.daemonset, create=self.create, delete=self.delete)
 
 
 def target_node(world: World, group: int, name: str) -> int:

@@ -30,11 +30,11 @@ restart``); :meth:`~kspec.state.World.current_revision` reads it.
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import attrs
 
+from kspec.controllers.protocol import scaled_value
 from kspec.model import Action
 from kspec.state import State, World, is_active, is_terminal
 
@@ -54,19 +54,11 @@ class DeploymentSync(Action):
         return f"DeploymentSync({self.deployment}: {'; '.join(self.changes)})"
 
 
-def _scaled(value, total: int, round_up: bool) -> int:
-    """``intstr.GetScaledValueFromIntOrPercent``."""
-    if isinstance(value, str) and value.endswith("%"):
-        exact = int(value[:-1]) * total / 100
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(value or 0)
-
-
 def resolve_fenceposts(strategy, replicas: int) -> tuple[int, int]:
     """``deploymentutil.ResolveFenceposts``: (maxSurge rounded up, maxUnavailable
     rounded down); both 0 would deadlock, so maxUnavailable becomes 1."""
-    surge = _scaled(strategy.max_surge, replicas, True)
-    unavailable = _scaled(strategy.max_unavailable, replicas, False)
+    surge = scaled_value(strategy.max_surge, replicas, True)
+    unavailable = scaled_value(strategy.max_unavailable, replicas, False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable

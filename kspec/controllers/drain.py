@@ -25,11 +25,11 @@ stale. An allowed eviction is a graceful delete.
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import attrs
 
+from kspec.controllers.protocol import scaled_value
 from kspec.model import Action
 from kspec.state import PENDING, State, World, delete_pod, is_active, is_terminal
 
@@ -45,13 +45,6 @@ class DrainEvict(Action):
     node: str
 
 
-def _scaled(value, total: int) -> int:
-    """``intstr.GetScaledValueFromIntOrPercent`` rounding up, as the disruption controller does."""
-    if isinstance(value, str):
-        return math.ceil(int(value[:-1]) * total / 100)
-    return value
-
-
 def budget_status(world: World, state: State, b: int) -> tuple[int, int]:
     """``(currentHealthy, desiredHealthy)`` of budget ``b`` (the disruption
     controller's ``getExpectedPodCount`` and ``countHealthyPods``)."""
@@ -65,8 +58,8 @@ def budget_status(world: World, state: State, b: int) -> tuple[int, int]:
     for w in {p.owner for p in pods if p.owner >= 0}:
         expected += state.replicas[w] or 0
     if budget.max_unavailable is not None:
-        return healthy, max(0, expected - _scaled(budget.max_unavailable, expected))
-    return healthy, _scaled(budget.min_available, expected)
+        return healthy, max(0, expected - scaled_value(budget.max_unavailable, expected, True))
+    return healthy, scaled_value(budget.min_available, expected, True)
 
 
 def eviction_allowed(world: World, state: State, index: int) -> bool:

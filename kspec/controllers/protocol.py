@@ -52,12 +52,14 @@ edge-triggered controller and its fixed level-triggered version.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Hashable, Iterable, Protocol, runtime_checkable
 
 from kspec.model import Action
 from kspec.state import State, World
 
-__all__ = ["Controller", "Step", "memory_of", "with_memory", "template_group", "changed"]
+__all__ = ["Controller", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
+           "describe_sync"]
 
 Step = tuple[Action, State]
 
@@ -96,3 +98,17 @@ def template_group(world: World, name: str) -> int:
 def changed(before: State, after: State) -> bool:
     """Whether a step changed anything (a step that changes nothing is not a step)."""
     return after != before
+
+
+def scaled_value(value, total: int, round_up: bool) -> int:
+    """``intstr.GetScaledValueFromIntOrPercent``: an int as it is, ``"25%"`` of ``total``."""
+    if isinstance(value, str) and value.endswith("%"):
+        exact = int(value[:-1]) * total / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value or 0)
+
+
+def describe_sync(kind: str, name: str, **lists: tuple[str, ...]) -> str:
+    """``KindSync(name: create a, b; delete c)``: a sync step's text in traces."""
+    parts = [f"{label} {', '.join(names)}" for label, names in lists.items() if names]
+    return f"{kind}({name}: {'; '.join(parts)})"

@@ -33,6 +33,7 @@ from typing import ClassVar, Iterable
 
 import attrs
 
+from kspec.controllers.protocol import describe_sync
 from kspec.model import Action
 from kspec.objects import WorkloadStatus
 from kspec.state import (
@@ -58,10 +59,8 @@ class RCSync(Action):
     delete: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        parts = [f"{label} {', '.join(names)}" for label, names in
-                 (("adopt", self.adopt), ("release", self.release), ("create", self.create), ("delete", self.delete))
-                 if names]
-        return f"RCSync({self.workload}: {'; '.join(parts)})"
+        return describe_sync("RCSync", self.workload, adopt=self.adopt, release=self.release, create=self.create,
+                             delete=self.delete)
 
 
 def claim(world: World, state: State, w: int, active: Iterable[int]) -> tuple[list[int], list[int], list[int]]:

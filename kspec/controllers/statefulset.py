@@ -31,6 +31,7 @@ from typing import ClassVar
 
 import attrs
 
+from kspec.controllers.protocol import describe_sync
 from kspec.model import Action
 from kspec.state import RUNNING, State, World, create_pod, delete_pod, is_terminal
 
@@ -47,9 +48,7 @@ class StatefulSetSync(Action):
     delete: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        parts = [f"{label} {', '.join(names)}" for label, names in (("create", self.create), ("delete", self.delete))
-                 if names]
-        return f"StatefulSetSync({self.statefulset}: {'; '.join(parts)})"
+        return describe_sync("StatefulSetSync", self.statefulset, create=self.create, delete=self.delete)
 
 
 def ordinal(world: World, w: int, name: str) -> int:
