@@ -127,7 +127,7 @@ CASES = [
 ]
 
 # A deliberately small quantity stand-in so that this script depends on no kspec
-# module; kspec itself uses kspec.quantity (exact, upstream-faithful).
+# module; kspec itself uses kspec.api.quantity (exact, upstream-faithful).
 _SUFFIX = {"": 1, "m": Fraction(1, 1000), "k": 1000, "M": 10**6, "G": 10**9,
            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
 
@@ -143,11 +143,11 @@ def _q(text):
         value = Fraction(number) * _SUFFIX[suffix]
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"invalid quantity {text!r}") from None
-    return {"kspec.quantity": f"{value.numerator}/{value.denominator}"}
+    return {"kspec.api.quantity": f"{value.numerator}/{value.denominator}"}
 
 
 def _qv(q):
-    return Fraction(q["kspec.quantity"])
+    return Fraction(q["kspec.api.quantity"])
 
 
 def _q_less(a, b):

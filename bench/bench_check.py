@@ -4,7 +4,7 @@ Writes a realistic mix of manifests to a folder (Deployments, Services,
 ReplicationControllers, StatefulSets, bare Pods, PodDisruptionBudgets across
 namespaces, one file per application), then times:
 
-* ``load``: ``kspec.manifests.load_objects`` (YAML, defaulting, validation);
+* ``load``: ``kspec.loading.manifests.load_objects`` (YAML, defaulting, validation);
 * ``check``: the built-in library over the loaded objects (CEL evaluation and
   cross-object helpers);
 * ``kspec check`` end to end (a fresh process, as CI runs it);
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
     args = parser.parse_args()
 
-    from kspec.manifests import load_objects
+    from kspec.loading.manifests import load_objects
     from kspec.rules.engine import check
     from kspec.rules.ruleset import builtin_rules
 

@@ -32,8 +32,8 @@ SAFETY = ["running-at-most-r-plus-1", "no-overshoot-before-two-faults", "surplus
 def one(n: int, r: int, f: int, symmetry: bool, safety: bool, plain: bool = False) -> dict:
     """Run in this process and print one JSON line (called in a child)."""
     sys.path.insert(0, str(ROOT))
-    from kspec.explore import Explorer
-    from kspec.model import load_model
+    from kspec.checker.explore import Explorer
+    from kspec.checker.model import load_model
 
     start = time.monotonic()
     model = load_model(MODEL, {"N": n, "R": r, "F": f})
@@ -98,9 +98,9 @@ def fuzz_bench(seeds: list[int], hypothesis_shrink: bool = False, no_fairness: b
     behaviours of at most 30 steps: found or not, time to the first
     violation, total time (with shrinking), shrunk length vs breadth-first."""
     sys.path.insert(0, str(ROOT))
-    from kspec.explore import explore
-    from kspec.fuzz import fuzz
-    from kspec.model import load_model
+    from kspec.checker.explore import explore
+    from kspec.checker.fuzz import fuzz
+    from kspec.checker.model import load_model
 
     name = "running-at-most-r-plus-1"
     model = load_model(MODEL, {"N": 2, "R": 2, "F": 2})

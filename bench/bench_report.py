@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kspec.explore import ExploreResult, Explorer, PropertyResult, Stats  # noqa: E402
-from kspec.model import Kind, Verdict, load_model, successors  # noqa: E402
+from kspec.checker.explore import ExploreResult, Explorer, PropertyResult, Stats  # noqa: E402
+from kspec.checker.model import Kind, Verdict, load_model, successors  # noqa: E402
 from kspec.report import build_report, render, write_text  # noqa: E402
 from kspec.report.sections import explore_section  # noqa: E402
-from kspec.trace import build  # noqa: E402
+from kspec.checker.trace import build  # noqa: E402
 
 STEPS = 40
 
@@ -41,7 +41,7 @@ def walk(model, steps: int, seed: int):
     """A seeded random path of ``steps`` actions in which controllers act
     whenever they can and a fault strikes only when they have nothing left to
     do, so every fault is followed by the whole recovery (long behaviours)."""
-    from kspec.model import actor_of
+    from kspec.checker.model import actor_of
 
     for attempt in range(20):
         rng = random.Random(seed + attempt)

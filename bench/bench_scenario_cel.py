@@ -1,4 +1,4 @@
-"""Benchmark: the cost of CEL checks in scenarios (kspec.scenario_cel).
+"""Benchmark: the cost of CEL checks in scenarios (kspec.simulation.scenario_cel).
 
 Collects the states of a scenario by breadth-first search (no symmetry) and
 times, per state: building the CEL view, and evaluating each expression on
@@ -15,8 +15,8 @@ import collections
 import pathlib
 import time
 
-from kspec.scenario import load_scenario
-from kspec.scenario_cel import compile_check, state_view, views_for
+from kspec.simulation.scenario import load_scenario
+from kspec.simulation.scenario_cel import compile_check, state_view, views_for
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXPRESSIONS = (

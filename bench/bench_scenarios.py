@@ -28,8 +28,8 @@ DEFAULT = [ROOT / "models" / "myapp-two-faults.yaml"]
 
 CHILD = r"""
 import json, sys, time
-from kspec.scenario import load_scenario
-from kspec.explore import Explorer
+from kspec.simulation.scenario import load_scenario
+from kspec.checker.explore import Explorer
 path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
 depth = None if sys.argv[4] == "-" else int(sys.argv[4])
 params = json.loads(sys.argv[5])
@@ -47,8 +47,8 @@ print(json.dumps({"init_states": inits, "setup_seconds": round(setup, 2), "bound
 
 PROFILE = r"""
 import collections, json, sys, time
-from kspec.model import actor_of
-from kspec.scenario import load_scenario
+from kspec.checker.model import actor_of
+from kspec.simulation.scenario import load_scenario
 path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
 model = load_scenario(path, json.loads(sys.argv[4]))
 canon = model.representative if symmetry and hasattr(model, "representative") else (lambda s: s)

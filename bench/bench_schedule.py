@@ -20,8 +20,8 @@ import sys
 import time
 import resource
 
-from kspec.cluster import Cluster
-from kspec.manifests import parse_object, pool_nodes
+from kspec.loading.cluster import Cluster
+from kspec.loading.manifests import parse_object, pool_nodes
 from kspec.scheduling import greedy, solver
 from kspec.scheduling.problem import Problem
 

@@ -11,7 +11,7 @@ True
 """
 
 from kspec.errors import KspecError, LoadError
-from kspec.manifests import load, load_objects, parse_object
+from kspec.loading.manifests import load, load_objects, parse_object
 
 __version__ = "0.1.0"
 

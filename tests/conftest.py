@@ -22,7 +22,7 @@ def corpus() -> Path:
 @pytest.fixture
 def run_cli():
     """Run ``kspec ARGS`` in-process; returns click's Result (exit_code, stdout, stderr)."""
-    from cli import group
+    from kspec.cli import group
 
     def run(*args, input=None):
         return CliRunner().invoke(group, [str(a) for a in args], input=input, catch_exceptions=False)

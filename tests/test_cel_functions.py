@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kspec.labels import selector_from_dict
-from kspec.quantity import parse_quantity
+from kspec.api.labels import selector_from_dict
+from kspec.api.quantity import parse_quantity
 from kspec.rules import functions as fn
 from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression
 
@@ -195,8 +195,8 @@ def test_fixme_literal_cross_type_comparison_is_rejected_by_the_checker():
 
 def test_fixme_bare_suffix_parses_as_zero():
     # Upstream quantity.go documents quantity('Mi') as an error and
-    # isQuantity('Mi') as false; kspec.quantity.parse_quantity('Mi') returns 0
-    # today (reported to the owner of kspec/quantity.py).
+    # isQuantity('Mi') as false; kspec.api.quantity.parse_quantity('Mi') returns 0
+    # today (reported to the owner of kspec/api/quantity.py).
     assert ev("isQuantity('Mi')") is True
     assert ev("has(object.a) && !has(object.b)", object={"a": 1}) is True
     assert ev("object.?b.orValue(7)", object={}) == 7

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kspec
-from kspec.cluster import Cluster
+from kspec.loading.cluster import Cluster
 from kspec.errors import LoadError
-from kspec.manifests import load_objects, parse_object
+from kspec.loading.manifests import load_objects, parse_object
 
 MANIFESTS = [
     {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "labels": {"app": "web", "tier": "fe"}},
@@ -88,7 +88,7 @@ def test_cluster_is_frozen_and_canonically_ordered():
 def test_lookups_and_transitions():
     cluster = Cluster.from_objects(parse_object(m) for m in MANIFESTS)
     assert cluster.get("Deployment", "prod", "api").spec.replicas == 2
-    assert cluster.get("Node", None, "n1").status.allocatable["cpu"] == kspec.quantity.parse_quantity(4)
+    assert cluster.get("Node", None, "n1").status.allocatable["cpu"] == kspec.api.quantity.parse_quantity(4)
     assert [o.kind for o in cluster.not_modelled] == ["ConfigMap"]
     assert {w.kind for w in cluster.workloads} == {"ReplicationController", "Deployment"}
     smaller = cluster.without("Service", "default", "web")
@@ -133,7 +133,7 @@ def test_parse_object_does_not_modify_its_input():
 
 
 def test_parallel_parsing_gives_the_same_records_and_diagnostics(tmp_path, monkeypatch):
-    import kspec.manifests as manifests
+    import kspec.loading.manifests as manifests
 
     docs = [dict(m) for m in MANIFESTS]
     _write(tmp_path, docs, 4)
@@ -152,7 +152,7 @@ def test_parallel_parsing_gives_the_same_records_and_diagnostics(tmp_path, monke
 
 
 def test_one_large_file_cut_into_parts_loads_exactly_as_a_whole(tmp_path, monkeypatch):
-    import kspec.manifests as manifests
+    import kspec.loading.manifests as manifests
 
     docs = []
     for i in range(40):
@@ -176,7 +176,7 @@ def test_one_large_file_cut_into_parts_loads_exactly_as_a_whole(tmp_path, monkey
 
 
 def test_files_with_directives_are_not_cut():
-    from kspec.manifests import split_parts
+    from kspec.loading.manifests import split_parts
 
     text = "%YAML 1.1\n---\na: 1\n---\nb: 2\n"
     assert len(split_parts("x", text, 4)) == 1

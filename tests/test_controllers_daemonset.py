@@ -12,10 +12,10 @@ import pathlib
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import kspec
-from kspec.controllers.daemonset import DaemonSetController, should_run, target_node
-from kspec.controllers.scheduler import Scheduler
-from kspec.scenario_symmetry import node_classes
-from kspec.state import (
+from kspec.simulation.controllers.daemonset import DaemonSetController, should_run, target_node
+from kspec.simulation.controllers.scheduler import Scheduler
+from kspec.simulation.symmetry import node_classes
+from kspec.simulation.state import (
     FAILED, NOT_RUNNING, PENDING, READY, RUNNING, UNKNOWN, UP, NodeRec, PodRec, State, World, well_formed,
 )
 

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import kspec
-from kspec.controllers.deployment import (
+from kspec.simulation.controllers.deployment import (
     DeploymentController, max_unavailable, new_rs_new_replicas, resolve_fenceposts, rollout_step,
 )
-from kspec.controllers.gc import GarbageCollector
-from kspec.controllers.replication import ReplicationControllerLoop
-from kspec.objects import DeploymentStrategy
-from kspec.scenario import ScenarioError, load_scenario
-from kspec.state import (
+from kspec.simulation.controllers.gc import GarbageCollector
+from kspec.simulation.controllers.replication import ReplicationControllerLoop
+from kspec.api.objects import DeploymentStrategy
+from kspec.simulation.scenario import ScenarioError, load_scenario
+from kspec.simulation.state import (
     FAILED, NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, pod_template_hash, well_formed,
 )
 

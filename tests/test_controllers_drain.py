@@ -13,10 +13,10 @@ import pathlib
 import pytest
 
 import kspec
-from kspec.controllers.drain import Drainer, budget_status, eviction_allowed, to_evict
-from kspec.controllers.scheduler import Scheduler
+from kspec.simulation.controllers.drain import Drainer, budget_status, eviction_allowed, to_evict
+from kspec.simulation.controllers.scheduler import Scheduler
 from kspec.errors import LoadError
-from kspec.state import NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, update_pod
+from kspec.simulation.state import NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, update_pod
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 NODES = ["3:cpu=2,memory=4Gi"]

@@ -12,17 +12,17 @@ import pathlib
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import kspec
-from kspec.controllers.endpoints import EndpointsController
-from kspec.controllers.gc import GarbageCollector, PodGC
-from kspec.controllers.kubelet import Kubelet
-from kspec.controllers.nodelifecycle import (
+from kspec.simulation.controllers.endpoints import EndpointsController
+from kspec.simulation.controllers.gc import GarbageCollector, PodGC
+from kspec.simulation.controllers.kubelet import Kubelet
+from kspec.simulation.controllers.nodelifecycle import (
     FULL, NORMAL, PARTIAL, Clock, NodeLifecycle, TaintManager, compute_zone_state,
 )
-from kspec.controllers.replication import ReplicationControllerLoop
-from kspec.controllers.scheduler import Scheduler
-from kspec.network import can_reach_serving_pod, may_hit_dead_pod, resolve
-from kspec.scenario import load_scenario
-from kspec.state import (
+from kspec.simulation.controllers.replication import ReplicationControllerLoop
+from kspec.simulation.controllers.scheduler import Scheduler
+from kspec.simulation.network import can_reach_serving_pod, may_hit_dead_pod, resolve
+from kspec.simulation.scenario import load_scenario
+from kspec.simulation.state import (
     CRASHED, FAILED, HUNG, NOT_RUNNING, PENDING, READY, RUN_STATES, RUNNING, UNKNOWN, UP,
     NodeRec, PodRec, State, World, well_formed,
 )
@@ -254,7 +254,7 @@ def test_kubelet_HandlePodCleanups_kills_orphaned_containers_once_it_sees_the_ap
 
 
 def test_node_crash_kills_orphaned_containers_too():
-    from kspec.faults import apply_fault
+    from kspec.simulation.faults import apply_fault
 
     state = fresh(nodes=[NodeRec(orphans=(FRONTEND,)), NodeRec(), NodeRec()])
     crashed = [n for a, n in apply_fault(WORLD, state, "node-crash") if a.node == "node-1"]

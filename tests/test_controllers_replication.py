@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from kspec.cluster import Cluster
-from kspec.controllers.replication import ReplicationControllerLoop, claim, deletion_key, pods_to_delete, status
-from kspec.manifests import parse_object
-from kspec.state import PENDING, RUNNING, UP, NodeRec, PodRec, State, World, is_active
+from kspec.loading.cluster import Cluster
+from kspec.simulation.controllers.replication import ReplicationControllerLoop, claim, deletion_key, pods_to_delete, status
+from kspec.loading.manifests import parse_object
+from kspec.simulation.state import PENDING, RUNNING, UP, NodeRec, PodRec, State, World, is_active
 
 
 def rc(name="web", replicas=2, selector=None, labels=None, annotations=None, kind="ReplicationController"):

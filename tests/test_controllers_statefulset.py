@@ -11,8 +11,8 @@ import pathlib
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import kspec
-from kspec.controllers.statefulset import StatefulSetController, ordinal, sync
-from kspec.state import (
+from kspec.simulation.controllers.statefulset import StatefulSetController, ordinal, sync
+from kspec.simulation.state import (
     FAILED, NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, well_formed,
 )
 

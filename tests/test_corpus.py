@@ -7,9 +7,9 @@ import json
 import pytest
 
 import kspec
-from kspec.manifests import load_objects
-from kspec.objects import pod_requests
-from kspec.quantity import parse_quantity as q
+from kspec.loading.manifests import load_objects
+from kspec.api.objects import pod_requests
+from kspec.api.quantity import parse_quantity as q
 
 
 def test_each_application_loads_cleanly(corpus):
@@ -76,9 +76,9 @@ def test_inspect_json_on_the_voting_app(corpus, run_cli):
 def test_voting_app_deployments_run_as_replica_sets_under_a_node_crash(corpus, tmp_path):
     """Every voting-app tier is a one-replica Deployment: the controllers recreate
     each after a crash, but a Service has no endpoint until its pod is back."""
-    from kspec.explore import Explorer
-    from kspec.model import Verdict
-    from kspec.scenario import load_scenario
+    from kspec.checker.explore import Explorer
+    from kspec.checker.model import Verdict
+    from kspec.simulation.scenario import load_scenario
 
     scenario = tmp_path / "vote.yaml"
     scenario.write_text(f"manifests: [{corpus / 'example-voting-app'}]\n"
@@ -96,9 +96,9 @@ def test_voting_app_deployments_run_as_replica_sets_under_a_node_crash(corpus, t
 
 
 def test_cassandra_statefulset_never_runs_two_copies_under_a_partition(corpus, tmp_path):
-    from kspec.explore import Explorer
-    from kspec.model import Verdict
-    from kspec.scenario import load_scenario
+    from kspec.checker.explore import Explorer
+    from kspec.checker.model import Verdict
+    from kspec.simulation.scenario import load_scenario
 
     scenario = tmp_path / "cassandra.yaml"
     scenario.write_text(f"manifests: [{corpus / 'kubernetes-examples' / 'databases' / 'cassandra'}]\n"
@@ -119,15 +119,15 @@ def test_online_boutique_settles_along_one_order_and_fuzzes(corpus, tmp_path, ru
     """12 Deployments: every order of the rollout is too many to settle
     (start: settled says so and names the way out); start: one settles, and
     kspec fuzz explores node crashes from there."""
-    import kspec.scenario
-    from kspec.scenario import ScenarioError, load_scenario
+    import kspec.simulation.scenario
+    from kspec.simulation.scenario import ScenarioError, load_scenario
 
     text = (f"manifests: [{corpus / 'microservices-demo'}]\n" 'nodes: ["3:cpu=8,memory=32Gi"]\n'
             "scheduler: least-allocated\nfaults: {budget: 1, kinds: [node-crash]}\n"
             "checks: [deployment-converges, fault-then-converged]\n")
     (tmp_path / "all.yaml").write_text(text)
     (tmp_path / "one.yaml").write_text("start: one\n" + text)
-    monkeypatch.setattr(kspec.scenario, "SETTLE_LIMIT", 2000)  # the real limit (200,000) is hit as well, slowly
+    monkeypatch.setattr(kspec.simulation.scenario, "SETTLE_LIMIT", 2000)  # the real limit (200,000) is hit as well, slowly
     with pytest.raises(ScenarioError, match="use start: one"):
         load_scenario(tmp_path / "all.yaml").init_states()
     monkeypatch.undo()

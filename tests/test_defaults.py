@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kspec.manifests import parse_object
-from kspec.objects import pod_requests
-from kspec.quantity import parse_quantity as q
+from kspec.loading.manifests import parse_object
+from kspec.api.objects import pod_requests
+from kspec.api.quantity import parse_quantity as q
 
 
 def _pod(spec, **meta):

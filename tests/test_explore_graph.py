@@ -9,9 +9,9 @@ import pathlib
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kspec.explore import Explorer, _Edges, _tarjan
-from kspec.model import load_model
-from kspec.trace import replay
+from kspec.checker.explore import Explorer, _Edges, _tarjan
+from kspec.checker.model import load_model
+from kspec.checker.trace import replay
 
 RC = pathlib.Path(__file__).resolve().parent.parent / "models" / "reference" / "rc_converge.py"
 

@@ -9,9 +9,9 @@ from typing import ClassVar
 import attrs
 import pytest
 
-from kspec.explore import Explorer, explore, _tarjan
-from kspec.model import Action, Verdict, always, eventually_always, leads_to, sometimes
-from kspec.trace import assert_trace, replay
+from kspec.checker.explore import Explorer, explore, _tarjan
+from kspec.checker.model import Action, Verdict, always, eventually_always, leads_to, sometimes
+from kspec.checker.trace import assert_trace, replay
 
 
 # -- a counter ------------------------------------------------------------------

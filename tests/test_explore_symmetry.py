@@ -1,6 +1,6 @@
 """Symmetry reduction never changes a verdict: Hypothesis-generated small models
 of interchangeable processes, checked with and without it; the reduced count
-is the number of orbits; and kspec.symmetry's helpers against brute force."""
+is the number of orbits; and kspec.checker.symmetry's helpers against brute force."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import ClassVar
 import attrs
 from hypothesis import given, settings, strategies as st
 
-from kspec.explore import explore
-from kspec.model import Action, always, eventually_always, leads_to, sometimes
-from kspec.symmetry import canonical_slots_on_nodes, orbit_minimum
+from kspec.checker.explore import explore
+from kspec.checker.model import Action, always, eventually_always, leads_to, sometimes
+from kspec.checker.symmetry import canonical_slots_on_nodes, orbit_minimum
 
 
 @attrs.frozen

@@ -8,8 +8,8 @@ import pytest
 
 import kspec
 from kspec.errors import KspecError
-from kspec.faults import FaultBudget, FaultInjector, apply_fault
-from kspec.state import HUNG, NOT_RUNNING, RUNNING, UP, NodeRec, PodRec, State, World
+from kspec.simulation.faults import FaultBudget, FaultInjector, apply_fault
+from kspec.simulation.state import HUNG, NOT_RUNNING, RUNNING, UP, NodeRec, PodRec, State, World
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 WORLD = World(kspec.load([MODELS / "myapp"]))
@@ -105,8 +105,8 @@ checks:
 def test_pooled_counts_keep_every_verdict(tmp_path, monkeypatch):
     """The same scenario explored with pooled and with per-kind counts: the
     verdicts agree and pooling never adds states."""
-    from kspec.explore import Explorer
-    from kspec.scenario import load_scenario
+    from kspec.checker.explore import Explorer
+    from kspec.simulation.scenario import load_scenario
 
     path = _scenario(tmp_path, "[node-partition, node-heal, pod-hang, pod-recover]")
     pooled_model = load_scenario(path)

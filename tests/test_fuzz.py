@@ -12,11 +12,11 @@ import attrs
 import pytest
 from click.testing import CliRunner
 
-import cli
-from kspec.explore import _Space, explore
-from kspec.fuzz import fuzz, shorten
-from kspec.model import Action, Verdict, always, load_model, sometimes
-from kspec.trace import replay
+import kspec.cli as cli
+from kspec.checker.explore import _Space, explore
+from kspec.checker.fuzz import fuzz, shorten
+from kspec.checker.model import Action, Verdict, always, load_model, sometimes
+from kspec.checker.trace import replay
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from test_explore_small import Deep, Mutex, Tick  # noqa: E402

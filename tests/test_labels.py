@@ -1,4 +1,4 @@
-"""Tests for kspec.labels.
+"""Tests for kspec.api.labels.
 
 Case tables come from upstream k8s.io/apimachinery tests; each case id names
 the upstream test (``pkg/labels/selector_test.go``,
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kspec.errors import LabelError, SelectorError
-from kspec.labels import (
+from kspec.api.labels import (
     Operator,
     Requirement,
     Selector,
@@ -826,7 +826,7 @@ def test_property_could_overlap_on_integers(a, b):
 def test_module_doctest():
     import doctest
 
-    import kspec.labels
+    import kspec.api.labels
 
-    result = doctest.testmod(kspec.labels)
+    result = doctest.testmod(kspec.api.labels)
     assert result.attempted > 0 and result.failed == 0

@@ -9,9 +9,9 @@ import pickle
 import pytest
 from click.testing import CliRunner
 
-import cli
-from kspec.fingerprint import fingerprint, owner
-from kspec.model import (
+import kspec.cli as cli
+from kspec.checker.fingerprint import fingerprint, owner
+from kspec.checker.model import (
     Kind,
     ModelError,
     UnknownPropertyError,
@@ -41,7 +41,7 @@ def test_fairness_only_on_liveness():
     assert eventually_always("x", bool, fair={"rc"}).fair == frozenset({"rc"})
     assert eventually_always("x", bool).kind is Kind.EVENTUALLY_ALWAYS
     with pytest.raises(ModelError):
-        from kspec.model import Property
+        from kspec.checker.model import Property
 
         Property("x", Kind.ALWAYS, bool, fair={"rc"})
 
@@ -64,9 +64,9 @@ def test_load_model_file_and_errors(tmp_path):
     scenario = tmp_path / "s.yaml"
     scenario.write_text("kind: Scenario\n")
     try:
-        import kspec.scenario  # noqa: F401
+        import kspec.simulation.scenario  # noqa: F401
     except ModuleNotFoundError:
-        with pytest.raises(ModelError, match="scenario files need kspec.scenario"):
+        with pytest.raises(ModelError, match="scenario files need kspec.simulation.scenario"):
             load_model(scenario)
 
 

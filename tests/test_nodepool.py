@@ -8,11 +8,11 @@ import pytest
 
 import kspec
 from kspec.errors import LoadError
-from kspec.quantity import parse_quantity as q
+from kspec.api.quantity import parse_quantity as q
 
 
 def test_cli_string_makes_named_labelled_nodes():
-    from kspec.manifests import pool_nodes
+    from kspec.loading.manifests import pool_nodes
 
     nodes = pool_nodes(["3:cpu=4,memory=16Gi;zones=a,b;labels=disk=ssd;taints=dedicated=gpu:NoSchedule"])
     assert [n.metadata.name for n in nodes] == ["node-0", "node-1", "node-2"]
@@ -61,14 +61,14 @@ def test_inspect_with_nodes_option(run_cli):
 
 def test_pool_nodes_carry_the_kubelet_well_known_labels(corpus):
     """Sock Shop pins its pods with nodeSelector beta.kubernetes.io/os: linux, which real kubelets set."""
-    from kspec.manifests import pool_nodes
+    from kspec.loading.manifests import pool_nodes
 
     (node,) = pool_nodes(["1:cpu=4,memory=8Gi"])
     assert node.metadata.labels["kubernetes.io/os"] == "linux"
     assert node.metadata.labels["beta.kubernetes.io/os"] == "linux"
     (windows,) = pool_nodes(["1:cpu=4,memory=8Gi;labels=kubernetes.io/os=windows"])
     assert windows.metadata.labels["kubernetes.io/os"] == "windows"
-    from kspec.commands.schedule import run
+    from kspec.cli.schedule import run
 
     result = run(kspec.load(corpus / "sock-shop", nodes=["3:cpu=4,memory=16Gi"]), with_greedy=False)
     assert result.exit_code == 0

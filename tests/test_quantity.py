@@ -1,4 +1,4 @@
-"""Tests for kspec.quantity against upstream k8s.io/apimachinery resource.Quantity.
+"""Tests for kspec.api.quantity against upstream k8s.io/apimachinery resource.Quantity.
 
 Table cases come from upstream ``pkg/api/resource/quantity_test.go``; each id
 names the upstream test it is taken from. ``dq(m, e, fmt)`` mirrors upstream's
@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kspec.errors import QuantityError, ValidationError
-from kspec.frozendict import FrozenDict
-from kspec.quantity import (
+from kspec.util.frozendict import FrozenDict
+from kspec.api.quantity import (
     ERR_FORMAT_WRONG,
     ERR_NUMERIC,
     ERR_SUFFIX,
@@ -623,9 +623,9 @@ def test_add_sub_round_trip():
 def test_module_docstring_examples():
     import doctest
 
-    import kspec.quantity
+    import kspec.api.quantity
 
-    result = doctest.testmod(kspec.quantity)
+    result = doctest.testmod(kspec.api.quantity)
     assert result.attempted >= 4 and result.failed == 0
 
 

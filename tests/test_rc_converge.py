@@ -9,9 +9,9 @@ import pathlib
 
 import pytest
 
-from kspec.explore import explore
-from kspec.model import Verdict, load_model
-from kspec.trace import replay
+from kspec.checker.explore import explore
+from kspec.checker.model import Verdict, load_model
+from kspec.checker.trace import replay
 
 MODEL = pathlib.Path(__file__).resolve().parent.parent / "models" / "reference" / "rc_converge.py"
 
@@ -123,7 +123,7 @@ def test_pinned_counts_and_exact_orbits(size):
 
 def test_explored_states_are_exactly_the_brute_force_states():
     m = model(2, 2, 2)
-    from kspec.explore import _Run, _Space, Explorer
+    from kspec.checker.explore import _Run, _Space, Explorer
 
     run = _Run(Explorer(m), m.properties()[:1], _Space(m, False, True))
     run.run()

@@ -115,8 +115,8 @@ def test_report_option_for_other_commands(tmp_path):
     import click
     from click.testing import CliRunner
 
-    from kspec.explore import Explorer
-    from kspec.model import load_model
+    from kspec.checker.explore import Explorer
+    from kspec.checker.model import load_model
     from kspec.report import report_option, report_to
 
     @click.command()

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kspec.explore import Explorer
-from kspec.model import Action, always, eventually_always, load_model, sometimes
+from kspec.checker.explore import Explorer
+from kspec.checker.model import Action, always, eventually_always, load_model, sometimes
 from kspec.report import ReportError, build_report, format_for, render, write_report, write_text
 from kspec.report.markdown import cell
 from kspec.report.model import SCHEMA, VERSION
@@ -243,7 +243,7 @@ def test_check_section_and_sarif_delegate_to_the_rule_writers():
 
 def test_schedule_section_grid_and_tolerance():
     import kspec
-    from kspec.commands.schedule import run
+    from kspec.cli.schedule import run
 
     result = run(kspec.load(str(ROOT / "models/myapp")), node_failures=1)
     section = schedule_section(result)

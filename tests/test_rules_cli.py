@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from click.testing import CliRunner
 
-from cli import group
+from kspec.cli import group
 from kspec.rules.ruleset import CHECKS_DIR
 
 EXAMPLES = CHECKS_DIR / "examples"

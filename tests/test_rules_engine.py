@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from kspec.cluster import Cluster
-from kspec.manifests import parse_object
+from kspec.loading.cluster import Cluster
+from kspec.loading.manifests import parse_object
 from kspec.rules.engine import check, check_cluster, rule_as_predicate
 from kspec.rules.ruleset import RuleFileError, load_rules, read_rule_text
 from kspec.rules.vap import kind_to_resource

@@ -65,7 +65,7 @@ def test_examples_pass_the_whole_library_where_they_should():
 
 
 def test_controllers_overlap_reports_a_witness_both_selectors_match():
-    from kspec.labels import selector_from_dict
+    from kspec.api.labels import selector_from_dict
 
     result, _ = check_paths([str(EXAMPLES / "controllers-overlap" / "fail.yaml")], RULES.select(["controllers-overlap"]))
     message = result.findings[0].message

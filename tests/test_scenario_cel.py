@@ -1,4 +1,4 @@
-"""Scenario checks written in CEL (kspec.scenario_cel): same verdicts as the
+"""Scenario checks written in CEL (kspec.simulation.scenario_cel): same verdicts as the
 library's Python properties they restate, errors at their file and line."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import kspec
-from kspec.explore import Explorer
-from kspec.model import Verdict
+from kspec.checker.explore import Explorer
+from kspec.checker.model import Verdict
 from kspec.rules.cel import compile_expression
-from kspec.scenario import ScenarioError, load_scenario
-from kspec.scenario_cel import VARIABLES, state_view
-from kspec.state import HUNG, NOT_RUNNING, PENDING, RUN_STATES, RUNNING, UP, NodeRec, PodRec, State, World
+from kspec.simulation.scenario import ScenarioError, load_scenario
+from kspec.simulation.scenario_cel import VARIABLES, state_view
+from kspec.simulation.state import HUNG, NOT_RUNNING, PENDING, RUN_STATES, RUNNING, UP, NodeRec, PodRec, State, World
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 WORLD = World(kspec.load([MODELS / "myapp"]))

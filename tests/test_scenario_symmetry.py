@@ -1,4 +1,4 @@
-"""The scenario canonicaliser (kspec.scenario_symmetry) on generated states.
+"""The scenario canonicaliser (kspec.simulation.symmetry) on generated states.
 
 A representative must not depend on which member of an orbit it is computed
 from: renaming the pods of a generated template (ReplicationController,
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import kspec
-from kspec.scenario_symmetry import Canonicaliser, node_classes
-from kspec.state import (
+from kspec.simulation.symmetry import Canonicaliser, node_classes
+from kspec.simulation.state import (
     FAILED, NOT_RUNNING, PENDING, READY, RUN_STATES, RUNNING, UNKNOWN, NodeRec, PodRec, State, World,
 )
 
@@ -133,7 +133,7 @@ def test_steps_commute_with_the_representative(name):
     cannot tell orbit members apart, which is what makes the reduction sound.
     (It caught stale Endpoints addresses of StatefulSet pods being renumbered
     although the next db-0 takes the same name.)"""
-    from kspec.scenario import load_scenario
+    from kspec.simulation.scenario import load_scenario
 
     model = load_scenario(MODELS / f"{name}.yaml")
     canon = model.representative

@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
-from kspec.explore import Explorer
-from kspec.model import Verdict
-from kspec.scenario import ScenarioError, load_scenario
+from kspec.checker.explore import Explorer
+from kspec.checker.model import Verdict
+from kspec.simulation.scenario import ScenarioError, load_scenario
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partition", "daemonset-node-crash",

@@ -5,8 +5,8 @@ Other ``test_sched_*`` files import these (pytest puts ``tests/`` on the path).
 
 from __future__ import annotations
 
-from kspec.cluster import Cluster
-from kspec.manifests import parse_object
+from kspec.loading.cluster import Cluster
+from kspec.loading.manifests import parse_object
 
 
 def node(name="node", labels=None, alloc=None, taints=(), unschedulable=False, hostname=True):

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from kspec.commands.schedule import command
+from kspec.cli.schedule import command
 
 FRONTEND = """\
 apiVersion: apps/v1

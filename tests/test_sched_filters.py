@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from kspec.objects import NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, Affinity
+from kspec.api.objects import NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, Affinity
 from kspec.scheduling.filters import (
     ALL,
     UNRESOLVABLE,
@@ -573,6 +573,6 @@ def test_filter_pod_on_the_article_cluster():
     import kspec
     c = kspec.load(["models/myapp"])
     frontend = c.get("ReplicationController", "default", "frontend")
-    from kspec.objects import Pod
+    from kspec.api.objects import Pod
     p = Pod(frontend.spec.template.metadata, frontend.spec.template.spec)
     assert all(filter_pod(p, n, c).fits for n in c.nodes)

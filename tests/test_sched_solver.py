@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kspec.cluster import Cluster
-from kspec.manifests import parse_object
+from kspec.loading.cluster import Cluster
+from kspec.loading.manifests import parse_object
 from kspec.scheduling import filters as F
 from kspec.scheduling import greedy, solver
 from kspec.scheduling.explain import explain

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kspec.errors import LoadError
-from kspec.manifests import parse_object
+from kspec.loading.manifests import parse_object
 
 C = {"name": "c", "image": "nginx:1.25"}
 

@@ -7,7 +7,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kspec.yamlio import YamlError, load_documents
+from kspec.loading.yamlio import YamlError, load_documents
 
 
 def values(text):

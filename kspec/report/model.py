@@ -2,7 +2,7 @@
 
 ``check``, ``schedule`` and ``explore`` produce their own result records
 (:class:`~kspec.rules.engine.CheckResult`, :class:`~kspec.scheduling.result.ScheduleResult`,
-:class:`~kspec.explore.ExploreResult`); :func:`build_report` turns them, with
+:class:`~kspec.checker.explore.ExploreResult`); :func:`build_report` turns them, with
 the inputs (files and their sha256), the versions of kspec and Z3, the command
 line and the assumptions of the run, into one :class:`Report`. Renderers
 (:mod:`kspec.report.text`, ``markdown``, ``html``, ``json``, ``sarif``,
@@ -418,7 +418,7 @@ class Report:
 def hash_inputs(paths: Iterable[str]) -> tuple[InputFile, ...]:
     """Every file under ``paths`` (folders recursively, as the loader reads
     them), with its sha256; missing paths are left out (the loader reports them)."""
-    from kspec.manifests import expand_paths
+    from kspec.loading.manifests import expand_paths
 
     files, _ = expand_paths([p for p in paths if p != "-"])
     out, seen = [], set()

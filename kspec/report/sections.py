@@ -1,6 +1,6 @@
 """From the commands' result records to report sections, with their context.
 
-:func:`explore_section` takes an :class:`~kspec.explore.ExploreResult` and,
+:func:`explore_section` takes an :class:`~kspec.checker.explore.ExploreResult` and,
 when known, the model and the explorer's settings (for the assumptions:
 bounds, symmetry, fairness, faults); :func:`check_section` a
 :class:`~kspec.rules.engine.CheckResult`; :func:`schedule_section` a
@@ -121,7 +121,7 @@ def explore_section(result, *, model=None, model_path: str = "", params: dict | 
                     settings=None) -> ExploreSection:
     """The report section of one exploration.
 
-    ``settings`` is the :class:`~kspec.explore.Explorer` that ran (for the
+    ``settings`` is the :class:`~kspec.checker.explore.Explorer` that ran (for the
     bounds); ``model`` gives node names, fairness and faults.
     """
     info = _property_info(model)
@@ -222,7 +222,7 @@ def _explore_assumptions(section: ExploreSection) -> list[Assumption]:
 
 def _fault_actions(model) -> list[str]:
     """Names of the fault actor's actions enabled-or-not in the initial states (a model's action table)."""
-    from kspec.model import actor_of
+    from kspec.checker.model import actor_of
 
     names: dict[str, None] = {}
     try:

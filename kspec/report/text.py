@@ -8,7 +8,7 @@ status) and human units for quantities.
 from __future__ import annotations
 
 from kspec.report.model import Counterexample, Report, ScheduleSection, Timeline
-from kspec.textfmt import table
+from kspec.util.textfmt import table
 
 __all__ = ["render", "timeline_lines", "human_quantity", "STATUS_CODES", "status_code"]
 

@@ -5,8 +5,8 @@ on which node. Models say it in one of three ways, tried in order:
 
 1. the model defines ``report_frame(state) -> kspec.report.model.Frame``
    (any model can opt in; lanes are nodes, plus an ``unscheduled`` lane);
-2. the state is a :class:`kspec.state.State` (the controllers' cluster state)
-   and the model exposes its :class:`~kspec.state.World` as ``model.world``:
+2. the state is a :class:`kspec.simulation.state.State` (the controllers' cluster state)
+   and the model exposes its :class:`~kspec.simulation.state.World` as ``model.world``:
    the **API view** is what etcd holds (each pod on its ``spec.nodeName`` with
    its phase, ``Ready``, ``Terminating``; each node's ``Ready`` condition and
    unreachable taint) and the **physical view** is what machines run (the
@@ -20,7 +20,7 @@ Otherwise there is no picture, and the trace table alone tells the story.
 
 :func:`describe_changes` says what changed between two states in words
 (``pod web-1 created``, ``web-1: phase Pending -> Running``) for
-:class:`~kspec.state.State`; other states use the trace's field-by-field changes.
+:class:`~kspec.simulation.state.State`; other states use the trace's field-by-field changes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ UNSCHEDULED = "unscheduled"
 
 def _kspec_state():
     try:
-        from kspec import state as module
+        from kspec.simulation import state as module
     except Exception:  # the controllers' state module is optional for reports
         return None
     return module
@@ -60,7 +60,7 @@ def frame_of(state: Any, model: Any = None) -> Frame | None:
     return None
 
 
-# --------------------------------------------------------------------------- kspec.state.State
+# --------------------------------------------------------------------------- kspec.simulation.state.State
 
 
 def _node_names(state, world) -> list[str]:

@@ -1,6 +1,6 @@
 """Declarative CEL rules over whole clusters: ``kspec check`` and ``kspec test-rules``.
 
->>> from kspec.manifests import parse_object
+>>> from kspec.loading.manifests import parse_object
 >>> from kspec.rules import builtin_rules, check
 >>> pod = parse_object({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
 ...                     "spec": {"containers": [{"name": "app", "image": "nginx"}]}})

@@ -64,7 +64,7 @@ class CelEvaluationError(KspecError):
 @functools.cache
 def _environment(variables: tuple[str, ...] = VARIABLES):
     """The CEL environment declaring ``variables`` (all ``dyn``); rules use
-    :data:`VARIABLES`, scenario checks :data:`kspec.scenario_cel.VARIABLES`."""
+    :data:`VARIABLES`, scenario checks :data:`kspec.simulation.scenario_cel.VARIABLES`."""
     from cel_expr_python import cel
     from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
 

@@ -39,9 +39,9 @@ from typing import Callable, Iterable
 
 import attrs
 
-from kspec.build import SELECTOR_MISMATCH
-from kspec.manifests import DUPLICATE_OBJECT
-from kspec.objects import object_key
+from kspec.api.validation import SELECTOR_MISMATCH
+from kspec.loading.manifests import DUPLICATE_OBJECT
+from kspec.api.objects import object_key
 from kspec.rules import functions as fn
 from kspec.rules import vap
 from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression
@@ -403,7 +403,7 @@ def _run(records, by_kind, any_kind, context: _Context) -> tuple[list[Finding], 
 
 
 def check_cluster(cluster, rules: RuleSet | Iterable[Rule]) -> CheckResult:
-    """:func:`check` over a :class:`~kspec.cluster.Cluster`'s objects."""
+    """:func:`check` over a :class:`~kspec.loading.cluster.Cluster`'s objects."""
     return check(cluster.objects, rules, unique=cluster.objects)
 
 
@@ -445,7 +445,7 @@ def _is_selector_mismatch(diagnostic) -> bool:
 
 def _object_at(file: str, line: int | None) -> dict:
     """The manifest whose document contains ``line`` (for findings made from load diagnostics)."""
-    from kspec.yamlio import YamlError, load_documents
+    from kspec.loading.yamlio import YamlError, load_documents
 
     try:
         with open(file, encoding="utf-8") as handle:
@@ -479,7 +479,7 @@ def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | Non
     ``rc-selector-matches-template`` when that rule is checked. Every other
     load problem is fatal: the result is None and the diagnostics say why.
     """
-    from kspec.manifests import load_objects
+    from kspec.loading.manifests import load_objects
 
     loaded = load_objects(paths, stdin=stdin)
     later = {(b.source.file, b.source.line) for _, b in loaded.duplicates}

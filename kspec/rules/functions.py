@@ -39,8 +39,8 @@ from typing import Any, Callable, Iterable, Mapping
 import attrs
 
 from kspec.errors import KspecError, QuantityError, SelectorError
-from kspec.labels import Selector, selector_from_dict, selector_from_map, witness
-from kspec.quantity import Quantity, parse_quantity
+from kspec.api.labels import Selector, selector_from_dict, selector_from_map, witness
+from kspec.api.quantity import Quantity, parse_quantity
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -459,7 +459,7 @@ class Scope:
     def overlapping_controllers(self, obj) -> list:
         """Other controllers in the namespace whose selectors can select a common pod.
 
-        Decided exactly with :func:`kspec.labels.witness`; each entry is
+        Decided exactly with :func:`kspec.api.labels.witness`; each entry is
         ``{kind, name, namespace, witness, actual}`` where ``witness`` is a
         label set (``k=v,...``) that both selectors match and ``actual`` says
         that one's pod template already carries labels the other selects. A controller and the

@@ -1,7 +1,7 @@
 """Writers for check results: text, JSON, SARIF 2.1.0 and JUnit XML.
 
 Writers only render a :class:`~kspec.rules.engine.CheckResult`; the exit code
-is decided elsewhere (``kspec.commands.check``).
+is decided elsewhere (``kspec.cli.check``).
 
 JSON shape (``version`` 1; stable)::
 

@@ -35,10 +35,10 @@ import attrs
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kspec.errors import Diagnostic, LoadError, SelectorError
-from kspec.labels import Selector, selector_from_dict
-from kspec.objects import Source
+from kspec.api.labels import Selector, selector_from_dict
+from kspec.api.objects import Source
 from kspec.rules.cel import CelCompileError, compile_expression, result_type
-from kspec.yamlio import YamlError, load_documents
+from kspec.loading.yamlio import YamlError, load_documents
 
 SEVERITIES = ("error", "warning", "info")
 TEMPORALS = ("always", "eventually_always")

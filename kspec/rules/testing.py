@@ -35,7 +35,7 @@ import attrs
 from kspec.errors import Diagnostic, KspecError, LoadError
 from kspec.rules.engine import SELECTOR_RULE, Finding, _is_selector_mismatch, check
 from kspec.rules.ruleset import RuleFileError, RuleSet, builtin_rules, load_rules
-from kspec.yamlio import YamlError, load_documents
+from kspec.loading.yamlio import YamlError, load_documents
 
 OUTCOMES = ("pass", "fail", "error", "skip")
 _SUITE_FIELDS = {"apiVersion", "kind", "name", "rules", "cases"}
@@ -87,7 +87,7 @@ def find_test_files(paths) -> list[str]:
 
 def _objects(items, document, path: tuple, base: Path, problems: list, file: str):
     """Records of an ``objects``/``inventory`` list, plus selector-mismatch findings' sources."""
-    from kspec.manifests import load_objects, parse_object
+    from kspec.loading.manifests import load_objects, parse_object
 
     records, mismatches = [], []
     if items is None:

@@ -34,8 +34,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from kspec.errors import Diagnostic, SelectorError
-from kspec.labels import Selector, selector_from_dict
-from kspec.objects import Source
+from kspec.api.labels import Selector, selector_from_dict
+from kspec.api.objects import Source
 from kspec.rules.cel import CelCompileError, compile_expression
 from kspec.rules.ruleset import Match, ParamRef, ResourceRule, Rule, RuleFileError
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from kspec.manifests import parse_path, read_text
-from kspec.objects import object_ref
+from kspec.loading.manifests import parse_path, read_text
+from kspec.api.objects import object_ref
 from kspec.scheduling import filters as F
 from kspec.scheduling.problem import Problem
 from kspec.scheduling.result import Cause, Explanation
 from kspec.scheduling.solver import Encoding
-from kspec.yamlio import load_documents
+from kspec.loading.yamlio import load_documents
 
 PLUGIN_FIELDS = {
     "TaintToleration": "tolerations",

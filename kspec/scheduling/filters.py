@@ -24,8 +24,8 @@ and a phase other than Succeeded or Failed (the scheduler cache drops terminal
 pods); the pod being filtered is never counted against itself.
 
 >>> import kspec
->>> from kspec.manifests import parse_object
->>> from kspec.cluster import Cluster
+>>> from kspec.loading.manifests import parse_object
+>>> from kspec.loading.cluster import Cluster
 >>> node = parse_object({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
 ...     "spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]},
 ...     "status": {"allocatable": {"cpu": "1", "memory": "1Gi", "pods": "10"}}})
@@ -46,8 +46,8 @@ from typing import Callable, Iterable, Mapping
 
 import attrs
 
-from kspec.labels import Selector, new_requirement
-from kspec.objects import Node, Pod, PodSpec, Taint, Toleration, pod_requests
+from kspec.api.labels import Selector, new_requirement
+from kspec.api.objects import Node, Pod, PodSpec, Taint, Toleration, pod_requests
 
 __all__ = [
     "UNSCHEDULABLE",
@@ -128,7 +128,7 @@ def is_bound(pod) -> bool:
 class Snapshot:
     """The scheduler cache's view of a cluster: nodes, the pods bound to each, namespace labels.
 
-    Built once from a :class:`~kspec.cluster.Cluster` (``Snapshot.of``) and
+    Built once from a :class:`~kspec.loading.cluster.Cluster` (``Snapshot.of``) and
     extended with :meth:`add` by the greedy scheduler, which binds pods one at
     a time; plugins only read it.
     """
@@ -619,7 +619,7 @@ PLUGIN_NAMES = {
 def filter_pod(pod: Pod, node: Node, cluster, plugins=ALL) -> FilterResult:
     """Run ``plugins`` in order; the first rejection is the verdict (RunFilterPlugins).
 
-    ``cluster`` is a :class:`~kspec.cluster.Cluster` (or a :class:`Snapshot`);
+    ``cluster`` is a :class:`~kspec.loading.cluster.Cluster` (or a :class:`Snapshot`);
     its bound, non-terminal pods are the pods already on the nodes.
     """
     for plugin in plugins:

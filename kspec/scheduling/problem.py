@@ -30,7 +30,7 @@ from math import gcd
 
 import attrs
 
-from kspec.objects import Pod, Toleration, object_ref
+from kspec.api.objects import Pod, Toleration, object_ref
 from kspec.scheduling import filters as F
 
 LOCAL_PLUGINS = (F.node_unschedulable, F.node_name, F.taint_toleration, F.node_affinity)

@@ -10,7 +10,7 @@ replaced. ``kspec explore models/custom-singleton-buggy.yaml`` finds the lasso:
 controller restart, pod deleted, the controller relists an empty cluster, and
 nothing happens ever after.
 
-The protocol (``kspec.controllers.protocol``): an ``actor`` name, ``steps(world,
+The protocol (``kspec.simulation.controllers.protocol``): an ``actor`` name, ``steps(world,
 state)`` yielding ``(action, next_state)`` pairs, ``initial_memory`` for what it
 remembers, ``templates`` for the pods it creates.
 """
@@ -19,10 +19,10 @@ from typing import ClassVar
 
 import attrs
 
-from kspec.controllers.protocol import memory_of, template_group, with_memory
-from kspec.labels import selector_from_map
-from kspec.model import Action
-from kspec.state import create_pod
+from kspec.simulation.controllers.protocol import memory_of, template_group, with_memory
+from kspec.api.labels import selector_from_map
+from kspec.checker.model import Action
+from kspec.simulation.state import create_pod
 
 LEADER = {"app": "leader"}
 SELECTOR = selector_from_map(LEADER)

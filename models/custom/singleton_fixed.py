@@ -11,10 +11,10 @@ from typing import ClassVar
 
 import attrs
 
-from kspec.controllers.protocol import template_group
-from kspec.labels import selector_from_map
-from kspec.model import Action
-from kspec.state import create_pod, is_active
+from kspec.simulation.controllers.protocol import template_group
+from kspec.api.labels import selector_from_map
+from kspec.checker.model import Action
+from kspec.simulation.state import create_pod, is_active
 
 LEADER = {"app": "leader"}
 SELECTOR = selector_from_map(LEADER)

@@ -32,7 +32,7 @@ Properties: see :meth:`RCConverge.properties`. For N=2, R=2, F=1 there are 877
 distinct states without symmetry reduction.
 
 The model implements the protocol on readable records and, for speed, the
-packed fast path on ints (see ``kspec.model``): a slot is 4 bits (0 Absent,
+packed fast path on ints (see ``kspec.checker.model``): a slot is 4 bits (0 Absent,
 1 Pending, 2 Terminating, 3+2k Running on node k+1, 4+2k Unresponsive on node
 k+1), then one up bit per node, then the fault counter. Tests check that both
 paths give the same graph.
@@ -44,7 +44,7 @@ from typing import ClassVar
 
 import attrs
 
-from kspec.model import Action, always, eventually_always, sometimes
+from kspec.checker.model import Action, always, eventually_always, sometimes
 
 ABSENT, PENDING, RUNNING, UNRESPONSIVE, TERMINATING = "Absent", "Pending", "Running", "Unresponsive", "Terminating"
 CONTROLLERS = frozenset({"rc", "scheduler", "gc", "node-lifecycle"})
@@ -507,7 +507,7 @@ class _Packed:
 
     def canonical(self, key: int) -> int:
         """Orbit representative on keys, the method of
-        ``kspec.symmetry.canonical_slots_on_nodes`` specialised to counts: the
+        ``kspec.checker.symmetry.canonical_slots_on_nodes`` specialised to counts: the
         slots are a multiset of codes, so only how many slots hold each code
         matters; a node's signature is (up, slots Running on it, slots
         Unresponsive on it); nodes are ordered by signature and relabelled, and

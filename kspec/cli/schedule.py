@@ -1,0 +1,171 @@
+"""``kspec schedule PATH... [--nodes POOL]``: does everything fit, and after failures?
+
+Places every pending pod and every workload replica at once with Z3, prints the
+placement per node, explains infeasibility with a minimal set of conflicting
+constraints (objects, fields, file:line), checks failure tolerance, and shows
+what the kube-scheduler's greedy one-at-a-time placement would do beside it.
+
+Exit codes: 0 feasible (and tolerant of the failures asked about), 1 not
+(or not proved, when the solver timed out), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from kspec.cli.common import load_cluster
+from kspec.report import report_option, report_to
+
+from kspec.errors import KspecError
+from kspec.scheduling import greedy as greedy_mod
+from kspec.scheduling import solver
+from kspec.scheduling.explain import explain
+from kspec.scheduling.problem import Problem
+from kspec.scheduling.result import FEASIBLE, INFEASIBLE, ScheduleResult
+
+MAX_ROWS = 40
+
+
+def run(cluster, *, objective="feasible", node_failures=0, zone_failure=False, timeout=60.0,
+        with_greedy=True, with_explain=True) -> ScheduleResult:
+    """Everything ``kspec schedule`` computes, as one :class:`ScheduleResult`."""
+    start = time.monotonic()
+    problem = Problem(cluster)
+    verdict, placement, encoding = solver.solve(problem, objective=objective, timeout=timeout)
+    explanation = explain(problem, timeout=timeout) if verdict == INFEASIBLE and with_explain else None
+    tolerances = []
+    notes = []
+    if verdict == FEASIBLE:
+        explainer = (lambda failed: explain(problem, failed, timeout=timeout)) if with_explain else None
+        if node_failures:
+            tolerances.append(solver.check_failures(
+                problem, solver.node_failure_scenarios(problem, node_failures), kind="nodes", k=node_failures,
+                timeout=timeout, explain=explainer))
+        if zone_failure:
+            zones = list(solver.zone_scenarios(problem))
+            if not zones:
+                notes.append(f"no node carries {solver.ZONE_LABEL}: zone loss not checked")
+            tolerances.append(solver.check_failures(problem, zones, kind="zone", k=1, timeout=timeout,
+                                                    explain=explainer))
+    elif node_failures or zone_failure:
+        notes.append("failure tolerance not checked: the cluster does not fit even with every node up")
+    greedy = greedy_mod.schedule(problem) if with_greedy else None
+    stats = (("nodes", len(problem.nodes)), ("groups", len(problem.groups)),
+             ("pods", problem.total_pods()), ("variables", len(encoding.x)),
+             ("node_classes", len(problem.node_classes())))
+    return ScheduleResult(verdict, objective, tuple((g.key, g.count) for g in problem.groups), placement,
+                          explanation, tuple(tolerances), greedy, time.monotonic() - start, stats, tuple(notes))
+
+
+# ---------------------------------------------------------------------------- text
+
+
+def _amount(resource: str, value: int) -> str:
+    if resource == "cpu":
+        return f"{value / 1000:g}"
+    if resource in ("memory", "ephemeral-storage"):
+        return f"{value / (1 << 30):.1f}Gi"
+    return str(value)
+
+
+def _cell(row, resource: str) -> str:
+    req, alloc = dict(row.requested).get(resource, 0), dict(row.allocatable).get(resource, 0)
+    util = f" {100 * req / alloc:3.0f}%" if alloc else ""
+    return f"{_amount(resource, req)}/{_amount(resource, alloc)}{util}"
+
+
+def render_text(result: ScheduleResult) -> str:
+    out = []
+    pods = sum(c for _, c in result.groups)
+    out.append(f"{pods} pod(s) in {len(result.groups)} group(s): {result.verdict.upper()}"
+               + ("" if result.objective == "feasible" else f" (objective: {result.objective})"))
+    if result.placement is not None:
+        rows = [r for r in result.placement.rows if r.pods or r.bound]
+        header = ("NODE", "CPU", "MEMORY", "PODS", "PLACED")
+        table = [header]
+        for row in rows[:MAX_ROWS]:
+            placed = ", ".join(f"{g} x{c}" for g, c in row.pods) or "-"
+            table.append((row.node, _cell(row, "cpu"), _cell(row, "memory"),
+                          f"{dict(row.requested).get('pods', 0)}/{dict(row.allocatable).get('pods', 0)}", placed))
+        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        for r in table:
+            out.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
+        hidden = len(rows) - MAX_ROWS
+        if hidden > 0:
+            out.append(f"  ... {hidden} more node(s) in use (use -o json for all)")
+        out.append(f"  {result.placement.nodes_used()} of {len(result.placement.rows)} node(s) in use")
+    if result.explanation is not None:
+        out.append("why not: " + result.explanation.summary)
+        for cause in result.explanation.causes:
+            out.append(f"  {cause.location}: {cause.object}: {cause.field}: {cause.message}")
+        if not result.explanation.minimal:
+            out.append("  (core not proved minimal: the solver ran out of time while shrinking it)")
+    for tol in result.tolerances:
+        what = f"any {tol.k} node failure(s)" if tol.kind == "nodes" else "the loss of any one zone"
+        status = {"feasible": "TOLERANT", "infeasible": "NOT TOLERANT", "unknown": "UNKNOWN (timeout)"}[tol.verdict]
+        out.append(f"{what}: {status} ({tol.scenarios} scenario(s) solved for {tol.equivalent_sets} failure set(s), "
+                   f"{tol.seconds:.1f}s)")
+        if tol.counterexample is not None:
+            failed = ", ".join(tol.counterexample.failed)
+            out.append(f"  fails when {failed} {'is' if len(tol.counterexample.failed) == 1 else 'are'} lost")
+            if tol.counterexample.explanation:
+                out.append("  why: " + tol.counterexample.explanation.summary)
+    if result.greedy is not None:
+        g = result.greedy
+        if g.all_placed:
+            out.append(f"greedy (kube-scheduler order, least-allocated): all pods placed on "
+                       f"{g.placement.nodes_used()} node(s)")
+        else:
+            left = sum(c for _, c, _ in g.pending)
+            gap = " although a placement exists" if result.verdict == FEASIBLE else ""
+            out.append(f"greedy (kube-scheduler order, least-allocated): {left} pod(s) left Pending{gap}")
+            for group, count, message in g.pending:
+                out.append(f"  {group}: {count} Pending: {message}")
+    for note in result.notes:
+        out.append(f"note: {note}")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+@click.command("schedule", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--nodes", "nodes", multiple=True, metavar="POOL",
+              help='Add a pool of identical nodes, e.g. "3:cpu=4,memory=16Gi;zones=a,b,c" (repeatable).')
+@click.option("--tolerate-node-failures", "node_failures", type=click.IntRange(0, 16), default=0, metavar="K",
+              help="Also check that everything still fits after any K nodes fail.")
+@click.option("--tolerate-zone-failure", "zone_failure", is_flag=True, default=False,
+              help="Also check that everything still fits after any one zone (topology.kubernetes.io/zone) is lost.")
+@click.option("--objective", type=click.Choice(solver.OBJECTIVES), default="feasible",
+              help="feasible: any placement; min-nodes: fewest nodes used; balanced: lowest peak cpu/memory use.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0,
+              help="Seconds per solver call; a call that times out is reported as unknown, never as infeasible.")
+@click.option("--greedy/--no-greedy", "with_greedy", default=True,
+              help="Also run the kube-scheduler-like greedy baseline.")
+@report_option
+def command(paths, nodes, node_failures, zone_failure, objective, output, timeout, with_greedy, report_path):
+    """Check that every pending pod and workload replica in PATHS fits on the nodes, at once.
+
+    PATHS are manifest files or folders ('-' for stdin). Nodes come from Node
+    manifests and --nodes pools.
+    """
+    cluster = load_cluster(paths, nodes)
+    try:
+        result = run(cluster, objective=objective, node_failures=node_failures, zone_failure=zone_failure,
+                     timeout=timeout, with_greedy=with_greedy)
+    except KspecError as err:
+        click.echo(f"kspec: error: {err}", err=True)
+        sys.exit(2)
+    if output == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=False))
+    else:
+        click.echo(render_text(result))
+        click.echo(f"({result.seconds:.2f}s)", err=True)
+    report_to(report_path, result, inputs=paths)
+    sys.exit(result.exit_code)

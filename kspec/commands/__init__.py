@@ -1,1 +1,0 @@
-"""CLI verbs, one module each; every module exports a click ``command``."""

@@ -1,5 +1,0 @@
-"""The Kubernetes control loops as pure transition functions, one module each.
-
-See :mod:`kspec.controllers.protocol` for the protocol a controller follows
-(built-in ones and users' own).
-"""

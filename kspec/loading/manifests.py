@@ -1,0 +1,360 @@
+"""Loading manifests: files, folders and stdin to records, with every problem reported.
+
+``load_objects`` never raises for bad input: it returns every record it could
+build and one :class:`Diagnostic` per problem (``file:line: error: field:
+message``), across all files, so a user fixes everything in one pass.
+``kspec.load`` is the strict form: a :class:`Cluster` or a :class:`LoadError`.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import sys
+from pathlib import Path
+
+import attrs
+
+from kspec.api.validation import build_record
+from kspec.api.defaults import apply_defaults
+from kspec.errors import Diagnostic, KspecError, LoadError, ValidationError
+from kspec.loading.nodepool import POOL_KIND, node_manifests, parse_pool_spec
+from kspec.api.objects import CLUSTER_SCOPED_KINDS, Source, object_key
+from kspec.loading.yamlio import Document, YamlError, load_documents
+
+SUFFIXES = (".yaml", ".yml", ".json")
+DUPLICATE_OBJECT = "duplicate-object"
+
+
+@attrs.frozen
+class LoadResult:
+    """What a load found: records in input order (duplicates kept) and diagnostics."""
+
+    objects: tuple
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    duplicates: tuple[tuple, ...] = ()  # (first record, later record) pairs
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+def expand_paths(paths) -> tuple[list[str], list[Diagnostic]]:
+    """Files named, and files under folders (recursive, sorted, by suffix)."""
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        path = str(path)
+        if path == "-":
+            files.append("-")
+        elif os.path.isdir(path):
+            found = sorted(str(p) for p in Path(path).rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            files.extend(found)
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            problems.append(Diagnostic(path, None, "no such file or directory"))
+    return files, problems
+
+
+def read_text(file: str, stdin=None) -> str:
+    """A file's text; binary or undecodable content is a KspecError."""
+    if file == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        data = stream.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+    else:
+        with open(file, "rb") as handle:
+            data = handle.read()
+    if b"\x00" in data:
+        raise KspecError("not a text file (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise KspecError(f"not UTF-8 text (invalid byte at offset {err.start})") from None
+
+
+def parse_path(field: str) -> tuple:
+    """``spec.containers[0].image`` to ``("spec", "containers", 0, "image")``."""
+    parts: list = []
+    for piece in field.split("."):
+        while "[" in piece:
+            head, _, rest = piece.partition("[")
+            if head:
+                parts.append(head)
+            index, _, piece = rest.partition("]")
+            parts.append(int(index) if index.isdigit() else index)
+        if piece:
+            parts.append(piece)
+    return tuple(parts)
+
+
+def _object_items(document: Document):
+    """The manifests in a document: itself, or the items of a ``kind: List``."""
+    value = document.value
+    if isinstance(value, dict) and value.get("kind") == "List" and isinstance(value.get("items"), list):
+        for index, item in enumerate(value["items"]):
+            yield item, ("items", index)
+    else:
+        yield value, ()
+
+
+@attrs.frozen
+class Part:
+    """Whole documents of one file: the unit of (parallel) parsing.
+
+    ``line_offset`` is the number of lines of the file before ``text``.
+    """
+
+    file: str
+    text: str = attrs.field(repr=False)
+    line_offset: int = 0
+
+
+@attrs.frozen
+class ParsedPart:
+    """A part's manifests as plain, picklable data.
+
+    ``entries`` are (document index in the part, path prefix inside the
+    document, manifest, line in the file); ``problems`` are the diagnostics
+    found while parsing; ``documents`` counts the non-empty documents.
+    """
+
+    file: str
+    entries: tuple
+    problems: tuple
+    documents: int
+
+
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
+
+
+def split_parts(file: str, text: str, pieces: int) -> list[Part]:
+    """``text`` cut at document starts (``---`` at the start of a line) into about ``pieces`` parts.
+
+    A ``---`` line always starts a document (YAML forbids it inside any scalar),
+    so the parts parse exactly as the whole; files with directives (``%YAML``)
+    are never cut.
+    """
+    if pieces <= 1 or re.search(r"^%", text, re.M):
+        return [Part(file, text)]
+    starts = [m.start() for m in _DOCUMENT_START.finditer(text)]
+    target = len(text) / pieces
+    cuts = [0]
+    for position in starts:
+        if position - cuts[-1] >= target:
+            cuts.append(position)
+    cuts.append(len(text))
+    return [Part(file, text[a:b], text.count("\n", 0, a)) for a, b in zip(cuts, cuts[1:]) if a < b]
+
+
+def parse_part(part: Part) -> ParsedPart:
+    """Parse one part into plain manifests with their lines in the file."""
+    entries = []
+    count = 0
+    offset = part.line_offset
+    try:
+        for document in load_documents(part.text):
+            count += 1
+            for manifest, prefix in _object_items(document):
+                entries.append((document.index, prefix, manifest, document.line_of(prefix) + offset))
+    except YamlError as err:
+        line = None if err.line is None else err.line + offset
+        return ParsedPart(part.file, tuple(entries), (Diagnostic(part.file, line, err.message),), count)
+    return ParsedPart(part.file, tuple(entries), (), count)
+
+
+def _field_line(part: Part, doc_index: int, path: tuple, default: int | None) -> int | None:
+    """Re-read a document's node tree to find the line of ``path`` (errors only)."""
+    try:
+        for document in load_documents(part.text):
+            if document.index == doc_index:
+                return document.line_of(path) + part.line_offset
+    except KspecError:
+        pass
+    return default
+
+
+def build_part(part: Part, parsed: ParsedPart) -> tuple[list, list[Diagnostic]]:
+    """Records and diagnostics from a parsed part's manifests."""
+    records: list = []
+    problems: list[Diagnostic] = list(parsed.problems)
+    for doc_index, prefix, manifest, line in parsed.entries:
+        if not isinstance(manifest, dict):
+            where = "items[%d]: " % prefix[1] if prefix else ""
+            kind = type(manifest).__name__ if manifest is not None else "null"
+            problems.append(Diagnostic(parsed.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(manifest, kind)}"))
+            continue
+        try:
+            records.extend(build_objects(manifest, Source(parsed.file, line), in_place=True))
+        except ValidationError as err:
+            field_line = _field_line(part, doc_index, prefix + parse_path(err.path), line) if err.path else line
+            field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
+            problems.append(Diagnostic(parsed.file, field_line, err.message, field, code=err.code))
+        except KspecError as err:
+            problems.append(Diagnostic(parsed.file, line, str(err)))
+    return records, problems
+
+
+def _describe(value, kind: str) -> str:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return {"str": "a string", "int": "an integer", "float": "a number", "list": "a list",
+            "bool": "a boolean", "null": "null"}.get(kind, kind) + ("" if value is None else f" {text}")
+
+
+def build_object(manifest: dict, source: Source, *, in_place: bool = False):
+    """Default and validate one manifest dict into its record."""
+    kind = manifest.get("kind")
+    namespaced = kind not in CLUSTER_SCOPED_KINDS
+    defaulted = apply_defaults(manifest, namespaced, in_place=in_place)
+    return build_record(defaulted, source)
+
+
+def build_objects(manifest: dict, source: Source, *, in_place: bool = False) -> list:
+    """The records of one manifest: itself, or the Nodes of a kspec NodePool."""
+    if manifest.get("kind") == POOL_KIND:
+        return [build_object(node, source, in_place=True) for node in node_manifests(manifest)]
+    return [build_object(manifest, source, in_place=in_place)]
+
+
+def pool_nodes(specs) -> tuple:
+    """Node records for ``--nodes`` strings (pools named node, node2, ... unless named)."""
+    records: list = []
+    for index, text in enumerate(specs):
+        try:
+            pool = parse_pool_spec(text, "node" if index == 0 else f"node{index + 1}")
+            records.extend(build_objects(pool, Source("--nodes", None)))
+        except ValidationError as err:
+            if err.path == "--nodes":
+                raise LoadError([Diagnostic("--nodes", None, err.message)]) from None
+            raise LoadError([Diagnostic("--nodes", None, f'"{text}": {err.path}: {err.message}')]) from None
+    return tuple(records)
+
+
+def parse_object(manifest: dict, *, file: str = "<memory>", line: int | None = None):
+    """One manifest dict to its record, with API defaulting and validation.
+
+    Raises :class:`LoadError` (one diagnostic naming the field) on bad input.
+    The dict is not modified.
+    """
+    if not isinstance(manifest, dict):
+        raise LoadError([Diagnostic(file, line, f"expected a Kubernetes object (a mapping), got {type(manifest).__name__}")])
+    try:
+        return build_object(manifest, Source(file, line))
+    except ValidationError as err:
+        raise LoadError([Diagnostic(file, line, err.message, err.path)]) from None
+
+
+def find_duplicates(records) -> tuple[list[tuple], list[Diagnostic]]:
+    """Pairs of records with one identity (kind, namespace, name), and a diagnostic each."""
+    first: dict = {}
+    pairs: list[tuple] = []
+    problems: list[Diagnostic] = []
+    for record in records:
+        key = object_key(record)
+        if key in first:
+            original = first[key]
+            pairs.append((original, record))
+            kind, namespace, name = key
+            ident = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+            problems.append(Diagnostic(record.source.file, record.source.line,
+                                       f"duplicate object {ident}: also defined at {original.source}", "metadata.name",
+                                       code=DUPLICATE_OBJECT))
+        else:
+            first[key] = record
+    return pairs, problems
+
+
+PARALLEL_MIN_BYTES = 1 << 20
+PART_BYTES = 256 << 10
+
+
+def _read_parts(files: list[str], stdin, problems: list[Diagnostic]) -> tuple[list[Part], bool]:
+    """Every file's text as parts (cut up only when parsing in parallel pays off)."""
+    texts = []
+    for file in files:
+        name = "<stdin>" if file == "-" else file
+        try:
+            texts.append((name, read_text(file, stdin)))
+        except (OSError, KspecError) as err:
+            message = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            problems.append(Diagnostic(name, None, message))
+    workers = os.cpu_count() or 1
+    parallel = workers > 1 and sum(len(t) for _, t in texts) >= PARALLEL_MIN_BYTES
+    parts: list[Part] = []
+    for name, text in texts:
+        pieces = -(-len(text) // PART_BYTES) if parallel else 1
+        parts.extend(split_parts(name, text, pieces))
+    return parts, parallel
+
+
+def _parse_parts(parts: list[Part], parallel: bool):
+    """Parsed parts in order: by one process per core when ``parallel``."""
+    if parallel and len(parts) > 1:
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            context = None
+        if context is not None:
+            workers = min(os.cpu_count() or 1, len(parts))
+            with context.Pool(workers) as pool:
+                yield from pool.imap(parse_part, parts, chunksize=max(1, len(parts) // (workers * 8)))
+            return
+    for part in parts:
+        yield parse_part(part)
+
+
+def load_objects(paths, *, stdin=None) -> LoadResult:
+    """Every record from ``paths`` and one diagnostic per problem; never raises for input."""
+    collecting = gc.isenabled()
+    gc.disable()  # loading allocates many small acyclic objects: the cyclic collector only slows it
+    try:
+        return _load_objects(paths, stdin)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_objects(paths, stdin) -> LoadResult:
+    files, diagnostics = expand_paths(paths)
+    parts, parallel = _read_parts(files, stdin, diagnostics)
+    records: list = []
+    documents: dict[str, int] = {}
+    broken: set[str] = set()
+    for part, parsed in zip(parts, _parse_parts(parts, parallel)):
+        built, problems = build_part(part, parsed)
+        records.extend(built)
+        diagnostics.extend(problems)
+        documents[part.file] = documents.get(part.file, 0) + parsed.documents
+        if parsed.problems:
+            broken.add(part.file)
+    for file, count in documents.items():
+        if count == 0 and file not in broken:
+            diagnostics.append(Diagnostic(file, None, "no Kubernetes objects in this file (it is empty)"))
+    if not files and not diagnostics:
+        diagnostics.append(Diagnostic(", ".join(map(str, paths)) or ".", None, "no manifest files found (.yaml, .yml, .json)"))
+    pairs, duplicate_problems = find_duplicates(records)
+    diagnostics.extend(duplicate_problems)
+    return LoadResult(tuple(records), tuple(diagnostics), tuple(files), tuple(pairs))
+
+
+def load(paths, *, stdin=None, nodes=()):
+    """A :class:`~kspec.loading.cluster.Cluster` from ``paths`` (and ``--nodes`` pool strings).
+
+    Raises :class:`LoadError` carrying every problem found.
+    """
+    from kspec.loading.cluster import Cluster
+
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    result = load_objects(paths, stdin=stdin)
+    if not result.ok:
+        raise LoadError(result.diagnostics)
+    return Cluster.from_objects(result.objects + pool_nodes(nodes))

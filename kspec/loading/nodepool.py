@@ -1,0 +1,132 @@
+"""Pools of identical nodes, declared once instead of N Node manifests.
+
+From the command line (``--nodes``)::
+
+    3:cpu=4,memory=16Gi                          three nodes, 110 pods each
+    6:cpu=8,memory=32Gi;zones=a,b,c;name=big     spread round-robin over zones
+    2:cpu=4,memory=8Gi;labels=disk=ssd;taints=dedicated=gpu:NoSchedule
+
+From a file, a manifest of kspec's own kind::
+
+    apiVersion: kspec.dev/v1
+    kind: NodePool
+    metadata: {name: worker}
+    spec:
+      count: 3
+      allocatable: {cpu: "4", memory: 16Gi}
+      labels: {disk: ssd}
+      taints: [{key: dedicated, value: gpu, effect: NoSchedule}]
+      zones: [a, b, c]
+
+Each node is named ``<name>-<i>`` and labelled like a real kubelet would label
+it: ``kubernetes.io/hostname``, ``kubernetes.io/os=linux``,
+``kubernetes.io/arch=amd64`` (and their ``beta.`` forms; ``labels=`` overrides
+them) and, with zones, ``topology.kubernetes.io/zone``.
+``pods`` defaults to 110 (the kubelet's default ``--max-pods``).
+"""
+
+from __future__ import annotations
+
+from kspec.api.validation import as_list, as_map, get_int, get_str
+from kspec.errors import ValidationError
+
+POOL_KIND = "NodePool"
+POOL_API_VERSION = "kspec.dev/v1"
+DEFAULT_MAX_PODS = 110
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+# What a Linux/amd64 kubelet puts on its Node (well-known labels; the beta ones are still set).
+KUBELET_LABELS = {
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/os": "linux",
+    "beta.kubernetes.io/arch": "amd64",
+}
+
+
+def node_manifests(pool: dict, path: str = "") -> list[dict]:
+    """The Node manifests of one NodePool manifest (validated field by field)."""
+    meta = as_map(pool.get("metadata"), _p(path, "metadata"))
+    name = get_str(meta, "name", _p(path, "metadata"), "node")
+    spec = as_map(pool.get("spec"), _p(path, "spec"))
+    count = get_int(spec, "count", _p(path, "spec"), None, minimum=0, maximum=100_000)
+    if count is None:
+        raise ValidationError(_p(path, "spec.count"), "Required value")
+    allocatable = dict(as_map(spec.get("allocatable"), _p(path, "spec.allocatable")))
+    allocatable.setdefault("pods", DEFAULT_MAX_PODS)
+    labels = dict(as_map(spec.get("labels"), _p(path, "spec.labels")))
+    taints = as_list(spec.get("taints"), _p(path, "spec.taints"))
+    zones = [str(z) for z in as_list(spec.get("zones"), _p(path, "spec.zones"))]
+    if "zone" in spec:
+        zones = [str(spec["zone"])]
+    nodes = []
+    for index in range(count):
+        node_name = f"{name}-{index}"
+        node_labels = {**KUBELET_LABELS, **labels, HOSTNAME_LABEL: node_name}
+        if zones:
+            node_labels[ZONE_LABEL] = zones[index % len(zones)]
+        nodes.append({
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": node_name, "labels": node_labels},
+            "spec": {"taints": [dict(t) if isinstance(t, dict) else t for t in taints]},
+            "status": {
+                "capacity": dict(allocatable),
+                "allocatable": dict(allocatable),
+                "conditions": [{"type": "Ready", "status": "True"}],
+            },
+        })
+    return nodes
+
+
+def _p(prefix: str, field: str) -> str:
+    return f"{prefix}.{field}" if prefix else field
+
+
+def parse_pool_spec(text: str, default_name: str = "node") -> dict:
+    """A ``--nodes`` string to a NodePool manifest (see the module docstring)."""
+    head, *options = [part.strip() for part in text.split(";")]
+    count_text, _, resources = head.partition(":")
+    if not count_text.strip().isdigit():
+        raise ValidationError("--nodes", f'Invalid value: "{text}": expected COUNT:RESOURCE=QTY,... '
+                                         '(e.g. "3:cpu=4,memory=16Gi")')
+    spec: dict = {"count": int(count_text), "allocatable": _pairs(resources, text)}
+    name = default_name
+    for option in options:
+        key, _, value = option.partition("=")
+        key = key.strip()
+        if key == "zones" or key == "zone":
+            spec["zones"] = [z.strip() for z in value.split(",") if z.strip()]
+        elif key == "labels":
+            spec["labels"] = _pairs(value, text)
+        elif key == "taints":
+            spec["taints"] = [_taint(t, text) for t in value.split(",") if t.strip()]
+        elif key == "name":
+            name = value.strip()
+        else:
+            raise ValidationError("--nodes", f'Invalid value: "{text}": unknown option "{key}" '
+                                             "(known: zones, labels, taints, name)")
+    return {"apiVersion": POOL_API_VERSION, "kind": POOL_KIND, "metadata": {"name": name}, "spec": spec}
+
+
+def _pairs(text: str, whole: str) -> dict:
+    result = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValidationError("--nodes", f'Invalid value: "{whole}": expected KEY=VALUE, got "{item}"')
+        result[key.strip()] = value.strip()
+    return result
+
+
+def _taint(text: str, whole: str) -> dict:
+    body, sep, effect = text.rpartition(":")
+    if not sep:
+        raise ValidationError("--nodes", f'Invalid value: "{whole}": a taint is KEY[=VALUE]:EFFECT, got "{text}"')
+    key, _, value = body.partition("=")
+    taint = {"key": key.strip(), "effect": effect.strip()}
+    if value:
+        taint["value"] = value.strip()
+    return taint

@@ -1,0 +1,102 @@
+"""DaemonSet: one pod on every node that should run it.
+
+Follows ``pkg/controller/daemon/daemon_controller.go`` (``syncNodes``,
+``podsShouldBeOnNode``) and ``NodeShouldRunDaemonPod``: one sync of one
+DaemonSet is one step, over every node at once (upstream creates and deletes
+in batches within one sync).
+
+- A node *should run* the daemon pod when the pod's ``nodeSelector`` and
+  required node affinity match it and it has no NoSchedule or NoExecute taint
+  the pod does not tolerate; it *should keep running* it unless the selector
+  stops matching or an untolerated NoExecute taint appears. The controller adds
+  tolerations for ``not-ready`` and ``unreachable`` (NoExecute, no time limit)
+  and the pressure and ``unschedulable`` taints, so a daemon pod is never
+  evicted from a node that stops answering; it just stops being Ready.
+- A node that should run it and has no active daemon pod gets one, named
+  ``<daemonset>-<node>`` here (upstream generates a name and targets the node
+  with ``matchFields`` node affinity); the default scheduler binds it to that
+  node only, after its filters (so a full node leaves it Pending).
+- A Failed pod is deleted (and made again by a later sync); a pod on a node
+  that should not keep running it is deleted.
+
+Not modelled: update strategies, ``maxSurge``/``maxUnavailable`` of a
+DaemonSet rollout, the failed-pod back-off (time is abstract).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from kspec.simulation.controllers.protocol import describe_sync
+from kspec.checker.model import Action
+from kspec.scheduling.filters import node_selector_matches, untolerated_taint
+from kspec.simulation.state import FAILED, State, World, create_pod, delete_pod
+
+__all__ = ["DaemonSetSync", "DaemonSetController", "should_run", "target_node"]
+
+
+@attrs.frozen
+class DaemonSetSync(Action):
+    """One sync of a DaemonSet: the pods it created and deleted."""
+
+    actor: ClassVar[str] = "daemonset"
+    daemonset: str
+    create: tuple[str, ...] = ()
+    delete: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return describe_sync("DaemonSetSync", self.daemonset, create=self.create, delete=self.delete)
+
+
+def target_node(world: World, group: int, name: str) -> int:
+    """The node a daemon pod is for (its name is ``<daemonset>-<node>``), -1 if none."""
+    prefix = world.groups[group].prefix
+    return world.node_index.get(name[len(prefix):], -1) if name.startswith(prefix) else -1
+
+
+def should_run(world: World, state: State, w: int, node: int) -> tuple[bool, bool]:
+    """``NodeShouldRunDaemonPod``: (should run, should keep running) on ``node``."""
+    spec = world.groups[world.workloads[w].group].pod.spec
+    obj = world.node_object(node, state.nodes[node])
+    if not node_selector_matches(spec, obj):
+        return False, False
+    run = untolerated_taint(obj.spec.taints, spec.tolerations) is None
+    keep = untolerated_taint(obj.spec.taints, spec.tolerations, ("NoExecute",)) is None
+    return run, keep
+
+
+def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str]]:
+    """One ``syncNodes``: the next state and the pods created and deleted."""
+    if state.replicas[w] is None:  # deleted: the garbage collector removes its pods
+        return state, [], []
+    group = world.workloads[w].group
+    prefix = world.groups[group].prefix
+    created: list[str] = []
+    deleted: list[str] = []
+    for node in range(len(world.nodes)):
+        run, keep = should_run(world, state, w, node)
+        name = prefix + world.node_names[node]
+        pod = state.pod(name)
+        if pod is not None and not pod.deleting and (pod.phase == FAILED or not keep):
+            state = delete_pod(state, state.index_of(name))
+            deleted.append(name)
+            continue
+        if pod is None and run:
+            state, _ = create_pod(world, state, group, owner=w, name=name)
+            created.append(name)
+    return state, created, deleted
+
+
+class DaemonSetController:
+    """The DaemonSet controller: one :class:`DaemonSetSync` step per DaemonSet that has work."""
+
+    actor = "daemonset"
+    fair = True
+
+    def steps(self, world: World, state: State):
+        for w in world.daemonsets:
+            nxt, created, deleted = sync(world, state, w)
+            if created or deleted:
+                yield DaemonSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt

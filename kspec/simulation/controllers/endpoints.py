@@ -1,0 +1,72 @@
+"""Endpoints controller: each Service's ready addresses are the ready pods it selects.
+
+Upstream ``pkg/controller/endpoint/endpoints_controller.go`` (``syncService``)
+with ``podutil.ShouldPodBeInEndpoints``: a pod is listed when the Service's
+selector matches it in the Service's namespace, it has an IP (its kubelet
+started it), it is not Succeeded or Failed, and it is not terminating; it is a
+ready address when its Ready condition is True. ``publishNotReadyAddresses``
+lists terminating and not-ready pods as ready addresses too. Services without
+a selector are left alone. The state keeps only the ready addresses: they are
+what kube-proxy routes to (:mod:`kspec.simulation.network`).
+
+One :class:`EndpointsSync` step per Service whose Endpoints are stale; until it
+runs, kube-proxy keeps routing to the old addresses, which is the window the
+``endpoints-only-ready-pods`` property looks at.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from kspec.checker.model import Action
+from kspec.simulation.state import State, World, has_ip, is_terminal
+
+__all__ = ["EndpointsSync", "EndpointsController", "desired_addresses"]
+
+
+@attrs.frozen
+class EndpointsSync(Action):
+    actor: ClassVar[str] = "endpoints"
+    service: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        parts = []
+        if self.added:
+            parts.append("+" + ", +".join(self.added))
+        if self.removed:
+            parts.append("-" + ", -".join(self.removed))
+        return f"EndpointsSync({self.service}: {' '.join(parts)})"
+
+
+def desired_addresses(world: World, state: State, service: int) -> tuple[str, ...]:
+    info = world.services[service]
+    if info.selector is None:
+        return state.endpoints[service]
+    selects = world.service_selects[service]
+    names = []
+    for pod in state.pods:
+        if not selects[pod.group] or is_terminal(pod) or not has_ip(pod):
+            continue
+        if info.publish_not_ready or (pod.ready and not pod.deleting):
+            names.append(pod.name)
+    return tuple(names)  # state.pods is sorted by name
+
+
+class EndpointsController:
+    actor = "endpoints"
+    fair = True
+
+    def steps(self, world: World, state: State):
+        for s, info in enumerate(world.services):
+            want = desired_addresses(world, state, s)
+            have = state.endpoints[s]
+            if want != have:
+                added = tuple(n for n in want if n not in have)
+                removed = tuple(n for n in have if n not in want)
+                endpoints = state.endpoints[:s] + (want,) + state.endpoints[s + 1:]
+                yield EndpointsSync(info.name, added, removed), State(state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults,
+                                                                   state.ops, state.rv + 1)

@@ -1,0 +1,178 @@
+"""The kubelet on every node: run what the API binds here, report what really runs.
+
+Upstream: ``pkg/kubelet`` (``syncPod``, the status manager, the pod workers and
+``lifecycle.PredicateAdmitHandler``). A kubelet acts only when its machine is
+up; everything that needs the API server (seeing new bindings and deletions,
+posting status and heartbeats) also needs the node to reach it, so a
+partitioned kubelet keeps running what it had and restarts crashed containers
+locally, but learns of nothing.
+
+Steps (one pod or node each):
+
+``KubeletStartPod``
+    a pod bound here, not being deleted, with no containers running: admit it
+    and start its containers, then post phase Running and Ready (the readiness
+    probe passes on a healthy start). After a node reboot a pod that was
+    Running has lost its containers: ``restartPolicy: Never`` makes it Failed,
+    the other policies start it again. Admission rejects a pod that does not
+    tolerate one of the node's NoExecute taints (phase Failed, reason Taint),
+    as ``PredicateAdmitHandler`` does.
+``KubeletRestartContainer``
+    a crashed container is restarted per ``restartPolicy`` (Always and
+    OnFailure; crashes are non-zero exits); a hung container is killed when
+    the pod has a liveness probe. Local: needs no API access.
+``KubeletSyncStatus``
+    post the pod's real state: crashed means not Ready (``Never``: Failed);
+    hung means not Ready only if a readiness probe can notice.
+``KubeletKillPod``
+    a pod whose API object is being deleted: stop its containers and remove
+    the object (the status manager's final delete with grace period 0).
+``KubeletHeartbeat``
+    post node status with Ready=True after the node was marked Unknown.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from kspec.checker.model import Action
+from kspec.simulation.state import (
+    CRASHED, FAILED, HUNG, NOT_RUNNING, PENDING, READY, RUNNING, UP,
+    State, World, remove_pod, update_node, update_pod,
+)
+
+__all__ = ["KubeletStartPod", "KubeletRejectPod", "KubeletRestartContainer", "KubeletSyncStatus",
+           "KubeletKillPod", "KubeletKillOrphans", "KubeletHeartbeat", "Kubelet", "reported_status"]
+
+
+@attrs.frozen
+class KubeletStartPod(Action):
+    actor: ClassVar[str] = "kubelet"
+    pod: str
+    node: str
+
+
+@attrs.frozen
+class KubeletRejectPod(Action):
+    actor: ClassVar[str] = "kubelet"
+    pod: str
+    node: str
+    reason: str
+
+
+@attrs.frozen
+class KubeletRestartContainer(Action):
+    actor: ClassVar[str] = "kubelet"
+    pod: str
+    reason: str
+
+
+@attrs.frozen
+class KubeletSyncStatus(Action):
+    actor: ClassVar[str] = "kubelet"
+    pod: str
+    phase: str
+    ready: bool
+
+
+@attrs.frozen
+class KubeletKillPod(Action):
+    actor: ClassVar[str] = "kubelet"
+    pod: str
+    node: str
+
+
+@attrs.frozen
+class KubeletKillOrphans(Action):
+    """The kubelet found running containers whose pod objects no longer exist
+    (``HandlePodCleanups``) and killed them."""
+
+    actor: ClassVar[str] = "kubelet"
+    node: str
+    containers: int
+
+
+@attrs.frozen
+class KubeletHeartbeat(Action):
+    actor: ClassVar[str] = "kubelet"
+    node: str
+
+
+def reported_status(world: World, pod) -> tuple[str, bool] | None:
+    """(phase, ready) the kubelet would post for the containers' real state,
+    or None when there is nothing to report (no containers)."""
+    if pod.run == UP:
+        return RUNNING, True
+    if pod.run == HUNG:
+        return RUNNING, not world.groups[pod.group].readiness_probe
+    if pod.run == CRASHED:
+        if world.groups[pod.group].restart_policy == "Never":
+            return FAILED, False
+        return RUNNING, False
+    return None
+
+
+def untolerated_noexecute(world: World, state: State, pod, node: int):
+    """The first NoExecute taint on the node (manifest or node controller) the pod does not tolerate."""
+    tolerations = world.groups[pod.group].pod.spec.tolerations
+    taints = world.node_object(node, state.nodes[node]).spec.taints
+    for taint in taints:
+        if taint.effect == "NoExecute" and not any(t.tolerates(taint) for t in tolerations):
+            return taint
+    return None
+
+
+class Kubelet:
+    """Every node's kubelet (one actor: fairness is per controller type, which
+    keeps node symmetry; see the module docstring)."""
+
+    actor = "kubelet"
+    fair = True
+
+    def steps(self, world: World, state: State):
+        nodes = state.nodes
+        for i, pod in enumerate(state.pods):
+            n = pod.node
+            if n < 0 or not nodes[n].up:
+                continue
+            node_name = world.node_names[n]
+            online = nodes[n].reachable
+            group = world.groups[pod.group]
+            if online and pod.deleting:
+                nxt = remove_pod(state, i) if pod.run == NOT_RUNNING else remove_pod(update_pod(state, i, run=NOT_RUNNING), i)
+                yield KubeletKillPod(pod.name, node_name), nxt
+                continue
+            if pod.deleting:
+                if pod.run == CRASHED and group.restart_policy != "Never":
+                    yield KubeletRestartContainer(pod.name, "CrashLoopBackOff"), update_pod(state, i, run=UP)
+                continue
+            if pod.run == NOT_RUNNING:
+                if not online or pod.phase not in (PENDING, RUNNING):
+                    continue
+                taint = untolerated_noexecute(world, state, pod, n)
+                if taint is not None:
+                    yield (KubeletRejectPod(pod.name, node_name, f"Taint {taint}"),
+                           update_pod(state, i, phase=FAILED, ready=False))
+                elif pod.phase == RUNNING and group.restart_policy == "Never":
+                    yield (KubeletRejectPod(pod.name, node_name, "containers lost in node restart"),
+                           update_pod(state, i, phase=FAILED, ready=False))
+                else:
+                    yield KubeletStartPod(pod.name, node_name), update_pod(state, i, run=UP, phase=RUNNING, ready=True)
+                continue
+            if pod.run == CRASHED and group.restart_policy != "Never":
+                yield KubeletRestartContainer(pod.name, "CrashLoopBackOff"), update_pod(state, i, run=UP)
+            elif pod.run == HUNG and group.liveness_probe:
+                yield KubeletRestartContainer(pod.name, "liveness probe failed"), update_pod(state, i, run=CRASHED)
+            if online:
+                report = reported_status(world, pod)
+                if report is not None and report != (pod.phase, pod.ready):
+                    phase, ready = report
+                    run = NOT_RUNNING if phase == FAILED else pod.run
+                    yield KubeletSyncStatus(pod.name, phase, ready), update_pod(state, i, phase=phase, ready=ready, run=run)
+        for n, rec in enumerate(nodes):
+            if rec.up and rec.reachable and rec.ready != READY:
+                yield KubeletHeartbeat(world.node_names[n]), update_node(state, n, ready=READY)
+            if rec.up and rec.reachable and rec.orphans:  # HandlePodCleanups: no pod object, so kill the containers
+                yield KubeletKillOrphans(world.node_names[n], len(rec.orphans)), update_node(state, n, orphans=())

@@ -1,0 +1,114 @@
+"""The controller protocol: how built-in and user controllers take part in a scenario.
+
+A controller is an object with an ``actor`` name and one method::
+
+    steps(world, state) -> iterable of (action, next_state)
+
+``world`` is the scenario's static :class:`~kspec.simulation.state.World` (manifests,
+templates, nodes, selectors, by index); ``state`` is the frozen
+:class:`~kspec.simulation.state.State`. ``steps`` yields every step the controller could
+take now, each an :class:`~kspec.checker.model.Action` (a small frozen record named
+actor-and-verb, for traces) and the state after it. Several steps mean
+nondeterminism, which the explorer branches on; none means the controller has
+nothing to do. A controller must be a pure function of ``(world, state)``: no
+I/O, no clock, no randomness, no attributes changed on ``self``; anything it
+remembers between steps lives in ``state.memory`` (see below), so that a
+``controller-restart`` fault can take it away.
+
+Writes go through the API helpers in :mod:`kspec.simulation.state` (``create_pod``,
+``delete_pod``, ``update_pod``), which apply the API server's rules in one
+place. Built-in controllers read in the Kubernetes order: observe (list what
+the informer holds), filter (active objects), claim (ownerReferences), diff
+(desired minus observed), act (writes), status.
+
+Optional members:
+
+``fair`` (default True)
+    Weakly fair: a liveness property assumes that a controller that stays
+    enabled eventually acts. Faults and user operations are not fair.
+
+``initial_memory(world)`` and ``restarted_memory(world, memory)``
+    A controller with in-memory state (an informer's last view, a work queue, a
+    plan) returns its start value; it reads and writes it with
+    :func:`memory_of` and :func:`with_memory`. ``restarted_memory`` is what is
+    left after a process restart (default: ``initial_memory``).
+
+``templates()``
+    Pod manifests (dicts) the controller creates pods from; each becomes a pod
+    group whose index :func:`template_group` returns, named after
+    ``metadata.generateName`` (or ``metadata.name``).
+
+``rename_memory(memory, pods)``
+    Symmetry reduction renames interchangeable pods; a controller whose memory
+    holds pod names maps them with the ``pods`` dict (old name to new). A
+    controller with memory but without this method turns symmetry reduction
+    off for the scenario (always safe).
+
+A scenario names a user controller by file (``controllers: [{module:
+custom/singleton.py}]``); the module exports ``controller`` (an instance) or
+``build_controller(**params)``. See ``models/custom/`` for a buggy
+edge-triggered controller and its fixed level-triggered version.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Hashable, Iterable, Protocol, runtime_checkable
+
+from kspec.checker.model import Action
+from kspec.simulation.state import State, World
+
+__all__ = ["Controller", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
+           "describe_sync"]
+
+Step = tuple[Action, State]
+
+
+@runtime_checkable
+class Controller(Protocol):
+    """What every controller provides (see the module docstring)."""
+
+    actor: str
+
+    def steps(self, world: World, state: State) -> Iterable[Step]: ...
+
+
+def memory_of(world: World, state: State, controller) -> Any:
+    """The memory ``controller`` keeps in ``state``."""
+    return state.memory[world.memory_slots[controller.actor]]
+
+
+def with_memory(world: World, state: State, controller, memory: Hashable) -> State:
+    """``state`` with ``controller``'s memory replaced (memory is not an API write)."""
+    import attrs
+
+    slot = world.memory_slots[controller.actor]
+    return attrs.evolve(state, memory=state.memory[:slot] + (memory,) + state.memory[slot + 1:])
+
+
+def template_group(world: World, name: str) -> int:
+    """The pod group of a template a controller declared in ``templates()``."""
+    try:
+        return world.template_groups[name]
+    except KeyError:
+        known = ", ".join(world.template_groups) or "(none)"
+        raise KeyError(f"no pod template named {name!r}; declared templates: {known}") from None
+
+
+def changed(before: State, after: State) -> bool:
+    """Whether a step changed anything (a step that changes nothing is not a step)."""
+    return after != before
+
+
+def scaled_value(value, total: int, round_up: bool) -> int:
+    """``intstr.GetScaledValueFromIntOrPercent``: an int as it is, ``"25%"`` of ``total``."""
+    if isinstance(value, str) and value.endswith("%"):
+        exact = int(value[:-1]) * total / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value or 0)
+
+
+def describe_sync(kind: str, name: str, **lists: tuple[str, ...]) -> str:
+    """``KindSync(name: create a, b; delete c)``: a sync step's text in traces."""
+    parts = [f"{label} {', '.join(names)}" for label, names in lists.items() if names]
+    return f"{kind}({name}: {'; '.join(parts)})"

@@ -1,0 +1,191 @@
+"""kube-scheduler: bind one pending pod per step to a node that passes the filters.
+
+Filtering is :func:`kspec.scheduling.filters.filter_pod` (the default
+profile's Filter plugins: NodeUnschedulable, NodeName, TaintToleration,
+NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread,
+InterPodAffinity) over the scheduler cache's view: the API Node records,
+including the taints the node controller added (``node.kubernetes.io/unreachable``),
+and every bound pod that is not Succeeded or Failed, terminating ones
+included (the cache keeps a pod until its API object is gone).
+
+The queue (``PrioritySort``) pops the highest-priority pending pod; among equal
+priorities any pending pod may be next (the model does not keep creation
+timestamps), one step per choice. Placement is selectable:
+
+``all`` (default)
+    one step per feasible node: every placement a scoring configuration could
+    produce is explored (coverage);
+``least-allocated``
+    the default profile's NodeResourcesFit ``LeastAllocated`` score (integer,
+    on non-zero requests, as :func:`kspec.scheduling.greedy.least_allocated`):
+    one step per node with the highest score. Upstream's ``selectHost`` picks
+    among equal top scores at random, so every tie is explored; since the
+    choice never depends on node names, node symmetry stays on. Fewer states
+    than ``all``, at the cost of placements only other scoring plugins would
+    make.
+
+A pod that fits nowhere stays Pending; the scheduler records
+``PodScheduled=False`` with upstream's message
+(``0/3 nodes are available: 3 Insufficient cpu.``) once, in a
+:class:`SchedulerMarkUnschedulable` step, and retries when the cluster changes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import ClassVar
+
+import attrs
+
+from kspec.checker.model import Action
+from kspec.simulation.state import PENDING, State, World, is_terminal, update_pod
+
+try:
+    from kspec.scheduling.filters import Snapshot, filter_pod, allocatable_vector
+    from kspec.scheduling.greedy import least_allocated, non_zero_requests
+except ImportError as err:  # pragma: no cover - the scheduling module ships with kspec
+    raise ImportError(f"kspec.simulation.controllers.scheduler needs kspec.scheduling.filters: {err}") from err
+
+__all__ = ["SchedulerBind", "SchedulerMarkUnschedulable", "Scheduler", "feasible_nodes", "unschedulable_message"]
+
+MODES = ("all", "least-allocated")
+
+
+@attrs.frozen
+class SchedulerBind(Action):
+    actor: ClassVar[str] = "scheduler"
+    pod: str
+    node: str
+
+    def __str__(self) -> str:
+        return f"SchedulerBind({self.pod} -> {self.node})"
+
+
+@attrs.frozen
+class SchedulerMarkUnschedulable(Action):
+    actor: ClassVar[str] = "scheduler"
+    pod: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"SchedulerMarkUnschedulable({self.pod}: {self.message})"
+
+
+def _cache_key(state: State, group: int):
+    bound = tuple(sorted((p.group, p.node) for p in state.pods if p.node >= 0 and not is_terminal(p)))
+    nodes = tuple((n.ready, n.tainted, n.cordoned) for n in state.nodes)
+    return group, nodes, bound
+
+
+def _snapshot(world: World, state: State) -> tuple[list, Snapshot]:
+    nodes = [world.node_object(i, rec) for i, rec in enumerate(state.nodes)]
+    pods = []
+    seen: Counter = Counter()
+    for p in sorted(state.pods, key=lambda p: (p.group, p.node)):
+        if p.node >= 0 and not is_terminal(p):
+            seen[p.group] += 1
+            pods.append(world.pod_object(p.group, f"{world.groups[p.group].prefix}~{seen[p.group]}", p.node))
+    return nodes, Snapshot(nodes, pods)
+
+
+def feasible_nodes(world: World, state: State, group: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Node indexes where a new pod of ``group`` passes every filter, and the
+    rejection reasons of the others (one per node). Cached per scheduling view."""
+    cache = world.__dict__.setdefault("_feasible_cache", {})
+    key = _cache_key(state, group)
+    hit = cache.get(key)
+    if hit is None:
+        nodes, snapshot = _snapshot(world, state)
+        pod = world.pod_object(group, world.groups[group].prefix + "~new", -1)
+        fits, reasons = [], []
+        for i, node in enumerate(nodes):
+            result = filter_pod(pod, node, snapshot)
+            if result.fits:
+                fits.append(i)
+            else:
+                reasons.extend(result.reasons[:1] or ("rejected",))
+        hit = (tuple(fits), tuple(reasons))
+        if len(cache) > 200_000:
+            cache.clear()
+        cache[key] = hit
+    return hit
+
+
+def unschedulable_message(total: int, reasons) -> str:
+    """``0/3 nodes are available: 2 Insufficient cpu, 1 node(s) had untolerated taint ...``"""
+    counts = Counter(reasons)
+    detail = ", ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"0/{total} nodes are available: {detail}."
+
+
+def _least_allocated(world: World, state: State, group: int, candidates) -> tuple[int, ...]:
+    """The candidates with the highest NodeResourcesFit LeastAllocated score
+    (``selectHost`` chooses among them at random: each is a step)."""
+    need = non_zero_requests(world.groups[group].pod.spec)
+    used = {i: list(need) for i in candidates}
+    for p in state.pods:
+        if p.node in used and not is_terminal(p):
+            cpu, memory = non_zero_requests(world.groups[p.group].pod.spec)
+            used[p.node][0] += cpu
+            used[p.node][1] += memory
+    scores = {}
+    for i in candidates:
+        alloc = allocatable_vector(world.nodes[i])
+        scores[i] = least_allocated(tuple(used[i]), (alloc.get("cpu", 0), alloc.get("memory", 0)))
+    best = max(scores.values())
+    return tuple(i for i in candidates if scores[i] == best)
+
+
+def _daemon_target(world: World, pod, fits, reasons):
+    """A DaemonSet pod's feasible nodes: its target node, if it passed the
+    filters; every other node fails NodeAffinity (``matchFields metadata.name``)."""
+    from kspec.simulation.controllers.daemonset import target_node
+
+    target = target_node(world, pod.group, pod.name)
+    if target in fits:
+        return (target,), ()
+    rejected = [n for n in range(len(world.nodes)) if n not in fits]  # reasons come in this order
+    own = [reasons[rejected.index(target)]] if target in rejected else []
+    return (), tuple(own) + (DAEMON_AFFINITY_REASON,) * (len(world.nodes) - len(own))
+
+
+DAEMON_AFFINITY_REASON = "node(s) didn't match Pod's node affinity/selector"
+
+
+class Scheduler:
+    """The default scheduler (see the module docstring)."""
+
+    actor = "scheduler"
+    fair = True
+
+    def __init__(self, mode: str = "all"):
+        if mode not in MODES:
+            raise ValueError(f"scheduler mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
+
+    def pending(self, world: World, state: State) -> list[int]:
+        """Pods in the scheduling queue, highest priority first."""
+        queue = [i for i, p in enumerate(state.pods)
+                 if p.node < 0 and not p.deleting and p.phase == PENDING
+                 and world.groups[p.group].pinned_node == -1
+                 and world.groups[p.group].pod.spec.scheduler_name == "default-scheduler"]
+        if not queue:
+            return queue
+        top = max(world.groups[state.pods[i].group].pod.spec.priority or 0 for i in queue)
+        return [i for i in queue if (world.groups[state.pods[i].group].pod.spec.priority or 0) == top]
+
+    def steps(self, world: World, state: State):
+        for i in self.pending(world, state):
+            pod = state.pods[i]
+            fits, reasons = feasible_nodes(world, state, pod.group)
+            if world.groups[pod.group].daemon:  # matchFields metadata.name: its own node only
+                fits, reasons = _daemon_target(world, pod, fits, reasons)
+            if not fits:
+                if not pod.unschedulable:
+                    message = unschedulable_message(len(state.nodes), reasons)
+                    yield SchedulerMarkUnschedulable(pod.name, message), update_pod(state, i, unschedulable=True)
+                continue
+            if self.mode == "least-allocated":
+                fits = _least_allocated(world, state, pod.group, fits)
+            for n in fits:
+                yield SchedulerBind(pod.name, world.node_names[n]), update_pod(state, i, node=n, unschedulable=False)

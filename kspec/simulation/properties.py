@@ -1,0 +1,542 @@
+"""The named property library scenarios pick from (``checks:`` in a scenario file).
+
+Each entry has a name, a kind (``always``, ``sometimes``, ``eventually_always``),
+a rationale (why a design review cares) and optional parameters. ``build``
+turns a scenario's check entry into a :class:`kspec.checker.model.Property` bound to
+the scenario's :class:`~kspec.simulation.state.World`. Liveness properties assume weak
+fairness of every controller (not of faults or user operations), so "once
+faults stop" is built in: a behaviour has finitely many faults, and after the
+last one the controllers keep acting.
+
+API view and physical view: ``rc-never-exceeds-replicas`` counts what etcd
+says (active pods); ``at-most-replicas-running`` counts containers that are
+really running, terminating pods on unreachable nodes included, which is where
+the split-brain window under partition shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import attrs
+
+from kspec.errors import KspecError
+from kspec.api.labels import selector_from_map
+from kspec.checker.model import Property, always, eventually_always, sometimes
+from kspec.simulation.network import can_reach_serving_pod
+from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal
+
+__all__ = ["LIBRARY", "Entry", "build", "names"]
+
+
+@attrs.frozen
+class Entry:
+    name: str
+    kind: str
+    rationale: str
+    params: tuple[str, ...]
+    make: Callable = attrs.field(repr=False)
+
+
+LIBRARY: dict[str, Entry] = {}
+
+
+def _entry(name: str, kind: str, params: tuple[str, ...] = ()):
+    def register(fn):
+        LIBRARY[name] = Entry(name, kind, (fn.__doc__ or "").strip(), params, fn)
+        return fn
+    return register
+
+
+def names() -> list[str]:
+    return sorted(LIBRARY)
+
+
+class PropertyParamError(KspecError):
+    pass
+
+
+def build(world: World, fair: frozenset[str], name: str, params: Mapping[str, Any] | None = None) -> Property:
+    """The property ``name`` of the library with ``params`` (``as`` renames it)."""
+    params = dict(params or {})
+    entry = LIBRARY.get(name)
+    if entry is None:
+        raise PropertyParamError(f"no property named {name!r} in the library; known: {', '.join(names())}")
+    label = params.pop("as", None) or name
+    unknown = sorted(set(params) - set(entry.params))
+    if unknown:
+        allowed = ", ".join(entry.params) or "none"
+        raise PropertyParamError(f"{name}: unknown parameter {unknown[0]!r} (parameters: {allowed})")
+    try:
+        condition = entry.make(world, **params)
+    except TypeError as err:
+        raise PropertyParamError(f"{name}: {err}") from None
+    description = entry.rationale.splitlines()[0] if entry.rationale else ""
+    if entry.kind == "always":
+        return always(label, condition, description)
+    if entry.kind == "sometimes":
+        return sometimes(label, condition, description)
+    return eventually_always(label, condition, fair, description)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _workloads(world: World, workload: str | None) -> tuple[int, ...]:
+    """The pod-owning workloads meant: all, one RC/ReplicaSet, or a Deployment's ReplicaSets."""
+    if workload is None:
+        return world.pod_owners
+    w = world.workload_named(workload)
+    return world.workloads[w].replica_sets if world.workloads[w].kind == "Deployment" else (w,)
+
+
+def _deployments(world: World, deployment: str | None) -> tuple[int, ...]:
+    if deployment is None:
+        return world.deployments
+    d = world.workload_named(deployment, "Deployment")
+    return (d,)
+
+
+def _services(world: World, service: str | None) -> tuple[int, ...]:
+    if service is None:
+        return tuple(i for i, s in enumerate(world.services) if s.selector is not None)
+    return (world.service_named(service),)
+
+
+def active_owned(state: State, w: int) -> int:
+    return sum(1 for p in state.pods if p.owner == w and is_active(p))
+
+
+def running_copies(state: State, w: int, group: int = -1) -> int:
+    """Containers really running (up or hung) for pods the workload owns,
+    terminating ones included, plus orphans of its template (``group``):
+    containers of force-deleted pods still running on a machine that is up."""
+    copies = sum(1 for p in state.pods if p.owner == w and p.run in (UP, HUNG))
+    if group >= 0:
+        copies += sum(rec.orphans.count(group) for rec in state.nodes if rec.up and rec.orphans)
+    return copies
+
+
+def converged(state: State, w: int) -> bool:
+    replicas = state.replicas[w]
+    return active_owned(state, w) == (0 if replicas is None else replicas)
+
+
+# --------------------------------------------------------------------------- replication
+
+
+@_entry("rc-replicas-converge", "eventually_always", ("workload",))
+def _rc_converge(world: World, workload: str | None = None):
+    """Once faults stop, the active pods each ReplicationController/ReplicaSet owns eventually always equal its replicas.
+
+    The "eventually stable reconciliation" of Anvil (OSDI'24): a controller is
+    correct when, after the environment stops interfering, it brings the
+    cluster to the desired state and keeps it there. A violation is a lasso: a
+    fair cycle (or a stuck state) where the count is wrong forever.
+    """
+    targets = _workloads(world, workload)
+    return lambda s: all(converged(s, w) for w in targets)
+
+
+@_entry("rc-never-exceeds-replicas", "always", ("workload",))
+def _rc_never_exceeds(world: World, workload: str | None = None):
+    """API view: the active pods a workload owns never exceed its replicas.
+
+    What ``kubectl get rc`` shows; evicted pods on a lost node are terminating,
+    hence not active, so this holds even while their containers still run.
+    """
+    return _never_above_replicas(_workloads(world, workload), active_owned)
+
+
+def _never_above_replicas(targets, count):
+    """A state check: ``count(state, workload)`` never exceeds that workload's replicas."""
+
+    def check(s):
+        for w in targets:
+            replicas = s.replicas[w]
+            if replicas is not None and count(s, w) > replicas:
+                return False
+        return True
+    return check
+
+
+@_entry("at-most-replicas-running", "always", ("workload",))
+def _at_most_running(world: World, workload: str | None = None):
+    """Physical view: no more containers of a workload really run than its replicas.
+
+    The split-brain check: under a partition the evicted pod keeps running on
+    the cut-off node while its replacement starts, so a singleton can run twice.
+    Containers of a force-deleted pod that still run count too.
+    """
+    return _never_above_replicas(_workloads(world, workload),
+                                 lambda s, w: running_copies(s, w, world.workloads[w].group))
+
+
+@_entry("running-copies-reach", "sometimes", ("workload", "count"))
+def _copies_reach(world: World, workload: str, count: int):
+    """Sometimes at least ``count`` containers of the workload really run at once (split-brain evidence)."""
+    w = world.workload_named(workload)
+    group = world.workloads[w].group
+    return lambda s: running_copies(s, w, group) >= count
+
+
+@_entry("replacement-created", "sometimes", ("workload",))
+def _replacement(world: World, workload: str | None = None):
+    """Sometimes a workload is back at its replicas while a pod it replaced is still terminating.
+
+    Companion of the convergence properties: shows that faults really took a
+    pod away and the controller really replaced it (the model is not vacuous).
+    """
+    targets = _workloads(world, workload)
+
+    def check(s):
+        for w in targets:
+            if s.replicas[w] is not None and converged(s, w) and any(
+                    p.owner == w and p.deleting for p in s.pods):
+                return True
+        return False
+    return check
+
+
+@_entry("fault-then-converged", "sometimes", ())
+def _fault_then_converged(world: World):
+    """Sometimes, after at least one fault, every workload has exactly its replicas and all pods run.
+
+    The generic ``sometimes`` companion: evidence that faults happen and that
+    recovery is reachable.
+    """
+    def check(s):
+        return s.faults_used >= 1 and all(converged(s, w) for w in world.pod_owners) and all(
+            p.run == UP and p.ready for p in s.pods if is_active(p))
+    return check
+
+
+@_entry("scale-down-deletes-not-ready", "always", ("workload",))
+def _scale_down_not_ready(world: World, workload: str | None = None):
+    """When a workload deletes a pod, a not-ready pod goes before a ready one.
+
+    ``ActivePodsWithRanks``: unassigned, then Pending, then not ready pods are
+    deleted first. Checked as: no Ready pod of the workload is terminating while
+    an active sibling is not Ready.
+    """
+    targets = _workloads(world, workload)
+
+    def check(s):
+        for w in targets:
+            owned = [p for p in s.pods if p.owner == w]
+            if any(p.deleting and p.ready for p in owned) and any(is_active(p) and not p.ready for p in owned):
+                return False
+        return True
+    return check
+
+
+@_entry("pod-owned-by", "sometimes", ("pod", "workload"))
+def _pod_owned_by(world: World, pod: str, workload: str):
+    """Sometimes the pod ``pod`` (from the manifests) is owned by ``workload`` (adoption evidence)."""
+    w = world.workload_named(workload)
+    return lambda s: any(p.name == pod and p.owner == w for p in s.pods)
+
+
+# --------------------------------------------------------------------------- services
+
+
+@_entry("service-always-has-endpoint", "always", ("service",))
+def _always_endpoint(world: World, service: str | None = None):
+    """Every selected Service always lists at least one ready address.
+
+    Clients resolve the Service name and kube-proxy needs an address to
+    forward to; an empty Endpoints means connection refused for everyone.
+    """
+    targets = _services(world, service)
+    return lambda s: all(s.endpoints[i] for i in targets)
+
+
+@_entry("endpoint-lost", "sometimes", ("service",))
+def _endpoint_lost(world: World, service: str | None = None):
+    """Sometimes a Service has no ready address (evidence that outages are reachable)."""
+    targets = _services(world, service)
+    return lambda s: any(not s.endpoints[i] for i in targets)
+
+
+@_entry("endpoints-only-ready-pods", "always", ("service",))
+def _only_ready(world: World, service: str | None = None):
+    """Every address in a Service's Endpoints is a pod that exists, is Ready and is not terminating.
+
+    The endpoints controller lags behind readiness changes; a violation shows
+    the window in which kube-proxy still routes to a pod the API already
+    knows is not ready.
+    """
+    targets = _services(world, service)
+
+    def check(s):
+        for i in targets:
+            if world.services[i].publish_not_ready:
+                continue
+            for name in s.endpoints[i]:
+                pod = s.pod(name)
+                if pod is None or not pod.ready or pod.deleting:
+                    return False
+        return True
+    return check
+
+
+@_entry("service-reachable", "always", ("service",))
+def _reachable(world: World, service: str | None = None):
+    """Physical view through kube-proxy and DNS: a request to the Service name can reach a pod that answers."""
+    targets = _services(world, service)
+    return lambda s: all(can_reach_serving_pod(world, s, world.services[i].name, world.services[i].namespace)
+                         for i in targets)
+
+
+@_entry("service-sees-workloads", "sometimes", ("service", "workloads"))
+def _sees_workloads(world: World, service: str, workloads: list):
+    """Sometimes the Service routes to pods of every listed workload at once (overlapping selectors)."""
+    i = world.service_named(service)
+    ws = [_workloads(world, w) for w in workloads]
+
+    def check(s):
+        owners = {p.owner for p in s.pods if p.name in s.endpoints[i]}
+        return all(any(w in owners for w in group) for group in ws)
+    return check
+
+
+# --------------------------------------------------------------------------- deployments
+
+
+def _deployment_pods(world: World, s: State, d: int):
+    rss = world.workloads[d].replica_sets
+    return [p for p in s.pods if p.owner in rss and is_active(p)]
+
+
+@_entry("deployment-converges", "eventually_always", ("deployment",))
+def _deployment_converges(world: World, deployment: str | None = None):
+    """Once faults and edits stop, each Deployment eventually always runs exactly its replicas, all of the current template.
+
+    The end of a rollout (``kubectl rollout status`` succeeds): the new
+    ReplicaSet owns ``replicas`` active pods and the old ones none.
+    """
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            new = world.workloads[d].replica_sets[world.current_revision(s, d)]
+            pods = _deployment_pods(world, s, d)
+            want = 0 if replicas is None else replicas
+            if len(pods) != want or any(p.owner != new for p in pods):
+                return False
+        return True
+    return check
+
+
+def _fenceposts(world: World, d: int, replicas: int) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) as the deployment controller resolves them; Recreate allows neither."""
+    from kspec.simulation.controllers.deployment import max_unavailable, resolve_fenceposts
+
+    strategy = world.workloads[d].strategy
+    if strategy.type != "RollingUpdate":
+        return 0, 0
+    return resolve_fenceposts(strategy, replicas)[0], max_unavailable(strategy, replicas)
+
+
+@_entry("deployment-min-available", "always", ("deployment",))
+def _deployment_min_available(world: World, deployment: str | None = None):
+    """API view: a Deployment never has fewer Ready pods than replicas - maxUnavailable.
+
+    What ``maxUnavailable`` promises for a rollout; a node failure, a crash or
+    the Recreate strategy (maxUnavailable 0 here, as it takes every old pod
+    down first) breaks it, and the trace shows how.
+    """
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is None:
+                continue
+            ready = sum(1 for p in _deployment_pods(world, s, d) if p.ready)
+            if ready < replicas - _fenceposts(world, d, replicas)[1]:
+                return False
+        return True
+    return check
+
+
+@_entry("deployment-max-surge", "always", ("deployment",))
+def _deployment_max_surge(world: World, deployment: str | None = None):
+    """API view: a Deployment never has more active pods than replicas + maxSurge.
+
+    Upstream bounds the sum of its ReplicaSets' ``spec.replicas``; the pods
+    lag behind those numbers, so this pod count is the stronger claim.
+    """
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is not None and len(_deployment_pods(world, s, d)) > replicas + _fenceposts(world, d, replicas)[0]:
+                return False
+        return True
+    return check
+
+
+@_entry("rollout-serves-both-versions", "sometimes", ("deployment",))
+def _both_versions(world: World, deployment: str | None = None):
+    """Sometimes Ready pods of an old and of the new template run side by side (a rolling update really rolls)."""
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            owners = {p.owner for p in _deployment_pods(world, s, d) if p.ready}
+            if len(owners) >= 2:
+                return True
+        return False
+    return check
+
+
+# --------------------------------------------------------------------------- daemonsets
+
+
+@_entry("daemonset-on-every-node", "eventually_always", ("daemonset",))
+def _daemonset_on_every_node(world: World, daemonset: str | None = None):
+    """Once faults stop, every Ready node that should run a DaemonSet's pod eventually always runs a Ready one.
+
+    What a node agent (log shipper, CNI, monitoring) promises; a node that is
+    down or cut off is not Ready and is not counted, and its daemon pod stays
+    (it tolerates the node's taints) to start again when the node returns.
+    """
+    from kspec.simulation.controllers.daemonset import should_run
+
+    targets = world.daemonsets if daemonset is None else (world.workload_named(daemonset, "DaemonSet"),)
+
+    def check(s):
+        for w in targets:
+            if s.replicas[w] is None:
+                continue
+            ready_on = {p.node for p in s.pods if p.owner == w and p.ready and is_active(p)}
+            for node, rec in enumerate(s.nodes):
+                if rec.ready == READY and node not in ready_on and should_run(world, s, w, node)[0]:
+                    return False
+        return True
+    return check
+
+
+# --------------------------------------------------------------------------- maintenance
+
+
+@_entry("drain-completes", "eventually_always", ())
+def _drain_completes(world: World):
+    """Once faults stop, every drained (cordoned) node eventually holds no pod but DaemonSet pods.
+
+    ``kubectl drain`` returns. It does not when a PodDisruptionBudget can never
+    allow the next eviction (``minAvailable`` equal to the replicas, say), or
+    when the node holds a pod no controller owns; the lasso shows where it stays.
+    """
+    def check(s):
+        for node, rec in enumerate(s.nodes):
+            if rec.cordoned and any(p.node == node and not world.groups[p.group].daemon for p in s.pods):
+                return False
+        return True
+    return check
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def _vectors(world: World):
+    from kspec.scheduling.filters import allocatable_vector, request_vector
+
+    requests = [request_vector(g.pod.spec) for g in world.groups]
+    allocatable = [allocatable_vector(n) for n in world.nodes]
+    return requests, allocatable
+
+
+@_entry("no-overcommit", "always", ())
+def _no_overcommit(world: World):
+    """The requests of the pods bound to a node never exceed its allocatable (and its pod count).
+
+    What the scheduler's NodeResourcesFit guarantees for pods it places; pods
+    pinned with ``nodeName`` bypass it and the kubelet's admission is the last line.
+    """
+    requests, allocatable = _vectors(world)
+    cache: dict = {}
+
+    def check(s):
+        placed = tuple(sorted((p.group, p.node) for p in s.pods if p.node >= 0 and not is_terminal(p)))
+        hit = cache.get(placed)
+        if hit is None:
+            hit = cache[placed] = fits(s)
+        return hit
+
+    def fits(s):
+        used: dict[int, dict[str, int]] = {}
+        for p in s.pods:
+            if p.node >= 0 and not is_terminal(p):
+                node_used = used.setdefault(p.node, {})
+                node_used["pods"] = node_used.get("pods", 0) + 1
+                for res, amount in requests[p.group].items():
+                    node_used[res] = node_used.get(res, 0) + amount
+        for n, node_used in used.items():
+            cap = allocatable[n]
+            for res, amount in node_used.items():
+                if res in cap and amount > cap[res]:
+                    return False
+        return True
+    return check
+
+
+@_entry("scheduler-binds-only-feasible", "always", ())
+def _binds_feasible(world: World):
+    """Every pod the scheduler placed passes every Filter plugin against the other pods on its node.
+
+    Taints the node controller adds later (unreachable) do not count: they
+    arrive after the binding.
+    """
+    from kspec.scheduling.filters import Snapshot, filter_pod
+
+    cache: dict = {}
+
+    def check(s):
+        placed = tuple(sorted((p.group, p.node) for p in s.pods if p.node >= 0 and not is_terminal(p)))
+        hit = cache.get(placed)
+        if hit is None:
+            pods = [world.pod_object(g, f"{world.groups[g].prefix}~{k}", n) for k, (g, n) in enumerate(placed)]
+            snapshot = Snapshot(world.nodes, pods)
+            hit = True
+            for pod, (g, n) in zip(pods, placed):
+                if world.groups[g].pinned_node != -1:
+                    continue
+                if not filter_pod(pod, world.nodes[n], snapshot).fits:
+                    hit = False
+                    break
+            cache[placed] = hit
+        return hit
+    return check
+
+
+# --------------------------------------------------------------------------- label-selected pods (custom controllers)
+
+
+def _label_selector(labels: Mapping[str, str]):
+    if not isinstance(labels, Mapping) or not labels:
+        raise PropertyParamError("labels must be a non-empty mapping of label to value")
+    return selector_from_map({str(k): str(v) for k, v in labels.items()})
+
+
+def _active_labelled(world: World, s: State, selects) -> int:
+    return sum(1 for p in s.pods if selects[p.group] and is_active(p))
+
+
+@_entry("active-pods-converge", "eventually_always", ("labels", "count"))
+def _labelled_converge(world: World, labels: Mapping[str, str], count: int):
+    """Once faults stop, the active pods carrying ``labels`` eventually always number ``count``."""
+    sel = _label_selector(labels)
+    selects = [sel.matches(g.labels) for g in world.groups]
+    return lambda s: _active_labelled(world, s, selects) == count
+
+
+@_entry("active-pods-reach", "sometimes", ("labels", "count"))
+def _labelled_reach(world: World, labels: Mapping[str, str], count: int):
+    """Sometimes exactly ``count`` active pods carry ``labels``."""
+    sel = _label_selector(labels)
+    selects = [sel.matches(g.labels) for g in world.groups]
+    return lambda s: _active_labelled(world, s, selects) == count

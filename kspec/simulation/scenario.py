@@ -1,0 +1,781 @@
+"""Scenario files: the whole question in one declarative file.
+
+``kspec explore models/<name>.yaml`` reads a scenario, loads the manifests it
+names into a :class:`~kspec.simulation.state.World`, wires the built-in controllers (and
+any user controller), the faults and the user operations it allows, and checks
+the named properties. The format (every key but ``manifests`` and ``checks`` is
+optional; paths are relative to the scenario file)::
+
+    name: myapp-node-crash
+    description: One node crashes; does backend-service keep an endpoint?
+    manifests: [myapp/]                 # files or folders of Kubernetes YAML
+    nodes: ["3:cpu=2,memory=4Gi"]       # extra node pools (--nodes shorthand)
+    start: settled                      # settled (default) | one | applied
+    prepare: [pod-hang]                 # faults applied once before exploring
+    scheduler: all                      # all (default) | least-allocated (top-scoring nodes only)
+    faults:
+      budget: 1                         # faults in total
+      kinds: [node-crash]               # or {node-crash: 1, node-restart: 1} (caps per kind)
+    operations:
+      - scale: {workload: frontend, replicas: 2}
+      - delete: {workload: backend}
+      - rollout: {workload: web, image: "nginx:1.27"}  # a Deployment's template edit (no image: rollout restart)
+      - drain: {node: node-1}           # kubectl drain --ignore-daemonsets (PodDisruptionBudgets apply)
+      - force-delete: {workload: db}    # kubectl delete pod --force --grace-period=0 of a terminating pod
+    controllers:
+      - module: custom/singleton.py     # exports `controller` or build_controller(**params)
+        params: {}
+    disable: [replication]              # built-in controllers left out, by actor
+    podGCThreshold: 12500               # --terminated-pod-gc-threshold
+    bounds: {max_pods: 12}              # states with more pod records are not explored
+    checks:                             # library properties (kspec.simulation.properties)
+      - rc-replicas-converge
+      - service-always-has-endpoint: {service: backend-service}
+      - running-copies-reach: {workload: frontend, count: 4, as: four-copies}
+      - expression:                     # your own, in CEL over the state (kspec.simulation.scenario_cel)
+          name: backend-keeps-a-ready-pod
+          kind: always
+          cel: pods.exists(p, p.workload == "backend" && p.ready)
+    expect:                             # re-checked by tests/test_scenarios.py
+      states: 1234                      # distinct states with symmetry reduction
+      states_no_symmetry: 5678
+      verdicts: {rc-replicas-converge: holds, service-always-has-endpoint: violated}
+
+``start: settled`` (the default) begins where a fresh ``kubectl apply`` ends up
+without faults: every state in which the controllers, run from the applied
+manifests, have nothing left to do (each placement the scheduler could pick is
+one initial state). With many workloads every order of the rollout is too
+many; ``start: one`` settles along one fixed order (the first controller's
+first action each time) and begins from that one state. ``start: applied``
+begins with the objects just created, so faults can strike during the rollout. Each scenario must check at least one
+``sometimes`` property, so that a model in which nothing happens cannot pass.
+
+Parameters (``-p NAME=VALUE`` on ``kspec explore``/``kspec fuzz``) override
+the file: ``budget``, ``scheduler``, ``start``, ``max_pods``; ``kspec fuzz
+models/x.yaml -p budget=6`` checks larger budgets than exhaustive search can.
+
+Every problem in a scenario file is reported as ``file:line: error: message``.
+"""
+
+from __future__ import annotations
+
+import collections
+import pathlib
+from typing import Any, Mapping
+
+import attrs
+
+from kspec.simulation.controllers.daemonset import DaemonSetController
+from kspec.simulation.controllers.deployment import DeploymentController
+from kspec.simulation.controllers.drain import Drainer
+from kspec.simulation.controllers.endpoints import EndpointsController
+from kspec.simulation.controllers.gc import GarbageCollector, PodGC
+from kspec.simulation.controllers.kubelet import Kubelet
+from kspec.simulation.controllers.nodelifecycle import Clock, NodeLifecycle, TaintManager
+from kspec.simulation.controllers.replication import ReplicationControllerLoop
+from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES, Scheduler
+from kspec.simulation.controllers.statefulset import StatefulSetController
+from kspec.simulation.controllers.user import Operation, UserOperations
+from kspec.errors import Diagnostic, KspecError, LoadError
+from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault
+from kspec.checker.model import ModelError, Property, import_user_module
+from kspec.simulation import properties as properties_lib
+from kspec.simulation.symmetry import Canonicaliser
+from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World
+from kspec.loading.yamlio import YamlError, load_documents
+
+__all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario", "parse_scenario", "build_model",
+           "ScenarioError", "BUILTIN_ACTORS"]
+
+KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
+        "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
+BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "daemonset", "drain", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
+VERDICTS = ("holds", "violated", "inconclusive")
+STARTS = ("settled", "one", "applied")
+SETTLE_LIMIT = 200_000
+
+
+class ScenarioError(LoadError):
+    """A scenario file that cannot be used; carries ``file:line`` diagnostics."""
+
+
+@attrs.frozen
+class Scenario:
+    """A parsed scenario file (paths resolved, values checked)."""
+
+    path: str
+    name: str
+    description: str
+    manifests: tuple[str, ...]
+    nodes: tuple[str, ...]
+    start: str
+    prepare: tuple[str, ...]
+    scheduler: str
+    fault_kinds: Any  # list of kinds or {kind: cap}
+    fault_budget: int | None
+    operations: tuple[tuple[str, str, Any, int], ...]  # (verb, workload, replicas or image, line)
+    controllers: tuple[tuple[str, dict, int], ...]  # (module path, params, line)
+    disable: tuple[str, ...]
+    pod_gc_threshold: int
+    max_pods: int | None
+    checks: tuple[tuple[str, dict, int], ...]  # (library name, params, line)
+    expect: Mapping = attrs.field(factory=dict)
+    lines: Mapping = attrs.field(factory=dict, eq=False, repr=False)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Reader:
+    """Typed access to the scenario mapping, collecting diagnostics with lines."""
+
+    def __init__(self, path: str, document):
+        self.path = path
+        self.doc = document
+        self.problems: list[Diagnostic] = []
+
+    def line(self, *where) -> int | None:
+        try:
+            return self.doc.line_of(tuple(where))
+        except Exception:
+            return None
+
+    def error(self, where: tuple, message: str) -> None:
+        field = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in where).replace(".[", "[")
+        self.problems.append(Diagnostic(self.path, self.line(*where), message, field))
+
+
+def _as_list(reader: _Reader, value, where) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return [value]
+    if not isinstance(value, list):
+        reader.error(where, f"expected a list, got {type(value).__name__}")
+        return []
+    return value
+
+
+def _int(reader: _Reader, value, where, minimum=0) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        reader.error(where, f"expected an integer, got {value!r}")
+        return None
+    if value < minimum:
+        reader.error(where, f"must be at least {minimum}, got {value}")
+        return None
+    return value
+
+
+def _one_key(reader: _Reader, item, where) -> tuple[str, Any] | None:
+    if isinstance(item, str):
+        return item, {}
+    if isinstance(item, dict) and len(item) == 1:
+        (key, value), = item.items()
+        return str(key), value
+    reader.error(where, "expected a name or a one-key mapping {name: {parameters}}")
+    return None
+
+
+def _check_kind(name: str, body: dict) -> str:
+    return body["kind"] if name == "expression" else properties_lib.LIBRARY[name].kind
+
+
+def _expression_check(r: _Reader, body, where: tuple) -> dict | None:
+    """An ``expression:`` check ({name, kind, cel, description}), compiled now so
+    that a CEL error is reported at its line."""
+    from kspec.simulation.scenario_cel import KINDS, ExpressionError, compile_check
+
+    if not isinstance(body, dict):
+        r.error(where, "an expression check is {name: NAME, kind: always|sometimes|eventually_always, cel: EXPR}")
+        return None
+    unknown = sorted(set(body) - {"name", "kind", "cel", "description"})
+    if unknown:
+        r.error(where + (unknown[0],), f"unknown key {unknown[0]!r} (name, kind, cel, description)")
+        return None
+    name, kind, cel = body.get("name"), body.get("kind", "always"), body.get("cel")
+    if isinstance(cel, bool):  # YAML read `cel: true` as a boolean; CEL spells it the same
+        cel = "true" if cel else "false"
+    if not isinstance(name, str) or not name:
+        r.error(where + ("name",), "missing required key: a name for the check")
+        return None
+    if kind not in KINDS:
+        r.error(where + ("kind",), f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        return None
+    if not isinstance(cel, str):
+        r.error(where + ("cel",), "missing required key: the CEL expression")
+        return None
+    try:
+        compile_check(cel)
+    except ExpressionError as err:
+        r.error(where + ("cel",), str(err))
+        return None
+    return {"name": name, "kind": kind, "cel": cel, "description": str(body.get("description") or "")}
+
+
+def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None) -> Scenario:
+    """Read and check a scenario file; raises :class:`ScenarioError` with every problem."""
+    path = pathlib.Path(path)
+    params = dict(params or {})
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError([Diagnostic(file, None, f"cannot read scenario: {err}")]) from None
+    try:
+        docs = list(load_documents(text))
+    except YamlError as err:
+        raise ScenarioError([Diagnostic(file, err.line, err.message)]) from None
+    if len(docs) != 1 or not isinstance(docs[0].value, dict):
+        raise ScenarioError([Diagnostic(file, 1, "a scenario file is one YAML mapping (name, manifests, checks, ...)")])
+    doc = docs[0]
+    data = doc.value
+    r = _Reader(file, doc)
+    base = path.parent
+    for key in data:
+        if key not in KEYS:
+            r.error((key,), f"unknown key {key!r}; scenario keys are: {', '.join(KEYS)}")
+    if data.get("kind") is not None or data.get("apiVersion") is not None:
+        r.error(("kind",), "this looks like a Kubernetes manifest, not a scenario; list it under manifests:")
+
+    manifests = []
+    for i, item in enumerate(_as_list(r, data.get("manifests"), ("manifests",))):
+        p = base / str(item)
+        if not p.exists():
+            r.error(("manifests", i), f"no such file or folder: {p}")
+        manifests.append(str(p))
+    if not manifests and "manifests" not in data:
+        r.problems.append(Diagnostic(file, 1, "missing required key", "manifests"))
+    nodes = tuple(str(n) for n in _as_list(r, data.get("nodes"), ("nodes",)))
+
+    start = str(params.pop("start", data.get("start", "settled")))
+    if start not in STARTS:
+        r.error(("start",), f"start must be one of {', '.join(STARTS)}, got {start!r}")
+    prepare = []
+    for i, kind in enumerate(_as_list(r, data.get("prepare"), ("prepare",))):
+        if kind not in FAULT_KINDS:
+            r.error(("prepare", i), f"unknown fault kind {kind!r}; the kinds are: {', '.join(FAULT_KINDS)}")
+        prepare.append(str(kind))
+    scheduler = str(params.pop("scheduler", data.get("scheduler", "all")))
+    if scheduler not in SCHEDULER_MODES:
+        r.error(("scheduler",), f"scheduler must be one of {', '.join(SCHEDULER_MODES)}, got {scheduler!r}")
+
+    faults = data.get("faults") or {}
+    kinds: Any = []
+    budget = None
+    if not isinstance(faults, dict):
+        r.error(("faults",), "expected a mapping {budget: N, kinds: [...]}")
+    else:
+        for key in faults:
+            if key not in ("budget", "kinds"):
+                r.error(("faults", key), f"unknown key {key!r} (use budget and kinds)")
+        raw_kinds = faults.get("kinds") or []
+        if isinstance(raw_kinds, dict):
+            kinds = {}
+            for k, cap in raw_kinds.items():
+                if k not in FAULT_KINDS:
+                    r.error(("faults", "kinds", k), f"unknown fault kind {k!r}; the kinds are: {', '.join(FAULT_KINDS)}")
+                value = _int(r, cap, ("faults", "kinds", k))
+                kinds[str(k)] = value or 0
+        else:
+            kinds = []
+            for i, k in enumerate(_as_list(r, raw_kinds, ("faults", "kinds"))):
+                if k not in FAULT_KINDS:
+                    r.error(("faults", "kinds", i), f"unknown fault kind {k!r}; the kinds are: {', '.join(FAULT_KINDS)}")
+                kinds.append(str(k))
+        if "budget" in faults:
+            budget = _int(r, faults["budget"], ("faults", "budget"))
+    if "budget" in params:
+        budget = int(params.pop("budget"))
+
+    operations = []
+    for i, item in enumerate(_as_list(r, data.get("operations"), ("operations",))):
+        pair = _one_key(r, item, ("operations", i))
+        if pair is None:
+            continue
+        verb, body = pair
+        if verb == "drain" and isinstance(body, dict) and "node" in body:
+            operations.append((verb, str(body["node"]), None, r.line("operations", i)))
+            continue
+        if verb not in ("scale", "delete", "rollout", "force-delete") or not isinstance(body, dict) or "workload" not in body:
+            r.error(("operations", i), "an operation is {scale: {workload: NAME, replicas: N}}, {delete: {workload: NAME}}, "
+                                       "{rollout: {workload: DEPLOYMENT, image: IMAGE}}, {force-delete: {workload: NAME}} "
+                                       "or {drain: {node: NODE}}")
+            continue
+        value = None
+        if verb == "scale":
+            value = _int(r, body.get("replicas"), ("operations", i, verb, "replicas"))
+        elif verb == "rollout" and body.get("image") is not None:
+            value = str(body["image"])
+        operations.append((verb, str(body["workload"]), value, r.line("operations", i)))
+
+    controllers = []
+    for i, item in enumerate(_as_list(r, data.get("controllers"), ("controllers",))):
+        if not isinstance(item, dict) or "module" not in item:
+            r.error(("controllers", i), "a controller is {module: path/to/controller.py, params: {...}}")
+            continue
+        module = base / str(item["module"])
+        if not module.is_file():
+            r.error(("controllers", i, "module"), f"no such file: {module}")
+        extra = item.get("params") or {}
+        if not isinstance(extra, dict):
+            r.error(("controllers", i, "params"), "params must be a mapping")
+            extra = {}
+        controllers.append((str(module), dict(extra), r.line("controllers", i)))
+
+    disable = tuple(str(x) for x in _as_list(r, data.get("disable"), ("disable",)))
+    for i, actor in enumerate(disable):
+        if actor not in BUILTIN_ACTORS:
+            r.error(("disable", i), f"unknown controller {actor!r}; built-in controllers: {', '.join(BUILTIN_ACTORS)}")
+    gc_threshold = data.get("podGCThreshold", 12500)
+    gc_threshold = _int(r, gc_threshold, ("podGCThreshold",)) if gc_threshold is not None else 12500
+    bounds = data.get("bounds") or {}
+    max_pods = None
+    if isinstance(bounds, dict):
+        for key in bounds:
+            if key != "max_pods":
+                r.error(("bounds", key), f"unknown bound {key!r} (max_pods; search bounds are kspec explore options)")
+        if "max_pods" in bounds:
+            max_pods = _int(r, bounds["max_pods"], ("bounds", "max_pods"), minimum=1)
+    else:
+        r.error(("bounds",), "expected a mapping {max_pods: N}")
+    if "max_pods" in params:
+        max_pods = int(params.pop("max_pods"))
+
+    checks = []
+    for i, item in enumerate(_as_list(r, data.get("checks"), ("checks",))):
+        pair = _one_key(r, item, ("checks", i))
+        if pair is None:
+            continue
+        name, body = pair
+        if name == "expression":
+            check = _expression_check(r, body, ("checks", i, name))
+            if check is not None:
+                checks.append((name, check, r.line("checks", i)))
+            continue
+        if name not in properties_lib.LIBRARY:
+            r.error(("checks", i), f"no property named {name!r} in the library; known: {', '.join(properties_lib.names())}"
+                                   " (or an expression: {name, kind, cel})")
+            continue
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            r.error(("checks", i, name), "parameters must be a mapping")
+            continue
+        checks.append((name, dict(body), r.line("checks", i)))
+    if "checks" not in data:
+        r.problems.append(Diagnostic(file, 1, "missing required key", "checks"))
+    elif checks and not any(_check_kind(n, body) == "sometimes" for n, body, _ in checks):
+        r.error(("checks",), "a scenario needs at least one sometimes property (e.g. fault-then-converged), "
+                             "so that a model in which nothing happens cannot pass")
+
+    expect = data.get("expect") or {}
+    if not isinstance(expect, dict):
+        r.error(("expect",), "expected a mapping {states: N, verdicts: {...}}")
+        expect = {}
+    for key, value in expect.items():
+        if key in ("states", "states_no_symmetry"):
+            _int(r, value, ("expect", key))
+        elif key == "verdicts":
+            if not isinstance(value, dict):
+                r.error(("expect", key), "expected a mapping {property: holds|violated}")
+                continue
+            for prop, verdict in value.items():
+                if verdict not in VERDICTS:
+                    r.error(("expect", key, prop), f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+        else:
+            r.error(("expect", key), f"unknown key {key!r} (states, states_no_symmetry, verdicts)")
+    if params:
+        raise ScenarioError([Diagnostic(file, None, f"unknown parameter {sorted(params)[0]!r}; scenario parameters: "
+                                                    "budget, scheduler, start, max_pods")])
+    if r.problems:
+        raise ScenarioError(r.problems)
+    if budget is None:
+        budget = sum(kinds.values()) if isinstance(kinds, dict) else (1 if kinds else 0)
+    return Scenario(
+        path=file, name=str(data.get("name") or path.stem), description=str(data.get("description") or "").strip(),
+        manifests=tuple(manifests), nodes=nodes, start=start, prepare=tuple(prepare), scheduler=scheduler,
+        fault_kinds=kinds, fault_budget=budget, operations=tuple(operations), controllers=tuple(controllers),
+        disable=disable, pod_gc_threshold=gc_threshold, max_pods=max_pods, checks=tuple(checks),
+        expect=dict(expect), lines={"checks": r.line("checks")})
+
+
+# --------------------------------------------------------------------------- building the model
+
+
+def _import_controller(path: str, params: dict, scenario: Scenario, line):
+    """Load a user controller module and return its controller object."""
+    try:
+        module = import_user_module(pathlib.Path(path), "controller")
+    except ModelError as err:
+        raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
+    if hasattr(module, "build_controller"):
+        controller = module.build_controller(**params)
+    elif hasattr(module, "controller"):
+        if params:
+            raise ScenarioError([Diagnostic(scenario.path, line, f"{path}: `controller` takes no params; define build_controller")])
+        controller = module.controller
+    else:
+        raise ScenarioError([Diagnostic(scenario.path, line, f"{path}: a controller module exports `controller` or build_controller(**params)")])
+    if not isinstance(getattr(controller, "actor", None), str) or not callable(getattr(controller, "steps", None)):
+        raise ScenarioError([Diagnostic(scenario.path, line, f"{path}: the controller needs an `actor` name and a steps(world, state) method")])
+    if controller.actor in BUILTIN_ACTORS + ("fault", "user"):
+        raise ScenarioError([Diagnostic(scenario.path, line, f"{path}: actor name {controller.actor!r} is taken by a built-in")])
+    return controller
+
+
+def _template_pods(controllers) -> list:
+    from kspec.loading.manifests import parse_object
+
+    pods = []
+    for controller in controllers:
+        for manifest in getattr(controller, "templates", lambda: [])():
+            pods.append(parse_object(dict(manifest), file=f"<{controller.actor} template>"))
+    return pods
+
+
+def build_model(scenario: Scenario) -> "ClusterModel":
+    """The model a parsed scenario describes."""
+    import kspec
+
+    try:
+        cluster = kspec.load(list(scenario.manifests), nodes=scenario.nodes)
+    except LoadError:
+        raise
+    custom = [_import_controller(p, params, scenario, line) for p, params, line in scenario.controllers]
+    rollouts = {workload: value for verb, workload, value, _ in scenario.operations if verb == "rollout"}
+    try:
+        world = World(cluster, extra_templates=_template_pods(custom), pod_gc_threshold=scenario.pod_gc_threshold,
+                      rollouts=rollouts)
+    except LoadError:  # a manifest's own problem, already at its file and line
+        raise
+    except KspecError as err:
+        raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
+    builtins = [DeploymentController(), ReplicationControllerLoop(), StatefulSetController(), DaemonSetController(),
+                Drainer(),
+                Scheduler(scenario.scheduler), Kubelet(),
+                NodeLifecycle(), TaintManager(), Clock(), EndpointsController(), GarbageCollector(), PodGC()]
+    controllers = [c for c in builtins if c.actor not in scenario.disable] + custom
+    world.controllers = tuple(controllers)
+    world.memory_slots = {}
+    for c in custom:
+        if hasattr(c, "initial_memory"):
+            world.memory_slots[c.actor] = len(world.memory_slots)
+    operations = []
+    for verb, workload, value, line in scenario.operations:
+        if verb == "drain":
+            try:
+                operations.append(Operation(verb, node=world.node_named(workload)))
+            except KspecError as err:
+                raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
+            continue
+        try:
+            w = world.workload_named(workload)
+        except KspecError as err:
+            raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
+        if verb == "rollout":
+            if world.workloads[w].kind != "Deployment":
+                raise ScenarioError([Diagnostic(scenario.path, line, f"rollout: {world.workloads[w].ref} is not a "
+                                                                     "Deployment (only a Deployment rolls to a new template)")])
+            if w in world.rollout_bits:
+                raise ScenarioError([Diagnostic(scenario.path, line, f"rollout: {world.workloads[w].ref} is rolled out twice")])
+            world.rollout_bits[w] = len(operations)
+            operations.append(Operation(verb, w, image=value))
+        elif verb == "scale" and world.workloads[w].kind == "DaemonSet":
+            raise ScenarioError([Diagnostic(scenario.path, line, f"scale: {world.workloads[w].ref} has no replicas "
+                                                                 "(a DaemonSet runs one pod per eligible node)")])
+        elif verb == "force-delete" and not world.workloads[w].owns_pods:
+            raise ScenarioError([Diagnostic(scenario.path, line, f"force-delete: {world.workloads[w].ref} owns no pods "
+                                                                 "(name the ReplicaSet, RC, StatefulSet or DaemonSet)")])
+        else:
+            operations.append(Operation(verb, w, value if verb == "scale" else None))
+    try:
+        budget = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
+    except KspecError as err:
+        raise ScenarioError([Diagnostic(scenario.path, None, f"faults: {err}")]) from None
+    environment = []
+    if budget.kinds and budget.total > 0:
+        environment.append(FaultInjector(budget))
+    if operations:
+        environment.append(UserOperations(tuple(operations)))
+    symmetric = all(c.actor not in world.memory_slots or hasattr(c, "rename_memory") for c in custom)
+    cls = SymmetricClusterModel if symmetric else ClusterModel
+    model = cls(scenario, world, tuple(controllers), tuple(environment), budget)
+    model.warnings = unsimulated(cluster)
+    model.properties()  # resolve names now, so a bad parameter is a scenario error
+    return model
+
+
+UNSIMULATED = ("Job", "CronJob")
+
+
+def unsimulated(cluster) -> tuple[Diagnostic, ...]:
+    """Warnings for workloads in the manifests that no modelled controller runs:
+    their pods never exist in the explored states, so checks about them hold vacuously."""
+    out = []
+    for obj in cluster.of_kind(*UNSIMULATED):
+        out.append(Diagnostic(str(obj.source.file), obj.source.line,
+                              f"{obj.kind}/{obj.metadata.name} is not simulated (kspec explore runs ReplicationControllers, "
+                              "ReplicaSets, Deployments, StatefulSets, DaemonSets and bare Pods): its pods never "
+                              "exist in the explored states", severity="warning", code="not-simulated"))
+    return tuple(out)
+
+
+def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None) -> "ClusterModel":
+    """``kspec.checker.model.load_model`` entry point for ``.yaml`` scenario files."""
+    return build_model(parse_scenario(path, params))
+
+
+class ClusterModel:
+    """A scenario as a model (the protocol of :mod:`kspec.checker.model`).
+
+    States are :class:`~kspec.simulation.state.State` values; actions are the controllers'
+    and faults' action records. ``world`` is public (reports draw the API and
+    physical views from it); ``expected`` holds the scenario's ``expect:``.
+    """
+
+    def __init__(self, scenario: Scenario, world: World, controllers, environment, budget: FaultBudget):
+        self.scenario = scenario
+        self.name = scenario.name
+        self.world = world
+        self.controllers = tuple(controllers)
+        self.environment = tuple(environment)
+        self.budget = budget
+        self.sources = self.controllers + self.environment
+        self.builtin = frozenset(c for c in self.sources if type(c).__module__.startswith("kspec."))
+        self.fair = frozenset(c.actor for c in self.controllers if getattr(c, "fair", True))
+        self.expected = scenario.expect
+        self.max_pods = scenario.max_pods if scenario.max_pods is not None else self._default_max_pods()
+        self._steps_state = None
+        self._steps: dict = {}
+        self._init: tuple | None = None
+        self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes())
+        self._props: tuple[Property, ...] | None = None
+        self.warnings: tuple[Diagnostic, ...] = ()  # manifests the model leaves out (see unsimulated)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_steps_state"], state["_steps"], state["_props"] = None, {}, None
+        return state
+
+    def _default_max_pods(self) -> int:
+        replicas = sum(w.replicas for w in self.world.workloads)
+        scaled = sum((op.replicas or 0) for env in self.environment for op in getattr(env, "operations", ()))
+        return 2 * (replicas + scaled) + len(self.world.bare_pods) + 2 * len(self.world.template_groups) + 2
+
+    def _named_nodes(self) -> frozenset[int]:
+        """Nodes that operations or CEL checks single out by name: symmetry must not swap them."""
+        named = {op.node for env in self.environment for op in getattr(env, "operations", ()) if op.node >= 0}
+        for name, params, _ in self.scenario.checks:
+            if name == "expression":
+                named |= {i for i, n in enumerate(self.world.node_names)
+                          if f'"{n}"' in params["cel"] or f"'{n}'" in params["cel"]}
+        return frozenset(named)
+
+    def _rename_memory_fn(self):
+        hooks = []
+        for c in self.controllers:
+            slot = self.world.memory_slots.get(c.actor)
+            if slot is not None and hasattr(c, "rename_memory"):
+                hooks.append((slot, c.rename_memory))
+        if not hooks:
+            return None
+
+        def rename(memory, mapping):
+            memory = list(memory)
+            for slot, hook in hooks:
+                memory[slot] = hook(memory[slot], mapping)
+            return tuple(memory)
+        return rename
+
+    # ---------------------------------------------------------------- the protocol
+
+    def init_states(self):
+        if self._init is None:
+            self._init = tuple(self._initial())
+        return self._init
+
+    def actions(self, state: State):
+        return list(self._step_map(state))
+
+    def next_state(self, state: State, action):
+        return self._step_map(state).get(action)
+
+    def properties(self):
+        if self._props is None:
+            from kspec.simulation.scenario_cel import compile_check, expression_property, views_for
+
+            props = []
+            views = views_for(self.world)
+            for name, params, line in self.scenario.checks:
+                try:
+                    if name == "expression":
+                        props.append(expression_property(self.world, self.fair, params["name"], params["kind"],
+                                                         compile_check(params["cel"]), params["description"], views))
+                    else:
+                        props.append(properties_lib.build(self.world, self.fair, name, params))
+                except KspecError as err:
+                    raise ScenarioError([Diagnostic(self.scenario.path, line, str(err))]) from None
+            taken = [p.name for p in props]
+            for (_, _, line), prop in zip(self.scenario.checks, props):
+                if taken.count(prop.name) > 1:
+                    raise ScenarioError([Diagnostic(self.scenario.path, line, f"two checks are named {prop.name!r}; "
+                                                                              "rename one (as: or name:)")])
+            self._props = tuple(props)
+        return self._props
+
+    def within_boundary(self, state: State) -> bool:
+        return len(state.pods) <= self.max_pods
+
+    # ---------------------------------------------------------------- steps
+
+    def _step_map(self, state: State) -> dict:
+        if self._steps_state is state or (self._steps_state is not None and self._steps_state == state):
+            return self._steps
+        steps: dict = {}
+        for source in self.sources:
+            trusted = source in self.builtin
+            for action, nxt in source.steps(self.world, state):
+                if (trusted or nxt != state) and action not in steps:
+                    steps[action] = nxt
+        self._steps_state, self._steps = state, steps
+        return steps
+
+    def controller_steps(self, state: State) -> list:
+        """(action, next) for the controllers only (no faults, no user operations)."""
+        out = []
+        for source in self.controllers:
+            for action, nxt in source.steps(self.world, state):
+                if nxt != state:
+                    out.append((action, nxt))
+        return out
+
+    # ---------------------------------------------------------------- initial states
+
+    def applied_state(self) -> State:
+        """The manifests just applied: workloads with no pods yet, bare pods Pending."""
+        world = self.world
+        pods = []
+        for pod, group in world.bare_pods:
+            node = world.node_index.get(pod.spec.node_name, -1) if pod.spec.node_name else -1
+            pods.append(PodRec(name=pod.metadata.name, group=group, owner=world.owner_of_ref(pod), node=node,
+                               phase=PENDING, run=NOT_RUNNING))
+        nodes = []
+        for node in world.nodes:
+            ready = READY
+            for cond in node.status.conditions:
+                if cond.type == "Ready" and cond.status != "True":
+                    ready = UNKNOWN
+            nodes.append(NodeRec(ready=ready))
+        memory = [None] * len(world.memory_slots)
+        for c in self.controllers:
+            if c.actor in world.memory_slots:
+                memory[world.memory_slots[c.actor]] = c.initial_memory(world)
+        return State(pods=tuple(sorted(pods, key=lambda p: p.name)), nodes=tuple(nodes),
+                     endpoints=tuple(() for _ in world.services),
+                     replicas=world.initial_replicas(), memory=tuple(memory),
+                     faults=self.budget.initial_counts(), ops=0)
+
+    def settle(self, starts) -> list[State]:
+        """Every state the controllers alone reach from ``starts`` in which they
+        have nothing left to do (up to symmetry)."""
+        canon = self._reduce
+        seen = set()
+        queue = collections.deque()
+        for s in starts:
+            c = canon(s)
+            if c not in seen:
+                seen.add(c)
+                queue.append(c)
+        settled = []
+        while queue:
+            s = queue.popleft()
+            steps = self.controller_steps(s)
+            if not steps:
+                settled.append(s)
+            for _, nxt in steps:
+                c = canon(nxt)
+                if c not in seen:
+                    if len(seen) >= SETTLE_LIMIT:
+                        raise ScenarioError([Diagnostic(self.scenario.path, None,
+                                                        f"the manifests do not settle within {SETTLE_LIMIT} states "
+                                                        "(every order of the rollout); use start: one (one order, "
+                                                        "one settled state) or start: applied")])
+                    seen.add(c)
+                    queue.append(c)
+        if not settled:
+            raise ScenarioError([Diagnostic(self.scenario.path, None,
+                                            "the controllers never settle on these manifests (they loop without faults); "
+                                            "use start: applied to explore the rollout itself")])
+        return sorted(settled, key=repr)
+
+    def settle_one(self, start: State) -> State:
+        """The settled state one fixed order reaches from ``start``: each step is
+        the first controller's first action (the cluster as one particular
+        ``kubectl apply`` leaves it)."""
+        state = start
+        for _ in range(SETTLE_LIMIT):
+            steps = self.controller_steps(state)
+            if not steps:
+                return state
+            state = steps[0][1]
+        raise ScenarioError([Diagnostic(self.scenario.path, None,
+                                        f"the controllers do not settle within {SETTLE_LIMIT} steps (they loop "
+                                        "without faults); use start: applied to explore the rollout itself")])
+
+    def _settle(self, starts) -> list[State]:
+        if self.scenario.start == "one":
+            return [self.settle_one(s) for s in starts]
+        return self.settle(starts)
+
+    def _initial(self) -> list[State]:
+        state = self.applied_state()
+        if self.scenario.start == "applied":
+            starts = [self._reduce(state)]
+        else:
+            starts = self._settle([state])
+        for kind in self.scenario.prepare:
+            nexts = [nxt for s in starts for _, nxt in apply_fault(self.world, s, kind)]
+            if not nexts:
+                raise ScenarioError([Diagnostic(self.scenario.path, None, f"prepare: {kind} can happen nowhere in the start states")])
+            starts = self._settle(nexts) if self.scenario.start != "applied" else nexts
+        unique = []
+        seen = set()
+        for s in starts:
+            c = self._reduce(s)
+            if c not in seen:
+                seen.add(c)
+                unique.append(c)
+        return unique
+
+    def _reduce(self, state: State) -> State:
+        """Representative used while computing initial states (identity when
+        symmetry is unsafe for this scenario)."""
+        return state
+
+    # ---------------------------------------------------------------- traces and reports
+
+    def describe_state(self, state: State) -> tuple[str, ...]:
+        """A state in words, node by node, API and physical views (for traces)."""
+        from kspec.report.views import describe_state
+
+        return describe_state(state, self) or ()
+
+    def describe_step(self, before: State, action, after: State) -> tuple[str, ...]:
+        """What a step changed, in words, API and physical views (for trace tables)."""
+        from kspec.report.views import describe_changes
+
+        return describe_changes(before, after, self) or ()
+
+    def __repr__(self) -> str:
+        return f"<scenario {self.name}: {len(self.world.nodes)} nodes, {len(self.world.workloads)} workloads>"
+
+
+class SymmetricClusterModel(ClusterModel):
+    """A scenario whose states can be reduced by symmetry (no custom controller
+    keeps pod names in memory without a ``rename_memory`` hook)."""
+
+    def representative(self, state: State) -> State:
+        return self._canon.representative(state)
+
+    def _reduce(self, state: State) -> State:
+        return self._canon.representative(state)

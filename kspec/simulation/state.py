@@ -1,0 +1,757 @@
+"""The exploration state: what the API server stores and what is physically true.
+
+Many real failures live in the gap between the two views (DESIGN.md section 1):
+the API server says a pod is Running and Ready while its node has crashed, or a
+pod is Terminating in etcd while its containers keep running on a node that
+was cut off. A :class:`State` therefore keeps both, side by side:
+
+API view (what etcd holds, what controllers read and write)
+    per pod: ``spec.nodeName``, ``status.phase``, the ``Ready`` condition,
+    ``deletionTimestamp`` (``deleting``), the controller ``ownerReference``
+    and whether the scheduler recorded ``PodScheduled=False``; per node: the
+    ``Ready`` condition (``True`` or ``Unknown``) and the
+    ``node.kubernetes.io/unreachable:NoExecute`` taint; per Service: its
+    Endpoints' ready addresses; per workload: ``spec.replicas`` (``None``
+    once the workload is deleted).
+
+Physical view (what kubelets and machines actually do)
+    per pod: the containers' state on its node (``run``: not running, up,
+    hung, crashed); per node: whether the machine is up, whether it can
+    reach the API server (a partition keeps containers running but stops
+    heartbeats and API access), and the containers still running there whose
+    pod objects were force-deleted (``orphans``, by template, until the
+    kubelet sees the API again and kills them).
+
+Time is abstract: a node's ``timer`` counts which ``tolerationSeconds``
+thresholds have passed since its NoExecute taint was added (bounded by the
+number of distinct thresholds), and every other delay (the node monitor grace
+period, informer latency, back-off) is a step that may happen at any later
+point. Faults used and user operations done are counted in the state, so the
+space is finite and convergence is judged after faults stop.
+
+The static part (manifests, templates, nodes' capacity, selectors) lives in a
+:class:`World` built once per scenario; states refer to it by index, which
+keeps them small and fast to hash. ``resourceVersion`` (the count of API
+writes) is kept on the state for traces, but it is history, not state: it is
+left out of equality and hashing, as two clusters that differ only in how many
+writes led to them behave identically.
+
+Writes go through :func:`create_pod`, :func:`delete_pod`, :func:`remove_pod`
+and :func:`update_pod`, which apply the API server's rules in one place
+(``pkg/registry/core/pod/strategy.go``: a pod that is not bound to a node, or
+already Succeeded/Failed, is deleted at once; any other pod gets a
+``deletionTimestamp`` and waits for its kubelet).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import attrs
+
+from kspec.loading.cluster import Cluster
+from kspec.api.defaults import UNREACHABLE_TAINT
+from kspec.errors import KspecError
+from kspec.util.frozendict import FrozenDict
+from kspec.api.labels import Selector, new_requirement, selector_from_map
+from kspec.api.objects import Node, NodeCondition, Pod, Taint, pod_requests
+
+__all__ = [
+    "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TERMINAL_PHASES",
+    "NOT_RUNNING", "UP", "HUNG", "CRASHED",
+    "READY", "UNKNOWN",
+    "PodRec", "NodeRec", "State", "World", "Workload", "PodGroup", "ServiceInfo",
+    "StateError",
+    "create_pod", "delete_pod", "remove_pod", "update_pod", "update_node",
+    "is_active", "is_terminal", "has_ip", "serving", "well_formed",
+]
+
+# API phases (``status.phase``); Unknown is no longer written by the node controller.
+PENDING, RUNNING, SUCCEEDED, FAILED = "Pending", "Running", "Succeeded", "Failed"
+TERMINAL_PHASES = (SUCCEEDED, FAILED)
+
+# Physical container state on the node.
+NOT_RUNNING, UP, HUNG, CRASHED = "-", "up", "hung", "crashed"
+RUN_STATES = (NOT_RUNNING, UP, HUNG, CRASHED)
+
+# Node Ready condition in the API.
+READY, UNKNOWN = "True", "Unknown"
+
+
+class StateError(KspecError):
+    """A write that the API server would refuse (unknown pod, duplicate name)."""
+
+
+class PodRec(NamedTuple):
+    """One pod: its API object and its containers on the node.
+
+    ``group`` indexes :attr:`World.groups` (the template it was made from:
+    labels and spec never change); ``owner`` indexes :attr:`World.workloads`
+    (the controller ``ownerReference``), -1 for none; ``node`` indexes
+    :attr:`World.nodes`, -1 while unbound.
+
+    Pod and node records are named tuples rather than attrs classes: they are
+    built and hashed millions of times per exploration, and tuple hashing and
+    comparison run in C.
+    """
+
+    name: str
+    group: int
+    owner: int = -1
+    node: int = -1
+    phase: str = PENDING
+    ready: bool = False
+    deleting: bool = False
+    unschedulable: bool = False  # PodScheduled=False recorded by the scheduler
+    run: str = NOT_RUNNING  # physical view
+
+    def __repr__(self) -> str:
+        api = self.phase + (" Ready" if self.ready else "") + (" Terminating" if self.deleting else "")
+        api += " Unschedulable" if self.unschedulable else ""
+        where = f"@n{self.node}" if self.node >= 0 else ""
+        owner = f" owner={self.owner}" if self.owner >= 0 else ""
+        return f"{self.name}{where}({api}; containers {self.run}{owner})"
+
+
+class NodeRec(NamedTuple):
+    """One node: machine and network (physical), Ready condition and taint (API)."""
+
+    up: bool = True
+    reachable: bool = True
+    ready: str = READY
+    tainted: bool = False  # node.kubernetes.io/unreachable:NoExecute
+    timer: int = 0  # thresholds passed since the taint was added
+    cordoned: bool = False  # spec.unschedulable (kubectl cordon / drain)
+    orphans: tuple[int, ...] = ()  # physical: groups of containers still running whose pod objects were force-deleted
+
+    def __repr__(self) -> str:
+        machine = ("up" if self.up else "down") + ("" if self.reachable else " partitioned")
+        machine += f" orphans={list(self.orphans)}" if self.orphans else ""
+        api = f"Ready={self.ready}" + (f" unreachable:NoExecute t={self.timer}" if self.tainted else "")
+        api += " cordoned" if self.cordoned else ""
+        return f"({machine}; {api})"
+
+    @property
+    def heartbeating(self) -> bool:
+        """The kubelet can post status: the machine runs and reaches the API server."""
+        return self.up and self.reachable
+
+
+@attrs.frozen(cache_hash=True, slots=True)
+class State:
+    """One cluster state (see the module docstring); compared and hashed by value."""
+
+    pods: tuple[PodRec, ...]  # sorted by name
+    nodes: tuple[NodeRec, ...]  # in World.nodes order
+    endpoints: tuple[tuple[str, ...], ...]  # per World.services: ready addresses (pod names, sorted)
+    replicas: tuple[int | None, ...]  # per World.workloads: spec.replicas, None once deleted
+    memory: tuple = ()  # per World.controllers with memory (custom controllers)
+    faults: tuple[int, ...] = ()  # faults used: per kind of the budget, or one pooled count (FaultBudget.pooled)
+    ops: int = 0  # bitmask of user operations done
+    rv: int = attrs.field(default=0, eq=False, repr=False)  # last resourceVersion written
+
+    # ---------------------------------------------------------------- look-ups
+
+    def pod(self, name: str) -> PodRec | None:
+        for pod in self.pods:
+            if pod.name == name:
+                return pod
+        return None
+
+    def index_of(self, name: str) -> int:
+        for index, pod in enumerate(self.pods):
+            if pod.name == name:
+                return index
+        raise StateError(f"no pod named {name!r}")
+
+    def owned_by(self, workload: int) -> tuple[PodRec, ...]:
+        return tuple(p for p in self.pods if p.owner == workload)
+
+    def on_node(self, node: int) -> tuple[PodRec, ...]:
+        return tuple(p for p in self.pods if p.node == node)
+
+    @property
+    def faults_used(self) -> int:
+        return sum(self.faults)
+
+
+# --------------------------------------------------------------------------- pod predicates
+
+
+def is_terminal(pod: PodRec) -> bool:
+    return pod.phase in TERMINAL_PHASES
+
+
+def is_active(pod: PodRec) -> bool:
+    """controller.IsPodActive: not Succeeded or Failed and no deletionTimestamp."""
+    return not pod.deleting and pod.phase not in TERMINAL_PHASES
+
+
+def has_ip(pod: PodRec) -> bool:
+    """The pod has a sandbox and an IP: its kubelet started it (phase Running)."""
+    return pod.phase == RUNNING
+
+
+def serving(pod: PodRec, state: State) -> bool:
+    """Physically answering requests: containers up on a machine that is up."""
+    return pod.run == UP and pod.node >= 0 and state.nodes[pod.node].up
+
+
+# --------------------------------------------------------------------------- the static world
+
+
+@attrs.frozen
+class PodGroup:
+    """A template pods are made from (a workload's ``spec.template``, or a bare
+    pod from the manifests). Pods of one generated group are interchangeable."""
+
+    prefix: str  # generated names: prefix + index; bare pods: the name itself
+    namespace: str
+    labels: FrozenDict
+    pod: Pod  # the admitted pod object (defaults and DefaultTolerationSeconds applied)
+    generated: bool
+    deletion_cost: int = 0
+    unreachable_level: int | None = 0  # timer value at which the unreachable taint evicts; None: never
+    readiness_probe: bool = False
+    liveness_probe: bool = False
+    restart_policy: str = "Always"
+    pinned_node: int = -1  # spec.nodeName in the template: bound at creation, the scheduler skips it
+    daemon: bool = False  # a DaemonSet's: one pod per node, named <daemonset>-<node>, scheduled to that node only
+
+
+@attrs.frozen
+class Workload:
+    """A ReplicationController, ReplicaSet, StatefulSet, DaemonSet or Deployment.
+
+    A Deployment owns no pods (``group`` is -1): it owns one ReplicaSet per
+    template revision (``replica_sets``, oldest first), each a workload of its
+    own whose ``deployment`` is the Deployment's index. Those ReplicaSets do not
+    exist until the deployment controller creates them (their ``spec.replicas``
+    in the state starts as ``None``).
+    """
+
+    kind: str
+    name: str
+    namespace: str
+    uid: str
+    selector: Selector
+    replicas: int
+    group: int
+    record: Any = attrs.field(eq=False, repr=False, default=None)
+    deployment: int = -1  # a Deployment's ReplicaSet: that Deployment's index
+    revision: int = 0  # a Deployment's ReplicaSet: its template revision (1, 2, ...)
+    strategy: Any = None  # a Deployment: its DeploymentStrategy
+    replica_sets: tuple[int, ...] = ()  # a Deployment: its ReplicaSets, oldest revision first
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def owns_pods(self) -> bool:
+        """RCs, ReplicaSets and StatefulSets own pods; a Deployment owns ReplicaSets."""
+        return self.group >= 0
+
+
+@attrs.frozen
+class DisruptionBudget:
+    """A PodDisruptionBudget (policy/v1): ``min_available`` or ``max_unavailable``,
+    each an int or a percentage string."""
+
+    name: str
+    namespace: str
+    selector: Selector
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+
+@attrs.frozen
+class ServiceInfo:
+    name: str
+    namespace: str
+    selector: Selector | None  # None: no selector, endpoints are not managed
+    cluster_ip: str
+    publish_not_ready: bool = False
+
+
+class World:
+    """Everything that never changes during exploration, built once from a Cluster.
+
+    Precomputes which groups each workload selects and each Service selects
+    (labels are fixed per group), node classes for symmetry, and the eviction
+    thresholds; materialises Pod and Node records for the scheduler filters on
+    demand, with caches.
+    """
+
+    def __init__(self, cluster: Cluster, *, extra_templates: Sequence[Pod] = (), pod_gc_threshold: int = 12500,
+                 rollouts: Mapping[str, str | None] | None = None):
+        """``rollouts``: Deployments whose template a user operation changes
+        (name -> the new image of the first container, or None for ``kubectl
+        rollout restart``); each gets a second ReplicaSet for revision 2."""
+        self.cluster = cluster
+        self.rollouts = dict(rollouts or {})
+        self.rollout_bits: dict[int, int] = {}  # Deployment index -> its rollout operation's bit in State.ops
+        self.nodes: tuple[Node, ...] = tuple(cluster.nodes)
+        if not self.nodes:
+            raise KspecError("the scenario has no nodes: add Node manifests or a node pool (nodes: [\"3:cpu=2,memory=4Gi\"])")
+        self.node_names = tuple(n.metadata.name for n in self.nodes)
+        self.node_index = {name: i for i, name in enumerate(self.node_names)}
+        self.pod_gc_threshold = pod_gc_threshold
+        self.workloads: list[Workload] = []
+        self.groups: list[PodGroup] = []
+        self.services: list[ServiceInfo] = []
+        self._build_workloads(cluster)
+        self.bare_pods: list[tuple[Pod, int]] = []  # (pod record, group) from the manifests
+        for pod in cluster.pods:
+            self.bare_pods.append((pod, self._add_group(pod, pod.metadata.name, generated=False)))
+        self.template_groups: dict[str, int] = {}
+        for pod in extra_templates:
+            self.template_groups[pod.metadata.generate_name or pod.metadata.name] = self._add_group(
+                pod, pod.metadata.generate_name or pod.metadata.name + "-", generated=True)
+        for svc in cluster.services:
+            sel = None if svc.spec.selector is None else selector_from_map(svc.spec.selector, validate=False)
+            if svc.spec.type == "ExternalName":
+                sel = None
+            self.services.append(ServiceInfo(svc.metadata.name, svc.metadata.namespace or "default", sel,
+                                             svc.spec.cluster_ip or f"10.96.0.{10 + len(self.services)}",
+                                             svc.spec.publish_not_ready_addresses))
+        self.workloads = tuple(self.workloads)
+        self.budgets = tuple(_budget(obj) for obj in cluster.of_kind("PodDisruptionBudget"))
+        # pod_owners: the workloads whose pods the replica checks count (RCs, ReplicaSets, StatefulSets)
+        self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods and w.kind != "DaemonSet")
+        self.replicated = tuple(i for i in self.pod_owners if self.workloads[i].kind != "StatefulSet")
+        self.daemonsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "DaemonSet")
+        self.statefulsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "StatefulSet")
+        self.deployments = tuple(i for i, w in enumerate(self.workloads) if w.kind == "Deployment")
+        self.groups = tuple(self.groups)
+        self.services = tuple(self.services)
+        self.levels = self._levels()
+        self.groups = tuple(attrs.evolve(g, unreachable_level=self._level_of(g.pod)) for g in self.groups)
+        # selects[w][g]: workload w's selector matches group g (and namespaces agree)
+        self.selects = tuple(tuple(w.namespace == g.namespace and w.selector.matches(g.labels) for g in self.groups)
+                             for w in self.workloads)
+        self.budget_selects = tuple(tuple(b.namespace == g.namespace and b.selector.matches(g.labels)
+                                          for g in self.groups) for b in self.budgets)
+        self.service_selects = tuple(
+            tuple(s.selector is not None and s.namespace == g.namespace and s.selector.matches(g.labels)
+                  for g in self.groups) for s in self.services)
+        self.requests = tuple(pod_requests(g.pod.spec) for g in self.groups)
+        self.static_noexecute = tuple(tuple(t for t in n.spec.taints if t.effect == "NoExecute") for n in self.nodes)
+        self.zones = tuple(n.metadata.labels.get("topology.kubernetes.io/zone",
+                                                 n.metadata.labels.get("failure-domain.beta.kubernetes.io/zone", ""))
+                           for n in self.nodes)
+        self._pod_cache: dict = {}
+        self._node_cache: dict = {}
+
+    # ---------------------------------------------------------------- building
+
+    def _build_workloads(self, cluster: Cluster) -> None:
+        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet"):
+            namespace = obj.metadata.namespace or "default"
+            uid = obj.metadata.uid or f"uid-{obj.kind.lower()}-{namespace}-{obj.metadata.name}"
+            if obj.kind == "Deployment":
+                self._build_deployment(obj, namespace, uid)
+                continue
+            if obj.kind == "DaemonSet":
+                pod = self._template_pod(obj, _daemon_template(_raw_template(obj)), namespace)
+                group = self._add_group(pod, obj.metadata.name + "-", generated=False, daemon=True)
+                self.workloads.append(Workload(obj.kind, obj.metadata.name, namespace, uid, obj.spec.selector,
+                                               len(self.nodes), group, obj))
+                continue
+            pod = self._template_pod(obj, _raw_template(obj), namespace)
+            # a StatefulSet's pods have stable identities (<name>-<ordinal>): symmetry never renames them
+            group = self._add_group(pod, obj.metadata.name + "-", generated=obj.kind != "StatefulSet")
+            self.workloads.append(Workload(obj.kind, obj.metadata.name, namespace, uid, obj.spec.selector,
+                                           obj.spec.replicas, group, obj))
+
+    def _build_deployment(self, obj, namespace: str, uid: str) -> None:
+        """The Deployment and a ReplicaSet per template revision, named
+        ``<deployment>-<pod-template-hash>`` as ``getNewReplicaSet`` does; the
+        hash label joins the pod labels and the ReplicaSet's selector."""
+        d = len(self.workloads)
+        self.workloads.append(Workload("Deployment", obj.metadata.name, namespace, uid, obj.spec.selector,
+                                       obj.spec.replicas, -1, obj, strategy=obj.spec.strategy))
+        templates = [_raw_template(obj)]
+        if obj.metadata.name in self.rollouts:
+            templates.append(_next_revision(templates[0], self.rollouts[obj.metadata.name]))
+        indexes = []
+        for revision, template in enumerate(templates, start=1):
+            template_hash = pod_template_hash(template)
+            template = copy.deepcopy(template)
+            meta = template.setdefault("metadata", {})
+            meta["labels"] = {**(meta.get("labels") or {}), "pod-template-hash": template_hash}
+            name = f"{obj.metadata.name}-{template_hash}"
+            pod = self._template_pod(obj, template, namespace)
+            group = self._add_group(pod, name + "-", generated=True)
+            selector = obj.spec.selector.add(new_requirement("pod-template-hash", "=", [template_hash]))
+            indexes.append(len(self.workloads))
+            self.workloads.append(Workload("ReplicaSet", name, namespace, f"{uid}-rs{revision}", selector,
+                                           obj.spec.replicas, group, None, deployment=d, revision=revision))
+        self.workloads[d] = attrs.evolve(self.workloads[d], replica_sets=tuple(indexes))
+
+    def _template_pod(self, obj, template: Mapping, namespace: str) -> Pod:
+        """The pod a controller would create: the template through API admission
+        (defaulting and DefaultTolerationSeconds), as ``controller.GetPodFromTemplate``."""
+        from kspec.loading.manifests import parse_object
+
+        meta = dict(template.get("metadata") or {})
+        manifest = {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": obj.metadata.name + "-x", "namespace": namespace,
+                         "labels": dict(meta.get("labels") or {}),
+                         "annotations": dict(meta.get("annotations") or {})},
+            "spec": copy.deepcopy(dict(template.get("spec") or {})),
+        }
+        return parse_object(manifest, file=str(obj.source.file), line=obj.source.line)
+
+    def initial_replicas(self) -> tuple[int | None, ...]:
+        """``spec.replicas`` per workload when the manifests are applied: a
+        Deployment's ReplicaSets do not exist yet (None)."""
+        return tuple(None if w.deployment >= 0 else w.replicas for w in self.workloads)
+
+    def current_revision(self, state: State, d: int) -> int:
+        """Which of Deployment ``d``'s ReplicaSets holds its current template
+        (index into ``replica_sets``): the second once its rollout operation
+        (bit ``rollout_bits[d]`` of ``State.ops``) is done."""
+        bit = self.rollout_bits.get(d)
+        return 1 if bit is not None and state.ops >> bit & 1 else 0
+
+
+    def _add_group(self, pod: Pod, prefix: str, *, generated: bool, daemon: bool = False) -> int:
+        spec = pod.spec
+        containers = spec.containers
+        cost = 0
+        text = pod.metadata.annotations.get("controller.kubernetes.io/pod-deletion-cost")
+        if text is not None:
+            try:
+                cost = int(text)
+            except ValueError:
+                cost = 0
+        pinned = self.node_index.get(spec.node_name, -2) if spec.node_name else -1
+        self.groups.append(PodGroup(
+            prefix=prefix, namespace=pod.metadata.namespace or "default", labels=pod.metadata.labels, pod=pod,
+            generated=generated, deletion_cost=cost,
+            readiness_probe=any(c.readiness_probe is not None for c in containers),
+            liveness_probe=any(c.liveness_probe is not None for c in containers),
+            restart_policy=spec.restart_policy, pinned_node=pinned, daemon=daemon))
+        return len(self.groups) - 1
+
+    def _levels(self) -> tuple[int, ...]:
+        """Distinct positive tolerationSeconds for the unreachable taint: the timer's thresholds."""
+        seconds = set()
+        for group in self.groups:
+            for tol in group.pod.spec.tolerations:
+                if tol.tolerates(_UNREACHABLE_NOEXECUTE) and tol.toleration_seconds is not None and tol.toleration_seconds > 0:
+                    seconds.add(tol.toleration_seconds)
+        return tuple(sorted(seconds))
+
+    def _level_of(self, pod: Pod) -> int | None:
+        """Timer value at which the unreachable NoExecute taint evicts this pod
+        (taint manager ``getMinTolerationTime``): 0 now, None never."""
+        matching = [t for t in pod.spec.tolerations if t.tolerates(_UNREACHABLE_NOEXECUTE)]
+        if not matching:
+            return 0
+        seconds = [t.toleration_seconds for t in matching]
+        if any(s is None for s in seconds):
+            return None
+        least = min(seconds)
+        return 0 if least <= 0 else self.levels.index(least) + 1
+
+    # ---------------------------------------------------------------- objects for the filters
+
+    def pod_object(self, group: int, name: str, node: int) -> Pod:
+        """The API Pod record of a pod of ``group`` named ``name`` bound to ``node``."""
+        key = (group, name, node)
+        pod = self._pod_cache.get(key)
+        if pod is None:
+            base = self.groups[group].pod
+            meta = attrs.evolve(base.metadata, name=name)
+            spec = attrs.evolve(base.spec, node_name=self.node_names[node] if node >= 0 else "")
+            pod = attrs.evolve(base, metadata=meta, spec=spec)
+            self._pod_cache[key] = pod
+        return pod
+
+    def node_object(self, index: int, rec: NodeRec) -> Node:
+        """The API Node record: the manifest plus what the node controller wrote
+        (Ready=Unknown and the unreachable taints, NoSchedule and NoExecute)
+        and ``spec.unschedulable`` once cordoned."""
+        key = (index, rec.ready, rec.tainted, rec.cordoned)
+        node = self._node_cache.get(key)
+        if node is None:
+            node = self.nodes[index]
+            if rec.cordoned:
+                node = attrs.evolve(node, spec=attrs.evolve(node.spec, unschedulable=True))
+            if rec.ready != READY or rec.tainted:
+                taints = tuple(node.spec.taints)
+                if rec.ready != READY:
+                    taints += (Taint(UNREACHABLE_TAINT, "NoSchedule"),)
+                if rec.tainted:
+                    taints += (_UNREACHABLE_NOEXECUTE,)
+                conditions = tuple(c for c in node.status.conditions if c.type != "Ready")
+                conditions += (NodeCondition("Ready", rec.ready, "NodeStatusUnknown" if rec.ready != READY else ""),)
+                node = attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints),
+                                    status=attrs.evolve(node.status, conditions=conditions))
+            self._node_cache[key] = node
+        return node
+
+    # ---------------------------------------------------------------- names
+
+    def workload_named(self, name: str, kind: str | None = None) -> int:
+        for i, w in enumerate(self.workloads):
+            if w.name == name and (kind is None or w.kind == kind):
+                return i
+        known = ", ".join(w.ref for w in self.workloads) or "(none)"
+        raise KspecError(f"no ReplicationController or ReplicaSet named {name!r}; the scenario has: {known}")
+
+    def service_named(self, name: str) -> int:
+        for i, s in enumerate(self.services):
+            if s.name == name:
+                return i
+        known = ", ".join(s.name for s in self.services) or "(none)"
+        raise KspecError(f"no Service named {name!r}; the scenario has: {known}")
+
+    def node_named(self, name: str) -> int:
+        if name not in self.node_index:
+            raise KspecError(f"no node named {name!r}; the scenario has: {', '.join(self.node_names)}")
+        return self.node_index[name]
+
+    def owner_of_ref(self, pod: Pod) -> int:
+        """The workload a manifest pod's controller ownerReference names, or -1."""
+        ref = pod.metadata.controller_ref()
+        if ref is None:
+            return -1
+        for i, w in enumerate(self.workloads):
+            if w.kind == ref.kind and w.name == ref.name and w.namespace == (pod.metadata.namespace or "default"):
+                return i
+        return -1
+
+    def describe_pod(self, pod: PodRec) -> str:
+        return pod.name
+
+
+_UNREACHABLE_NOEXECUTE = Taint(UNREACHABLE_TAINT, "NoExecute")
+
+def _budget(obj) -> DisruptionBudget:
+    """A PodDisruptionBudget from its manifest (kspec loads it as a kept,
+    unmodelled object); a bad field is a :class:`LoadError` at the manifest's line."""
+    from kspec.api.validation import _int_or_percent
+    from kspec.errors import Diagnostic, LoadError, SelectorError, ValidationError
+    from kspec.api.labels import selector_from_dict
+
+    raw = obj.raw if isinstance(obj.raw, dict) else {}
+    spec = raw.get("spec") or {}
+
+    def fail(field: str, message: str):
+        raise LoadError([Diagnostic(str(obj.source.file), obj.source.line,
+                                    f"PodDisruptionBudget/{obj.metadata.name}: {message}", field)])
+
+    try:
+        low = _int_or_percent(spec.get("minAvailable"), "spec.minAvailable")
+        high = _int_or_percent(spec.get("maxUnavailable"), "spec.maxUnavailable")
+    except ValidationError as err:
+        fail(err.path, err.message)
+    try:
+        selector = selector_from_dict(spec.get("selector"))
+    except SelectorError as err:
+        fail("spec.selector", str(err))
+    if low is not None and high is not None:
+        fail("spec", "minAvailable and maxUnavailable cannot be both set")
+    return DisruptionBudget(obj.metadata.name, obj.metadata.namespace or "default", selector, low, high)
+
+
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand: no vowels, no 0, 1, 3
+
+
+def _raw_template(obj) -> dict:
+    raw = obj.raw if isinstance(obj.raw, dict) else {}
+    return (raw.get("spec") or {}).get("template") or {}
+
+
+def pod_template_hash(template: Mapping) -> str:
+    """``controller.ComputeHash``'s shape: FNV-32a of the template, its decimal
+    digits mapped through ``rand.SafeEncodeString``'s alphabet. (Upstream hashes
+    the Go struct; the value differs, the form and stability do not.)"""
+    h = 0x811C9DC5
+    for byte in json.dumps(template, sort_keys=True, default=str).encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return "".join(_SAFE_ALPHABET[ord(c) % len(_SAFE_ALPHABET)] for c in str(h))
+
+
+# DaemonSet pods tolerate these taints whatever their template says (daemon/util AddOrUpdateDaemonPodTolerations)
+DAEMON_TOLERATIONS = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+)
+
+
+def _daemon_template(template: Mapping) -> dict:
+    """The template with the DaemonSet controller's tolerations added (never
+    evicted from a node that is unreachable or not ready)."""
+    template = copy.deepcopy(dict(template))
+    spec = template.setdefault("spec", {})
+    tolerations = list(spec.get("tolerations") or [])
+    for toleration in DAEMON_TOLERATIONS:
+        if not any(t.get("key") == toleration["key"] and t.get("effect") == toleration["effect"] for t in tolerations):
+            tolerations.append(dict(toleration))
+    spec["tolerations"] = tolerations
+    return template
+
+
+def _next_revision(template: Mapping, image: str | None) -> dict:
+    """The template after ``kubectl set image`` (first container) or, without an
+    image, ``kubectl rollout restart`` (the ``restartedAt`` annotation)."""
+    template = copy.deepcopy(dict(template))
+    if image is not None:
+        containers = (template.get("spec") or {}).get("containers") or []
+        if containers:
+            containers[0]["image"] = image
+    else:
+        meta = template.setdefault("metadata", {})
+        meta["annotations"] = {**(meta.get("annotations") or {}), "kubectl.kubernetes.io/restartedAt": "revision-2"}
+    return template
+
+
+# --------------------------------------------------------------------------- writes (the API server's rules)
+
+
+def _bump(state: State) -> int:
+    return state.rv + 1
+
+
+def _put(state: State, pods: tuple[PodRec, ...]) -> State:
+    return State(pods, state.nodes, state.endpoints, state.replicas, state.memory, state.faults, state.ops,
+                 state.rv + 1)
+
+
+def update_pod(state: State, index: int, **changes) -> State:
+    """``state`` with pod ``index`` changed (an API write when API fields change)."""
+    pods = state.pods
+    new = pods[index]._replace(**changes)
+    return State(pods[:index] + (new,) + pods[index + 1:], state.nodes, state.endpoints, state.replicas,
+                 state.memory, state.faults, state.ops, state.rv + 1)
+
+
+def update_node(state: State, index: int, **changes) -> State:
+    nodes = state.nodes
+    new = nodes[index]._replace(**changes)
+    return State(state.pods, nodes[:index] + (new,) + nodes[index + 1:], state.endpoints, state.replicas,
+                 state.memory, state.faults, state.ops, state.rv + 1)
+
+
+def free_name(state: State, prefix: str) -> str:
+    """The generated name for a new pod: ``prefix`` plus the least unused index.
+
+    Upstream appends five random characters (``names.SimpleNameGenerator``);
+    any fresh name will do, and the least index keeps states comparable.
+    """
+    taken = {p.name for p in state.pods}
+    for addresses in state.endpoints:  # a stale address keeps its name until the endpoints controller syncs
+        taken.update(addresses)
+    index = 0
+    while f"{prefix}{index}" in taken:
+        index += 1
+    return f"{prefix}{index}"
+
+
+def create_pod(world: World, state: State, group: int, owner: int = -1, name: str | None = None) -> tuple[State, str]:
+    """POST a pod made from ``group``'s template; returns the new state and its name.
+
+    A template with ``spec.nodeName`` is bound at creation (the scheduler never
+    sees it), as with any pod created with ``nodeName`` set.
+    """
+    g = world.groups[group]
+    name = name or free_name(state, g.prefix)
+    if state.pod(name) is not None:
+        raise StateError(f"pod {name!r} already exists")
+    node = g.pinned_node if g.pinned_node >= 0 else -1
+    if g.pinned_node == -2:  # pinned to a node that does not exist: stays Pending forever
+        node = -1
+    rec = PodRec(name=name, group=group, owner=owner, node=node)
+    pods = tuple(sorted(state.pods + (rec,), key=_name_key))
+    return _put(state, pods), name
+
+
+def _name_key(pod: PodRec) -> str:
+    return pod.name
+
+
+def remove_pod(state: State, index: int) -> State:
+    """The API object is gone (final deletion)."""
+    return _put(state, state.pods[:index] + state.pods[index + 1:])
+
+
+def delete_pod(state: State, index: int) -> State:
+    """DELETE with the default grace period (``pod strategy CheckGracefulDelete``):
+    unbound or already terminated pods go at once; others get a
+    ``deletionTimestamp`` and wait for their kubelet to confirm."""
+    pod = state.pods[index]
+    if pod.deleting:
+        return state
+    if pod.node < 0 or pod.phase in TERMINAL_PHASES:
+        if pod.run != NOT_RUNNING:  # containers cannot outlive a terminal or unbound pod
+            return update_pod(state, index, deleting=True)
+        return remove_pod(state, index)
+    return update_pod(state, index, deleting=True)
+
+
+# --------------------------------------------------------------------------- invariants of the encoding
+
+
+def well_formed(state: State, world: World) -> list[str]:
+    """Problems with ``state`` as an encoding of a cluster (empty when well formed).
+
+    Every controller step must preserve these; tests check it on generated states.
+    """
+    problems = []
+    names = [p.name for p in state.pods]
+    if names != sorted(names):
+        problems.append("pods are not sorted by name")
+    if len(set(names)) != len(names):
+        problems.append("two pods share a name")
+    if len(state.nodes) != len(world.nodes):
+        problems.append("node count differs from the world")
+    if len(state.endpoints) != len(world.services):
+        problems.append("endpoints count differs from the services")
+    if len(state.replicas) != len(world.workloads):
+        problems.append("replicas count differs from the workloads")
+    for pod in state.pods:
+        where = f"pod {pod.name}"
+        if not 0 <= pod.group < len(world.groups):
+            problems.append(f"{where}: unknown group {pod.group}")
+            continue
+        if not -1 <= pod.owner < len(world.workloads):
+            problems.append(f"{where}: unknown owner {pod.owner}")
+        if not -1 <= pod.node < len(world.nodes):
+            problems.append(f"{where}: unknown node {pod.node}")
+        if pod.run not in RUN_STATES:
+            problems.append(f"{where}: bad run state {pod.run!r}")
+        if pod.run != NOT_RUNNING and pod.node < 0:
+            problems.append(f"{where}: containers running but not bound")
+        if pod.run != NOT_RUNNING and pod.node >= 0 and not state.nodes[pod.node].up:
+            problems.append(f"{where}: containers running on a node that is down")
+        if pod.phase == RUNNING and pod.node < 0:
+            problems.append(f"{where}: Running but not bound")
+        if pod.ready and pod.phase != RUNNING:
+            problems.append(f"{where}: Ready but phase {pod.phase}")
+        if pod.unschedulable and pod.node >= 0:
+            problems.append(f"{where}: bound but marked unschedulable")
+    for n, rec in enumerate(state.nodes):
+        if rec.orphans and not rec.up:
+            problems.append(f"node {n}: orphaned containers on a machine that is down")
+        if list(rec.orphans) != sorted(rec.orphans):
+            problems.append(f"node {n}: orphans not sorted")
+    for svc, addresses in zip(world.services, state.endpoints):
+        if list(addresses) != sorted(set(addresses)):
+            problems.append(f"endpoints {svc.name}: addresses not sorted and unique")
+    for rec in state.nodes:
+        if not 0 <= rec.timer <= len(world.levels):
+            problems.append(f"node timer {rec.timer} out of range")
+        if rec.timer and not rec.tainted:
+            problems.append("node timer running without a taint")
+    return problems
