@@ -1,4 +1,4 @@
-"""Explorer benchmarks on the reference model rc_converge (issue 3).
+"""Explorer benchmarks on the reference model rc_converge.
 
 Each measurement runs in a fresh process so that peak memory is per run.
 
@@ -33,7 +33,7 @@ def one(n: int, r: int, f: int, symmetry: bool, safety: bool, plain: bool = Fals
     """Run in this process and print one JSON line (called in a child)."""
     sys.path.insert(0, str(ROOT))
     from kspec.checker.explore import Explorer
-    from kspec.checker.model import load_model
+    from kspec.simulation.modelfile import load_model
 
     start = time.monotonic()
     model = load_model(MODEL, {"N": n, "R": r, "F": f})
@@ -100,7 +100,7 @@ def fuzz_bench(seeds: list[int], hypothesis_shrink: bool = False, no_fairness: b
     sys.path.insert(0, str(ROOT))
     from kspec.checker.explore import explore
     from kspec.checker.fuzz import fuzz
-    from kspec.checker.model import load_model
+    from kspec.simulation.modelfile import load_model
 
     name = "running-at-most-r-plus-1"
     model = load_model(MODEL, {"N": 2, "R": 2, "F": 2})

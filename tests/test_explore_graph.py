@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from kspec.checker.explore import Explorer, _Edges, _tarjan
-from kspec.checker.model import load_model
+from kspec.simulation.modelfile import load_model
 from kspec.checker.trace import replay
 
 RC = pathlib.Path(__file__).resolve().parent.parent / "models" / "reference" / "rc_converge.py"

@@ -1,10 +1,9 @@
 """Symmetry reduction never changes a verdict: Hypothesis-generated small models
 of interchangeable processes, checked with and without it; the reduced count
-is the number of orbits; and kspec.checker.symmetry's helpers against brute force."""
+is the number of orbits."""
 
 from __future__ import annotations
 
-import itertools
 from typing import ClassVar
 
 import attrs
@@ -12,7 +11,6 @@ from hypothesis import given, settings, strategies as st
 
 from kspec.checker.explore import explore
 from kspec.checker.model import Action, always, eventually_always, leads_to, sometimes
-from kspec.checker.symmetry import canonical_slots_on_nodes, orbit_minimum
 
 
 @attrs.frozen
@@ -108,44 +106,3 @@ def _reachable(m):
                 seen.add(t)
                 todo.append(t)
     return seen
-
-
-def _brute_canonical(statuses, nodes, attrs_, n):
-    """Least image over every node permutation and slot permutation."""
-    images = []
-    for perm in itertools.permutations(range(n)):
-        new_nodes = [perm[x] if x >= 0 else -1 for x in nodes]
-        new_attrs = [None] * n
-        for k in range(n):
-            new_attrs[perm[k]] = attrs_[k]
-        images.append((tuple(sorted(zip(statuses, new_nodes))), tuple(new_attrs)))
-    return min(images)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 3).flatmap(lambda n: st.tuples(
-    st.just(n),
-    st.lists(st.tuples(st.integers(0, 3), st.integers(-1, n - 1)), max_size=5),
-    st.lists(st.integers(0, 1), min_size=n, max_size=n),
-)))
-def test_canonical_slots_on_nodes_is_an_exact_orbit_representative(case):
-    n, slots, node_attrs = case
-    statuses, nodes = [s for s, _ in slots], [x for _, x in slots]
-    rep = canonical_slots_on_nodes(statuses, nodes, node_attrs)
-    # the same representative for every member of the orbit
-    for perm in itertools.permutations(range(n)):
-        moved_nodes = [perm[x] if x >= 0 else -1 for x in nodes]
-        moved_attrs = [None] * n
-        for k in range(n):
-            moved_attrs[perm[k]] = node_attrs[k]
-        for order in itertools.islice(itertools.permutations(range(len(slots))), 6):
-            assert canonical_slots_on_nodes(
-                [statuses[i] for i in order], [moved_nodes[i] for i in order], moved_attrs
-            ) == rep
-    # and it lies in the orbit: same canonical image as the input
-    assert _brute_canonical(rep[0], rep[1], rep[2], n) == _brute_canonical(statuses, nodes, node_attrs, n)
-
-
-def test_orbit_minimum():
-    swaps = [lambda s: s, lambda s: (s[1], s[0])]
-    assert orbit_minimum((3, 1), swaps) == (1, 3)

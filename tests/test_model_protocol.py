@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 import kspec.cli as cli
-from kspec.checker.fingerprint import fingerprint, owner
 from kspec.checker.model import (
     Kind,
     ModelError,
@@ -18,11 +17,11 @@ from kspec.checker.model import (
     always,
     eventually_always,
     find_property,
-    load_model,
     parse_params,
     select_properties,
     sometimes,
 )
+from kspec.simulation.modelfile import load_model
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MODEL = str(ROOT / "models" / "reference" / "rc_converge.py")
@@ -61,21 +60,12 @@ def test_load_model_file_and_errors(tmp_path):
     bad.write_text("x = 1\n")
     with pytest.raises(ModelError, match="build_model"):
         load_model(bad)
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text("kind: Scenario\n")
-    try:
-        import kspec.simulation.scenario  # noqa: F401
-    except ModuleNotFoundError:
-        with pytest.raises(ModelError, match="scenario files need kspec.simulation.scenario"):
-            load_model(scenario)
-
-
-def test_stable_fingerprints():
-    m = load_model(MODEL, {})
-    state = m.init_states()[0]
-    assert fingerprint(state) == fingerprint(m.decode(m.encode(state)))
-    assert fingerprint((1, "1")) != fingerprint(("1", 1))
-    assert 0 <= owner(state, 7) < 7
+    other = tmp_path / "model.txt"
+    other.write_text("")
+    with pytest.raises(ModelError, match="a .py model file or a .yaml scenario"):
+        load_model(other)
+    with pytest.raises(ModelError, match="no such model file"):
+        load_model(tmp_path / "missing.yaml")
 
 
 def run(*args):

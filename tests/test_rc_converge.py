@@ -10,7 +10,8 @@ import pathlib
 import pytest
 
 from kspec.checker.explore import explore
-from kspec.checker.model import Verdict, load_model
+from kspec.checker.model import Verdict
+from kspec.simulation.modelfile import load_model
 from kspec.checker.trace import replay
 
 MODEL = pathlib.Path(__file__).resolve().parent.parent / "models" / "reference" / "rc_converge.py"
@@ -123,9 +124,9 @@ def test_pinned_counts_and_exact_orbits(size):
 
 def test_explored_states_are_exactly_the_brute_force_states():
     m = model(2, 2, 2)
-    from kspec.checker.explore import _Run, _Space, Explorer
+    from kspec.checker.explore import _Run, Space, Explorer
 
-    run = _Run(Explorer(m), m.properties()[:1], _Space(m, False, True))
+    run = _Run(Explorer(m), m.properties()[:1], Space(m, False, True))
     run.run()
     assert {as_tuple(m.decode(k)) for k in run.store.parent} == brute_force_states(2, 2, 2)
 

@@ -13,10 +13,7 @@ How it works:
 - States are stored by their exact key (the state itself, or the model's
   packed ``encode`` form) in a :class:`LocalStore` that maps each state to its
   parent; traces are rebuilt by walking parents and re-finding the action
-  between consecutive states, so no action or state is stored twice. The
-  store's :meth:`LocalStore.owner` gives each state a partition by stable
-  fingerprint, which is how a distributed run will split frontier and
-  seen-set; nothing here assumes that one process holds everything.
+  between consecutive states, so no action or state is stored twice.
 - Safety (``always``, ``sometimes``) is checked on each new state as it is
   stored; under breadth-first search the first violation found is a shortest one.
 - Liveness (``eventually_always``, ``leads_to``) is decided on the explored
@@ -32,11 +29,17 @@ How it works:
   a successor whose representative is the next one stored.
 - Results are three-valued. A violation is always genuine (its trace replays
   in the model). ``holds`` needs a complete search; when a bound stops the
-  search first, the verdict is ``inconclusive`` and names the bound:
-  ``max_states``, ``max_depth``, ``time_limit``, ``max_memory``,
-  ``interrupted`` (Ctrl-C), ``stopped_at_first_violation``, ``random`` (random
-  walks never prove anything), or ``boundary`` (liveness when
-  ``within_boundary`` cut transitions off).
+  search first, the verdict is ``inconclusive``, names the bound and says why
+  in words (``reason``): ``max_states``, ``max_depth``, ``time_limit``,
+  ``max_memory``, ``interrupted`` (Ctrl-C), ``stopped_at_first_violation``,
+  ``random`` (random walks never prove anything), or ``boundary``
+  (``within_boundary`` cut transitions off, or cut every initial state so
+  that nothing was explored). A model without initial states is a
+  :class:`~kspec.checker.model.ModelError`.
+- Bounds hold in every phase: the run's :class:`~kspec.util.budget.Budget`
+  (wall time and resident memory) is checked at every expansion, in the
+  liveness analysis and while rebuilding traces; Ctrl-C anywhere gives the
+  partial results with bound ``interrupted``.
 """
 
 from __future__ import annotations
@@ -44,9 +47,7 @@ from __future__ import annotations
 import collections
 from array import array
 import math
-import os
 import random
-import resource
 import sys
 import time
 from typing import Any, Callable, Sequence
@@ -54,13 +55,51 @@ from typing import Any, Callable, Sequence
 import attrs
 
 from kspec.errors import KspecError
-from kspec.checker.fingerprint import owner as stable_owner
-from kspec.checker.model import Kind, Model, ModelError, Property, Verdict, actor_of, select_properties, successors
+from kspec.checker.model import (
+    Kind,
+    Model,
+    ModelError,
+    PackedActions,
+    PackedBoundary,
+    PackedEncoding,
+    PackedSymmetric,
+    PackedSymmetricSteps,
+    Property,
+    Symmetric,
+    Verdict,
+    actor_of,
+    initial_states,
+    select_properties,
+    successors,
+)
+from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
+from kspec.util.budget import Budget, BudgetExceeded, peak_memory_bytes
 
-__all__ = ["ExploreError", "ExploreResult", "Explorer", "LocalStore", "PropertyResult", "Stats", "explore"]
+__all__ = ["ExploreError", "ExploreResult", "Explorer", "LocalStore", "PropertyResult", "Space", "Stats", "explain", "explore"]
 
 STRATEGIES = ("bfs", "dfs", "random")
+
+TRACE_GRACE = 1.0
+"""Seconds past the deadline allowed for rebuilding the traces of violations
+already found (so a time limit does not throw away what the search found)."""
+
+
+def explain(bound: str | None, detail: str = "") -> str | None:
+    """The reason, in words, that a bound leaves a verdict inconclusive."""
+    if bound is None:
+        return None
+    text = {
+        "max_states": "the search stopped at max_states before it covered every reachable state",
+        "max_depth": "states at max_depth were not expanded, so deeper states were not checked",
+        "time_limit": "the time limit was reached before every reachable state was checked",
+        "max_memory": "resident memory reached max_memory before every reachable state was checked",
+        "interrupted": "interrupted (Ctrl-C) before every reachable state was checked",
+        "stopped_at_first_violation": "the search stopped at the first violation of another property",
+        "random": "random testing never proves a property",
+        "boundary": "within_boundary cut transitions off, so the states beyond it were not checked",
+    }.get(bound, f"the search stopped at {bound}")
+    return f"{text} ({detail})" if detail else text
 
 
 class ExploreError(KspecError):
@@ -101,13 +140,15 @@ class PropertyResult:
     """The verdict on one property. ``trace`` is the counterexample when
     violated (a lasso with ``cycle_start`` for liveness), or for a
     ``sometimes`` that holds, the example that shows it. ``bound`` names what
-    stopped the search when the verdict is inconclusive."""
+    stopped the search when the verdict is inconclusive, and ``reason`` says
+    why in words."""
 
     name: str
     kind: Kind
     verdict: Verdict
     trace: Trace | None = None
     bound: str | None = None
+    reason: str | None = None
 
     @property
     def cycle_start(self) -> int | None:
@@ -117,6 +158,8 @@ class PropertyResult:
         out: dict[str, Any] = {"name": self.name, "kind": str(self.kind), "verdict": str(self.verdict)}
         if self.bound:
             out["bound"] = self.bound
+        if self.reason and self.verdict is Verdict.INCONCLUSIVE:
+            out["reason"] = self.reason
         if self.trace is not None:
             out["example" if self.verdict is Verdict.HOLDS else "trace"] = self.trace.to_json()
             if self.kind.is_liveness:
@@ -128,6 +171,8 @@ class PropertyResult:
         head = f"{self.name} ({self.kind}): {self.verdict}"
         if self.bound and self.verdict is Verdict.INCONCLUSIVE:
             head += f" (bound hit: {self.bound})"
+        if self.reason and self.verdict is Verdict.INCONCLUSIVE:
+            head += f": {self.reason}"
         if self.trace is not None and self.verdict is Verdict.VIOLATED:
             head += f", counterexample of {len(self.trace)} steps:\n{self.trace}"
         elif self.trace is not None:
@@ -143,6 +188,7 @@ class ExploreResult:
     stats: Stats
     complete: bool
     bound: str | None = None
+    reason: str | None = None
 
     def __getitem__(self, name: str) -> PropertyResult:
         for res in self.properties:
@@ -155,21 +201,22 @@ class ExploreResult:
         return Verdict.overall(r.verdict for r in self.properties)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "verdict": str(self.verdict),
             "complete": self.complete,
             "bound": self.bound,
             "stats": self.stats.to_json(),
             "properties": [r.to_json() for r in self.properties],
         }
+        if self.reason and self.verdict is Verdict.INCONCLUSIVE:
+            out["reason"] = self.reason
+        return out
 
 
 class LocalStore:
     """The seen-set of one partition: exact key -> parent key (None for initial states).
 
-    Keys are stored whole, so there are no fingerprint collisions in-process.
-    ``owner`` maps a key to its partition by stable fingerprint; a distributed
-    run gives each worker the keys it owns and ships the others to their owner.
+    Keys are stored whole, so there are no collisions.
     """
 
     def __init__(self):
@@ -195,10 +242,6 @@ class LocalStore:
             path.append(key)
         path.reverse()
         return path
-
-    @staticmethod
-    def owner(key, partitions: int) -> int:
-        return stable_owner(key, partitions)
 
 
 class _IdStore:
@@ -238,24 +281,24 @@ class _IdStore:
         path.reverse()
         return path
 
-    owner = LocalStore.owner
 
-
-class _Space:
+class Space:
     """The model seen through keys: the packed fast path when the model has
     one (and ``packed`` is on), else the states themselves."""
 
     def __init__(self, model: Model, symmetry: bool, packed: bool):
         self.model = model
-        self.packed = packed and all(hasattr(model, m) for m in ("encode", "decode", "encoded_steps"))
+        self.packed = packed and isinstance(model, PackedEncoding)
         self.symmetry = symmetry
-        if symmetry:
-            rep = "encoded_representative" if self.packed else "representative"
-            if not hasattr(model, rep):
-                raise ExploreError(f"symmetry reduction needs the model to define {rep}()")
-            self.canon: Callable | None = getattr(model, rep)
+        if not symmetry:
+            self.canon: Callable | None = None
+        elif self.packed and isinstance(model, PackedSymmetric):
+            self.canon = model.encoded_representative
+        elif not self.packed and isinstance(model, Symmetric):
+            self.canon = model.representative
         else:
-            self.canon = None
+            need = "encoded_representative" if self.packed else "representative"
+            raise ExploreError(f"symmetry reduction needs the model to define {need}()")
         if self.packed:
             self.decode = model.decode
             self.concrete_steps = model.encoded_steps
@@ -273,13 +316,15 @@ class _Space:
         canon, concrete = self.canon, self.concrete_steps
         if canon is None:
             return concrete
-        if self.packed and hasattr(self.model, "encoded_symmetric_steps"):
+        if self.packed and isinstance(self.model, PackedSymmetricSteps):
             return self.model.encoded_symmetric_steps
         return lambda key: [(i, canon(x)) for i, x in concrete(key)]
 
     def init_keys(self) -> list:
+        """Keys of the initial states (representatives under symmetry); a model
+        without initial states is a ModelError."""
         keys = []
-        for state in self.model.init_states():
+        for state in initial_states(self.model):
             key = self.encode(state)
             keys.append(self.canon(key) if self.canon else key)
         return keys
@@ -300,34 +345,21 @@ class _Space:
         return lambda key: condition(state(key))
 
     def boundary(self) -> Callable | None:
+        """``within_boundary`` on keys; None when every state is within it."""
         model = self.model
-        if self.packed and hasattr(model, "encoded_within_boundary"):
-            fn = model.encoded_within_boundary
-            return None if fn is None else fn
+        if self.packed and isinstance(model, PackedBoundary):
+            return model.encoded_within_boundary
         state = self.state
         return lambda key: model.within_boundary(state(key))
 
     def actions(self, key) -> Sequence:
-        if self.packed and hasattr(self.model, "encoded_actions"):
+        if self.packed and isinstance(self.model, PackedActions):
             return self.model.encoded_actions(key)
         return tuple(self.model.actions(self.state(key)))
 
 
 def _identity(x):
     return x
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return _peak_bytes()
-
-
-def _peak_bytes() -> int:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
 
 
 class _Progress:
@@ -371,9 +403,12 @@ class Explorer:
     until ``max_states`` distinct states or ``time_limit``). ``symmetry``:
     use the model's representative. Bounds: ``max_states`` (distinct states
     stored), ``max_depth``, ``time_limit`` (seconds), ``max_memory`` (bytes of
-    resident memory). ``stop_at_first``: stop at the first safety violation.
-    ``progress``: None shows progress on a terminal only. ``packed``: use the
-    model's packed fast path when it has one.
+    resident memory). ``budget``: the run's wall-time and memory budget, shared
+    with the phases before the search (loading the model); without one,
+    ``time_limit`` and ``max_memory`` make one when the search starts.
+    ``stop_at_first``: stop at the first safety violation. ``progress``: None
+    shows progress on a terminal only. ``packed``: use the model's packed fast
+    path when it has one.
     """
 
     model: Model
@@ -388,15 +423,25 @@ class Explorer:
     seed: int = 0
     progress: bool | None = None
     packed: bool = True
+    budget: Budget | None = None
 
     def run(self) -> ExploreResult:
         if self.strategy not in STRATEGIES:
             raise ExploreError(f"unknown strategy {self.strategy!r}; use one of {', '.join(STRATEGIES)}")
         props = select_properties(list(self.model.properties()), self.properties)
-        space = _Space(self.model, self.symmetry, self.packed)
+        space = Space(self.model, self.symmetry, self.packed)
+        budget = self.run_budget()
         if self.strategy == "random":
-            return _RandomRun(self, props, space).run()
-        return _Run(self, props, space).run()
+            return _RandomRun(self, props, space, budget).run()
+        return _Run(self, props, space, budget).run()
+
+    def run_budget(self) -> Budget | None:
+        """The budget given, else one made of ``time_limit`` and ``max_memory``, else None."""
+        if self.budget is not None:
+            return self.budget
+        if self.time_limit is None and self.max_memory is None:
+            return None
+        return Budget(time_limit=self.time_limit, max_memory=self.max_memory)
 
 
 def explore(model: Model, **settings) -> ExploreResult:
@@ -412,12 +457,14 @@ class _Stop(Exception):
 class _Run:
     """One exhaustive search (BFS or DFS)."""
 
-    CHECK_EVERY = 2048
+    PROGRESS_EVERY = 2048
 
-    def __init__(self, settings: Explorer, props: Sequence[Property], space: _Space):
+    def __init__(self, settings: Explorer, props: Sequence[Property], space: Space, budget: Budget | None = None):
         self.settings = settings
         self.props = props
         self.space = space
+        self.budget = budget
+        self.empty = False  # within_boundary excluded every initial state
         self.found: dict[int, Any] = {}  # property index -> key where decided
         self.liveness = [i for i, p in enumerate(props) if p.kind.is_liveness]
         self.graph = bool(self.liveness)
@@ -443,35 +490,43 @@ class _Run:
         progress = _Progress(s.progress)
         bound = None
         try:
-            self._search(start, progress)
+            self._search(progress)
         except _Stop as stop:
             bound = stop.bound
         except KeyboardInterrupt:
             bound = "interrupted"
-        progress.done()
+        finally:
+            progress.done()
         if self.depth_cut and bound is None:
             bound = "max_depth"
-        complete = bound is None
-        results = self._safety_results(complete, bound)
-        live: dict[int, PropertyResult] = {}
-        if self.liveness:
-            live = self._liveness_results(complete, bound)
+        complete = bound is None and not self.empty
+        results, late_bound = self._results(complete, bound)
+        if bound is None and late_bound is not None:  # the liveness phase or a trace hit the budget
+            bound, complete = late_bound, False
+        if bound is None and self.empty:
+            bound = "boundary"
         seconds = time.monotonic() - start
         stats = Stats(
-            len(self.store), self.transitions, self.max_depth, seconds, _peak_bytes(), s.strategy, s.symmetry
+            len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry
         )
-        ordered = tuple(live.get(i) or results[i] for i in range(len(self.props)))
-        return ExploreResult(ordered, stats, complete, bound)
+        ordered = tuple(results[i] for i in range(len(self.props)))
+        return ExploreResult(ordered, stats, complete, bound, self._reason(bound))
 
-    def _search(self, start: float, progress: _Progress) -> None:
+    def _reason(self, bound: str | None) -> str | None:
+        if bound == "boundary" and self.empty:
+            return "within_boundary excludes every initial state: no state was explored"
+        return explain(bound)
+
+    def _search(self, progress: _Progress) -> None:
         s, space, store = self.settings, self.space, self.store
         parent = self.ids if self.graph else store.parent  # the seen-set
         steps = space.steps
         boundary = space.boundary()
         limit = s.max_states if s.max_states is not None else math.inf
         max_depth = s.max_depth if s.max_depth is not None else math.inf
-        deadline = start + s.time_limit if s.time_limit is not None else math.inf
-        max_memory = s.max_memory
+        budget = self.budget
+        bounded = budget is not None and (budget.deadline is not None or budget.max_memory is not None)
+        exceeded = budget.exceeded if bounded else None
         graph = self.graph
         outside: set = set()
         self.depth_cut = False
@@ -497,7 +552,8 @@ class _Run:
             if count >= limit:
                 raise _Stop("max_states")
 
-        for key in space.init_keys():
+        inits = space.init_keys()
+        for key in inits:
             if key in parent:
                 continue
             if boundary is not None and not boundary(key):
@@ -507,19 +563,21 @@ class _Run:
             else:
                 parent[key] = None
             admit(key, 0)
+        if not queue:  # every initial state is outside the boundary: nothing to explore
+            self.empty = self.cut = True
+            return
 
         tick = 0
         while queue:
+            if exceeded is not None:  # every expansion: a bound overshoots by one expansion at most
+                bound = exceeded()
+                if bound is not None:
+                    raise _Stop(bound)
             key, depth = pop()
             tick += 1
-            if tick >= self.CHECK_EVERY:
+            if tick >= self.PROGRESS_EVERY:
                 tick = 0
                 progress.update(count, self.transitions, self.max_depth, len(queue))
-                if time.monotonic() > deadline:
-                    queue.append((key, depth))
-                    raise _Stop("time_limit")
-                if max_memory is not None and _rss_bytes() > max_memory:
-                    raise _Stop("max_memory")
             if depth >= max_depth:
                 self.depth_cut = True
                 continue
@@ -616,35 +674,71 @@ class _Run:
 
     # -- results -----------------------------------------------------------------
 
-    def _safety_results(self, complete: bool, bound: str | None) -> dict[int, PropertyResult]:
-        out = {}
+    def _results(self, complete: bool, bound: str | None) -> tuple[dict[int, PropertyResult], str | None]:
+        """Every property's result, safety first; and the bound hit after the
+        search (in the liveness analysis or while rebuilding a trace), if any."""
+        out: dict[int, PropertyResult] = {}
+        late: str | None = None
+        decided = complete and not self.cut
         for i, prop in enumerate(self.props):
             if prop.kind.is_liveness:
                 continue
             key = self.found.get(i)
             if key is not None:
-                trace = self._trace(self.store.path_to(key))
                 verdict = Verdict.VIOLATED if prop.kind is Kind.ALWAYS else Verdict.HOLDS
-                out[i] = PropertyResult(prop.name, prop.kind, verdict, trace)
-            elif complete and not self.cut:
+                try:
+                    out[i] = PropertyResult(prop.name, prop.kind, verdict, self._trace(self.store.path_to(key)))
+                    continue
+                except BudgetExceeded as err:
+                    late = late or err.bound
+                except KeyboardInterrupt:
+                    late = "interrupted"
+                out[i] = self._inconclusive(prop, late, "a state deciding it was found, but its trace was not rebuilt")
+            elif decided:
                 verdict = Verdict.HOLDS if prop.kind is Kind.ALWAYS else Verdict.VIOLATED
                 out[i] = PropertyResult(prop.name, prop.kind, verdict)
             else:  # a bound was hit, or within_boundary cut states off: nothing proven
-                out[i] = PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound or "boundary")
-        return out
-
-    def _liveness_results(self, complete: bool, bound: str | None) -> dict[int, PropertyResult]:
-        out = {}
+                out[i] = self._inconclusive(prop, bound or "boundary")
         for i in self.liveness:
             prop = self.props[i]
-            lasso = None if bound == "interrupted" else _find_lasso(self, prop)
-            if lasso is not None:
-                out[i] = PropertyResult(prop.name, prop.kind, Verdict.VIOLATED, self._lasso_trace(*lasso))
-            elif complete and not self.cut:
+            stop = late or (bound if bound == "interrupted" else None)
+            if stop is not None:
+                out[i] = self._inconclusive(prop, stop)
+                continue
+            try:
+                lasso = _find_lasso(self, prop)
+                if lasso is not None:
+                    out[i] = PropertyResult(prop.name, prop.kind, Verdict.VIOLATED, self._lasso_trace(*lasso))
+                    continue
+            except BudgetExceeded as err:
+                late = err.bound
+                out[i] = self._inconclusive(prop, late, "in the liveness analysis")
+                continue
+            except KeyboardInterrupt:
+                late = "interrupted"
+                out[i] = self._inconclusive(prop, late, "in the liveness analysis")
+                continue
+            if decided:
                 out[i] = PropertyResult(prop.name, prop.kind, Verdict.HOLDS)
             else:
-                out[i] = PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound or "boundary")
-        return out
+                out[i] = self._inconclusive(prop, bound or "boundary")
+        return out, late
+
+    def _inconclusive(self, prop: Property, bound: str, detail: str = "") -> PropertyResult:
+        reason = self._reason(bound) if not detail else explain(bound, detail)
+        return PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound, reason=reason)
+
+    def check_budget(self) -> None:
+        """Raise BudgetExceeded when the run's budget is spent (liveness analysis)."""
+        if self.budget is not None:
+            self.budget.check()
+
+    def _check_trace_time(self) -> None:
+        """Rebuilding traces of what was found may run :data:`TRACE_GRACE`
+        seconds past the deadline, no more."""
+        budget = self.budget
+        if budget is not None and budget.deadline is not None and time.monotonic() > budget.deadline + TRACE_GRACE:
+            raise BudgetExceeded("time_limit")
 
     # -- traces with concrete names ------------------------------------------------
 
@@ -654,7 +748,9 @@ class _Run:
         space = self.space
         canon = space.canon or _identity
         path, indexes = [concrete], []
+        check = self._check_trace_time
         for rep in reps:
+            check()
             for index, nxt in space.concrete_steps(path[-1]):
                 if canon(nxt) == rep:
                     path.append(nxt)
@@ -666,7 +762,7 @@ class _Run:
 
     def _start(self, rep):
         canon = self.space.canon or _identity
-        for state in self.space.model.init_states():
+        for state in initial_states(self.space.model):
             key = self.space.encode(state)
             if canon(key) == rep:
                 return key
@@ -768,8 +864,10 @@ class _View:
 
 
 def _find_lasso(run: _Run, prop: Property) -> tuple[list, list] | None:
-    """A fair lasso violating a liveness property, as (prefix keys, cycle keys), or None."""
+    """A fair lasso violating a liveness property, as (prefix keys, cycle keys), or None.
+    Checks the run's budget as it goes (BudgetExceeded stops it)."""
     keys, enabled = run.keys, run.enabled
+    check = run.check_budget
     n = len(keys)
     pred = run.space.predicate(prop.condition, prop.encoded)
     fair = 0
@@ -779,11 +877,11 @@ def _find_lasso(run: _Run, prop: Property) -> tuple[list, list] | None:
             fair |= 1 << bit
     if prop.kind is Kind.EVENTUALLY_ALWAYS:
         allowed = [True] * n
-        bad = [not pred(k) for k in keys]
+        bad = _over_keys(lambda k: not pred(k), keys, check)
         sources = None
     else:
         goal = run.space.predicate(prop.goal, prop.encoded_goal)
-        allowed = [not goal(k) for k in keys]
+        allowed = _over_keys(lambda k: not goal(k), keys, check)
         bad = allowed
         sources = [i for i in range(n) if allowed[i] and pred(keys[i])]
         if not sources:
@@ -795,13 +893,16 @@ def _find_lasso(run: _Run, prop: Property) -> tuple[list, list] | None:
     for i in range(n):
         if allowed[i] and bad[i] and graph.expanded(i) and not (enabled[i] & fair):
             anchors[i] = None
+    check()
     if sources is None:  # the whole graph: the same for every eventually_always property
         if run._all_sccs is None:
-            run._all_sccs = _tarjan(sub)
+            run._all_sccs = _tarjan(sub, check)
         comps = run._all_sccs
     else:
-        comps = _tarjan(sub)
-    for comp in comps:
+        comps = _tarjan(sub, check)
+    for count, comp in enumerate(comps):
+        if not count & 1023:
+            check()
         members = set(comp)
         internal = [(i, j, b) for i in comp for j, b in sub[i] or () if j in members]
         if not internal:
@@ -823,24 +924,30 @@ def _find_lasso(run: _Run, prop: Property) -> tuple[list, list] | None:
         anchor = min(anchors)
         prefix = run.store.path_to(keys[anchor])
     else:  # reach an anchor from a state where P and not Q, staying in not-Q
-        dist_parent = _bfs(sub, sources, lambda i: i in anchors)
-        if dist_parent is None:
+        reached = breadth_first(sources, sub.__getitem__, goal=anchors.__contains__, check=check, check_every=1024)
+        if not reached.found:
             return None
-        anchor, back = dist_parent
-        chain = [anchor]
-        while back[chain[-1]] is not None:
-            chain.append(back[chain[-1]])
-        chain.reverse()
-        prefix = run.store.path_to(keys[chain[0]]) + [keys[i] for i in chain[1:]]
+        anchor = reached.goal
+        start = reached.source_of(anchor)
+        prefix = run.store.path_to(keys[start]) + [keys[i] for _, i in reached.path_to(anchor)]
     info = anchors[anchor]
     if info is None:
         return prefix, []
     members, _, _ = info
-    cycle = _fair_cycle(anchor, members, sub, enabled, fair)
+    cycle = _fair_cycle(anchor, members, sub, enabled, fair, check)
     return prefix, [keys[i] for i in cycle]
 
 
-def _fair_cycle(anchor: int, members: set, sub: list, enabled: list, fair: int) -> list[int]:
+def _over_keys(fn: Callable[[Any], bool], keys: list, check: Callable[[], None], chunk: int = 8192) -> list[bool]:
+    """``[fn(k) for k in keys]``, checking the budget between chunks."""
+    out: list[bool] = []
+    for start in range(0, len(keys), chunk):
+        check()
+        out += [fn(k) for k in keys[start : start + chunk]]
+    return out
+
+
+def _fair_cycle(anchor: int, members: set, sub, enabled: list, fair: int, check=None) -> list[int]:
     """A cycle from ``anchor`` back to it inside ``members`` that takes an edge
     of each fair actor, or passes a state where that actor is disabled (weak
     fairness); returned as the states after ``anchor``, ending with it."""
@@ -852,23 +959,11 @@ def _fair_cycle(anchor: int, members: set, sub: list, enabled: list, fair: int) 
     def go(edge_ok) -> None:
         """Extend the cycle along a shortest path from ``cur`` ending with an edge that ``edge_ok``."""
         nonlocal cur
-        back = {cur: None}
-        frontier = collections.deque([cur])
-        while frontier:
-            i = frontier.popleft()
-            for j, b in local[i]:
-                if edge_ok(j, b):
-                    nodes = [j]
-                    while i != cur:
-                        nodes.append(i)
-                        i = back[i]
-                    cycle.extend(reversed(nodes))
-                    cur = j
-                    return
-                if j not in back:
-                    back[j] = i
-                    frontier.append(j)
-        raise AssertionError("no such path inside a strongly connected component")  # pragma: no cover
+        reached = breadth_first([cur], local.__getitem__, edge_goal=edge_ok, check=check, check_every=1024)
+        if not reached.found:  # pragma: no cover
+            raise AssertionError("no such path inside a strongly connected component")
+        cycle.extend(node for _, node in reached.goal_path())
+        cur = reached.goal
 
     for b in bits:
         if any(not enabled[i] >> b & 1 for i in members):
@@ -881,23 +976,10 @@ def _fair_cycle(anchor: int, members: set, sub: list, enabled: list, fair: int) 
     return cycle
 
 
-def _bfs(sub: list, sources: list[int], goal) -> tuple[int, dict] | None:
-    back = {s: None for s in sources}
-    frontier = collections.deque(sources)
-    while frontier:
-        i = frontier.popleft()
-        if goal(i):
-            return i, back
-        for j, _ in sub[i] or ():
-            if j not in back:
-                back[j] = i
-                frontier.append(j)
-    return None
-
-
-def _tarjan(adj: Sequence) -> list[list[int]]:
+def _tarjan(adj: Sequence, check: Callable[[], None] | None = None) -> list[list[int]]:
     """Strongly connected components, iteratively (no recursion limit).
-    ``adj[v]`` is v's list of (target, label) pairs, or None; it is asked once per v."""
+    ``adj[v]`` is v's list of (target, label) pairs, or None; it is asked once per v.
+    ``check`` (a budget check) is called every 4,096 roots and states visited."""
     n = len(adj)
     index = array("q", [-1]) * n
     low = array("q", [0]) * n
@@ -906,6 +988,8 @@ def _tarjan(adj: Sequence) -> list[list[int]]:
     comps: list[list[int]] = []
     counter = 0
     for root in range(n):
+        if check is not None and not root & 4095:
+            check()
         if index[root] != -1:
             continue
         index[root] = low[root] = counter
@@ -919,6 +1003,8 @@ def _tarjan(adj: Sequence) -> list[list[int]]:
                 work[-1] = (v, edges, pos + 1)
                 w = edges[pos][0]
                 if index[w] == -1:
+                    if check is not None and not counter & 4095:
+                        check()
                     index[w] = low[w] = counter
                     counter += 1
                     stack.append(w)
@@ -947,14 +1033,18 @@ def _tarjan(adj: Sequence) -> list[list[int]]:
 class _RandomRun:
     """Seeded random walks: finds violations, never proves anything."""
 
-    def __init__(self, settings: Explorer, props: Sequence[Property], space: _Space):
+    DEFAULT_SECONDS = 10.0  # without a time limit, random walks stop after this long
+
+    def __init__(self, settings: Explorer, props: Sequence[Property], space: Space, budget: Budget | None = None):
         self.settings, self.props, self.space = settings, props, space
+        self.budget = budget if budget is not None and budget.deadline is not None else Budget(
+            self.DEFAULT_SECONDS, budget.max_memory if budget is not None else None)
 
     def run(self) -> ExploreResult:
         s, space = self.settings, self.space
         rng = random.Random(s.seed)
         start = time.monotonic()
-        deadline = start + (s.time_limit if s.time_limit is not None else 10.0)
+        exceeded = self.budget.exceeded
         limit = s.max_states if s.max_states is not None else 100_000
         depth_limit = s.max_depth if s.max_depth is not None else 100
         preds = {
@@ -965,12 +1055,19 @@ class _RandomRun:
         found: dict[int, Trace] = {}
         seen: set = set()
         transitions = max_depth = 0
-        inits = [space.encode(st) for st in space.model.init_states()]
+        inits = [space.encode(st) for st in initial_states(space.model)]
         bound = "random"
         try:
-            while len(seen) < limit and time.monotonic() < deadline and len(found) < len(preds):
+            while len(seen) < limit and len(found) < len(preds):
+                spent = exceeded()
+                if spent is not None:
+                    if spent == "max_memory":
+                        bound = spent
+                    break
                 path, indexes = [rng.choice(inits)], []
                 while True:
+                    if exceeded() is not None:
+                        break
                     key = path[-1]
                     seen.add(key)
                     for i, (pred, want) in preds.items():
@@ -994,9 +1091,10 @@ class _RandomRun:
                 verdict = Verdict.VIOLATED if prop.kind is Kind.ALWAYS else Verdict.HOLDS
                 results.append(PropertyResult(prop.name, prop.kind, verdict, found[i]))
             else:
-                results.append(PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound))
-        stats = Stats(len(seen), transitions, max_depth, time.monotonic() - start, _peak_bytes(), "random", False)
-        return ExploreResult(tuple(results), stats, False, bound)
+                results.append(PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound,
+                                              reason=explain(bound)))
+        stats = Stats(len(seen), transitions, max_depth, time.monotonic() - start, peak_memory_bytes(), "random", False)
+        return ExploreResult(tuple(results), stats, False, bound, explain(bound))
 
     def _trace(self, path: list, indexes: list) -> Trace:
         states = [self.space.decode(k) for k in path]

@@ -40,11 +40,24 @@ Verdicts: a violated ``always`` is ``violated`` (with the shrunk trace); a
 ``sometimes`` seen in some run ``holds`` (with the shortest example seen);
 everything else is ``inconclusive`` with bound ``random``: random testing
 never proves a property.
+
+Bounds and Ctrl-C: the run's :class:`~kspec.util.budget.Budget` is checked at
+every step. Hypothesis must not see a Ctrl-C arrive at an arbitrary point: it
+treats an exception during its final replay of a failure as part of the
+failure (the interrupt then surfaces as a ``FlakyFailure``, or not at all).
+So while :func:`fuzz` runs, SIGINT only sets a flag; the next step raises
+:class:`RunStopped` (a ``KeyboardInterrupt``, which Hypothesis passes
+through), and whatever the machine recorded so far (the latest violation,
+``sometimes`` examples) becomes the partial result, with bound
+``interrupted`` (or the budget's ``time_limit`` / ``max_memory``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
+import signal
+import threading
 import time
 from typing import Any, Callable, Sequence
 
@@ -53,11 +66,13 @@ import hypothesis
 import hypothesis.strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, invariant, rule
 
-from kspec.checker.explore import PropertyResult, _Space
-from kspec.checker.model import Kind, Model, ModelError, Property, Verdict, actor_of, select_properties, successors
+from kspec.checker.explore import TRACE_GRACE, PropertyResult, Space, explain
+from kspec.checker.model import Kind, Model, Property, Verdict, actor_of, initial_states, select_properties, successors
+from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
+from kspec.util.budget import Budget, BudgetExceeded
 
-__all__ = ["TIERS", "FuzzResult", "PropertyViolated", "action_classes", "fuzz", "machine_for", "shorten"]
+__all__ = ["TIERS", "FuzzResult", "PropertyViolated", "RunStopped", "action_classes", "fuzz", "machine_for", "shorten"]
 
 TIERS = 4
 """Priority tiers a behaviour's swarm profile assigns to actors and to action classes."""
@@ -74,6 +89,15 @@ class PropertyViolated(AssertionError):
         self.name = name
         self.keys = keys
         self.actions = actions
+
+
+class RunStopped(KeyboardInterrupt):
+    """Raised by a step when the run must stop (Ctrl-C or the budget); a
+    ``KeyboardInterrupt`` so that Hypothesis passes it through untouched."""
+
+    def __init__(self, bound: str):
+        super().__init__(bound)
+        self.bound = bound
 
 
 @attrs.frozen
@@ -113,30 +137,37 @@ class FuzzResult:
 
 
 class _Record:
-    """What the runs observed, across examples."""
+    """What the runs observed, across examples, and why the run stopped early
+    (``stopped``: ``interrupted``, ``time_limit``, ``max_memory``)."""
 
-    def __init__(self):
+    def __init__(self, budget: Budget | None = None):
         self.examples = 0
         self.steps = 0
         self.seen: dict[str, tuple[list, list]] = {}  # sometimes name -> shortest (keys, actions)
         self.first_violation: float | None = None
+        self.violation: PropertyViolated | None = None  # the latest one raised
+        self.budget = budget
+        self.stopped: str | None = None
+
+    def check(self) -> None:
+        """Raise :class:`RunStopped` once the run must stop (at every step)."""
+        if self.stopped is None and self.budget is not None:
+            self.stopped = self.budget.exceeded()
+        if self.stopped is not None:
+            raise RunStopped(self.stopped)
 
 
-def action_classes(model: Model, limit: int = 2000) -> dict[type, str]:
+def action_classes(model: Model, limit: int = 2000, check: Callable[[], None] | None = None) -> dict[type, str]:
     """The action classes seen in the first ``limit`` states (breadth-first),
     in the order first seen, each with its actor."""
-    inits = list(model.init_states())
-    seen, queue, classes = set(inits), list(inits), {}
-    head = 0
-    while head < len(queue) and len(seen) < limit:
-        state = queue[head]
-        head += 1
+    classes: dict[type, str] = {}
+
+    def expand(state):
         for action in model.actions(state):
             classes.setdefault(type(action), actor_of(action))
-        for _, _, nxt in successors(model, state):
-            if nxt not in seen and len(seen) < limit:
-                seen.add(nxt)
-                queue.append(nxt)
+        return [(nxt, None) for _, _, nxt in successors(model, state)]
+
+    breadth_first(initial_states(model), expand, max_nodes=limit, check=check)
     return classes
 
 
@@ -166,23 +197,21 @@ class _Tables:
 
 def machine_for(model: Model, props: Sequence[Property], record: _Record | None = None) -> type:
     """A ``RuleBasedStateMachine`` class driving ``model`` and checking ``props``."""
-    space = _Space(model, symmetry=False, packed=True)  # the packed fast path when the model has one
-    inits = [space.encode(s) for s in model.init_states()]
-    if not inits:
-        raise ModelError("the model has no initial state")
+    space = Space(model, symmetry=False, packed=True)  # the packed fast path when the model has one
+    inits = [space.encode(s) for s in initial_states(model)]
+    record = record or _Record()
     inside = space.boundary()
     invariants = [(p.name, space.predicate(p.condition, p.encoded)) for p in props if p.kind is Kind.ALWAYS]
     reachables = [(p.name, space.predicate(p.condition, p.encoded)) for p in props if p.kind is Kind.SOMETIMES]
     scores = [
         (p.name, space.predicate(p.score, p.encoded_score)) for p in props if p.kind is Kind.ALWAYS and p.score is not None
     ]
-    actor = action_classes(model)
+    actor = action_classes(model, check=record.check)
     classes = list(actor)
     actors = list(dict.fromkeys(actor.values()))
     rank = {cls: i for i, cls in enumerate(classes)}
     fair = frozenset().union(*(p.fair for p in model.properties()))
     tables = _Tables()
-    record = record or _Record()
 
     class ModelMachine(RuleBasedStateMachine):
         def __init__(self):
@@ -240,6 +269,7 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
         def step(self, data):
             """Take one enabled action of an allowed class; in a terminal state
             (or outside the boundary) the behaviour stays where it is."""
+            record.check()
             self._refresh()
             allowed = self._allowed
             if not allowed:
@@ -282,7 +312,8 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
                 if not pred(key):
                     if record.first_violation is None:
                         record.first_violation = time.monotonic()
-                    raise PropertyViolated(name, list(self.keys), list(self.actions))
+                    record.violation = PropertyViolated(name, list(self.keys), list(self.actions))
+                    raise record.violation
             for name, score in scores:
                 value = float(score(key))
                 if value > self.best.get(name, float("-inf")):
@@ -296,7 +327,8 @@ def machine_for(model: Model, props: Sequence[Property], record: _Record | None 
     return ModelMachine
 
 
-def shorten(space: _Space, keys: list, actions: list, bad: Callable[[Any], bool], radius: int = 2) -> tuple[list, list]:
+def shorten(space: Space, keys: list, actions: list, bad: Callable[[Any], bool], radius: int = 2,
+            check: Callable[[], None] | None = None) -> tuple[list, list]:
     """Remove redundant steps from a path ``keys`` (``actions[i]`` leads from
     ``keys[i]`` to ``keys[i+1]``) whose last state is ``bad``, keeping a path
     from the same initial state to a ``bad`` state. Deterministic.
@@ -309,31 +341,39 @@ def shorten(space: _Space, keys: list, actions: list, bad: Callable[[Any], bool]
       enabled where it is taken) and reaches a ``bad`` state; cut at the first.
 
     The result cannot be shortened by deleting one step or by bridging any
-    stretch of more than ``radius`` steps with fewer.
+    stretch of more than ``radius`` steps with fewer. ``check`` is called
+    before each move; when it raises (a budget spent, Ctrl-C), the path as
+    shortened so far is returned: still a valid path to a ``bad`` state.
     """
     inside = space.boundary()
     keys, actions = _cut(list(keys), list(actions), bad)
     changed = True
-    while changed:
-        changed = False
-        i = 0
-        while i < len(keys) - 2:
-            near = _near(space, keys[i], radius, inside)
-            for j in range(len(keys) - 1, i + 1, -1):
-                path = near.get(keys[j])
-                if path is not None and len(path) < j - i:
-                    keys = keys[: i + 1] + [k for _, k in path] + keys[j + 1 :]
-                    actions = actions[:i] + [a for a, _ in path] + actions[j:]
-                    keys, actions = _cut(keys, actions, bad)
+    try:
+        while changed:
+            changed = False
+            i = 0
+            while i < len(keys) - 2:
+                if check is not None:
+                    check()
+                near = _near(space, keys[i], radius, inside)
+                for j in range(len(keys) - 1, i + 1, -1):
+                    if keys[j] in near and len(path := near.path_to(keys[j])) < j - i:
+                        keys = keys[: i + 1] + [k for _, k in path] + keys[j + 1 :]
+                        actions = actions[:i] + [a for a, _ in path] + actions[j:]
+                        keys, actions = _cut(keys, actions, bad)
+                        changed = True
+                        break
+                i += 1
+            for p in range(len(actions)):
+                if check is not None:
+                    check()
+                run = _replay(space, keys[0], actions[:p] + actions[p + 1 :], bad, inside)
+                if run is not None:
+                    keys, actions = run
                     changed = True
                     break
-            i += 1
-        for p in range(len(actions)):
-            run = _replay(space, keys[0], actions[:p] + actions[p + 1 :], bad, inside)
-            if run is not None:
-                keys, actions = run
-                changed = True
-                break
+    except (BudgetExceeded, KeyboardInterrupt):
+        pass
     return keys, actions
 
 
@@ -345,26 +385,20 @@ def _cut(keys: list, actions: list, bad) -> tuple[list, list]:
     return keys, actions
 
 
-def _near(space: _Space, start, radius: int, inside) -> dict:
-    """States within ``radius`` steps of ``start``, each with a shortest path
-    to it as ``[(action, key), ...]``."""
-    paths: dict = {start: []}
-    frontier = [start]
-    for _ in range(radius):
-        nxt_frontier = []
-        for key in frontier:
-            if inside is not None and not inside(key):
-                continue
-            table = space.actions(key)
-            for index, nxt in space.concrete_steps(key):
-                if nxt not in paths:
-                    paths[nxt] = paths[key] + [(table[index], nxt)]
-                    nxt_frontier.append(nxt)
-        frontier = nxt_frontier
-    return paths
+def _near(space: Space, start, radius: int, inside):
+    """States within ``radius`` steps of ``start``; ``path_to(key)`` of the
+    result is a shortest path to one as ``[(action, key), ...]``."""
+
+    def steps(key):
+        if inside is not None and not inside(key):
+            return ()
+        table = space.actions(key)
+        return [(nxt, table[index]) for index, nxt in space.concrete_steps(key)]
+
+    return breadth_first([start], steps, max_depth=radius)
 
 
-def _replay(space: _Space, start, actions: list, bad, inside) -> tuple[list, list] | None:
+def _replay(space: Space, start, actions: list, bad, inside) -> tuple[list, list] | None:
     """The path that ``actions`` take from ``start``, cut at its first ``bad``
     state; None if an action is not enabled or no state is ``bad``."""
     keys = [start]
@@ -390,6 +424,7 @@ def fuzz(
     max_examples: int = 200,
     steps: int = 50,
     hypothesis_shrink: bool = False,
+    budget: Budget | None = None,
 ) -> FuzzResult:
     """Run up to ``max_examples`` random behaviours of up to ``steps`` steps
     each, stopping at the first violation.
@@ -400,15 +435,61 @@ def fuzz(
     the failing behaviour first: it simplifies the whole choice sequence, not
     only the trace, but replays the machine a thousand times or more (tens of
     seconds on rc_converge), and :func:`shorten` alone reaches the
-    breadth-first length there.
+    breadth-first length there. ``budget`` bounds the run (checked at every
+    step); Ctrl-C or a spent budget gives the partial results (see the module
+    docstring).
     """
+    start = time.monotonic()  # reset when the behaviours start, below
     props = select_properties(list(model.properties()), properties)
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
-    record = _Record()
-    machine = machine_for(model, props, record)
+    record = _Record(budget)
+    violation: PropertyViolated | None = None
+    with _interrupt_flag(record):
+        try:
+            machine = machine_for(model, props, record)
+            test = hypothesis.seed(seed)(get_state_machine_test(machine, settings=_settings(max_examples, steps,
+                                                                                           hypothesis_shrink)))
+            start = time.monotonic()
+            test()
+        except PropertyViolated as err:
+            violation = err
+        except KeyboardInterrupt:  # RunStopped, or Ctrl-C before the flag was set up
+            record.stopped = record.stopped or "interrupted"
+        except BaseException:
+            if record.stopped is None:
+                raise
+            # Hypothesis wrapped our stop in its report of a failure it was replaying
+        if record.stopped is not None:
+            violation = record.violation
+    space = Space(model, symmetry=False, packed=True)
+    check = _shorten_check(budget, record)
+
+    def shortest(prop: Property, keys: list, actions: list, wanted: bool) -> Trace:
+        holds = space.predicate(prop.condition, prop.encoded)
+        keys, actions = shorten(space, keys, actions, lambda k: bool(holds(k)) is wanted, check=check)
+        return build([space.decode(k) for k in keys], actions, model=space.model)
+
+    bound = record.stopped or "random"
+    results = []
+    for prop in props:
+        if violation is not None and prop.name == violation.name:
+            trace = shortest(prop, violation.keys, violation.actions, wanted=False)
+            results.append(PropertyResult(prop.name, prop.kind, Verdict.VIOLATED, trace))
+        elif prop.kind is Kind.SOMETIMES and prop.name in record.seen:
+            trace = shortest(prop, *record.seen[prop.name], wanted=True)
+            results.append(PropertyResult(prop.name, prop.kind, Verdict.HOLDS, trace))
+        else:
+            results.append(PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound,
+                                          reason=explain(bound)))
+    seconds = time.monotonic() - start
+    to_violation = None if record.first_violation is None else record.first_violation - start
+    return FuzzResult(tuple(results), seed, record.examples, record.steps, seconds, to_violation)
+
+
+def _settings(max_examples: int, steps: int, hypothesis_shrink: bool) -> hypothesis.settings:
     phases = [p for p in hypothesis.Phase if hypothesis_shrink or p is not hypothesis.Phase.shrink]
-    settings = hypothesis.settings(
+    return hypothesis.settings(
         max_examples=max_examples,
         stateful_step_count=steps,
         deadline=None,
@@ -420,30 +501,35 @@ def fuzz(
         suppress_health_check=list(hypothesis.HealthCheck),
         phases=phases,
     )
-    test = hypothesis.seed(seed)(get_state_machine_test(machine, settings=settings))
-    start = time.monotonic()
-    violation: PropertyViolated | None = None
+
+
+@contextlib.contextmanager
+def _interrupt_flag(record: _Record):
+    """While the run lasts, SIGINT sets ``record.stopped`` instead of raising
+    wherever the program happens to be (only the main thread can set handlers;
+    elsewhere Ctrl-C raises as usual)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def flag(_signum, _frame):
+        record.stopped = "interrupted"
+
+    previous = signal.signal(signal.SIGINT, flag)
     try:
-        test()
-    except PropertyViolated as err:
-        violation = err
-    space = _Space(model, symmetry=False, packed=True)
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
-    def shortest(prop: Property, keys: list, actions: list, wanted: bool) -> Trace:
-        holds = space.predicate(prop.condition, prop.encoded)
-        keys, actions = shorten(space, keys, actions, lambda k: bool(holds(k)) is wanted)
-        return build([space.decode(k) for k in keys], actions, model=space.model)
 
-    results = []
-    for prop in props:
-        if violation is not None and prop.name == violation.name:
-            trace = shortest(prop, violation.keys, violation.actions, wanted=False)
-            results.append(PropertyResult(prop.name, prop.kind, Verdict.VIOLATED, trace))
-        elif prop.kind is Kind.SOMETIMES and prop.name in record.seen:
-            trace = shortest(prop, *record.seen[prop.name], wanted=True)
-            results.append(PropertyResult(prop.name, prop.kind, Verdict.HOLDS, trace))
-        else:
-            results.append(PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound="random"))
-    seconds = time.monotonic() - start
-    to_violation = None if record.first_violation is None else record.first_violation - start
-    return FuzzResult(tuple(results), seed, record.examples, record.steps, seconds, to_violation)
+def _shorten_check(budget: Budget | None, record: _Record) -> Callable[[], None]:
+    """Shortening stops at a second Ctrl-C, or :data:`TRACE_GRACE` seconds past the deadline."""
+    interrupted = record.stopped == "interrupted"
+
+    def check() -> None:
+        if interrupted:
+            raise KeyboardInterrupt
+        if budget is not None and budget.deadline is not None and time.monotonic() > budget.deadline + TRACE_GRACE:
+            raise BudgetExceeded("time_limit")
+
+    return check

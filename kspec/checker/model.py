@@ -19,32 +19,52 @@ fairness refers to. Everything a model holds must be picklable, and nothing may
 assume one process: a later issue partitions exploration across workers, each of
 which unpickles the model and calls ``properties()`` itself.
 
-Optional methods (duck-typed; the engine works without them):
+Optional capabilities are named protocols below (``isinstance(model, Symmetric)``);
+the explorer, fuzz, traces and the report ask for them this way and never look
+at a model's own fields or type names:
 
-``representative(state) -> state``
+:class:`Symmetric` -- ``representative(state) -> state``
     Symmetry reduction: a canonical member of the state's equivalence class
     under the model's symmetries (interchangeable pods, identical nodes). Must
     map every member of an orbit to the same state, must not change any
-    property's value, and must not change the set of enabled actors. Build it
-    with :mod:`kspec.checker.symmetry`.
+    property's value, and must not change the set of enabled actors.
 
-``encode(state) -> key``, ``decode(key) -> state``, ``encoded_steps(key)``, ``encoded_representative(key)``
+:class:`PackedEncoding` -- ``encode(state) -> key``, ``decode(key) -> state``, ``encoded_steps(key)``
     A packed fast path for big models. ``encode`` is an exact, compact,
     hashable encoding (typically one int); ``encoded_steps(key)`` yields
     ``(action_index, successor_key)`` for every action whose ``next_state`` is
-    not None, where ``action_index`` indexes ``tuple(actions(decode(key)))``;
-    ``encoded_representative`` is ``representative`` on keys. The explorer then
-    builds state records only for distinct states. A model providing the fast
-    path must agree exactly with its plain methods (test it with
-    ``Explorer(..., packed=False)``). Properties may carry ``encoded=``
+    not None, where ``action_index`` indexes ``tuple(actions(decode(key)))``.
+    The explorer then builds state records only for distinct states. A model
+    providing the fast path must agree exactly with its plain methods (test it
+    with ``Explorer(..., packed=False)``). Properties may carry ``encoded=``
     (and ``encoded_goal=``) predicates on keys so that checking needs no record.
+    Its optional extras, each its own protocol:
 
-``encoded_symmetric_steps(key)``
-    Under symmetry reduction: for a *representative* key, ``(action_index,
-    representative of the successor)`` pairs. It may omit a step when another
-    listed step of the same actor leads to the same successor orbit (creating
-    the pod in any of several identical Absent slots); it must keep every
-    successor orbit and every enabled actor, so verdicts do not change.
+    - :class:`PackedSymmetric` -- ``encoded_representative(key)``:
+      ``representative`` on keys;
+    - :class:`PackedSymmetricSteps` -- ``encoded_symmetric_steps(key)``: under
+      symmetry reduction, for a *representative* key, ``(action_index,
+      representative of the successor)`` pairs. It may omit a step when another
+      listed step of the same actor leads to the same successor orbit; it must
+      keep every successor orbit and every enabled actor;
+    - :class:`PackedActions` -- ``encoded_actions(key)``: ``tuple(actions(decode(key)))``
+      without decoding;
+    - :class:`PackedBoundary` -- ``encoded_within_boundary``: ``within_boundary``
+      on keys, or None when every state is within the boundary.
+
+:class:`Describable` -- ``describe()``, ``describe_state(state)``, ``describe_step(before, action, after)``
+    Words for traces and reports: a :class:`Description` (title and
+    parameters, for a report's header), a state in lines, what a step changed
+    in lines (an empty result means: use the field-by-field difference).
+
+:class:`HasAssumptions` -- ``assumptions()`` and ``warnings``
+    ``assumptions()`` yields ``(topic, text)`` pairs a report lists under its
+    assumptions (``nodes``, ``faults``, ``not modelled``, ...); ``warnings`` is
+    a tuple of diagnostics about the input (things the model leaves out),
+    printed before the results.
+
+A model with no initial state is an error (:func:`initial_states` raises
+:class:`ModelError`), never an empty search that "holds".
 
 Example: a counter that can step up to 3 and wrap to 0.
 
@@ -82,22 +102,36 @@ from kspec.errors import KspecError
 
 __all__ = [
     "Action",
+    "Describable",
+    "Description",
+    "HasAssumptions",
     "Kind",
     "Model",
     "ModelError",
+    "PackedActions",
+    "PackedBoundary",
+    "PackedEncoding",
+    "PackedSymmetric",
+    "PackedSymmetricSteps",
     "Property",
+    "Symmetric",
     "UnknownPropertyError",
     "Verdict",
     "actor_of",
     "always",
+    "describe_title",
     "eventually_always",
     "find_property",
+    "import_user_module",
+    "initial_states",
+    "is_symmetric",
     "leads_to",
-    "load_model",
+    "load_model_file",
     "parse_params",
     "select_properties",
     "sometimes",
     "successors",
+    "warnings_of",
 ]
 
 
@@ -282,6 +316,105 @@ class Model(Protocol):
     def within_boundary(self, state: Any) -> bool: ...
 
 
+@runtime_checkable
+class Symmetric(Protocol):
+    """Symmetry reduction: ``representative(state)`` is the canonical member of the state's orbit."""
+
+    def representative(self, state: Any) -> Any: ...
+
+
+@runtime_checkable
+class PackedEncoding(Protocol):
+    """The packed fast path: exact keys for states and successor keys by action index."""
+
+    def encode(self, state: Any) -> Hashable: ...
+
+    def decode(self, key: Any) -> Any: ...
+
+    def encoded_steps(self, key: Any) -> Iterable[tuple[int, Any]]: ...
+
+
+@runtime_checkable
+class PackedSymmetric(Protocol):
+    """``representative`` on packed keys."""
+
+    def encoded_representative(self, key: Any) -> Any: ...
+
+
+@runtime_checkable
+class PackedSymmetricSteps(Protocol):
+    """Successors of a representative key, as representatives, possibly fewer per orbit."""
+
+    def encoded_symmetric_steps(self, key: Any) -> Iterable[tuple[int, Any]]: ...
+
+
+@runtime_checkable
+class PackedActions(Protocol):
+    """The action table of a packed key without decoding it."""
+
+    def encoded_actions(self, key: Any) -> Sequence[Any]: ...
+
+
+@runtime_checkable
+class PackedBoundary(Protocol):
+    """``within_boundary`` on packed keys; None when every state is within the boundary."""
+
+    encoded_within_boundary: Callable[[Any], bool] | None
+
+
+@attrs.frozen
+class Description:
+    """What a model is, for a report's header: a title and its parameters."""
+
+    title: str
+    parameters: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), converter=lambda items: tuple((str(k), str(v)) for k, v in items))
+
+
+@runtime_checkable
+class Describable(Protocol):
+    """A model that tells its states and steps in words (traces, reports)."""
+
+    def describe(self) -> Description: ...
+
+    def describe_state(self, state: Any) -> Sequence[str]: ...
+
+    def describe_step(self, before: Any, action: Any, after: Any) -> Sequence[str]: ...
+
+
+@runtime_checkable
+class HasAssumptions(Protocol):
+    """A model that states its assumptions (``(topic, text)`` pairs) and input warnings."""
+
+    warnings: tuple
+
+    def assumptions(self) -> Iterable[tuple[str, str]]: ...
+
+
+def is_symmetric(model: Model) -> bool:
+    """Whether symmetry reduction can run on ``model`` (plain or packed)."""
+    return isinstance(model, Symmetric) or (isinstance(model, PackedEncoding) and isinstance(model, PackedSymmetric))
+
+
+def warnings_of(model: Model) -> tuple:
+    """The model's input warnings, none when it does not state any."""
+    return tuple(model.warnings) if isinstance(model, HasAssumptions) else ()
+
+
+def initial_states(model: Model) -> list:
+    """``list(model.init_states())``; a model with none is a :class:`ModelError`
+    (a search over nothing would report "holds")."""
+    states = list(model.init_states())
+    if not states:
+        raise ModelError(f"{describe_title(model)} has no initial states")
+    return states
+
+
+def describe_title(model: Model) -> str:
+    """The model's title when it is :class:`Describable`, else "the model"."""
+    return model.describe().title if isinstance(model, Describable) else "the model"
+
+
 def successors(model: Model, state: Any) -> list[tuple[int, Any, Any]]:
     """``(action_index, action, next_state)`` for each enabled action, in order.
 
@@ -339,28 +472,15 @@ def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
     return params
 
 
-def load_model(path: str | pathlib.Path, params: dict[str, Any] | None = None) -> Model:
-    """Build the model that a file describes.
-
-    - ``.py``: a module exposing ``build_model(**params) -> Model`` (preferred),
-      or a ready ``MODEL`` object (then no parameters are accepted).
-    - ``.yaml``/``.yml``: a scenario, via ``kspec.simulation.scenario.load_scenario(path, params)``.
-    """
+def load_model_file(path: str | pathlib.Path, params: dict[str, Any] | None = None) -> Model:
+    """Build the model a Python file describes: a module exposing
+    ``build_model(**params) -> Model`` (preferred), or a ready ``MODEL`` object
+    (then no parameters are accepted). Scenario files (``.yaml``) are loaded by
+    ``kspec.simulation.modelfile.load_model``, which dispatches on the suffix."""
     path = pathlib.Path(path)
     params = dict(params or {})
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
-    suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        try:
-            scenario = importlib.import_module("kspec.simulation.scenario")
-        except ModuleNotFoundError as err:
-            if err.name != "kspec.simulation.scenario":
-                raise
-            raise ModelError(f"{path}: scenario files need kspec.simulation.scenario, which is not installed yet") from None
-        return scenario.load_scenario(path, params)
-    if suffix != ".py":
-        raise ModelError(f"{path}: a model is a .py model file or a .yaml scenario file")
     module = import_user_module(path)
     build = getattr(module, "build_model", None)
     if build is not None:
@@ -368,16 +488,32 @@ def load_model(path: str | pathlib.Path, params: dict[str, Any] | None = None) -
             model = build(**params)
         except TypeError as err:
             raise ModelError(f"{path}: build_model rejected the parameters {sorted(params)}: {err}") from None
+        except USER_CODE_ERRORS as err:  # user code: report, never a traceback
+            raise ModelError(f"{path}: build_model {user_error(err)}") from None
     elif hasattr(module, "MODEL"):
         if params:
             raise ModelError(f"{path}: MODEL takes no parameters (got {sorted(params)}); define build_model")
         model = module.MODEL
     else:
         raise ModelError(f"{path}: a model file must define build_model(**params) or MODEL")
-    missing = [m for m in ("init_states", "actions", "next_state", "properties", "within_boundary") if not hasattr(model, m)]
-    if missing:
+    if not isinstance(model, Model):
+        missing = [m for m in ("init_states", "actions", "next_state", "properties", "within_boundary")
+                   if not callable(getattr(model, m, None))]
         raise ModelError(f"{path}: the model lacks {', '.join(missing)}")
     return model
+
+
+# What user code (a model, a controller) may raise that kspec turns into one line
+# of bad input: any exception, and SystemExit, so that a module calling
+# ``sys.exit(0)`` cannot end kspec with a silent success.
+USER_CODE_ERRORS = (Exception, SystemExit)
+
+
+def user_error(err: BaseException) -> str:
+    """``raised ValueError: ...`` or ``called sys.exit(0)``, for a message naming the file."""
+    if isinstance(err, SystemExit):
+        return f"called sys.exit({err.code!r}) (user code must not exit kspec)"
+    return f"raised {type(err).__name__}: {err}"
 
 
 def import_user_module(path: pathlib.Path, what: str = "model file"):
@@ -398,8 +534,8 @@ def import_user_module(path: pathlib.Path, what: str = "model file"):
                 module = importlib.import_module(name)
             except ImportError:
                 continue
-            except Exception as err:  # user code: report, never a traceback
-                raise ModelError(f"{path}: cannot import {what}: {type(err).__name__}: {err}") from err
+            except USER_CODE_ERRORS as err:  # user code: report, never a traceback
+                raise ModelError(f"{path}: cannot import {what}: it {user_error(err)}") from err
             if getattr(module, "__file__", None) and pathlib.Path(module.__file__).resolve() == resolved:
                 return module
     name = "kspec_model_" + re.sub(r"\W", "_", str(resolved))
@@ -410,7 +546,7 @@ def import_user_module(path: pathlib.Path, what: str = "model file"):
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as err:  # user code: report, never a traceback
+    except USER_CODE_ERRORS as err:  # user code: report, never a traceback
         del sys.modules[name]
-        raise ModelError(f"{path}: cannot import {what}: {type(err).__name__}: {err}") from err
+        raise ModelError(f"{path}: cannot import {what}: it {user_error(err)}") from err
     return module

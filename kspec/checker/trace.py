@@ -7,9 +7,9 @@ index of the state where the cycle begins; the behaviour repeats
 ``steps[cycle_start+1:]`` forever, and an empty cycle means the system stays in
 the last state forever (no fair actor is enabled there).
 
-``trace.to_python()`` prints the steps as code that rebuilds the trace, and
 :func:`assert_trace` lets tests pin counterexamples (stateright's
-``assert_discovery``)::
+``assert_discovery``), and :func:`kspec.checker.replay.emit_test` writes a
+pytest file that replays a run's counterexamples step by step::
 
     assert_trace(result["running-at-most-r-plus-1"], ["RCCreatePod(slot=0)", ...])
 """
@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 import attrs
 
 from kspec.errors import KspecError
-from kspec.checker.model import actor_of, successors
+from kspec.checker.model import Describable, actor_of, successors
 
 __all__ = ["Step", "Trace", "TraceError", "assert_trace", "changes", "replay", "state_to_json"]
 
@@ -98,14 +98,6 @@ class Trace:
     def to_json(self) -> list[dict]:
         return [s.to_json() for s in self.steps]
 
-    def to_python(self, model_expr: str = "model") -> str:
-        """Code that rebuilds this trace with :func:`replay` (paste into a test)."""
-        lines = ["from kspec.checker.trace import replay", f"trace = replay({model_expr}, ["]
-        for action in self.actions:
-            lines.append(f"    {action!r},")
-        lines.append(f"], initial={self.steps[0].state!r})")
-        return "\n".join(lines)
-
 
 def changes(before: Any, after: Any) -> tuple[str, ...]:
     """What changed between two states, field by field (and index by index in tuples)."""
@@ -129,16 +121,15 @@ def build(states: Sequence[Any], actions: Sequence[Any], cycle_start: int | None
           model: Any = None) -> Trace:
     """A trace from its states and the actions between them.
 
-    A model may describe its own steps (``model.describe_step(before, action,
-    after)``, e.g. in API and physical terms); otherwise the changes are the
-    field-by-field difference of the two states.
+    A :class:`~kspec.checker.model.Describable` model describes its own steps
+    (e.g. in API and physical terms); otherwise, or when it gives no words for
+    a step, the changes are the field-by-field difference of the two states.
     """
-    describe = getattr(model, "describe_step", None)
-    describe_state = getattr(model, "describe_state", None)
-    initial = tuple(describe_state(states[0]) or ()) if describe_state is not None else ()
+    describable = isinstance(model, Describable)
+    initial = tuple(model.describe_state(states[0]) or ()) if describable else ()
     steps = [Step(None, states[0], initial)]
     for prev, action, state in zip(states, actions, states[1:]):
-        described = tuple(describe(prev, action, state)) if describe is not None else ()
+        described = tuple(model.describe_step(prev, action, state) or ()) if describable else ()
         steps.append(Step(action, state, described or changes(prev, state)))
     return Trace(tuple(steps), cycle_start, up_to_symmetry)
 
@@ -187,10 +178,3 @@ def state_to_json(state: Any) -> Any:
         return state
     return repr(state)
 
-
-def find_step(model, state: Any, target_test) -> tuple[Any, Any] | None:
-    """The first enabled ``(action, next_state)`` whose next state passes ``target_test``."""
-    for _, action, nxt in successors(model, state):
-        if target_test(nxt):
-            return action, nxt
-    return None

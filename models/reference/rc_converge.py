@@ -1,6 +1,6 @@
 """Reference model: one Replication Controller converging under node and pod faults.
 
-The semantics are fixed (issue 3) so that the engine can be compared, state for
+The semantics are fixed so that the engine can be compared, state for
 state, with other model checkers. They abstract the article's Replication
 Controller ("if that Pod comes back and there are now 4 of 3, it terminates
 one") and the upstream ReplicaSet controller's reconcile
@@ -44,7 +44,7 @@ from typing import ClassVar
 
 import attrs
 
-from kspec.checker.model import Action, always, eventually_always, sometimes
+from kspec.checker.model import Action, Description, actor_of, always, eventually_always, sometimes
 
 ABSENT, PENDING, RUNNING, UNRESPONSIVE, TERMINATING = "Absent", "Pending", "Running", "Unresponsive", "Terminating"
 CONTROLLERS = frozenset({"rc", "scheduler", "gc", "node-lifecycle"})
@@ -136,6 +136,7 @@ class RCConverge:
     n: int = 2
     r: int = 2
     f: int = 1
+    warnings: ClassVar[tuple] = ()  # the model reads no input to warn about
 
     def __attrs_post_init__(self):
         if self.n < 1 or self.r < 0 or self.f < 0:
@@ -222,6 +223,24 @@ class RCConverge:
 
     def within_boundary(self, state):
         return True
+
+    # -- words for traces and reports --------------------------------------------
+
+    def describe(self) -> Description:
+        return Description("rc_converge", (("N", self.n), ("R", self.r), ("F", self.f)))
+
+    def describe_state(self, state: RCState) -> tuple[str, ...]:
+        return ()  # the record's fields read well as they are
+
+    def describe_step(self, before: RCState, action, after: RCState) -> tuple[str, ...]:
+        return ()  # the field-by-field changes (status[2]: 'Absent' -> 'Pending') say it
+
+    def assumptions(self) -> tuple[tuple[str, str], ...]:
+        faults = list(dict.fromkeys(type(a).__name__ for a in _action_table(self.n, self.p) if actor_of(a) == "fault"))
+        return (
+            ("nodes", f"{self.n} identical nodes (node-1..node-{self.n})"),
+            ("faults", f"at most {self.f} fault(s) in all ({', '.join(faults)}); faults may happen, never have to"),
+        )
 
     # -- symmetry: slots are interchangeable, and so are nodes -----------------
 
@@ -506,8 +525,8 @@ class _Packed:
         return out
 
     def canonical(self, key: int) -> int:
-        """Orbit representative on keys, the method of
-        ``kspec.checker.symmetry.canonical_slots_on_nodes`` specialised to counts: the
+        """Orbit representative on keys: nodes sorted by signature and
+        relabelled, then the pods sorted, specialised to counts: the
         slots are a multiset of codes, so only how many slots hold each code
         matters; a node's signature is (up, slots Running on it, slots
         Unresponsive on it); nodes are ordered by signature and relabelled, and
