@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kspec.checker.explore import ExploreResult, Explorer, PropertyResult, Stats  # noqa: E402
-from kspec.checker.model import Kind, Verdict, load_model, successors  # noqa: E402
-from kspec.report import build_report, render, write_text  # noqa: E402
+from kspec.checker.model import Kind, Verdict, successors  # noqa: E402
+from kspec.simulation.modelfile import load_model  # noqa: E402
+from kspec.cli.output import write_text  # noqa: E402
+from kspec.report import build_report, render  # noqa: E402
 from kspec.report.sections import explore_section  # noqa: E402
 from kspec.checker.trace import build  # noqa: E402
 

@@ -28,7 +28,7 @@ import pytest
 
 from kspec.checker.explore import Explorer
 from kspec.checker.model import Action, always, sometimes
-from kspec.report import write_report
+from kspec.cli.output import write_report
 from kspec.report.model import Frame, Lane, PodMark
 from kspec.report.sections import explore_section
 
@@ -160,7 +160,7 @@ class LabelModel:
 
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory):
-    from kspec.checker.model import load_model
+    from kspec.simulation.modelfile import load_model
 
     folder = tmp_path_factory.mktemp("report")
     model = load_model(str(ROOT / "models/reference/rc_converge.py"), {"N": 2, "R": 2, "F": 2})

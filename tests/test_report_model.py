@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kspec.checker.explore import Explorer
-from kspec.checker.model import Action, always, eventually_always, load_model, sometimes
-from kspec.report import ReportError, build_report, format_for, render, write_report, write_text
+from kspec.checker.model import Action, always, eventually_always, sometimes
+from kspec.simulation.modelfile import load_model
+from kspec.cli.output import OutputError, write_report, write_text
+from kspec.report import ReportError, build_report, format_for, render
 from kspec.report.markdown import cell
 from kspec.report.model import SCHEMA, VERSION
 from kspec.report.sections import check_section, explore_section, schedule_section
@@ -278,9 +280,9 @@ def test_write_report_from_raw_results(tmp_path, rc_section):
 
 
 def test_unwritable_path_is_one_error_and_no_file(tmp_path, monkeypatch):
-    with pytest.raises(ReportError, match="does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         write_text("x", str(tmp_path / "missing" / "r.html"))
-    with pytest.raises(ReportError, match="is a directory"):
+    with pytest.raises(OutputError, match="is a directory"):
         write_text("x", str(tmp_path))
     target = tmp_path / "r.html"
     target.write_text("old")
@@ -289,7 +291,7 @@ def test_unwritable_path_is_one_error_and_no_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("os.replace", refuse)
-    with pytest.raises(ReportError, match="No space left on device"):
+    with pytest.raises(OutputError, match="No space left on device"):
         write_text("new", str(target))
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # the temporary file is gone

@@ -3,21 +3,20 @@
 This package is the only code that imports click, reads argv, prints usage
 errors or decides an exit code. Each verb lives in its own module and exports a
 click command named ``command``; the group finds them, so adding a verb touches
-nothing else. Exit codes are decided in one place, :mod:`kspec.cli.exits`.
+nothing else. Exit codes are decided in one place, :mod:`kspec.cli.exits`;
+output files are written in one place, :mod:`kspec.cli.output`.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-import sys
 
 import click
 
 import kspec
-from kspec.errors import KspecError
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
+from kspec.cli.common import CONTEXT_SETTINGS
+from kspec.cli.exits import ExitCode, outcome, prepare_streams
 
 
 # Modules here that serve the verbs rather than being one.
@@ -46,6 +45,12 @@ class LazyGroup(click.Group):
             return None
         return getattr(importlib.import_module(module), "command", None)
 
+    def invoke(self, ctx):
+        """The verb's own :class:`~kspec.cli.exits.Verb` exits; this covers
+        what happens before it runs (importing the verb's module)."""
+        prepare_streams()
+        ctx.exit(int(outcome(lambda: click.Group.invoke(self, ctx) or ExitCode.OK)))
+
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(kspec.__version__, "--version", prog_name="kspec")
@@ -60,12 +65,8 @@ def group():
 
 
 def main(argv=None) -> None:
-    """Entry point of the console script; never shows a traceback for KspecError."""
-    try:
-        group.main(args=argv, prog_name="kspec", standalone_mode=True)
-    except KspecError as err:  # pragma: no cover - commands handle their own
-        click.echo(f"kspec: error: {err}", err=True)
-        sys.exit(2)
+    """Entry point of the console script."""
+    group.main(args=argv, prog_name="kspec")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from kspec.report import report_option, report_to
-
-from kspec.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATED, fail_input, paths_argument
-from kspec.errors import KspecError
-from kspec.rules.ruleset import SEVERITIES
+from kspec.checker.model import Verdict
+from kspec.cli.common import paths_argument, report_option, verb
+from kspec.cli.exits import exit_code
+from kspec.cli.output import check_output, write_report
+from kspec.errors import KspecError, LoadError
+from kspec.rules.engine import check_paths
+from kspec.rules.output import render, render_summary
+from kspec.rules.ruleset import SEVERITIES, RuleSet, builtin_rules, load_rules, merge
 
 
 def _ids(values) -> tuple[str, ...]:
@@ -18,7 +19,7 @@ def _ids(values) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-@click.command("check")
+@verb("check")
 @paths_argument
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True),
               help="A rule file or folder of rule files (kspec rules or ValidatingAdmissionPolicy); repeatable.")
@@ -38,27 +39,19 @@ def command(paths, rule_paths, no_builtin, only, skip, severity_threshold, fmt, 
     above --severity-threshold fails, 1 otherwise, 2 on bad input (a manifest
     or rule file that does not parse, an unknown rule id).
     """
-    from kspec.rules.engine import check_paths
-    from kspec.rules.output import render, render_summary
-    from kspec.rules.ruleset import RuleSet, builtin_rules, load_rules, merge
-
-    try:
-        sets = [] if no_builtin else [builtin_rules()]
-        if rule_paths:
-            sets.append(load_rules(rule_paths))
-        rules = merge(sets) if sets else RuleSet()
-        rules = rules.select(_ids(only), _ids(skip))
-    except KspecError as error:
-        fail_input(error)
+    check_output(report_path, [*paths, *rule_paths])
+    sets = [] if no_builtin else [builtin_rules()]
+    if rule_paths:
+        sets.append(load_rules(rule_paths))
+    rules = merge(sets) if sets else RuleSet()
+    rules = rules.select(_ids(only), _ids(skip))
     if not len(rules):
-        click.echo("kspec: error: no rules to run (use --rules, or drop --no-builtin)", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise KspecError("no rules to run (use --rules, or drop --no-builtin)")
     result, fatal = check_paths(list(paths), rules)
     if fatal:
-        for diagnostic in fatal:
-            click.echo(str(diagnostic), err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise LoadError(fatal)
     click.echo(render(result, fmt, severity_threshold), nl=False)
     click.echo(render_summary(result, severity_threshold), err=True, nl=False)
-    report_to(report_path, result, inputs=paths, threshold=severity_threshold)
-    sys.exit(EXIT_OK if result.passed(severity_threshold) else EXIT_VIOLATED)
+    if report_path:
+        write_report(result, report_path, inputs=paths, threshold=severity_threshold)
+    return exit_code([Verdict.HOLDS if result.passed(severity_threshold) else Verdict.VIOLATED])

@@ -1,34 +1,26 @@
 """``kspec explore MODEL``: exhaustive model checking of a model file or scenario.
 
-Results go to stdout (text or JSON), the run summary to stderr. Exit code,
-decided in :func:`exit_code`: 0 every property holds, 1 one is violated, 2 bad
-input, 3 inconclusive under ``--strict`` (else inconclusive exits 0).
+Results go to stdout (text or JSON), the run summary to stderr. Exit codes as
+every verb (:mod:`kspec.cli.exits`): 0 every property holds, 1 one is
+violated, 2 bad input, 3 inconclusive under ``--strict`` (else inconclusive
+exits 0), 130 on Ctrl-C after printing what was found so far.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
 
 import click
 
-from kspec.report import report_option, report_to
-
-from kspec.cli.common import fail_input
-from kspec.errors import KspecError, LoadError
 from kspec.checker.explore import STRATEGIES, Explorer
-from kspec.checker.model import Verdict, load_model, parse_params
-
-
-def exit_code(verdict: Verdict, strict: bool) -> int:
-    """The one place that turns an overall verdict into an exit code."""
-    if verdict is Verdict.VIOLATED:
-        return 1
-    if verdict is Verdict.INCONCLUSIVE and strict:
-        return 3
-    return 0
-
+from kspec.checker.model import Verdict, is_symmetric, warnings_of
+from kspec.cli.common import (allow_outside_option, load_model, model_inputs, params_option, report_option,
+                              run_model, strict_option, verb)
+from kspec.cli.exits import exit_code
+from kspec.cli.output import check_output, write_report, write_text
+from kspec.checker.replay import NothingToEmit, emit_test
+from kspec.util.budget import Budget, BudgetExceeded
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
@@ -44,21 +36,8 @@ def parse_size(text: str | None) -> int | None:
     return int(number * 1024 ** " kmgt".index(unit or " "))
 
 
-def load(model_path: str, params: tuple[str, ...]):
-    """Parse ``-p`` values and build the model, or exit 2 with a one-line error."""
-    try:
-        return load_model(model_path, parse_params(params)), parse_params(params)
-    except LoadError as err:  # a scenario file's diagnostics, each already file:line: error: ...
-        fail_input(err)
-    except KspecError as err:
-        fail(str(err))
-    except (TypeError, ValueError) as err:
-        fail(f"{model_path}: invalid parameters: {err}")
-
-
-def fail(message: str):
-    click.echo(f"kspec: error: {message}", err=True)
-    sys.exit(2)
+def size_option(ctx, param, value):
+    return parse_size(value)
 
 
 def summary(stats, model_path: str) -> str:
@@ -70,34 +49,50 @@ def summary(stats, model_path: str) -> str:
     )
 
 
-@click.command("explore", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+def bound_before_results(bound: str, strict: bool):
+    """A bound reached while loading the model: nothing explored, inconclusive."""
+    click.echo(f"verdict: inconclusive (bound hit: {bound}, while loading the model)")
+    return exit_code([Verdict.INCONCLUSIVE], strict=strict)
+
+
+@verb("explore")
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False))
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Model parameter (repeatable); integers are converted.")
+@params_option
 @click.option("--property", "properties", multiple=True, metavar="NAME", help="Check only this property (repeatable).")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="bfs", help="bfs: shortest counterexamples; dfs: less frontier memory; random: seeded random walks.")
 @click.option("--symmetry/--no-symmetry", default=None, help="Symmetry reduction  [default: on when the model defines a representative]")
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="Stop after storing this many distinct states.")
 @click.option("--max-depth", type=click.IntRange(min=0), default=None, help="Do not expand states deeper than this.")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Stop after this many seconds.")
-@click.option("--max-memory", default=None, metavar="SIZE", help="Stop when resident memory exceeds SIZE (e.g. 2G).")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Stop after this many seconds (loading included).")
+@click.option("--max-memory", default=None, metavar="SIZE", callback=size_option,
+              help="Stop when resident memory exceeds SIZE (e.g. 2G).")
 @click.option("--stop-at-first", is_flag=True, help="Stop at the first safety violation.")
 @click.option("--seed", type=int, default=0, help="Seed of the random strategy.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
-@click.option("--strict", is_flag=True, help="Exit 3 when a verdict is inconclusive.")
+@strict_option
 @click.option("--progress/--no-progress", default=None, help="Progress line on stderr  [default: on a terminal]")
+@allow_outside_option
 @report_option
+@click.option("--emit-test", "emit_test_path", metavar="FILE", default=None,
+              help="Write a pytest file that replays each counterexample step by step (a regression test).")
 def command(model_path, params, properties, strategy, symmetry, max_states, max_depth, time_limit, max_memory,
-            stop_at_first, seed, output, strict, progress, report_path):
+            stop_at_first, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
     Example: kspec explore models/reference/rc_converge.py -p N=3 -p R=5 -p F=3
     """
-    model, values = load(model_path, params)
-    warnings = tuple(getattr(model, "warnings", ()))
+    budget = Budget(time_limit=time_limit, max_memory=max_memory)
+    try:
+        model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside)
+    except BudgetExceeded as stop:
+        return bound_before_results(stop.bound, strict)
+    check_output(report_path, model_inputs(model_path, model))
+    check_output(emit_test_path, model_inputs(model_path, model), what="test")
+    warnings = warnings_of(model)
     for warning in warnings:
         click.echo(str(warning), err=True)
     if symmetry is None:
-        symmetry = hasattr(model, "representative") or hasattr(model, "encoded_representative")
+        symmetry = is_symmetric(model)
     explorer = Explorer(
         model,
         properties=properties,
@@ -106,17 +101,13 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
         max_states=max_states,
         max_depth=max_depth,
         time_limit=time_limit,
-        max_memory=parse_size(max_memory),
+        max_memory=max_memory,
         stop_at_first=stop_at_first,
         seed=seed,
         progress=progress,
+        budget=budget,
     )
-    try:
-        result = explorer.run()
-    except KspecError as err:
-        fail(str(err))
-    except Exception as err:  # the model's own code failed: report it, no traceback
-        fail(f"{model_path}: the model raised {type(err).__name__}: {err}")
+    result = run_model(explorer.run, model_path)
     if output == "json":
         doc = {"model": model_path, "params": values, **result.to_json(),
                "warnings": [w.to_json() for w in warnings]}
@@ -126,5 +117,18 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
             click.echo(str(res))
         click.echo(f"verdict: {result.verdict}" + (f" (bound hit: {result.bound})" if result.bound else ""))
     click.echo(summary(result.stats, model_path), err=True)
-    report_to(report_path, result, model=model, model_path=model_path, params=values, settings=explorer)
-    sys.exit(exit_code(result.verdict, strict))
+    if report_path:
+        write_report(result, report_path, model=model, model_path=model_path, params=values, settings=explorer)
+    if emit_test_path:
+        write_emitted_test(result, emit_test_path, model_path, values)
+    return exit_code([r.verdict for r in result.properties], strict=strict, interrupted=result.bound == "interrupted")
+
+
+def write_emitted_test(result, path: str, model_path: str, values: dict) -> None:
+    """``--emit-test FILE``: a pytest file replaying every counterexample (a note, no file, when there is none)."""
+    try:
+        text = emit_test(model_path, values, result, test_path=path)
+    except NothingToEmit as err:
+        click.echo(f"kspec: note: {err}", err=True)
+        return
+    write_text(text, path, what="test")

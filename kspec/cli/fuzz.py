@@ -1,26 +1,29 @@
 """``kspec fuzz MODEL``: randomized checking with Hypothesis stateful testing.
 
 Prints the seed (to stderr) so that ``--seed`` replays the run: the same
-seed gives the same behaviours and the same trace. Exit codes as
-for ``kspec explore``: random testing never proves a property, so without a
-violation the verdict is inconclusive (exit 0, or 3 under ``--strict``).
+seed gives the same behaviours and the same trace. Exit codes as every verb
+(:mod:`kspec.cli.exits`): random testing never proves a property, so without
+a violation the verdict is inconclusive (exit 0, or 3 under ``--strict``);
+Ctrl-C prints what was found so far and exits 130.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from kspec.cli.explore import exit_code, fail, load
-from kspec.errors import KspecError
 from kspec.checker.fuzz import fuzz
+from kspec.checker.model import warnings_of
+from kspec.cli.common import allow_outside_option, load_model, params_option, run_model, strict_option, verb
+from kspec.cli.exits import exit_code
+from kspec.cli.explore import bound_before_results, size_option
+from kspec.util.budget import Budget, BudgetExceeded
 
 
-@click.command("fuzz", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@verb("fuzz")
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False))
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Model parameter (repeatable); integers are converted.")
+@params_option
 @click.option("--property", "properties", multiple=True, metavar="NAME", help="Check only this property (repeatable).")
 @click.option("--seed", type=int, default=None, help="Seed to replay  [default: a fresh one, printed]")
 @click.option("--max-examples", type=click.IntRange(min=1), default=500, help="Random behaviours to run.")
@@ -30,26 +33,29 @@ from kspec.checker.fuzz import fuzz
     is_flag=True,
     help="Also run Hypothesis's shrinker on a failure before shortening the trace (much slower).",
 )
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None,
+              help="Stop after this many seconds (loading included); the verdict says so.")
+@click.option("--max-memory", default=None, metavar="SIZE", callback=size_option,
+              help="Stop when resident memory exceeds SIZE (e.g. 2G).")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
-@click.option("--strict", is_flag=True, help="Exit 3 when a verdict is inconclusive.")
-def command(model_path, params, properties, seed, max_examples, steps, hypothesis_shrink, output, strict):
+@strict_option
+@allow_outside_option
+def command(model_path, params, properties, seed, max_examples, steps, hypothesis_shrink, time_limit, max_memory,
+            output, strict, allow_outside):
     """Drive MODEL with random behaviours; shrink any failure to a minimal trace.
 
     Example: kspec fuzz models/reference/rc_converge.py -p N=2 -p R=2 -p F=2 --seed 1
     """
-    model, values = load(model_path, params)
-    warnings = tuple(getattr(model, "warnings", ()))
+    budget = Budget(time_limit=time_limit, max_memory=max_memory)
+    try:
+        model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside)
+    except BudgetExceeded as stop:
+        return bound_before_results(stop.bound, strict)
+    warnings = warnings_of(model)
     for warning in warnings:
         click.echo(str(warning), err=True)
-    try:
-        result = fuzz(
-            model, properties=properties, seed=seed, max_examples=max_examples, steps=steps,
-            hypothesis_shrink=hypothesis_shrink,
-        )
-    except KspecError as err:
-        fail(str(err))
-    except Exception as err:  # the model's own code failed
-        fail(f"{model_path}: the model raised {type(err).__name__}: {err}")
+    result = run_model(lambda: fuzz(model, properties=properties, seed=seed, max_examples=max_examples, steps=steps,
+                                    hypothesis_shrink=hypothesis_shrink, budget=budget), model_path)
     if output == "json":
         click.echo(json.dumps({"model": model_path, "params": values, **result.to_json(),
                                "warnings": [w.to_json() for w in warnings]}, indent=2))
@@ -62,4 +68,5 @@ def command(model_path, params, properties, seed, max_examples, steps, hypothesi
         f"replay with --seed {result.seed}",
         err=True,
     )
-    sys.exit(exit_code(result.verdict, strict))
+    interrupted = any(r.bound == "interrupted" for r in result.properties)
+    return exit_code([r.verdict for r in result.properties], strict=strict, interrupted=interrupted)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 
+import attrs
 import click
 
-from kspec.cli.common import EXIT_BAD_INPUT, EXIT_OK, nodes_option, paths_argument
-from kspec.errors import KspecError
+from kspec.cli.common import nodes_option, paths_argument, verb
+from kspec.cli.exits import ExitCode
+from kspec.loading.manifests import load_objects, pool_nodes
+from kspec.loading.summary import inspect
+from kspec.util.escape import one_line
 from kspec.util.textfmt import resources, table
 
 
@@ -51,7 +54,7 @@ def render_text(doc: dict) -> str:
     return "\n".join(out)
 
 
-@click.command("inspect")
+@verb("inspect")
 @paths_argument
 @nodes_option
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
@@ -63,18 +66,9 @@ def command(paths, nodes, output):
     duplicate identities and kinds that are not modelled. Exit 0 when loaded
     cleanly, 2 on any error (each printed as file:line: error: field: message).
     """
-    from kspec.loading.summary import inspect
-    from kspec.loading.manifests import load_objects, pool_nodes
-
     result = load_objects(list(paths))
-    try:
-        extra = pool_nodes(nodes)
-    except KspecError as error:
-        click.echo(str(error), err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    extra = pool_nodes(nodes)
     if extra:
-        import attrs
-
         result = attrs.evolve(result, objects=result.objects + extra)
     doc = inspect(result)
     if output == "json":
@@ -82,5 +76,5 @@ def command(paths, nodes, output):
     else:
         click.echo(render_text(doc))
     for diagnostic in result.diagnostics:
-        click.echo(str(diagnostic), err=True)
-    sys.exit(EXIT_OK if result.ok else EXIT_BAD_INPUT)
+        click.echo(one_line(diagnostic), err=True)
+    return ExitCode.OK if result.ok else ExitCode.BAD_INPUT

@@ -8,12 +8,14 @@ result goes into one report (:mod:`kspec.report`), written atomically to
 ``.sarif``, ``.xml``, ``.txt``) or ``--format``; without ``-o`` the report is
 printed (text by default).
 
-Input that cannot be loaded still gets a report, marked *rejected* at the top
-with every problem, and the command exits 2. Exit code otherwise, decided in
-:func:`exit_code`: 0 everything holds, 1 something is violated (a property, a
-rule at or above ``--severity-threshold``, feasibility or failure tolerance),
-3 inconclusive under ``--strict``. A report path that cannot be written is one
-error line and exit 2, and leaves no file behind.
+Input that cannot be loaded writes no report at all (a rejected run must not
+leave a file a CI system could read as passing): every problem goes to stderr,
+one line each, and the command exits 2. An output path that is one of the
+inputs (the scenario, its manifests or controllers, a rule file) is refused
+before any work. Exit codes as every verb (:mod:`kspec.cli.exits`): 0
+everything holds, 1 something is violated (a property, a rule at or above
+``--severity-threshold``, feasibility or failure tolerance), 3 inconclusive
+under ``--strict``, 130 on Ctrl-C (the report of what finished is written).
 """
 
 from __future__ import annotations
@@ -22,31 +24,31 @@ import os
 import sys
 
 import click
+import yaml
 
-from kspec.cli.common import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED
+from kspec.checker.explore import Explorer
+from kspec.checker.model import is_symmetric
+from kspec.cli.common import (allow_outside_option, load_model, model_inputs, params_option, run_model, strict_option,
+                              verb)
+from kspec.cli.exits import exit_code
+from kspec.cli.output import OutputError, check_output, write_text
+from kspec.cli.schedule import run
 from kspec.errors import KspecError, LoadError
-from kspec.report import FORMATS, ReportError, build_report, check_writable, format_for, render, write_text
+from kspec.loading.manifests import load
+from kspec.report import FORMATS, build_report, format_for, render
 from kspec.report import sections as S
+from kspec.rules.engine import check_paths
+from kspec.rules.ruleset import builtin_rules, load_rules, merge
+from kspec.util.budget import Budget
 
 
-def exit_code(report, strict: bool) -> int:
-    """The one place that turns a report into an exit code."""
-    if report.status.state == "rejected":
-        return EXIT_BAD_INPUT
-    verdict = report.verdict
-    if verdict == "violated":
-        return EXIT_VIOLATED
-    if verdict == "inconclusive" and strict:
-        return EXIT_INCONCLUSIVE
-    return EXIT_OK
+INTERRUPTED = "the run was interrupted (Ctrl-C) before every part finished; parts not shown did not run"
 
 
 def is_scenario(path: str) -> bool:
     """A ``.yaml`` whose first document is a mapping with ``manifests`` and no ``apiVersion``."""
     if not path.lower().endswith((".yaml", ".yml")) or not os.path.isfile(path):
         return False
-    import yaml
-
     try:
         with open(path, encoding="utf-8") as handle:
             first = next(yaml.safe_load_all(handle), None)
@@ -61,32 +63,19 @@ def _problems(err: Exception) -> list[str]:
     return [str(err)]
 
 
-def _explore(target, params, properties, symmetry, max_states, max_depth, time_limit):
-    """Load and explore a model or scenario: ``(section, model)``; raises KspecError on bad input."""
-    from kspec.checker.explore import Explorer
-    from kspec.checker.model import load_model, parse_params
-
-    values = parse_params(params)
-    model = load_model(target, values)
+def _explore(target, model, values, properties, symmetry, max_states, max_depth, time_limit, budget):
+    """Explore a loaded model or scenario: ``(section, interrupted)``."""
     if symmetry is None:
-        symmetry = hasattr(model, "representative") or hasattr(model, "encoded_representative")
+        symmetry = is_symmetric(model)
     explorer = Explorer(model, properties=properties, symmetry=symmetry, max_states=max_states,
-                        max_depth=max_depth, time_limit=time_limit)
-    try:
-        result = explorer.run()
-    except KspecError:
-        raise
-    except Exception as err:  # the model's own code failed: report it, no traceback
-        raise KspecError(f"{target}: the model raised {type(err).__name__}: {err}") from None
+                        max_depth=max_depth, time_limit=time_limit, budget=budget)
+    result = run_model(explorer.run, target)
     section = S.explore_section(result, model=model, model_path=target, params=values, settings=explorer)
-    return section, model
+    return section, result.bound == "interrupted"
 
 
 def _check(paths, rule_paths, threshold):
     """``(section, problems)``: the rule library (plus ``--rules``) over ``paths``."""
-    from kspec.rules.engine import check_paths
-    from kspec.rules.ruleset import builtin_rules, load_rules, merge
-
     sets = [builtin_rules()]
     if rule_paths:
         sets.append(load_rules(rule_paths))
@@ -97,9 +86,6 @@ def _check(paths, rule_paths, threshold):
 
 
 def _schedule(paths, nodes, node_failures, zone_failure, timeout, objective="feasible"):
-    from kspec.cli.schedule import run
-    from kspec.loading.manifests import load
-
     cluster = load(list(paths), nodes=list(nodes))
     if not cluster.nodes:
         return None, "scheduling not checked: the input has no nodes (add Node manifests or --nodes)"
@@ -108,14 +94,14 @@ def _schedule(paths, nodes, node_failures, zone_failure, timeout, objective="fea
     return S.schedule_section(result), None
 
 
-@click.command("report", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@verb("report")
 @click.argument("targets", nargs=-1, required=True, metavar="SCENARIO_OR_PATHS...",
-                type=click.Path())
-@click.option("-o", "--output", "output", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+                type=click.Path(allow_dash=True))
+@click.option("-o", "--output", "output", default=None, metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the report to FILE (format from the suffix: .html, .md, .json, .sarif, .xml, .txt).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Report format  [default: from the -o suffix, else text]")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Model or scenario parameter.")
+@params_option
 @click.option("--property", "properties", multiple=True, metavar="NAME", help="Explore only this property (repeatable).")
 @click.option("--symmetry/--no-symmetry", default=None, help="Symmetry reduction  [default: on when the model has it]")
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="Stop exploring after this many states.")
@@ -135,10 +121,11 @@ def _schedule(paths, nodes, node_failures, zone_failure, timeout, objective="fea
 @click.option("--check/--no-check", "with_check", default=True, help="Run the static rule check on the manifests.")
 @click.option("--schedule/--no-schedule", "with_schedule", default=True, help="Schedule the manifests with Z3.")
 @click.option("--title", default="", help="Title of the report  [default: from the input names]")
-@click.option("--strict", is_flag=True, help="Exit 3 when a result is inconclusive.")
+@strict_option
+@allow_outside_option
 def command(targets, output, fmt, params, properties, symmetry, max_states, max_depth, time_limit, rule_paths,
             severity_threshold, nodes, node_failures, zone_failure, objective, timeout, with_check, with_schedule, title,
-            strict):
+            strict, allow_outside):
     """Write one report a reviewer can open: what was checked, under which
     assumptions, what held, and how anything broke.
 
@@ -148,39 +135,42 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
 
     Example: kspec report models/myapp-node-crash.yaml -o review.html
     """
-    try:
-        fmt = format_for(output, fmt) if output else (fmt or "text")
-        check_writable(output)
-    except ReportError as err:
-        _fail(str(err))
+    fmt = format_for(output, fmt) if output and output != "-" else (fmt or "text")
     targets = list(targets)
     explore_target = None
     if len(targets) == 1 and (targets[0].endswith(".py") or is_scenario(targets[0])):
         explore_target = targets[0]
     elif any(t.endswith(".py") or is_scenario(t) for t in targets):
-        _fail("give one scenario or model file on its own, or manifest paths (not both)")
+        raise KspecError("give one scenario or model file on its own, or manifest paths (not both)")
     elif params or properties:
-        _fail("-p and --property apply to a scenario or model file")
+        raise KspecError("-p and --property apply to a scenario or model file")
+    inputs = [*targets, *rule_paths]
+    check_output(output, inputs)
 
-    results, problems, notes, inputs = [], [], [], list(targets)
+    results, problems, notes = [], [], []
     manifests, pools = targets, list(nodes)
     interrupted = None
     try:
         if explore_target is not None:
             manifests = []
+            budget = Budget(time_limit=time_limit)
             try:
-                section, model = _explore(explore_target, params, properties, symmetry, max_states, max_depth,
-                                          time_limit)
-                results.append(section)
+                model, values = load_model(explore_target, params, budget=budget, allow_outside=allow_outside)
                 scenario = getattr(model, "scenario", None)
                 manifests = list(getattr(scenario, "manifests", ()) or ())
                 pools = list(getattr(scenario, "nodes", ()) or ()) + pools
-                inputs += manifests
+                inputs = model_inputs(explore_target, model) + list(rule_paths)
+                check_output(output, inputs)
+                section, stopped = _explore(explore_target, model, values, properties, symmetry, max_states,
+                                            max_depth, time_limit, budget)
+                results.append(section)
+                if stopped:
+                    interrupted = INTERRUPTED
+            except OutputError:
+                raise
             except KspecError as err:
                 problems += _problems(err)
-        if rule_paths:
-            inputs += list(rule_paths)
-        if manifests and not problems and with_check:
+        if manifests and not problems and not interrupted and with_check:
             try:
                 section, fatal = _check(manifests, rule_paths, severity_threshold)
             except KspecError as err:
@@ -188,7 +178,7 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
             problems += fatal
             if section is not None:
                 results.append(section)
-        if manifests and not problems and with_schedule:
+        if manifests and not problems and not interrupted and with_schedule:
             try:
                 section, note = _schedule(manifests, pools, node_failures, zone_failure, timeout, objective)
             except LoadError as err:
@@ -201,29 +191,21 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
             if note:
                 notes.append(note)
     except KeyboardInterrupt:
-        interrupted = "the run was interrupted (Ctrl-C) before every part finished; parts not shown did not run"
+        interrupted = INTERRUPTED
+    if problems:
+        raise LoadError(problems)
     report = build_report(results, command_line=["kspec", *sys.argv[1:]] if _real_argv() else
-                          ["kspec", "report", *targets], inputs=inputs, title=title, rejected=problems,
-                          notes=notes, interrupted=interrupted)
+                          ["kspec", "report", *targets], inputs=inputs, title=title, notes=notes,
+                          interrupted=interrupted)
     text = render(report, fmt)
     if output:
-        try:
-            write_text(text, output)
-        except ReportError as err:
-            _fail(str(err))
+        write_text(text, output)
         click.echo(f"{output}: {fmt} report, verdict {report.verdict} ({report.status.state})", err=True)
     else:
         click.echo(text, nl=False)
-    for problem in problems:
-        click.echo(problem, err=True)
-    sys.exit(exit_code(report, strict))
+    return exit_code([report.verdict], strict=strict, interrupted=interrupted is not None)
 
 
 def _real_argv() -> bool:
     """Whether ``sys.argv`` is this command's (not a test runner's)."""
     return len(sys.argv) > 1 and sys.argv[1] == "report"
-
-
-def _fail(message: str):
-    click.echo(f"kspec: error: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)

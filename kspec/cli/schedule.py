@@ -5,27 +5,31 @@ placement per node, explains infeasibility with a minimal set of conflicting
 constraints (objects, fields, file:line), checks failure tolerance, and shows
 what the kube-scheduler's greedy one-at-a-time placement would do beside it.
 
-Exit codes: 0 feasible (and tolerant of the failures asked about), 1 not
-(or not proved, when the solver timed out), 2 bad input.
+Exit codes (:mod:`kspec.cli.exits`): 0 feasible and tolerant of the failures
+asked about, 1 infeasible or not tolerant, 2 bad input; a solver call that
+timed out ("unknown") is inconclusive: 0, or 3 under ``--strict``.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
+from decimal import Decimal
 
 import click
 
-from kspec.cli.common import load_cluster
-from kspec.report import report_option, report_to
-
-from kspec.errors import KspecError
+from kspec.checker.model import Verdict
+from kspec.cli.common import load_cluster, report_option, strict_option, verb
+from kspec.cli.exits import exit_code
+from kspec.cli.output import check_output, write_report
 from kspec.scheduling import greedy as greedy_mod
 from kspec.scheduling import solver
 from kspec.scheduling.explain import explain
 from kspec.scheduling.problem import Problem
-from kspec.scheduling.result import FEASIBLE, INFEASIBLE, ScheduleResult
+from kspec.scheduling.result import FEASIBLE, INFEASIBLE, UNKNOWN, ScheduleResult
+from kspec.util.budget import Budget
+
+VERDICTS = {FEASIBLE: Verdict.HOLDS, INFEASIBLE: Verdict.VIOLATED, UNKNOWN: Verdict.INCONCLUSIVE}
 
 MAX_ROWS = 40
 
@@ -53,7 +57,7 @@ def run(cluster, *, objective="feasible", node_failures=0, zone_failure=False, t
                                                     explain=explainer))
     elif node_failures or zone_failure:
         notes.append("failure tolerance not checked: the cluster does not fit even with every node up")
-    greedy = greedy_mod.schedule(problem) if with_greedy else None
+    greedy = greedy_mod.schedule(problem, Budget(time_limit=timeout)) if with_greedy else None
     stats = (("nodes", len(problem.nodes)), ("groups", len(problem.groups)),
              ("pods", problem.total_pods()), ("variables", len(encoding.x)),
              ("node_classes", len(problem.node_classes())))
@@ -61,20 +65,29 @@ def run(cluster, *, objective="feasible", node_failures=0, zone_failure=False, t
                           explanation, tuple(tolerances), greedy, time.monotonic() - start, stats, tuple(notes))
 
 
+def verdicts(result: ScheduleResult) -> list[Verdict]:
+    """Feasibility and each failure-tolerance question as verdicts: feasible
+    (tolerant) holds, infeasible (not tolerant) is violated, unknown (the
+    solver timed out) is inconclusive, never read as either."""
+    return [VERDICTS[result.verdict], *(VERDICTS[t.verdict] for t in result.tolerances)]
+
+
 # ---------------------------------------------------------------------------- text
 
 
 def _amount(resource: str, value: int) -> str:
+    """Millicores as cores, bytes as Gi; in decimal arithmetic, since quantities may pass 1e308."""
     if resource == "cpu":
-        return f"{value / 1000:g}"
+        return f"{Decimal(value).scaleb(-3).normalize():g}"
     if resource in ("memory", "ephemeral-storage"):
-        return f"{value / (1 << 30):.1f}Gi"
+        gibibytes = Decimal(value) / (1 << 30)
+        return f"{gibibytes:.1f}Gi" if gibibytes < 10**15 else f"{gibibytes:.3e}Gi"
     return str(value)
 
 
 def _cell(row, resource: str) -> str:
     req, alloc = dict(row.requested).get(resource, 0), dict(row.allocatable).get(resource, 0)
-    util = f" {100 * req / alloc:3.0f}%" if alloc else ""
+    util = f" {100 * row.utilisation(resource):3.0f}%" if alloc else ""
     return f"{_amount(resource, req)}/{_amount(resource, alloc)}{util}"
 
 
@@ -116,7 +129,9 @@ def render_text(result: ScheduleResult) -> str:
                 out.append("  why: " + tol.counterexample.explanation.summary)
     if result.greedy is not None:
         g = result.greedy
-        if g.all_placed:
+        if not g.computed:
+            out.append(f"greedy (kube-scheduler order, least-allocated): {g.summary()}")
+        elif g.all_placed:
             out.append(f"greedy (kube-scheduler order, least-allocated): all pods placed on "
                        f"{g.placement.nodes_used()} node(s)")
         else:
@@ -133,8 +148,8 @@ def render_text(result: ScheduleResult) -> str:
 # ---------------------------------------------------------------------------- the command
 
 
-@click.command("schedule", context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
-@click.argument("paths", nargs=-1, required=True)
+@verb("schedule")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--nodes", "nodes", multiple=True, metavar="POOL",
               help='Add a pool of identical nodes, e.g. "3:cpu=4,memory=16Gi;zones=a,b,c" (repeatable).')
 @click.option("--tolerate-node-failures", "node_failures", type=click.IntRange(0, 16), default=0, metavar="K",
@@ -148,24 +163,24 @@ def render_text(result: ScheduleResult) -> str:
               help="Seconds per solver call; a call that times out is reported as unknown, never as infeasible.")
 @click.option("--greedy/--no-greedy", "with_greedy", default=True,
               help="Also run the kube-scheduler-like greedy baseline.")
+@strict_option
 @report_option
-def command(paths, nodes, node_failures, zone_failure, objective, output, timeout, with_greedy, report_path):
+def command(paths, nodes, node_failures, zone_failure, objective, output, timeout, with_greedy, strict, report_path):
     """Check that every pending pod and workload replica in PATHS fits on the nodes, at once.
 
     PATHS are manifest files or folders ('-' for stdin). Nodes come from Node
     manifests and --nodes pools.
     """
+    check_output(report_path, [*paths, *nodes])
     cluster = load_cluster(paths, nodes)
-    try:
-        result = run(cluster, objective=objective, node_failures=node_failures, zone_failure=zone_failure,
-                     timeout=timeout, with_greedy=with_greedy)
-    except KspecError as err:
-        click.echo(f"kspec: error: {err}", err=True)
-        sys.exit(2)
+    result = run(cluster, objective=objective, node_failures=node_failures, zone_failure=zone_failure,
+                 timeout=timeout, with_greedy=with_greedy)
+    code = exit_code(verdicts(result), strict=strict)
     if output == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=False))
+        click.echo(json.dumps({**result.to_json(), "exit_code": int(code)}, indent=2, sort_keys=False))
     else:
         click.echo(render_text(result))
         click.echo(f"({result.seconds:.2f}s)", err=True)
-    report_to(report_path, result, inputs=paths)
-    sys.exit(result.exit_code)
+    if report_path:
+        write_report(result, report_path, inputs=paths)
+    return code

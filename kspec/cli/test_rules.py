@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import xml.etree.ElementTree as ET
 
 import click
 
-from kspec.cli.common import EXIT_OK, EXIT_VIOLATED, fail_input
-from kspec.errors import KspecError
+from kspec.checker.model import Verdict
+from kspec.cli.common import verb
+from kspec.cli.exits import exit_code
+from kspec.rules.testing import run
 
 
 def _junit(results) -> str:
@@ -31,7 +32,7 @@ def _junit(results) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-@click.command("test-rules")
+@verb("test-rules")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "junit"]), default="text",
               help="Output format.")
@@ -44,12 +45,7 @@ def command(paths, fmt, verbose):
     fail, error, skip). Exit 0 when every expectation holds, 1 when one does
     not, 2 when a test or rule file is invalid.
     """
-    from kspec.rules.testing import run
-
-    try:
-        results = run(paths)
-    except KspecError as error:
-        fail_input(error)
+    results = run(paths)
     failed = [r for r in results if not r.ok]
     if fmt == "junit":
         click.echo(_junit(results), nl=False)
@@ -65,4 +61,4 @@ def command(paths, fmt, verbose):
                 for f in r.findings:
                     click.echo(f"    {f.location}: {f.object_ref}: {f.message}")
     click.echo(f"{len(results) - len(failed)} of {len(results)} expectations hold", err=True)
-    sys.exit(EXIT_VIOLATED if failed else EXIT_OK)
+    return exit_code([Verdict.VIOLATED if failed else Verdict.HOLDS])

@@ -23,6 +23,7 @@ import html
 
 from kspec.report.model import Counterexample, ExploreSection, Report, ScheduleSection, Timeline
 from kspec.report.text import human_quantity, lasso_words
+from kspec.util.escape import terminal
 
 __all__ = ["render", "esc", "timeline_svg"]
 
@@ -30,8 +31,9 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'n
 
 
 def esc(value) -> str:
-    """HTML-escape any value's text (quotes too, so it is safe in attributes)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """HTML-escape any value's text (quotes too, so it is safe in attributes), with
+    control characters spelled out (``\\x1b``): HTML forbids them raw."""
+    return html.escape(terminal("" if value is None else value), quote=True)
 
 
 CSS = """

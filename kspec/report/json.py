@@ -9,12 +9,11 @@ the version, never removed or changed.
 
 from __future__ import annotations
 
-import json
-
 from kspec.report.model import Report
+from kspec.util.escape import json_dumps
 
 __all__ = ["render"]
 
 
 def render(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(report.to_json(), indent=2) + "\n"

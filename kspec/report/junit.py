@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 from kspec.report.model import Report
 from kspec.report.text import lasso_words
+from kspec.util.escape import xml_safe
 
 __all__ = ["render", "to_junit"]
 
@@ -39,6 +40,7 @@ def _finish(root: ET.Element, suite: ET.Element, tests: int, failures: int, skip
 
 def to_junit(report: Report) -> ET.Element:
     if report.check is not None and report.check.source is not None:
+        # deferred: start-up time
         from kspec.rules.output import to_junit as check_junit
 
         root = check_junit(report.check.source, report.check.threshold)
@@ -73,6 +75,6 @@ def to_junit(report: Report) -> ET.Element:
 
 
 def render(report: Report) -> str:
-    root = to_junit(report)
+    root = xml_safe(to_junit(report))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -13,6 +13,7 @@ import re
 
 from kspec.report.model import Counterexample, Report, ScheduleSection
 from kspec.report.text import human_quantity, lasso_words, timeline_lines
+from kspec.util.escape import terminal, visible
 
 __all__ = ["render", "cell"]
 
@@ -21,8 +22,9 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 
 def cell(value) -> str:
     """Text safe inside a Markdown table cell (and as inline text): HTML
-    entities for ``& < >``, backslash escapes for Markdown punctuation, no newlines."""
-    text = "" if value is None else str(value)
+    entities for ``& < >``, backslash escapes for Markdown punctuation, no newlines,
+    control characters spelled out (``\\x1b``)."""
+    text = "" if value is None else visible(value)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
     return " ".join(text.split())
@@ -37,7 +39,7 @@ def _table(headers, rows) -> list[str]:
 def _fenced(lines: list[str]) -> list[str]:
     longest = max((len(m) for line in lines for m in re.findall(r"`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
-    return [fence + "text", *lines, fence]
+    return [fence + "text", *(terminal(line) for line in lines), fence]
 
 
 def _verdict(word: str) -> str:
@@ -146,4 +148,4 @@ def render(report: Report) -> str:
             f"kspec {cell(env.kspec)}, Z3 {cell(env.z3)}, Python {cell(env.python)} ({cell(env.platform)}), "
             f"created {cell(env.created)}."]
     out += ["", *(cell(n) for n in report.notes)] if report.notes else []
-    return "\n".join(out).rstrip() + "\n"
+    return terminal("\n".join(out).rstrip()) + "\n"  # no raw control character, whatever a line holds

@@ -2,7 +2,7 @@
 
 ``check``, ``schedule`` and ``explore`` produce their own result records
 (:class:`~kspec.rules.engine.CheckResult`, :class:`~kspec.scheduling.result.ScheduleResult`,
-:class:`~kspec.checker.explore.ExploreResult`); :func:`build_report` turns them, with
+:class:`~kspec.checker.explore.ExploreResult`); :func:`kspec.report.sections.build_report` turns them, with
 the inputs (files and their sha256), the versions of kspec and Z3, the command
 line and the assumptions of the run, into one :class:`Report`. Renderers
 (:mod:`kspec.report.text`, ``markdown``, ``html``, ``json``, ``sarif``,
@@ -15,10 +15,6 @@ with the number of states explored.
 The JSON form (:meth:`Report.to_json`) is versioned: ``{"schema":
 "kspec-report", "version": 1, ...}``; docs/report.md documents every field.
 Adding a field keeps the version; removing or changing one bumps it.
-
->>> report = build_report([], command_line=["kspec", "report", "x.yaml"])
->>> report.status.state, report.to_json()["schema"], report.to_json()["version"]
-('complete', 'kspec-report', 1)
 """
 
 from __future__ import annotations
@@ -33,8 +29,9 @@ from typing import Any, Iterable, Sequence
 
 import attrs
 
-import kspec
 from kspec.errors import KspecError
+from kspec.loading.manifests import expand_paths
+from kspec.util.version import VERSION as KSPEC_VERSION
 
 __all__ = [
     "SCHEMA",
@@ -418,8 +415,6 @@ class Report:
 def hash_inputs(paths: Iterable[str]) -> tuple[InputFile, ...]:
     """Every file under ``paths`` (folders recursively, as the loader reads
     them), with its sha256; missing paths are left out (the loader reports them)."""
-    from kspec.loading.manifests import expand_paths
-
     files, _ = expand_paths([p for p in paths if p != "-"])
     out, seen = [], set()
     for file in files:
@@ -448,7 +443,7 @@ def environment(command_line: Sequence[str] | str) -> Environment:
         command_line = shlex.join(str(a) for a in command_line)
     created = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     return Environment(
-        kspec=kspec.__version__,
+        kspec=KSPEC_VERSION,
         z3=_version("z3-solver"),
         python=platform.python_version(),
         platform=f"{platform.system()} {platform.machine()}",
@@ -457,7 +452,7 @@ def environment(command_line: Sequence[str] | str) -> Environment:
     )
 
 
-def _status(sections: Sequence, schedule, rejected: Sequence[str], interrupted: str | None = None) -> Status:
+def report_status(sections: Sequence, schedule, rejected: Sequence[str], interrupted: str | None = None) -> Status:
     if rejected:
         return Status("rejected", f"INPUT REJECTED: {len(rejected)} problem(s) in the input; "
                                   "the parts that needed it were not checked.", details=tuple(rejected))
@@ -486,61 +481,3 @@ def _status(sections: Sequence, schedule, rejected: Sequence[str], interrupted: 
     word = "INTERRUPTED" if state == "interrupted" else "INCONCLUSIVE"
     head = f"{word}: the run stopped early ({', '.join(dict.fromkeys(bounds))}); some results are not proved."
     return Status(state, head, bound=bounds[0], details=tuple(details))
-
-
-def build_report(
-    results: Iterable[Any],
-    *,
-    command_line: Sequence[str] | str,
-    inputs: Iterable[str] = (),
-    title: str = "",
-    rejected: Sequence[str] = (),
-    notes: Sequence[str] = (),
-    interrupted: str | None = None,
-) -> Report:
-    """One :class:`Report` from result records.
-
-    ``results`` holds :class:`ExploreSection`/:class:`CheckSection`/:class:`ScheduleSection`
-    (see :mod:`kspec.report.sections` to build them with context) or raw
-    ``ExploreResult``, ``CheckResult`` and ``ScheduleResult`` records, which
-    are converted with default context. ``inputs`` are the paths read (hashed
-    now); ``rejected`` the diagnostics of input that could not be loaded;
-    ``interrupted`` says in words what a Ctrl-C cut short.
-    """
-    from kspec.report import sections as S
-
-    explore: list[ExploreSection] = []
-    check: CheckSection | None = None
-    schedule: ScheduleSection | None = None
-    for item in results:
-        item = S.section_of(item)
-        if isinstance(item, ExploreSection):
-            explore.append(item)
-        elif isinstance(item, CheckSection):
-            if check is not None:
-                raise ReportError("a report holds one check result")
-            check = item
-        elif isinstance(item, ScheduleSection):
-            if schedule is not None:
-                raise ReportError("a report holds one schedule result")
-            schedule = item
-    verdicts = S.verdict_rows(explore, check, schedule)
-    assumptions = S.assumptions_of(explore, check, schedule)
-    status = _status(explore, schedule, rejected, interrupted)
-    files = hash_inputs(inputs)
-    if not title:
-        names = [f.path for f in files][:3] or ["(no input files)"]
-        title = "kspec report: " + ", ".join(os.path.basename(n) for n in names) + (" ..." if len(files) > 3 else "")
-    return Report(
-        title=title,
-        status=status,
-        environment=environment(command_line),
-        inputs=files,
-        assumptions=assumptions,
-        verdicts=verdicts,
-        explore=tuple(explore),
-        check=check,
-        schedule=schedule,
-        diagnostics=tuple(rejected),
-        notes=tuple(notes),
-    )

@@ -13,7 +13,9 @@ __all__ = ["render"]
 
 
 def render(report: Report) -> str:
+    # deferred: start-up time
     from kspec.rules.engine import CheckResult
+    # deferred: start-up time
     from kspec.rules.output import render_sarif
 
     check = report.check

@@ -6,15 +6,25 @@ bounds, symmetry, fairness, faults); :func:`check_section` a
 :class:`~kspec.rules.engine.CheckResult`; :func:`schedule_section` a
 :class:`~kspec.scheduling.result.ScheduleResult`. Each keeps the original
 record (``source``) for renderers that delegate to the command's own writers
-(SARIF and JUnit of ``kspec check``).
+(SARIF and JUnit of ``kspec check``). :func:`build_report` gathers sections
+into one :class:`~kspec.report.model.Report`.
+
+>>> report = build_report([], command_line=["kspec", "report", "x.yaml"])
+>>> report.status.state, report.to_json()["schema"], report.to_json()["version"]
+('complete', 'kspec-report', 1)
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import os
+from typing import Any, Iterable, Sequence
 
+from kspec.checker.explore import ExploreResult
+from kspec.checker.model import Describable, HasAssumptions, describe_title
+from kspec.rules.engine import CheckResult
+from kspec.scheduling.result import ScheduleResult
 from kspec.report import views
-from kspec.rules.ruleset import severity_rank
+from kspec.rules.rule import severity_rank
 from kspec.report.model import (
     HOLDS,
     INCONCLUSIVE,
@@ -27,6 +37,7 @@ from kspec.report.model import (
     FindingRow,
     NodePlacement,
     PropertyRow,
+    ReportError,
     RuleRow,
     ScheduleSection,
     Timeline,
@@ -35,9 +46,13 @@ from kspec.report.model import (
     Unschedulable,
     Utilisation,
     VerdictRow,
+    Report,
+    environment,
+    hash_inputs,
+    report_status,
 )
 
-__all__ = ["check_section", "explore_section", "schedule_section", "section_of", "verdict_rows", "assumptions_of"]
+__all__ = ["build_report", "check_section", "explore_section", "schedule_section", "section_of", "verdict_rows", "assumptions_of"]
 
 # States above this many steps are not drawn (the table still lists every step).
 MAX_TIMELINE_STEPS = 400
@@ -47,16 +62,13 @@ def section_of(item: Any):
     """A report section from a section or a raw result record of any command."""
     if isinstance(item, (ExploreSection, CheckSection, ScheduleSection)):
         return item
-    name = type(item).__name__
-    if name == "ExploreResult":
+    if isinstance(item, ExploreResult):
         return explore_section(item)
-    if name == "CheckResult":
+    if isinstance(item, CheckResult):
         return check_section(item)
-    if name == "ScheduleResult":
+    if isinstance(item, ScheduleResult):
         return schedule_section(item)
-    from kspec.report.model import ReportError
-
-    raise ReportError(f"cannot report on a {name}; expected an explore, check or schedule result")
+    raise ReportError(f"cannot report on a {type(item).__name__}; expected an explore, check or schedule result")
 
 
 def _anchor(prefix: str, name: str) -> str:
@@ -71,8 +83,7 @@ def _trace_steps(trace, model) -> tuple[TraceStep, ...]:
     steps = [TraceStep(0, "", "initial state", ())]
     states = trace.states
     for i, step in enumerate(trace.steps[1:], start=1):
-        hook = getattr(model, "describe_step", None)
-        words = hook(states[i - 1], step.action, step.state) if callable(hook) else None
+        words = model.describe_step(states[i - 1], step.action, step.state) if isinstance(model, Describable) else None
         if not words:
             words = views.describe_changes(states[i - 1], step.state, model)
         steps.append(TraceStep(i, str(step.actor or ""), str(step.action), tuple(words if words is not None else step.changes)))
@@ -137,7 +148,7 @@ def explore_section(result, *, model=None, model_path: str = "", params: dict | 
             (traces if str(res.verdict) == VIOLATED else examples).append(counterexample(res, model))
     stats = result.stats.to_json()
     section = ExploreSection(
-        model=model_path or (type(model).__name__ if model is not None else "model"),
+        model=model_path or describe_title(model) if model is not None else model_path or "model",
         params=tuple((str(k), str(v)) for k, v in (params or {}).items()),
         verdict=str(result.verdict),
         complete=bool(result.complete),
@@ -151,16 +162,14 @@ def explore_section(result, *, model=None, model_path: str = "", params: dict | 
     return section
 
 
-def _find(model, type_name: str):
-    """An attribute of ``model`` (or of its ``scenario``) whose type is named ``type_name``."""
-    for holder in (model, getattr(model, "scenario", None)):
-        if holder is None:
-            continue
-        for value in list(getattr(holder, "__dict__", {}).values()) + [getattr(holder, "budget", None),
-                                                                      getattr(holder, "faults", None)]:
-            if type(value).__name__ == type_name:
-                return value
-    return None
+def _model_assumptions(model) -> list[tuple[str, str]]:
+    """The ``(topic, text)`` pairs a model states about itself (nodes, faults, what it leaves out)."""
+    if not isinstance(model, HasAssumptions):
+        return []
+    try:
+        return [(str(topic), str(text)) for topic, text in model.assumptions()]
+    except Exception:  # an optional capability; the report must not fail on it
+        return []
 
 
 def _explore_assumptions(section: ExploreSection) -> list[Assumption]:
@@ -169,24 +178,9 @@ def _explore_assumptions(section: ExploreSection) -> list[Assumption]:
     where = section.model
     if section.params:
         out.append(Assumption("parameters", f"{where}: " + ", ".join(f"{k}={v}" for k, v in section.params)))
-    world = getattr(model, "world", None)
-    if world is not None and hasattr(world, "node_names"):
-        out.append(Assumption("nodes", f"{where}: {len(world.node_names)} nodes: {', '.join(world.node_names)}"))
-    elif hasattr(model, "n") and isinstance(getattr(model, "n"), int):
-        out.append(Assumption("nodes", f"{where}: {model.n} identical nodes (node-1..node-{model.n})"))
-    budget = _find(model, "FaultBudget")
-    if budget is not None:
-        if budget.kinds and budget.total:
-            kinds = ", ".join(f"{k} (at most {c})" for k, c in zip(budget.kinds, budget.caps))
-            out.append(Assumption("faults", f"{where}: at most {budget.total} fault(s) in all, of these kinds: {kinds}; "
-                                            "faults may happen, never have to, and stop once the budget is spent"))
-        else:
-            out.append(Assumption("faults", f"{where}: no faults"))
-    elif hasattr(model, "f") and isinstance(getattr(model, "f"), int):
-        kinds = _fault_actions(model)
-        out.append(Assumption("faults", f"{where}: at most {model.f} fault(s) in all"
-                                        + (f" ({', '.join(kinds)})" if kinds else "")
-                                        + "; faults may happen, never have to"))
+    stated = _model_assumptions(model)
+    not_modelled = [text for topic, text in stated if topic == "not modelled"]
+    out += [Assumption(topic, f"{where}: {text}") for topic, text in stated if topic != "not modelled"]
     fair = sorted({a for row in section.properties for a in row.fair})
     if fair:
         out.append(Assumption("fairness", f"{where}: weak fairness of {', '.join(fair)} for the liveness properties "
@@ -209,42 +203,12 @@ def _explore_assumptions(section: ExploreSection) -> list[Assumption]:
     out.append(Assumption("symmetry", f"{where}: symmetry reduction " + (
         "on: states that differ only by renaming interchangeable pods or identical nodes are counted once "
         "(state counts are orbits; traces show concrete names)" if stats.get("symmetry") else "off")))
-    extra = getattr(model, "assumptions", None)
-    if callable(extra):
-        try:
-            for topic, text in extra():
-                out.append(Assumption(str(topic), f"{where}: {text}"))
-        except Exception:  # an optional hook; the report must not fail on it
-            pass
-    out.append(Assumption("not modelled", f"{where}: " + _not_modelled(model)))
+    out.append(Assumption("not modelled", f"{where}: " + (" ".join(not_modelled) or NOT_MODELLED)))
     return out
 
 
-def _fault_actions(model) -> list[str]:
-    """Names of the fault actor's actions enabled-or-not in the initial states (a model's action table)."""
-    from kspec.checker.model import actor_of
-
-    names: dict[str, None] = {}
-    try:
-        for state in model.init_states():
-            for action in model.actions(state):
-                if actor_of(action) == "fault":
-                    names[type(action).__name__] = None
-    except Exception:  # an optional description; never fail the report on it
-        return []
-    return list(names)
-
-
-def _not_modelled(model) -> str:
-    text = getattr(model, "not_modelled", None)
-    if isinstance(text, str) and text:
-        return text
-    if getattr(model, "world", None) is not None:
-        return ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
-                "that may happen at any later point); resourceVersion conflicts between writers; the network "
-                "between pods beyond reachability of the API server; admission webhooks; anything not listed "
-                "as a controller or a fault above.")
-    return "everything outside the model's own actions and state; only those interleavings were explored."
+NOT_MODELLED = "everything outside the model's own actions and state; only those interleavings were explored."
+"""What a model that states nothing about it leaves out."""
 
 
 # --------------------------------------------------------------------------- check
@@ -293,7 +257,8 @@ def schedule_section(result) -> ScheduleSection:
     greedy = ""
     if result.greedy is not None:
         g = result.greedy
-        greedy = ("the one-pod-at-a-time kube-scheduler baseline places every pod" if g.all_placed else
+        greedy = (f"the one-pod-at-a-time kube-scheduler baseline: {g.summary()}" if not g.computed else
+                  "the one-pod-at-a-time kube-scheduler baseline places every pod" if g.all_placed else
                   f"the one-pod-at-a-time kube-scheduler baseline leaves {sum(c for _, c, _ in g.pending)} pod(s) Pending"
                   + (" although a placement exists" if result.verdict == "feasible" else ""))
     return ScheduleSection(
@@ -398,3 +363,59 @@ def assumptions_of(explore: Sequence[ExploreSection], check: CheckSection | None
                                            + ", ".join(n.node for n in schedule.nodes[:20])
                                            + (" ..." if len(schedule.nodes) > 20 else "")))
     return tuple(out)
+
+
+def build_report(
+    results: Iterable[Any],
+    *,
+    command_line: Sequence[str] | str,
+    inputs: Iterable[str] = (),
+    title: str = "",
+    rejected: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    interrupted: str | None = None,
+) -> Report:
+    """One :class:`Report` from result records.
+
+    ``results`` holds :class:`ExploreSection`/:class:`CheckSection`/:class:`ScheduleSection`
+    (see :mod:`kspec.report.sections` to build them with context) or raw
+    ``ExploreResult``, ``CheckResult`` and ``ScheduleResult`` records, which
+    are converted with default context. ``inputs`` are the paths read (hashed
+    now); ``rejected`` the diagnostics of input that could not be loaded;
+    ``interrupted`` says in words what a Ctrl-C cut short.
+    """
+    explore: list[ExploreSection] = []
+    check: CheckSection | None = None
+    schedule: ScheduleSection | None = None
+    for item in results:
+        item = section_of(item)
+        if isinstance(item, ExploreSection):
+            explore.append(item)
+        elif isinstance(item, CheckSection):
+            if check is not None:
+                raise ReportError("a report holds one check result")
+            check = item
+        elif isinstance(item, ScheduleSection):
+            if schedule is not None:
+                raise ReportError("a report holds one schedule result")
+            schedule = item
+    verdicts = verdict_rows(explore, check, schedule)
+    assumptions = assumptions_of(explore, check, schedule)
+    status = report_status(explore, schedule, rejected, interrupted)
+    files = hash_inputs(inputs)
+    if not title:
+        names = [f.path for f in files][:3] or ["(no input files)"]
+        title = "kspec report: " + ", ".join(os.path.basename(n) for n in names) + (" ..." if len(files) > 3 else "")
+    return Report(
+        title=title,
+        status=status,
+        environment=environment(command_line),
+        inputs=files,
+        assumptions=assumptions,
+        verdicts=verdicts,
+        explore=tuple(explore),
+        check=check,
+        schedule=schedule,
+        diagnostics=tuple(rejected),
+        notes=tuple(notes),
+    )

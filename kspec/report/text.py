@@ -7,7 +7,10 @@ status) and human units for quantities.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kspec.report.model import Counterexample, Report, ScheduleSection, Timeline
+from kspec.util.escape import terminal
 from kspec.util.textfmt import table
 
 __all__ = ["render", "timeline_lines", "human_quantity", "STATUS_CODES", "status_code"]
@@ -35,13 +38,12 @@ def status_code(status: str) -> str:
 
 def human_quantity(resource: str, value: int, unit: str = "") -> str:
     """``cpu`` millicores as cores, bytes as Ki/Mi/Gi, other counts plainly."""
-    if unit == "m" or resource == "cpu":
-        return f"{value / 1000:g}" if value % 1000 == 0 else f"{value}m"
+    if unit == "m" or resource == "cpu":  # integer and decimal arithmetic: quantities may pass 1e308
+        return f"{value // 1000}" if value % 1000 == 0 else f"{value}m"
     if unit == "bytes":
         for suffix, size in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
             if value >= size:
-                amount = value / size
-                return f"{amount:.0f}{suffix}" if amount == int(amount) else f"{amount:.1f}{suffix}"
+                return f"{value // size}{suffix}" if value % size == 0 else f"{Decimal(value) / size:.1f}{suffix}"
         return str(value)
     return f"{value:,}"
 
@@ -197,4 +199,4 @@ def render(report: Report) -> str:
     out.append(f"kspec {env.kspec}, z3 {env.z3}, python {env.python}; command: {env.command_line}")
     for f in report.inputs:
         out.append(f"  {f.sha256[:16]}  {f.path}")
-    return "\n".join(out).rstrip() + "\n"
+    return terminal("\n".join(out).rstrip()) + "\n"  # no escape sequence reaches the terminal raw

@@ -52,7 +52,12 @@ class NodeRow:
 
     def utilisation(self, resource: str) -> float | None:
         req, alloc = dict(self.requested).get(resource, 0), dict(self.allocatable).get(resource, 0)
-        return None if not alloc else req / alloc
+        if not alloc:
+            return None
+        try:
+            return req / alloc
+        except OverflowError:  # a bound pod's request beyond 1e308 times the allocatable
+            return float("inf")
 
     def to_json(self) -> dict:
         return {
@@ -128,18 +133,36 @@ class Tolerance:
 
 @attrs.frozen
 class GreedyResult:
-    """The one-pod-at-a-time baseline: pods it bound and pods it left Pending (with reasons)."""
+    """The one-pod-at-a-time baseline: pods it bound and pods it left Pending (with reasons).
+
+    ``timed_out`` names the bound that stopped it (``time_limit``), empty when it
+    finished; a baseline that did not finish is "not computed": no placement,
+    nothing Pending, and neither all placed nor not.
+    """
 
     placement: Placement
     pending: tuple[tuple[str, int, str], ...]  # (group, pods left pending, "0/N nodes are available: ...")
     seconds: float
+    timed_out: str = ""
+
+    @property
+    def computed(self) -> bool:
+        return not self.timed_out
 
     @property
     def all_placed(self) -> bool:
-        return not self.pending
+        return self.computed and not self.pending
+
+    def summary(self) -> str:
+        """``not computed (timeout after 5.0s)`` for a baseline that did not finish."""
+        what = "timeout" if self.timed_out == "time_limit" else self.timed_out.replace("_", " ")
+        return f"not computed ({what} after {self.seconds:.1f}s)"
 
     def to_json(self) -> dict:
-        return {"all_placed": self.all_placed, "seconds": round(self.seconds, 3),
+        if not self.computed:
+            return {"computed": False, "result": self.summary(), "seconds": round(self.seconds, 3),
+                    "all_placed": None, "pending": [], "nodes_used": None}
+        return {"computed": True, "all_placed": self.all_placed, "seconds": round(self.seconds, 3),
                 "pending": [{"group": g, "count": c, "message": m} for g, c, m in self.pending],
                 "nodes_used": self.placement.nodes_used()}
 
@@ -159,13 +182,6 @@ class ScheduleResult:
     stats: tuple[tuple[str, int], ...] = ()
     notes: tuple[str, ...] = ()
 
-    @property
-    def exit_code(self) -> int:
-        """0 feasible and tolerant of every failure asked about, 1 otherwise (unknown counts as not proved)."""
-        if self.verdict != FEASIBLE:
-            return 1
-        return 0 if all(t.tolerant for t in self.tolerances) else 1
-
     def to_json(self) -> dict:
         return {
             "verdict": self.verdict,
@@ -179,5 +195,4 @@ class ScheduleResult:
             "seconds": round(self.seconds, 3),
             "stats": dict(self.stats),
             "notes": list(self.notes),
-            "exit_code": self.exit_code,
         }

@@ -44,6 +44,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
+from math import comb
 
 import z3
 
@@ -74,6 +75,17 @@ def make_solver(timeout: float = DEFAULT_TIMEOUT, *, optimize: bool = False):
     if not optimize:
         solver.set("random_seed", SEED)
     return solver
+
+
+def run_check(solver, *assumptions):
+    """``solver.check(*assumptions)``. Z3 catches Ctrl-C itself during a check
+    and answers unknown ("interrupted from keyboard"), so Python never sees the
+    signal; raise it again here so that an interrupt stops the command instead
+    of reading as a solver timeout."""
+    answer = solver.check(*assumptions)
+    if answer == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+        raise KeyboardInterrupt
+    return answer
 
 
 def verdict_of(answer) -> str:
@@ -433,7 +445,7 @@ class Encoding:
             for (g, i), var in self.x.items():
                 value = _int(counts.get((g, i), 0))
                 trial.add(z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), var.as_ast(), value.as_ast()), ctx))
-            answer = trial.check(*assumptions)
+            answer = run_check(trial, *assumptions)
             if answer == z3.sat:
                 self._model = None
                 self._values = dict(counts)
@@ -444,7 +456,7 @@ class Encoding:
     def check(self, assumptions=()) -> str:
         if self.explain:
             assumptions = list(assumptions) + list(self.literals.values())
-        answer = self.solver.check(*assumptions)
+        answer = run_check(self.solver, *assumptions)
         self._model = self.solver.model() if answer == z3.sat else None
         self._values = None
         return verdict_of(answer)
@@ -483,7 +495,7 @@ class Encoding:
         then reported as not proved minimal.
         """
         names = {lit.get_id(): name for name, lit in self.literals.items()}
-        answer = self.solver.check(*assumptions, *self.literals.values())
+        answer = run_check(self.solver, *assumptions, *self.literals.values())
         if answer != z3.unsat:
             return [], False
         core = [names[lit.get_id()] for lit in self.solver.unsat_core() if lit.get_id() in names]
@@ -494,7 +506,7 @@ class Encoding:
                 minimal = False
                 break
             trial = [n for n in core if n != name]
-            answer = self.solver.check(*assumptions, *(self.literals[n] for n in trial))
+            answer = run_check(self.solver, *assumptions, *(self.literals[n] for n in trial))
             if answer == z3.unsat:
                 smaller = {names[lit.get_id()] for lit in self.solver.unsat_core() if lit.get_id() in names}
                 core = [n for n in trial if n in smaller] or trial
@@ -511,8 +523,6 @@ def class_combinations(classes: list[list[int]], k: int):
 
     Yields (representative failed node indexes, number of concrete sets it stands for).
     """
-    from math import comb
-
     sizes = [len(c) for c in classes]
 
     def spread(index: int, left: int):
