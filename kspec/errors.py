@@ -7,6 +7,8 @@ can report every problem in every file in one run.
 
 from __future__ import annotations
 
+from typing import Callable, Iterable, Iterator
+
 import attrs
 
 
@@ -73,3 +75,51 @@ class LoadError(KspecError):
     def __init__(self, diagnostics):
         self.diagnostics = tuple(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class Diagnostics:
+    """A collector of the diagnostics found while reading input, so that one run
+    reports every problem; iterable, so ``LoadError(collector)`` carries them all.
+
+    ``file`` is where added problems are, unless one names another file;
+    ``locate`` maps a path inside that file (mapping keys and list indexes) to
+    its line, for :meth:`at`.
+    """
+
+    def __init__(self, file: str = "", locate: Callable[[tuple], int | None] | None = None):
+        self.file = file
+        self.locate = locate
+        self.items: list[Diagnostic] = []
+
+    def add(self, line: int | None, message: str, field: str = "", *, file: str | None = None) -> None:
+        """A problem at ``line`` (None: the file as a whole)."""
+        self.items.append(Diagnostic(self.file if file is None else file, line, message, field))
+
+    def at(self, path: tuple, message: str, field: str = "") -> None:
+        """A problem at ``path`` inside the file, on the line ``locate`` finds for it."""
+        self.add(self.locate(path) if self.locate is not None else None, message, field)
+
+    def at_source(self, source, message: str, field: str = "") -> None:
+        """A problem where ``source`` (anything with ``file`` and ``line``) points."""
+        self.add(source.line, message, field, file=source.file)
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.items.extend(diagnostics)
+
+    def located(self, locate: Callable[[tuple], int | None]) -> "Diagnostics":
+        """A collector adding to the same list, finding lines with ``locate``
+        (one YAML document of a file with several)."""
+        view = Diagnostics(self.file, locate)
+        view.items = self.items
+        return view
+
+    def raise_if_any(self, error: type[LoadError] = LoadError) -> None:
+        """Raise ``error`` with every problem collected, if there is any."""
+        if self.items:
+            raise error(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(self.items)

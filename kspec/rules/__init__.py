@@ -12,7 +12,8 @@ See docs/rules.md for the rule format, variables, functions and output shapes.
 """
 
 from kspec.rules.engine import CheckResult, Finding, check, check_cluster, check_paths, rule_as_predicate
-from kspec.rules.ruleset import Rule, RuleFileError, RuleSet, builtin_rules, load_rules
+from kspec.rules.rule import Rule, RuleFileError, RuleSet
+from kspec.rules.ruleset import builtin_rules, load_rules
 
 __all__ = [
     "CheckResult", "Finding", "Rule", "RuleFileError", "RuleSet", "builtin_rules", "check", "check_cluster",

@@ -17,15 +17,31 @@ enables (``ext.Strings``, ``ext.Math``), ``cel.bind``, optional values
 (``object.?spec.?replicas.orValue(1)``, as in Kubernetes 1.29+); and kspec's functions
 (:mod:`kspec.rules.functions`). Expressions are type-checked and compiled once
 (:func:`compile_expression` is cached by source text).
+
+Each evaluation has a cost budget, as in the API server (where a
+ValidatingAdmissionPolicy expression may cost 1,000,000 units per call and
+one that exceeds it is an evaluation error, handled by the failurePolicy).
+cel-expr-python exposes no cost tracking, so the budget is counted the way
+the library can bound it: at most 10,000 comprehension iterations (the
+library's own iteration budget) and at most :data:`MEMORY_BUDGET` bytes of
+new address space (a soft ``RLIMIT_AS`` set around the call; cel-cpp
+allocates every value of one evaluation in an arena freed at its end, so what
+an expression builds is what it costs). Past either, the evaluation fails
+with ``CEL cost budget exceeded``, an ordinary :class:`CelEvaluationError`:
+a rule's finding is an error, a scenario check stops the run.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import resource
 from typing import Any
 
 import attrs
+from cel_expr_python import cel
+from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
 
 from kspec.errors import KspecError
 from kspec.rules import functions as fn
@@ -61,13 +77,55 @@ class CelEvaluationError(KspecError):
     """An expression that failed on a particular input (missing field, wrong type...)."""
 
 
+MEMORY_BUDGET = 1 << 30  # bytes of address space one evaluation may add
+COST_EXCEEDED = "CEL cost budget exceeded"
+_ITERATIONS_EXCEEDED = "Iteration budget exceeded"  # cel-cpp's comprehension iteration limit
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_statm: list = []  # /proc/self/statm kept open: reading it costs well under a microsecond
+
+
+def _address_space() -> int | None:
+    """The process's virtual size now (None where /proc is not there)."""
+    try:
+        if not _statm or _statm[0][0] != os.getpid():  # opened by a parent before fork: reopen
+            _statm[:] = [(os.getpid(), os.open("/proc/self/statm", os.O_RDONLY))]
+        return int(os.pread(_statm[0][1], 128, 0).split()[0]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _within_memory_budget(call):
+    """``call()`` with the address space capped at its current size plus
+    :data:`MEMORY_BUDGET`; a failed allocation becomes a CelEvaluationError."""
+    size = _address_space()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if size is None:
+        return call()
+    cap = size + MEMORY_BUDGET
+    for limit in (soft, hard):
+        if limit != resource.RLIM_INFINITY:
+            cap = min(cap, limit)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        return call()
+    except MemoryError:
+        raise CelEvaluationError(f"{COST_EXCEEDED}: the expression needed more than "
+                                 f"{MEMORY_BUDGET >> 20} MiB") from None
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _evaluation_error(text) -> CelEvaluationError:
+    message = _clean(text)
+    if message == _ITERATIONS_EXCEEDED:
+        message = f"{COST_EXCEEDED}: more than 10,000 comprehension iterations"
+    return CelEvaluationError(message)
+
+
 @functools.cache
 def _environment(variables: tuple[str, ...] = VARIABLES):
     """The CEL environment declaring ``variables`` (all ``dyn``); rules use
     :data:`VARIABLES`, scenario checks :data:`kspec.simulation.scenario_cel.VARIABLES`."""
-    from cel_expr_python import cel
-    from cel_expr_python.ext import ext_bindings, ext_math, ext_optional, ext_strings
-
     types = {
         "dyn": cel.Type.DYN,
         "string": cel.Type.STRING,
@@ -148,13 +206,13 @@ class Program:
         cel, _ = _environment()
         try:
             if isinstance(variables, Bindings):
-                value = self._expression.eval(variables.activation)
+                value = _within_memory_budget(lambda: self._expression.eval(variables.activation))
             else:
-                value = self._expression.eval(data=variables)
-        except RuntimeError as err:  # bad input types for the bindings
-            raise CelEvaluationError(_clean(err)) from None
+                value = _within_memory_budget(lambda: self._expression.eval(data=variables))
+        except RuntimeError as err:  # bad input types for the bindings, or the iteration budget
+            raise _evaluation_error(err) from None
         if value.type() == cel.Type.ERROR:
-            raise CelEvaluationError(_clean(value.value()))
+            raise _evaluation_error(value.value())
         return value.plain_value()
 
 

@@ -40,12 +40,13 @@ from typing import Callable, Iterable
 import attrs
 
 from kspec.api.validation import SELECTOR_MISMATCH
-from kspec.loading.manifests import DUPLICATE_OBJECT
+from kspec.loading.manifests import DUPLICATE_OBJECT, load_objects
+from kspec.loading.yamlio import YamlError, load_documents
 from kspec.api.objects import object_key
 from kspec.rules import functions as fn
 from kspec.rules import vap
 from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression
-from kspec.rules.ruleset import Rule, RuleSet, severity_rank
+from kspec.rules.rule import Rule, RuleSet, severity_rank
 
 
 @attrs.frozen
@@ -438,15 +439,13 @@ def _is_duplicate(diagnostic, later: set) -> bool:
     return (diagnostic.file, diagnostic.line) in later and diagnostic.code == DUPLICATE_OBJECT
 
 
-def _is_selector_mismatch(diagnostic) -> bool:
+def is_selector_mismatch(diagnostic) -> bool:
     """The API server's "selector does not match template labels" rejection."""
     return diagnostic.code == SELECTOR_MISMATCH
 
 
 def _object_at(file: str, line: int | None) -> dict:
     """The manifest whose document contains ``line`` (for findings made from load diagnostics)."""
-    from kspec.loading.yamlio import YamlError, load_documents
-
     try:
         with open(file, encoding="utf-8") as handle:
             documents = list(load_documents(handle.read()))
@@ -479,8 +478,6 @@ def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | Non
     ``rc-selector-matches-template`` when that rule is checked. Every other
     load problem is fatal: the result is None and the diagnostics say why.
     """
-    from kspec.loading.manifests import load_objects
-
     loaded = load_objects(paths, stdin=stdin)
     later = {(b.source.file, b.source.line) for _, b in loaded.duplicates}
     selector_rule = rules.get(SELECTOR_RULE) if isinstance(rules, RuleSet) else None
@@ -488,7 +485,7 @@ def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | Non
     for diagnostic in loaded.diagnostics:
         if diagnostic.severity != "error" or _is_duplicate(diagnostic, later):
             continue
-        if selector_rule is not None and _is_selector_mismatch(diagnostic):
+        if selector_rule is not None and is_selector_mismatch(diagnostic):
             extra.append(_selector_finding(selector_rule, diagnostic))
         else:
             fatal.append(diagnostic)

@@ -240,7 +240,7 @@ def map_selector_matches(selector, labels) -> bool:
 # ---------------------------------------------------------------------------
 
 CONTROLLER_KINDS = ("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet")
-"""The kinds whose selectors ``controllers-overlap`` compares (issue 6)."""
+"""The kinds whose selectors ``controllers-overlap`` compares."""
 
 
 def _get(obj, *path, default=None):

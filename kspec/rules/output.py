@@ -27,14 +27,15 @@ JSON shape (``version`` 1; stable)::
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-import kspec
 from kspec.rules.engine import CheckResult, Finding
-from kspec.rules.ruleset import severity_rank
+from kspec.rules.rule import severity_rank
+from kspec.util.escape import json_dumps, one_line, xml_safe
+from kspec.util.version import VERSION
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -51,6 +52,12 @@ def _relative(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def artifact_uri(path: str) -> str:
+    """A SARIF artifact URI: the relative path, percent-encoded from its bytes (so a
+    file name that is not UTF-8 stays exact)."""
+    return urllib.parse.quote(os.fsencode(_relative(path).replace(os.sep, "/")), safe="/")
+
+
 # ---------------------------------------------------------------------------
 # text
 # ---------------------------------------------------------------------------
@@ -63,8 +70,8 @@ def finding_line(f: Finding) -> str:
 
 
 def render_text(result: CheckResult, threshold: str = "error") -> str:
-    """Findings, one per line, ordered by file and line."""
-    return "".join(finding_line(f) + "\n" for f in result.findings)
+    """Findings, one per line, ordered by file and line (control characters spelled out)."""
+    return "".join(one_line(finding_line(f)) + "\n" for f in result.findings)
 
 
 def render_summary(result: CheckResult, threshold: str = "error") -> str:
@@ -96,7 +103,7 @@ def to_json(result: CheckResult, threshold: str = "error") -> dict:
     counts = Counter(f.severity for f in result.findings)
     return {
         "version": 1,
-        "tool": {"name": "kspec", "version": kspec.__version__},
+        "tool": {"name": "kspec", "version": VERSION},
         "threshold": threshold,
         "passed": result.passed(threshold),
         "summary": {
@@ -117,7 +124,7 @@ def to_json(result: CheckResult, threshold: str = "error") -> dict:
 
 
 def render_json(result: CheckResult, threshold: str = "error") -> str:
-    return json.dumps(to_json(result, threshold), indent=2, sort_keys=False) + "\n"
+    return json_dumps(to_json(result, threshold), indent=2, sort_keys=False) + "\n"
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +134,7 @@ def render_json(result: CheckResult, threshold: str = "error") -> str:
 
 def _fingerprint(f: Finding) -> str:
     key = "\0".join([f.rule_id, f.kind, f.namespace or "", f.name, f.file])
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
@@ -153,7 +160,7 @@ def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
             "message": {"text": f"{f.object_ref}: {f.message}"},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _relative(f.file).replace(os.sep, "/")},
+                    "artifactLocation": {"uri": artifact_uri(f.file)},
                     "region": {"startLine": f.line or 1},
                 },
                 "logicalLocations": [{"fullyQualifiedName": f.object_ref, "kind": "object"}],
@@ -168,7 +175,7 @@ def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
         "runs": [{
-            "tool": {"driver": {"name": "kspec", "version": kspec.__version__,
+            "tool": {"driver": {"name": "kspec", "version": VERSION,
                                 "informationUri": "https://github.com/kspec/kspec", "rules": rules}},
             "results": results,
             "columnKind": "unicodeCodePoints",
@@ -177,7 +184,7 @@ def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
 
 
 def render_sarif(result: CheckResult, threshold: str = "error") -> str:
-    return json.dumps(to_sarif(result, threshold), indent=2) + "\n"
+    return json_dumps(to_sarif(result, threshold), indent=2) + "\n"
 
 
 # ---------------------------------------------------------------------------
@@ -230,7 +237,7 @@ def to_junit(result: CheckResult, threshold: str = "error") -> ET.Element:
 
 
 def render_junit(result: CheckResult, threshold: str = "error") -> str:
-    root = to_junit(result, threshold)
+    root = xml_safe(to_junit(result, threshold))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -1,4 +1,4 @@
-"""Rules as records, and the YAML rule-file parser.
+"""The YAML rule-file parser: rule files to :class:`~kspec.rules.rule.RuleSet`.
 
 A rule file holds one or more YAML documents; each document is one rule (a
 mapping with ``id``), a mapping ``{rules: [...]}``, a list of rules, or a
@@ -31,17 +31,25 @@ import sysconfig
 from pathlib import Path
 from typing import Iterable
 
-import attrs
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import ScalarNode
 
-from kspec.errors import Diagnostic, LoadError, SelectorError
 from kspec.api.labels import Selector, selector_from_dict
 from kspec.api.objects import Source
+from kspec.errors import Diagnostic, Diagnostics, SelectorError
+from kspec.loading.yamlio import YamlError, load_documents, node_at, node_line
 from kspec.rules.cel import CelCompileError, compile_expression, result_type
-from kspec.loading.yamlio import YamlError, load_documents
+from kspec.rules.rule import (
+    SEVERITIES,
+    TEMPORALS,
+    Match,
+    Rule,
+    RuleFileError,
+    RuleSet,
+    merge,
+)
+from kspec.rules.vap import rules_from_admission
 
-SEVERITIES = ("error", "warning", "info")
-TEMPORALS = ("always", "eventually_always")
+
 def _checks_dir() -> Path:
     """``checks/`` beside the package (source tree, editable install), else where
     a regular install puts it (``<prefix>/share/kspec/checks``, see pyproject.toml)."""
@@ -58,176 +66,9 @@ _RULE_FIELDS = {"id", "title", "severity", "rationale", "match", "expression", "
 _MATCH_FIELDS = {"kinds", "namespaces", "excludeNamespaces", "labelSelector"}
 
 
-class RuleFileError(LoadError):
-    """Rule files that could not be read; carries one diagnostic per problem."""
-
-
-def severity_rank(severity: str) -> int:
-    """``info`` 0, ``warning`` 1, ``error`` 2."""
-    return {"info": 0, "warning": 1, "error": 2}[severity]
-
-
-@attrs.frozen
-class ResourceRule:
-    """A ValidatingAdmissionPolicy ``resourceRules`` entry, reduced to what offline matching needs."""
-
-    api_groups: tuple[str, ...] = ("*",)
-    resources: tuple[str, ...] = ("*",)
-    resource_names: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class Match:
-    """Which objects a rule applies to.
-
-    ``kinds`` empty means every kind; ``resource_rules`` (from a
-    ValidatingAdmissionPolicy) match on API group and plural resource instead;
-    ``label_selector`` is on the object's labels and ``namespace_selector`` on
-    its namespace's labels.
-    """
-
-    kinds: tuple[str, ...] = ()
-    namespaces: tuple[str, ...] = ()
-    exclude_namespaces: tuple[str, ...] = ()
-    label_selector: Selector = Selector.everything()
-    namespace_selector: Selector | None = None
-    resource_rules: tuple[ResourceRule, ...] = ()
-    exclude_resource_rules: tuple[ResourceRule, ...] = ()
-
-
-@attrs.frozen
-class ParamRef:
-    """A binding's ``paramRef``: the object of ``kind`` named ``name``.
-
-    ``namespace`` None means the namespace of the object being checked (for a
-    namespaced ``paramKind``), as upstream. ``allow_missing`` is
-    ``parameterNotFoundAction: Allow``.
-    """
-
-    kind: str
-    name: str
-    namespace: str | None = None
-    allow_missing: bool = False
-
-
-@attrs.frozen
-class Rule:
-    """One rule: ``expression`` must hold for every object ``match`` selects.
-
-    ``variables`` (ValidatingAdmissionPolicy ``spec.variables``) are evaluated
-    in order into ``variables.<name>``; ``match_conditions`` must all be true
-    for the rule to apply; ``also_match`` narrows ``match`` further (a
-    binding's ``matchResources``); ``params`` says which loaded object is
-    ``params`` (a binding's ``paramRef``); when
-    ``ignore_errors`` (``failurePolicy: Ignore``) an evaluation error is no
-    finding. ``origin`` says where the rule came from.
-    """
-
-    id: str
-    expression: str
-    severity: str = "error"
-    title: str = ""
-    rationale: str = ""
-    match: Match = Match()
-    message: str | None = None
-    message_expression: str | None = None
-    temporal: str = "always"
-    variables: tuple[tuple[str, str], ...] = ()
-    match_conditions: tuple[tuple[str, str], ...] = ()
-    also_match: tuple[Match, ...] = ()
-    params: "ParamRef | None" = None
-    ignore_errors: bool = False
-    origin: str = "kspec"
-    source: Source = attrs.field(default=Source(), eq=False)
-
-    def default_message(self) -> str:
-        """Upstream's message when a validation has none: ``failed expression: <expr>``."""
-        return self.message or f"failed expression: {self.expression.strip()}"
-
-
-@attrs.frozen
-class RuleSet:
-    """Rules in a stable order, unique by id."""
-
-    rules: tuple[Rule, ...] = ()
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return tuple(rule.id for rule in self.rules)
-
-    def get(self, rule_id: str) -> Rule | None:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        return None
-
-    def select(self, only: Iterable[str] = (), skip: Iterable[str] = ()) -> "RuleSet":
-        """The rules named in ``only`` (all when empty) minus ``skip``.
-
-        An unknown id in either is a :class:`RuleFileError` listing the known ids.
-        """
-        only, skip = tuple(only), tuple(skip)
-        unknown = [i for i in only + skip if self.get(i) is None]
-        if unknown:
-            known = ", ".join(sorted(self.ids))
-            raise RuleFileError([Diagnostic("--only/--skip", None, f"unknown rule id {u!r}; known ids: {known}")
-                                 for u in unknown])
-        chosen = [r for r in self.rules if (not only or r.id in only) and r.id not in skip]
-        return RuleSet(tuple(chosen))
-
-    def __add__(self, other: "RuleSet") -> "RuleSet":
-        return merge([self, other])
-
-    def __len__(self) -> int:
-        return len(self.rules)
-
-    def __iter__(self):
-        return iter(self.rules)
-
-
-def merge(sets: Iterable[RuleSet]) -> RuleSet:
-    """One set from several; two rules with one id is an error naming both places."""
-    seen: dict[str, Rule] = {}
-    problems = []
-    for ruleset in sets:
-        for rule in ruleset.rules:
-            if rule.id in seen:
-                problems.append(Diagnostic(rule.source.file, rule.source.line,
-                                           f"duplicate rule id {rule.id!r}: also defined at {seen[rule.id].source}",
-                                           "id"))
-            else:
-                seen[rule.id] = rule
-    if problems:
-        raise RuleFileError(problems)
-    return RuleSet(tuple(seen.values()))
-
-
 # ---------------------------------------------------------------------------
 # Reading YAML with positions
 # ---------------------------------------------------------------------------
-
-
-def _child(node, part):
-    if isinstance(node, MappingNode):
-        for key, value in node.value:
-            if isinstance(key, ScalarNode) and key.value == part:
-                return value
-    elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return node.value[part]
-    return None
-
-
-def _node(node, path: tuple):
-    for part in path:
-        child = _child(node, part)
-        if child is None:
-            return node
-        node = child
-    return node
-
-
-def _line(node, path: tuple) -> int:
-    return _node(node, path).start_mark.line + 1
 
 
 def _expression_position(node, path: tuple, line: int, column: int) -> tuple[int, int]:
@@ -237,7 +78,7 @@ def _expression_position(node, path: tuple, line: int, column: int) -> tuple[int
     and quoted scalars start where the node starts (the column is then
     shifted by the node's column, plus one for a quote).
     """
-    scalar = _node(node, path)
+    scalar = node_at(node, path)
     mark = scalar.start_mark
     if isinstance(scalar, ScalarNode) and scalar.style in ("|", ">"):
         return mark.line + 1 + line, column
@@ -254,19 +95,19 @@ class _Reader:
         self.file = file
         self.rules: list[Rule] = []
         self.admission: list[tuple[dict, Source]] = []
-        self.problems: list[Diagnostic] = []
+        self.problems = Diagnostics(file)
 
     def error(self, node, path: tuple, message: str, field: str = "") -> None:
-        self.problems.append(Diagnostic(self.file, _line(node, path), message, field))
+        self.problems.add(node_line(node, path), message, field)
 
     def read(self, text: str) -> None:
         try:
             documents = list(load_documents(text))
         except YamlError as err:
-            self.problems.append(Diagnostic(self.file, err.line, err.message))
+            self.problems.add(err.line, err.message)
             return
         if not documents:
-            self.problems.append(Diagnostic(self.file, None, "no rules in this file (it is empty)"))
+            self.problems.add(None, "no rules in this file (it is empty)")
         for document in documents:
             self.read_document(document.value, document.node)
 
@@ -333,7 +174,7 @@ class _Reader:
             message=value.get("message"),
             message_expression=value.get("messageExpression"),
             temporal=temporal,
-            source=Source(self.file, _line(root, path)),
+            source=Source(self.file, node_line(root, path)),
         ))
 
     def read_match(self, value, root, path: tuple) -> Match:
@@ -371,10 +212,8 @@ class _Reader:
             program = compile_expression(expression)
         except CelCompileError as err:
             line, column = _expression_position(root, path, err.line, err.column)
-            self.problems.append(Diagnostic(
-                self.file, line,
-                f"rule {rule_id}: CEL error at expression {err.line}:{err.column} (file column {column}): "
-                f"{err.message}", field))
+            self.problems.add(line, f"rule {rule_id}: CEL error at expression {err.line}:{err.column} "
+                                    f"(file column {column}): {err.message}", field)
             return
         kind = result_type(program)
         if kind not in (want, "dyn"):
@@ -385,7 +224,7 @@ def read_rule_text(text: str, file: str = "<memory>") -> tuple[list[Rule], list[
     """Rules, admission objects and problems of one file's text."""
     reader = _Reader(file)
     reader.read(text)
-    return reader.rules, reader.admission, reader.problems
+    return reader.rules, reader.admission, reader.problems.items
 
 
 def rule_files(paths: Iterable) -> list[str]:
@@ -405,16 +244,14 @@ def load_rules(paths: Iterable) -> RuleSet:
 
     Raises :class:`RuleFileError` with every problem found in every file.
     """
-    from kspec.rules.vap import rules_from_admission
-
     rules: list[Rule] = []
     admission: list[tuple[dict, Source]] = []
-    problems: list[Diagnostic] = []
+    problems = Diagnostics()
     for file in rule_files(paths):
         try:
             text = Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
-            problems.append(Diagnostic(file, None, getattr(err, "strerror", None) or str(err)))
+            problems.add(None, getattr(err, "strerror", None) or str(err), file=file)
             continue
         found, objects, issues = read_rule_text(text, file)
         rules.extend(found)
@@ -425,8 +262,7 @@ def load_rules(paths: Iterable) -> RuleSet:
             rules.extend(rules_from_admission(admission))
         except RuleFileError as err:
             problems.extend(err.diagnostics)
-    if problems:
-        raise RuleFileError(problems)
+    problems.raise_if_any(RuleFileError)
     return merge([RuleSet(tuple(rules))])
 
 

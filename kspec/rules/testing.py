@@ -32,9 +32,11 @@ from pathlib import Path
 
 import attrs
 
-from kspec.errors import Diagnostic, KspecError, LoadError
-from kspec.rules.engine import SELECTOR_RULE, Finding, _is_selector_mismatch, check
-from kspec.rules.ruleset import RuleFileError, RuleSet, builtin_rules, load_rules
+from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
+from kspec.rules.engine import SELECTOR_RULE, Finding, is_selector_mismatch, check
+from kspec.rules.rule import RuleFileError, RuleSet
+from kspec.rules.ruleset import builtin_rules, load_rules
+from kspec.loading.manifests import load_objects, parse_object
 from kspec.loading.yamlio import YamlError, load_documents
 
 OUTCOMES = ("pass", "fail", "error", "skip")
@@ -85,38 +87,35 @@ def find_test_files(paths) -> list[str]:
     return files
 
 
-def _objects(items, document, path: tuple, base: Path, problems: list, file: str):
+def _objects(items, path: tuple, base: Path, problems: Diagnostics):
     """Records of an ``objects``/``inventory`` list, plus selector-mismatch findings' sources."""
-    from kspec.loading.manifests import load_objects, parse_object
-
     records, mismatches = [], []
     if items is None:
         return records, mismatches
     if not isinstance(items, list):
-        problems.append(Diagnostic(file, document.line_of(path), f"{path[-1]} must be a list", path[-1]))
+        problems.at(path, f"{path[-1]} must be a list", path[-1])
         return records, mismatches
     for index, item in enumerate(items):
-        line = document.line_of(path + (index,))
+        line = problems.locate(path + (index,))
         if isinstance(item, str):
             loaded = load_objects([str(base / item)])
             for d in loaded.diagnostics:
-                if _is_selector_mismatch(d):
+                if is_selector_mismatch(d):
                     mismatches.append((d, None))
                 elif d.severity == "error" and not d.message.startswith("duplicate object"):
-                    problems.append(d)
+                    problems.extend([d])
             records.extend(loaded.objects)
         elif isinstance(item, dict):
             try:
-                records.append(parse_object(item, file=file, line=line))
+                records.append(parse_object(item, file=problems.file, line=line))
             except LoadError as err:
                 for d in err.diagnostics:
-                    if _is_selector_mismatch(d):
+                    if is_selector_mismatch(d):
                         mismatches.append((d, item))
                     else:
-                        problems.append(Diagnostic(file, line, d.message, d.field))
+                        problems.add(line, d.message, d.field)
         else:
-            problems.append(Diagnostic(file, line, "an object must be a manifest mapping or a file path",
-                                       path[-1]))
+            problems.add(line, "an object must be a manifest mapping or a file path", path[-1])
     return records, mismatches
 
 
@@ -128,25 +127,23 @@ def _outcome(findings, evaluated: bool) -> str:
     return "pass" if evaluated else "skip"
 
 
-def _run_case(case, document, path, base: Path, rules: RuleSet, suite: str, file: str, problems: list):
+def _run_case(case, path, base: Path, rules: RuleSet, suite: str, problems: Diagnostics):
     start = len(problems)
     for key in sorted(set(case) - _CASE_FIELDS, key=str):
-        problems.append(Diagnostic(file, document.line_of(path + (key,)), f"unknown field {key!r} in case", key))
+        problems.at(path + (key,), f"unknown field {key!r} in case", key)
     name = str(case.get("name", path[-1]))
-    objects, mismatches = _objects(case.get("objects"), document, path + ("objects",), base, problems, file)
-    inventory, more = _objects(case.get("inventory"), document, path + ("inventory",), base, problems, file)
+    objects, mismatches = _objects(case.get("objects"), path + ("objects",), base, problems)
+    inventory, more = _objects(case.get("inventory"), path + ("inventory",), base, problems)
     expect = case.get("expect")
     if not isinstance(expect, dict) or not expect:
-        problems.append(Diagnostic(file, document.line_of(path), "a case needs expect: {rule id: outcome}", "expect"))
+        problems.at(path, "a case needs expect: {rule id: outcome}", "expect")
         return []
     for rule_id, outcome in expect.items():
         if rules.get(str(rule_id)) is None:
-            problems.append(Diagnostic(file, document.line_of(path + ("expect", rule_id)),
-                                       f"unknown rule id {rule_id!r}; known ids: {', '.join(sorted(rules.ids))}",
-                                       "expect"))
+            problems.at(path + ("expect", rule_id),
+                        f"unknown rule id {rule_id!r}; known ids: {', '.join(sorted(rules.ids))}", "expect")
         if outcome not in OUTCOMES:
-            problems.append(Diagnostic(file, document.line_of(path + ("expect", rule_id)),
-                                       f"outcome must be one of {', '.join(OUTCOMES)}", "expect"))
+            problems.at(path + ("expect", rule_id), f"outcome must be one of {', '.join(OUTCOMES)}", "expect")
     if len(problems) > start:
         return []
     unique = objects + inventory
@@ -159,7 +156,7 @@ def _run_case(case, document, path, base: Path, rules: RuleSet, suite: str, file
         if rule.id == SELECTOR_RULE and mismatches:
             evaluated = True
             findings += tuple(_mismatch_finding(rule, d, item) for d, item in mismatches)
-        results.append(CaseResult(file, document.line_of(path), suite, name, rule.id, str(expected),
+        results.append(CaseResult(problems.file, problems.locate(path), suite, name, rule.id, str(expected),
                                   _outcome(findings, evaluated), tuple(findings)))
     return results
 
@@ -173,7 +170,7 @@ def _mismatch_finding(rule, diagnostic, manifest) -> Finding:
 
 def run_file(file: str, *, default_rules: RuleSet | None = None) -> list[CaseResult]:
     """Every expectation of one test file; raises :class:`RuleTestError` on a bad file."""
-    problems: list[Diagnostic] = []
+    collected = Diagnostics(file)
     try:
         text = Path(file).read_text(encoding="utf-8")
         documents = list(load_documents(text))
@@ -187,8 +184,9 @@ def run_file(file: str, *, default_rules: RuleSet | None = None) -> list[CaseRes
         suite = document.value
         if not isinstance(suite, dict) or suite.get("kind") != "RuleTest":
             continue
+        problems = collected.located(document.line_of)
         for key in sorted(set(suite) - _SUITE_FIELDS, key=str):
-            problems.append(Diagnostic(file, document.line_of((key,)), f"unknown field {key!r} in RuleTest", key))
+            problems.at((key,), f"unknown field {key!r} in RuleTest", key)
         try:
             if suite.get("rules"):
                 paths = suite["rules"] if isinstance(suite["rules"], list) else [suite["rules"]]
@@ -200,16 +198,15 @@ def run_file(file: str, *, default_rules: RuleSet | None = None) -> list[CaseRes
             continue
         cases = suite.get("cases")
         if not isinstance(cases, list) or not cases:
-            problems.append(Diagnostic(file, document.line_of(("cases",)), "a RuleTest needs a list of cases", "cases"))
+            problems.at(("cases",), "a RuleTest needs a list of cases", "cases")
             continue
         name = str(suite.get("name", Path(file).stem))
         for index, case in enumerate(cases):
             if not isinstance(case, dict):
-                problems.append(Diagnostic(file, document.line_of(("cases", index)), "a case must be a mapping"))
+                problems.at(("cases", index), "a case must be a mapping")
                 continue
-            results.extend(_run_case(case, document, ("cases", index), base, rules, name, file, problems))
-    if problems:
-        raise RuleTestError(problems)
+            results.extend(_run_case(case, ("cases", index), base, rules, name, problems))
+    collected.raise_if_any(RuleTestError)
     if not results:
         raise RuleTestError([Diagnostic(file, None, "no RuleTest documents with cases in this file")])
     return results
@@ -220,7 +217,7 @@ def run(paths) -> list[CaseResult]:
     files = find_test_files(paths)
     if not files:
         raise RuleTestError([Diagnostic(", ".join(map(str, paths)), None, "no RuleTest files found")])
-    results, problems = [], []
+    results, problems = [], Diagnostics()
     builtin = None
     for file in files:
         try:
@@ -229,6 +226,5 @@ def run(paths) -> list[CaseResult]:
             results.extend(run_file(file, default_rules=builtin))
         except KspecError as err:
             problems.extend(getattr(err, "diagnostics", ()) or [Diagnostic(file, None, str(err))])
-    if problems:
-        raise RuleTestError(problems)
+    problems.raise_if_any(RuleTestError)
     return results

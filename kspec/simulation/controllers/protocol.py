@@ -55,6 +55,8 @@ from __future__ import annotations
 import math
 from typing import Any, Hashable, Iterable, Protocol, runtime_checkable
 
+import attrs
+
 from kspec.checker.model import Action
 from kspec.simulation.state import State, World
 
@@ -80,8 +82,6 @@ def memory_of(world: World, state: State, controller) -> Any:
 
 def with_memory(world: World, state: State, controller, memory: Hashable) -> State:
     """``state`` with ``controller``'s memory replaced (memory is not an API write)."""
-    import attrs
-
     slot = world.memory_slots[controller.actor]
     return attrs.evolve(state, memory=state.memory[:slot] + (memory,) + state.memory[slot + 1:])
 

@@ -40,11 +40,9 @@ import attrs
 from kspec.checker.model import Action
 from kspec.simulation.state import PENDING, State, World, is_terminal, update_pod
 
-try:
-    from kspec.scheduling.filters import Snapshot, filter_pod, allocatable_vector
-    from kspec.scheduling.greedy import least_allocated, non_zero_requests
-except ImportError as err:  # pragma: no cover - the scheduling module ships with kspec
-    raise ImportError(f"kspec.simulation.controllers.scheduler needs kspec.scheduling.filters: {err}") from err
+from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod
+from kspec.scheduling.greedy import least_allocated, non_zero_requests
+from kspec.simulation.controllers.daemonset import target_node
 
 __all__ = ["SchedulerBind", "SchedulerMarkUnschedulable", "Scheduler", "feasible_nodes", "unschedulable_message"]
 
@@ -139,8 +137,6 @@ def _least_allocated(world: World, state: State, group: int, candidates) -> tupl
 def _daemon_target(world: World, pod, fits, reasons):
     """A DaemonSet pod's feasible nodes: its target node, if it passed the
     filters; every other node fails NodeAffinity (``matchFields metadata.name``)."""
-    from kspec.simulation.controllers.daemonset import target_node
-
     target = target_node(world, pod.group, pod.name)
     if target in fits:
         return (target,), ()
