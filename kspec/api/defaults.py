@@ -51,7 +51,8 @@ def _template_spec(spec: dict) -> dict | None:
 def _template_labels(spec: dict):
     template = spec.get("template")
     if isinstance(template, dict) and isinstance(template.get("metadata"), dict):
-        return template["metadata"].get("labels")
+        labels = template["metadata"].get("labels")
+        return labels if isinstance(labels, dict) else None  # validation reports other shapes
     return None
 
 

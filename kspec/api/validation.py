@@ -116,7 +116,8 @@ def get_str(d: dict, key: str, path: str, default: str = "", *, require: bool = 
 
 
 def get_int(d: dict, key: str, path: str, default: int | None = 0, *, minimum: int | None = None,
-            maximum: int | None = None) -> int | None:
+            maximum: int | None = None, bits: int = 32) -> int | None:
+    """An integer field of Go type ``int32`` (most API integers) or ``int64`` (``bits=64``)."""
     field = f"{path}.{key}" if path else key
     value = d.get(key)
     if value is None:
@@ -126,6 +127,9 @@ def get_int(d: dict, key: str, path: str, default: int | None = 0, *, minimum: i
             value = int(value)
         else:
             raise ValidationError(field, f"expected an integer, got {_type_name(value)} {_go(value)}")
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        # the API server cannot decode it into the Go field
+        raise ValidationError(field, f"json: cannot unmarshal number {value} into Go struct field of type int{bits}")
     if minimum is not None and value < minimum:
         raise invalid(field, value, f"must be greater than or equal to {minimum}")
     if maximum is not None and value > maximum:
@@ -353,7 +357,7 @@ def _security_context(value, path: str) -> o.SecurityContext | None:
         allow_privilege_escalation=ctx.get("allowPrivilegeEscalation")
         if isinstance(ctx.get("allowPrivilegeEscalation"), bool) else None,
         run_as_non_root=ctx.get("runAsNonRoot") if isinstance(ctx.get("runAsNonRoot"), bool) else None,
-        run_as_user=get_int(ctx, "runAsUser", path, None),
+        run_as_user=get_int(ctx, "runAsUser", path, None, bits=64),
         read_only_root_filesystem=ctx.get("readOnlyRootFilesystem")
         if isinstance(ctx.get("readOnlyRootFilesystem"), bool) else None,
         capabilities_add=get_strings(caps, "add", f"{path}.capabilities"),
@@ -557,7 +561,7 @@ def build_toleration(value, path: str) -> o.Toleration:
         raise invalid(f"{path}.operator", operator, "value must be empty when `operator` is 'Exists'")
     if effect and effect not in TAINT_EFFECTS:
         raise unsupported(f"{path}.effect", effect, TAINT_EFFECTS)
-    seconds = get_int(t, "tolerationSeconds", path, None)
+    seconds = get_int(t, "tolerationSeconds", path, None, bits=64)
     if seconds is not None and effect != "NoExecute":
         raise invalid(f"{path}.effect", effect, "effect must be 'NoExecute' when `tolerationSeconds` is set")
     return o.Toleration(key, operator, tol_value, effect, seconds)
@@ -642,7 +646,7 @@ def build_pod_spec(value, path: str, *, restart_policies=RESTART_POLICIES) -> o.
         host_network=get_bool(s, "hostNetwork", path),
         host_pid=get_bool(s, "hostPID", path),
         host_ipc=get_bool(s, "hostIPC", path),
-        termination_grace_period_seconds=get_int(s, "terminationGracePeriodSeconds", path, 30, minimum=0),
+        termination_grace_period_seconds=get_int(s, "terminationGracePeriodSeconds", path, 30, minimum=0, bits=64),
     )
 
 
@@ -788,12 +792,14 @@ def _replica_set(obj: dict, source: o.Source) -> o.ReplicaSet:
     )
 
 
-def _int_or_percent(value, path: str):
+def int_or_percent(value, path: str):
     if value is None:
         return None
     if isinstance(value, bool):
         raise invalid(path, value, "must be an integer or percentage (e.g '5%')")
     if isinstance(value, int):
+        if value >= 2**31:  # IntOrString holds an int32
+            raise ValidationError(path, f"json: cannot unmarshal number {value} into Go struct field of type int32")
         if value < 0:
             raise invalid(path, value, "must be greater than or equal to 0")
         return value
@@ -816,8 +822,8 @@ def _strategy(spec: dict) -> o.DeploymentStrategy:
             raise ValidationError(f"{path}.rollingUpdate", "Forbidden: may not be specified when strategy `type` is 'Recreate'")
         return o.DeploymentStrategy("Recreate", None, None)
     r = as_map(rolling, f"{path}.rollingUpdate")
-    surge = _int_or_percent(r.get("maxSurge", "25%"), f"{path}.rollingUpdate.maxSurge")
-    unavailable = _int_or_percent(r.get("maxUnavailable", "25%"), f"{path}.rollingUpdate.maxUnavailable")
+    surge = int_or_percent(r.get("maxSurge", "25%"), f"{path}.rollingUpdate.maxSurge")
+    unavailable = int_or_percent(r.get("maxUnavailable", "25%"), f"{path}.rollingUpdate.maxUnavailable")
     if _is_zero(surge) and _is_zero(unavailable):
         raise invalid(f"{path}.rollingUpdate.maxUnavailable", unavailable, "may not be 0 when `maxSurge` is 0")
     if isinstance(unavailable, str) and int(unavailable[:-1]) > 100:

@@ -19,7 +19,8 @@ import attrs
 from kspec.api.validation import build_record
 from kspec.api.defaults import apply_defaults
 from kspec.errors import Diagnostic, KspecError, LoadError, ValidationError
-from kspec.loading.nodepool import POOL_KIND, node_manifests, parse_pool_spec
+from kspec.loading.cluster import Cluster
+from kspec.loading.nodepool import POOL_KIND, PoolQuota, node_manifests, parse_pool_spec
 from kspec.api.objects import CLUSTER_SCOPED_KINDS, Source, object_key
 from kspec.loading.yamlio import Document, YamlError, load_documents
 
@@ -178,18 +179,18 @@ def _field_line(part: Part, doc_index: int, path: tuple, default: int | None) ->
     return default
 
 
-def build_part(part: Part, parsed: ParsedPart) -> tuple[list, list[Diagnostic]]:
-    """Records and diagnostics from a parsed part's manifests."""
+def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None) -> tuple[list, list[Diagnostic]]:
+    """Records and diagnostics from a parsed part's manifests (node pools counted against ``quota``)."""
     records: list = []
     problems: list[Diagnostic] = list(parsed.problems)
     for doc_index, prefix, manifest, line in parsed.entries:
         if not isinstance(manifest, dict):
             where = "items[%d]: " % prefix[1] if prefix else ""
             kind = type(manifest).__name__ if manifest is not None else "null"
-            problems.append(Diagnostic(parsed.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(manifest, kind)}"))
+            problems.append(Diagnostic(parsed.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(kind)}"))
             continue
         try:
-            records.extend(build_objects(manifest, Source(parsed.file, line), in_place=True))
+            records.extend(build_objects(manifest, Source(parsed.file, line), in_place=True, quota=quota))
         except ValidationError as err:
             field_line = _field_line(part, doc_index, prefix + parse_path(err.path), line) if err.path else line
             field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
@@ -199,12 +200,14 @@ def build_part(part: Part, parsed: ParsedPart) -> tuple[list, list[Diagnostic]]:
     return records, problems
 
 
-def _describe(value, kind: str) -> str:
-    text = repr(value)
-    if len(text) > 40:
-        text = text[:37] + "..."
+def _describe(kind: str) -> str:
+    """What a document that is not a mapping holds, without quoting it.
+
+    A scalar document is a whole file read as one string (a file named by
+    mistake, or on purpose: ``/etc/shadow``); echoing its start would leak it.
+    """
     return {"str": "a string", "int": "an integer", "float": "a number", "list": "a list",
-            "bool": "a boolean", "null": "null"}.get(kind, kind) + ("" if value is None else f" {text}")
+            "bool": "a boolean", "null": "null"}.get(kind, kind)
 
 
 def build_object(manifest: dict, source: Source, *, in_place: bool = False):
@@ -215,20 +218,22 @@ def build_object(manifest: dict, source: Source, *, in_place: bool = False):
     return build_record(defaulted, source)
 
 
-def build_objects(manifest: dict, source: Source, *, in_place: bool = False) -> list:
-    """The records of one manifest: itself, or the Nodes of a kspec NodePool."""
+def build_objects(manifest: dict, source: Source, *, in_place: bool = False, quota: PoolQuota | None = None) -> list:
+    """The records of one manifest: itself, or the Nodes of a kspec NodePool (counted against ``quota``)."""
     if manifest.get("kind") == POOL_KIND:
-        return [build_object(node, source, in_place=True) for node in node_manifests(manifest)]
+        return [build_object(node, source, in_place=True) for node in node_manifests(manifest, quota=quota)]
     return [build_object(manifest, source, in_place=in_place)]
 
 
-def pool_nodes(specs) -> tuple:
-    """Node records for ``--nodes`` strings (pools named node, node2, ... unless named)."""
+def pool_nodes(specs, quota: PoolQuota | None = None) -> tuple:
+    """Node records for ``--nodes`` strings (pools named node, node2, ... unless named),
+    all counted against one ``quota``."""
+    quota = quota or PoolQuota()
     records: list = []
     for index, text in enumerate(specs):
         try:
             pool = parse_pool_spec(text, "node" if index == 0 else f"node{index + 1}")
-            records.extend(build_objects(pool, Source("--nodes", None)))
+            records.extend(build_objects(pool, Source("--nodes", None), quota=quota))
         except ValidationError as err:
             if err.path == "--nodes":
                 raise LoadError([Diagnostic("--nodes", None, err.message)]) from None
@@ -296,7 +301,7 @@ def _read_parts(files: list[str], stdin, problems: list[Diagnostic]) -> tuple[li
 def _parse_parts(parts: list[Part], parallel: bool):
     """Parsed parts in order: by one process per core when ``parallel``."""
     if parallel and len(parts) > 1:
-        import multiprocessing
+        import multiprocessing  # deferred: start-up time (only large inputs are parsed in parallel)
 
         try:
             context = multiprocessing.get_context("fork")
@@ -311,25 +316,26 @@ def _parse_parts(parts: list[Part], parallel: bool):
         yield parse_part(part)
 
 
-def load_objects(paths, *, stdin=None) -> LoadResult:
-    """Every record from ``paths`` and one diagnostic per problem; never raises for input."""
+def load_objects(paths, *, stdin=None, quota: PoolQuota | None = None) -> LoadResult:
+    """Every record from ``paths`` and one diagnostic per problem; never raises for input.
+    ``NodePool`` manifests generate their nodes within ``quota`` (shared with ``--nodes``)."""
     collecting = gc.isenabled()
     gc.disable()  # loading allocates many small acyclic objects: the cyclic collector only slows it
     try:
-        return _load_objects(paths, stdin)
+        return _load_objects(paths, stdin, quota or PoolQuota())
     finally:
         if collecting:
             gc.enable()
 
 
-def _load_objects(paths, stdin) -> LoadResult:
+def _load_objects(paths, stdin, quota: PoolQuota) -> LoadResult:
     files, diagnostics = expand_paths(paths)
     parts, parallel = _read_parts(files, stdin, diagnostics)
     records: list = []
     documents: dict[str, int] = {}
     broken: set[str] = set()
     for part, parsed in zip(parts, _parse_parts(parts, parallel)):
-        built, problems = build_part(part, parsed)
+        built, problems = build_part(part, parsed, quota)
         records.extend(built)
         diagnostics.extend(problems)
         documents[part.file] = documents.get(part.file, 0) + parsed.documents
@@ -350,11 +356,10 @@ def load(paths, *, stdin=None, nodes=()):
 
     Raises :class:`LoadError` carrying every problem found.
     """
-    from kspec.loading.cluster import Cluster
-
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    result = load_objects(paths, stdin=stdin)
+    quota = PoolQuota()
+    result = load_objects(paths, stdin=stdin, quota=quota)
     if not result.ok:
         raise LoadError(result.diagnostics)
-    return Cluster.from_objects(result.objects + pool_nodes(nodes))
+    return Cluster.from_objects(result.objects + pool_nodes(nodes, quota))

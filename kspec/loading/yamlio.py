@@ -108,14 +108,23 @@ class Document:
 
 def node_line(node, path: tuple) -> int:
     """The line of the deepest node along ``path``; for a mapping entry, its key's line."""
-    line = node.start_mark.line + 1
+    anchor, _ = _walk(node, path)
+    return anchor.start_mark.line + 1
+
+
+def node_at(node, path: tuple):
+    """The deepest node along ``path`` (keys and indexes)."""
+    return _walk(node, path)[1]
+
+
+def _walk(node, path: tuple):
+    anchor = node
     for part in path:
         found = _child(node, part)
         if found is None:
             break
         anchor, node = found
-        line = anchor.start_mark.line + 1
-    return line
+    return anchor, node
 
 
 def _child(node, part):
