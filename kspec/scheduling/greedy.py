@@ -9,6 +9,10 @@ strategy (cpu and memory, weight 1 each, on non-zero requests: 100m cpu and
 wins, ties broken by node order (upstream breaks ties at random; a fixed
 order keeps results reproducible). A pod no node accepts stays Pending with
 upstream's ``0/N nodes are available: ...`` message. No preemption.
+
+The loop checks a :class:`~kspec.util.budget.Budget` before each node it
+tries; when the budget runs out the result says so (``timed_out``) and holds
+no placement: a half-done baseline would read as pods left Pending.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import attrs
 from kspec.scheduling import filters as F
 from kspec.scheduling.problem import Problem
 from kspec.scheduling.result import GreedyResult, NodeRow, Placement
+from kspec.util.budget import Budget, BudgetExceeded
 
 DEFAULT_CPU_MILLI = 100  # schedutil.DefaultMilliCPURequest
 DEFAULT_MEMORY = 200 * 1024 * 1024  # schedutil.DefaultMemoryRequest
@@ -54,9 +59,17 @@ def fit_error(results: list[F.FilterResult], nodes: int) -> str:
     return f"0/{nodes} nodes are available: {', '.join(parts)}."
 
 
-def schedule(problem: Problem) -> GreedyResult:
-    """Bind every pod of ``problem`` one at a time; what is left is Pending."""
+def schedule(problem: Problem, budget: Budget | None = None) -> GreedyResult:
+    """Bind every pod of ``problem`` one at a time; what is left is Pending.
+    Stops with a ``timed_out`` result when ``budget`` runs out."""
     start = time.monotonic()
+    try:
+        return _schedule(problem, budget or Budget(), start)
+    except BudgetExceeded as err:
+        return GreedyResult(Placement(()), (), time.monotonic() - start, timed_out=err.bound)
+
+
+def _schedule(problem: Problem, budget: Budget, start: float) -> GreedyResult:
     snapshot = F.Snapshot(problem.nodes, problem.cluster.pods, problem.cluster.of_kind("Namespace"))
     non_zero = {}
     for name, pods in snapshot.pods_on.items():
@@ -82,6 +95,7 @@ def schedule(problem: Problem) -> GreedyResult:
             check = F.PodFilter(pod, snapshot)
             best, best_score, failures = None, -1, []
             for node in candidates:
+                budget.check()
                 result = check.check(node, local_plugins)
                 if not result.fits:
                     failures.append(result)

@@ -21,17 +21,27 @@ the nodes the node-local plugins accept (NodeUnschedulable, NodeName,
 TaintToleration, NodeAffinity, NodePorts against bound pods, and the topology
 keys that PodTopologySpread and InterPodAffinity require), and for each
 rejected node the plugin and upstream reason, for explanations.
+
+A problem holds at most :data:`MAX_PODS` pods to place: the quick packing and
+the greedy baseline work pod by pod, so ``replicas: 2000000000`` is refused
+as bad input (``file:line: error: spec.replicas: ...``) instead of running
+for hours.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from fractions import Fraction
 from math import gcd
 
 import attrs
 
 from kspec.api.objects import Pod, Toleration, object_ref
+from kspec.errors import Diagnostic, LoadError
 from kspec.scheduling import filters as F
+
+# Pods to place in one problem: well above the 150,000 pods Kubernetes supports in one cluster.
+MAX_PODS = 1_000_000
 
 LOCAL_PLUGINS = (F.node_unschedulable, F.node_name, F.taint_toleration, F.node_affinity)
 
@@ -111,6 +121,19 @@ def groups_of(cluster) -> list[Group]:
     return groups
 
 
+def check_size(groups: list[Group]) -> None:
+    """Raise LoadError at the workload that takes the total past :data:`MAX_PODS`."""
+    total = 0
+    for group in groups:
+        total += group.count
+        if total > MAX_PODS:
+            source = group.owner.source
+            raise LoadError([Diagnostic(str(source.file), source.line,
+                                        f"Invalid value: {group.count}: more than {MAX_PODS} pods to place in all "
+                                        "(the packing and the greedy baseline go pod by pod)",
+                                        "spec.replicas")])
+
+
 def _topology_keys(pod: Pod) -> tuple[str, ...]:
     """Labels a node must carry: hard spread constraint keys and required pod-affinity keys."""
     keys = [c.topology_key for c in pod.spec.topology_spread_constraints if c.when_unsatisfiable == "DoNotSchedule"]
@@ -128,6 +151,7 @@ class Problem:
         self.snapshot = F.Snapshot(self.nodes, cluster.pods, cluster.of_kind("Namespace"))
         self.bound = {n.metadata.name: list(self.snapshot.pods_on.get(n.metadata.name, ())) for n in self.nodes}
         self.groups = groups_of(cluster) if groups is None else groups
+        check_size(self.groups)
         self.requests = [F.request_vector(g.pod.spec) for g in self.groups]
         self.alloc = [F.allocatable_vector(n) for n in self.nodes]
         self.eligible: list[list[int]] = []
@@ -273,7 +297,7 @@ def pack(problem: Problem, failed=frozenset()) -> dict[tuple[int, int], int] | N
 
     def difficulty(g):
         group = problem.groups[g]
-        heaviest = max((amount / max(problem.alloc[i].get(r, 1) or 1, 1)
+        heaviest = max((Fraction(amount, max(problem.alloc[i].get(r, 1) or 1, 1))  # exact: amounts may pass 1e308
                         for r, amount in problem.requests[g].items() for i in problem.eligible[g][:1]), default=0)
         return (group.pinned is None, len(problem.eligible[g]), -heaviest)
 

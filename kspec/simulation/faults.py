@@ -3,8 +3,7 @@
 Each fault is a step of the actor ``fault``, which is never weakly fair (a
 fault may happen, it never has to). Every fault uses one unit of the total
 budget and of its kind's own cap; the counts live in ``State.faults``, so the
-state space stays finite and convergence is judged after faults stop, as
-DESIGN.md asks.
+state space stays finite and convergence is judged after faults stop.
 
 =====================  ==========================================================
 ``node-crash``         the machine stops: every container on it dies, heartbeats stop
@@ -33,10 +32,6 @@ from kspec.simulation.state import CRASHED, HUNG, NOT_RUNNING, UP, State, World,
 
 __all__ = ["FAULT_KINDS", "FaultInjector", "FaultBudget", "NodeCrash", "NodeRestart", "NodePartition", "NodeHeal",
            "ContainerCrash", "PodHang", "PodRecover", "PodDelete", "ControllerRestart", "apply_fault"]
-
-FAULT_KINDS = ("node-crash", "node-restart", "node-partition", "node-heal", "container-crash", "pod-hang",
-               "pod-recover", "pod-delete", "controller-restart")
-
 
 @attrs.frozen
 class NodeCrash(Action):
@@ -152,36 +147,59 @@ class FaultBudget:
         return cls(names, total, caps)
 
 
-def _node_steps(world: World, state: State, kind: str):
+def _node_crash(world: World, state: State):
     for n, rec in enumerate(state.nodes):
-        name = world.node_names[n]
-        if kind == "node-crash" and rec.up:
+        if rec.up:
             nxt = update_node(state, n, up=False, orphans=())
             for i, pod in enumerate(nxt.pods):
                 if pod.node == n and pod.run != NOT_RUNNING:
                     nxt = update_pod(nxt, i, run=NOT_RUNNING)
-            yield NodeCrash(name), nxt
-        elif kind == "node-restart" and not rec.up:
-            yield NodeRestart(name), update_node(state, n, up=True)
-        elif kind == "node-partition" and rec.reachable and rec.up:
-            yield NodePartition(name), update_node(state, n, reachable=False)
-        elif kind == "node-heal" and not rec.reachable:
-            yield NodeHeal(name), update_node(state, n, reachable=True)
+            yield NodeCrash(world.node_names[n]), nxt
 
 
-def _pod_steps(world: World, state: State, kind: str):
+def _node_restart(world: World, state: State):
+    for n, rec in enumerate(state.nodes):
+        if not rec.up:
+            yield NodeRestart(world.node_names[n]), update_node(state, n, up=True)
+
+
+def _node_partition(world: World, state: State):
+    for n, rec in enumerate(state.nodes):
+        if rec.reachable and rec.up:
+            yield NodePartition(world.node_names[n]), update_node(state, n, reachable=False)
+
+
+def _node_heal(world: World, state: State):
+    for n, rec in enumerate(state.nodes):
+        if not rec.reachable:
+            yield NodeHeal(world.node_names[n]), update_node(state, n, reachable=True)
+
+
+def _container_crash(world: World, state: State):
     for i, pod in enumerate(state.pods):
-        if kind == "container-crash" and pod.run == UP:
+        if pod.run == UP:
             yield ContainerCrash(pod.name), update_pod(state, i, run=CRASHED)
-        elif kind == "pod-hang" and pod.run == UP:
+
+
+def _pod_hang(world: World, state: State):
+    for i, pod in enumerate(state.pods):
+        if pod.run == UP:
             yield PodHang(pod.name), update_pod(state, i, run=HUNG)
-        elif kind == "pod-recover" and pod.run == HUNG:
+
+
+def _pod_recover(world: World, state: State):
+    for i, pod in enumerate(state.pods):
+        if pod.run == HUNG:
             yield PodRecover(pod.name), update_pod(state, i, run=UP)
-        elif kind == "pod-delete" and is_active(pod):
+
+
+def _pod_delete(world: World, state: State):
+    for i, pod in enumerate(state.pods):
+        if is_active(pod):
             yield PodDelete(pod.name), delete_pod(state, i)
 
 
-def _controller_steps(world: World, state: State):
+def _controller_restart(world: World, state: State):
     for controller in world.controllers:
         slot = world.memory_slots.get(controller.actor)
         if slot is None:
@@ -193,15 +211,25 @@ def _controller_steps(world: World, state: State):
             yield ControllerRestart(controller.actor), attrs.evolve(state, memory=memory)
 
 
+# every fault kind a scenario may name, and its steps
+_FAULTS = {
+    "node-crash": _node_crash,
+    "node-restart": _node_restart,
+    "node-partition": _node_partition,
+    "node-heal": _node_heal,
+    "container-crash": _container_crash,
+    "pod-hang": _pod_hang,
+    "pod-recover": _pod_recover,
+    "pod-delete": _pod_delete,
+    "controller-restart": _controller_restart,
+}
+FAULT_KINDS = tuple(_FAULTS)
+
+
 def apply_fault(world: World, state: State, kind: str):
     """Every way fault ``kind`` can happen in ``state``, ignoring the budget:
     ``(action, next_state)`` pairs (used by scenario ``prepare`` steps too)."""
-    if kind.startswith("node-"):
-        yield from _node_steps(world, state, kind)
-    elif kind == "controller-restart":
-        yield from _controller_steps(world, state)
-    else:
-        yield from _pod_steps(world, state, kind)
+    return _FAULTS[kind](world, state)
 
 
 class FaultInjector:

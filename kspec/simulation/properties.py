@@ -23,6 +23,9 @@ import attrs
 from kspec.errors import KspecError
 from kspec.api.labels import selector_from_map
 from kspec.checker.model import Property, always, eventually_always, sometimes
+from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod, request_vector
+from kspec.simulation.controllers.daemonset import should_run
+from kspec.simulation.controllers.deployment import max_unavailable, resolve_fenceposts
 from kspec.simulation.network import can_reach_serving_pod
 from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal
 
@@ -331,8 +334,6 @@ def _deployment_converges(world: World, deployment: str | None = None):
 
 def _fenceposts(world: World, d: int, replicas: int) -> tuple[int, int]:
     """(maxSurge, maxUnavailable) as the deployment controller resolves them; Recreate allows neither."""
-    from kspec.simulation.controllers.deployment import max_unavailable, resolve_fenceposts
-
     strategy = world.workloads[d].strategy
     if strategy.type != "RollingUpdate":
         return 0, 0
@@ -404,8 +405,6 @@ def _daemonset_on_every_node(world: World, daemonset: str | None = None):
     down or cut off is not Ready and is not counted, and its daemon pod stays
     (it tolerates the node's taints) to start again when the node returns.
     """
-    from kspec.simulation.controllers.daemonset import should_run
-
     targets = world.daemonsets if daemonset is None else (world.workload_named(daemonset, "DaemonSet"),)
 
     def check(s):
@@ -443,8 +442,6 @@ def _drain_completes(world: World):
 
 
 def _vectors(world: World):
-    from kspec.scheduling.filters import allocatable_vector, request_vector
-
     requests = [request_vector(g.pod.spec) for g in world.groups]
     allocatable = [allocatable_vector(n) for n in world.nodes]
     return requests, allocatable
@@ -491,8 +488,6 @@ def _binds_feasible(world: World):
     Taints the node controller adds later (unreachable) do not count: they
     arrive after the binding.
     """
-    from kspec.scheduling.filters import Snapshot, filter_pod
-
     cache: dict = {}
 
     def check(s):

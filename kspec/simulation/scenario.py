@@ -4,7 +4,7 @@
 names into a :class:`~kspec.simulation.state.World`, wires the built-in controllers (and
 any user controller), the faults and the user operations it allows, and checks
 the named properties. The format (every key but ``manifests`` and ``checks`` is
-optional; paths are relative to the scenario file)::
+optional; paths are relative to the scenario file and stay under its folder)::
 
     name: myapp-node-crash
     description: One node crashes; does backend-service keep an endpoint?
@@ -65,34 +65,32 @@ from typing import Any, Mapping
 
 import attrs
 
-from kspec.simulation.controllers.daemonset import DaemonSetController
-from kspec.simulation.controllers.deployment import DeploymentController
-from kspec.simulation.controllers.drain import Drainer
-from kspec.simulation.controllers.endpoints import EndpointsController
-from kspec.simulation.controllers.gc import GarbageCollector, PodGC
-from kspec.simulation.controllers.kubelet import Kubelet
-from kspec.simulation.controllers.nodelifecycle import Clock, NodeLifecycle, TaintManager
-from kspec.simulation.controllers.replication import ReplicationControllerLoop
-from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES, Scheduler
-from kspec.simulation.controllers.statefulset import StatefulSetController
+from kspec.simulation.controllers.builtin import ACTORS as BUILTIN_ACTORS, builtin_controllers
+from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES
 from kspec.simulation.controllers.user import Operation, UserOperations
-from kspec.errors import Diagnostic, KspecError, LoadError
+from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
 from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault
-from kspec.checker.model import ModelError, Property, import_user_module
+from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
+                                 user_error)
 from kspec.simulation import properties as properties_lib
 from kspec.simulation.symmetry import Canonicaliser
 from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World
 from kspec.loading.yamlio import YamlError, load_documents
+from kspec.util.budget import Budget, BudgetExceeded
+from kspec.loading.manifests import load, parse_object
+from kspec.simulation.views import describe_changes, describe_state
+from kspec.simulation.scenario_cel import KINDS, ExpressionError, compile_check, expression_property, views_for
 
 __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario", "parse_scenario", "build_model",
            "ScenarioError", "BUILTIN_ACTORS"]
 
 KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
         "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
-BUILTIN_ACTORS = ("deployment", "replication", "statefulset", "daemonset", "drain", "scheduler", "kubelet", "node-lifecycle", "clock", "endpoints", "gc")
 VERDICTS = ("holds", "violated", "inconclusive")
 STARTS = ("settled", "one", "applied")
 SETTLE_LIMIT = 200_000
+LOADING = "loading the scenario"  # phases named when the run's budget runs out
+SETTLING = "settling the initial state"
 
 
 class ScenarioError(LoadError):
@@ -132,7 +130,7 @@ class _Reader:
     def __init__(self, path: str, document):
         self.path = path
         self.doc = document
-        self.problems: list[Diagnostic] = []
+        self.problems = Diagnostics(path, locate=lambda where: self.line(*where))
 
     def line(self, *where) -> int | None:
         try:
@@ -142,7 +140,7 @@ class _Reader:
 
     def error(self, where: tuple, message: str) -> None:
         field = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in where).replace(".[", "[")
-        self.problems.append(Diagnostic(self.path, self.line(*where), message, field))
+        self.problems.at(tuple(where), message, field)
 
 
 def _as_list(reader: _Reader, value, where) -> list:
@@ -183,8 +181,6 @@ def _check_kind(name: str, body: dict) -> str:
 def _expression_check(r: _Reader, body, where: tuple) -> dict | None:
     """An ``expression:`` check ({name, kind, cel, description}), compiled now so
     that a CEL error is reported at its line."""
-    from kspec.simulation.scenario_cel import KINDS, ExpressionError, compile_check
-
     if not isinstance(body, dict):
         r.error(where, "an expression check is {name: NAME, kind: always|sometimes|eventually_always, cel: EXPR}")
         return None
@@ -212,8 +208,28 @@ def _expression_check(r: _Reader, body, where: tuple) -> dict | None:
     return {"name": name, "kind": kind, "cel": cel, "description": str(body.get("description") or "")}
 
 
-def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None) -> Scenario:
-    """Read and check a scenario file; raises :class:`ScenarioError` with every problem."""
+def outside(base: pathlib.Path, target: pathlib.Path) -> bool:
+    """Whether ``target`` (symbolic links followed) lies outside the folder ``base``."""
+    try:
+        target.resolve().relative_to(base.resolve())
+    except ValueError:
+        return True
+    return False
+
+
+OUTSIDE = ("is outside the scenario's folder; a scenario names only files under its own folder "
+           "unless allowed with --allow-paths-outside")
+
+
+def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None, *,
+                   allow_outside: bool = False) -> Scenario:
+    """Read and check a scenario file; raises :class:`ScenarioError` with every problem.
+
+    ``manifests:`` and controller ``module:`` paths must stay under the
+    scenario's folder (``../../etc/passwd`` and absolute paths are refused)
+    unless ``allow_outside``: a scenario from elsewhere reads, and runs, only
+    what sits beside it.
+    """
     path = pathlib.Path(path)
     params = dict(params or {})
     file = str(path)
@@ -240,11 +256,13 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
     manifests = []
     for i, item in enumerate(_as_list(r, data.get("manifests"), ("manifests",))):
         p = base / str(item)
-        if not p.exists():
+        if not allow_outside and outside(base, p):
+            r.error(("manifests", i), f"{str(item)!r} {OUTSIDE}")
+        elif not p.exists():
             r.error(("manifests", i), f"no such file or folder: {p}")
         manifests.append(str(p))
     if not manifests and "manifests" not in data:
-        r.problems.append(Diagnostic(file, 1, "missing required key", "manifests"))
+        r.problems.add(1, "missing required key", "manifests")
     nodes = tuple(str(n) for n in _as_list(r, data.get("nodes"), ("nodes",)))
 
     start = str(params.pop("start", data.get("start", "settled")))
@@ -314,7 +332,9 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
             r.error(("controllers", i), "a controller is {module: path/to/controller.py, params: {...}}")
             continue
         module = base / str(item["module"])
-        if not module.is_file():
+        if not allow_outside and outside(base, module):
+            r.error(("controllers", i, "module"), f"{str(item['module'])!r} {OUTSIDE}")
+        elif not module.is_file():
             r.error(("controllers", i, "module"), f"no such file: {module}")
         extra = item.get("params") or {}
         if not isinstance(extra, dict):
@@ -363,7 +383,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
             continue
         checks.append((name, dict(body), r.line("checks", i)))
     if "checks" not in data:
-        r.problems.append(Diagnostic(file, 1, "missing required key", "checks"))
+        r.problems.add(1, "missing required key", "checks")
     elif checks and not any(_check_kind(n, body) == "sometimes" for n, body, _ in checks):
         r.error(("checks",), "a scenario needs at least one sometimes property (e.g. fault-then-converged), "
                              "so that a model in which nothing happens cannot pass")
@@ -407,9 +427,14 @@ def _import_controller(path: str, params: dict, scenario: Scenario, line):
     try:
         module = import_user_module(pathlib.Path(path), "controller")
     except ModelError as err:
+        if isinstance(err.__cause__, BudgetExceeded):  # the run's bound, not a fault of the module
+            raise err.__cause__ from None
         raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
     if hasattr(module, "build_controller"):
-        controller = module.build_controller(**params)
+        try:
+            controller = module.build_controller(**params)
+        except USER_CODE_ERRORS as err:  # user code: one line naming the module, never a traceback
+            raise ScenarioError([Diagnostic(scenario.path, line, f"{path}: build_controller {user_error(err)}")]) from None
     elif hasattr(module, "controller"):
         if params:
             raise ScenarioError([Diagnostic(scenario.path, line, f"{path}: `controller` takes no params; define build_controller")])
@@ -423,38 +448,41 @@ def _import_controller(path: str, params: dict, scenario: Scenario, line):
     return controller
 
 
-def _template_pods(controllers) -> list:
-    from kspec.loading.manifests import parse_object
-
+def _template_pods(controllers, scenario: Scenario) -> list:
+    """The pods user controllers say they create (``templates()``), as records."""
     pods = []
-    for controller in controllers:
-        for manifest in getattr(controller, "templates", lambda: [])():
-            pods.append(parse_object(dict(manifest), file=f"<{controller.actor} template>"))
+    for controller, (path, _, line) in zip(controllers, scenario.controllers):
+        try:
+            manifests = list(getattr(controller, "templates", lambda: [])())
+        except USER_CODE_ERRORS as err:  # user code: one line naming the module, never a traceback
+            raise ScenarioError([Diagnostic(scenario.path, line, f"{path}: templates() {user_error(err)}")]) from None
+        for manifest in manifests:
+            manifest = dict(manifest) if isinstance(manifest, Mapping) else manifest
+            pods.append(parse_object(manifest, file=f"<{controller.actor} template>"))
     return pods
 
 
-def build_model(scenario: Scenario) -> "ClusterModel":
-    """The model a parsed scenario describes."""
-    import kspec
-
+def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterModel":
+    """The model a parsed scenario describes; ``budget`` bounds its loading here
+    and its settling later (see :meth:`ClusterModel.init_states`)."""
+    budget = budget or Budget()
+    budget.check(LOADING)
     try:
-        cluster = kspec.load(list(scenario.manifests), nodes=scenario.nodes)
+        cluster = load(list(scenario.manifests), nodes=scenario.nodes)
     except LoadError:
         raise
-    custom = [_import_controller(p, params, scenario, line) for p, params, line in scenario.controllers]
+    budget.check(LOADING)
+    with budget.watchdog(LOADING):  # user controllers' module code and build_controller run here
+        custom = [_import_controller(p, params, scenario, line) for p, params, line in scenario.controllers]
     rollouts = {workload: value for verb, workload, value, _ in scenario.operations if verb == "rollout"}
     try:
-        world = World(cluster, extra_templates=_template_pods(custom), pod_gc_threshold=scenario.pod_gc_threshold,
+        world = World(cluster, extra_templates=_template_pods(custom, scenario), pod_gc_threshold=scenario.pod_gc_threshold,
                       rollouts=rollouts)
     except LoadError:  # a manifest's own problem, already at its file and line
         raise
     except KspecError as err:
         raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
-    builtins = [DeploymentController(), ReplicationControllerLoop(), StatefulSetController(), DaemonSetController(),
-                Drainer(),
-                Scheduler(scenario.scheduler), Kubelet(),
-                NodeLifecycle(), TaintManager(), Clock(), EndpointsController(), GarbageCollector(), PodGC()]
-    controllers = [c for c in builtins if c.actor not in scenario.disable] + custom
+    controllers = builtin_controllers(scenario.scheduler, scenario.disable) + custom
     world.controllers = tuple(controllers)
     world.memory_slots = {}
     for c in custom:
@@ -489,17 +517,18 @@ def build_model(scenario: Scenario) -> "ClusterModel":
         else:
             operations.append(Operation(verb, w, value if verb == "scale" else None))
     try:
-        budget = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
+        faults = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
     except KspecError as err:
         raise ScenarioError([Diagnostic(scenario.path, None, f"faults: {err}")]) from None
     environment = []
-    if budget.kinds and budget.total > 0:
-        environment.append(FaultInjector(budget))
+    if faults.kinds and faults.total > 0:
+        environment.append(FaultInjector(faults))
     if operations:
         environment.append(UserOperations(tuple(operations)))
     symmetric = all(c.actor not in world.memory_slots or hasattr(c, "rename_memory") for c in custom)
     cls = SymmetricClusterModel if symmetric else ClusterModel
-    model = cls(scenario, world, tuple(controllers), tuple(environment), budget)
+    model = cls(scenario, world, tuple(controllers), tuple(environment), faults)
+    model.run_budget = budget
     model.warnings = unsimulated(cluster)
     model.properties()  # resolve names now, so a bad parameter is a scenario error
     return model
@@ -520,9 +549,18 @@ def unsimulated(cluster) -> tuple[Diagnostic, ...]:
     return tuple(out)
 
 
-def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None) -> "ClusterModel":
-    """``kspec.checker.model.load_model`` entry point for ``.yaml`` scenario files."""
-    return build_model(parse_scenario(path, params))
+def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None,
+                  budget: Budget | None = None, *, allow_outside: bool = False) -> "ClusterModel":
+    """The model of a ``.yaml`` scenario file (what ``load_model`` calls); ``budget``
+    bounds loading and settling, raising :class:`BudgetExceeded` with the phase."""
+    return build_model(parse_scenario(path, params, allow_outside=allow_outside), budget)
+
+
+NOT_MODELLED = ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
+                "that may happen at any later point); resourceVersion conflicts between writers; the network "
+                "between pods beyond reachability of the API server; admission webhooks; anything not listed "
+                "as a controller or a fault above.")
+"""What every scenario leaves out; reports list it under the assumptions."""
 
 
 class ClusterModel:
@@ -551,6 +589,7 @@ class ClusterModel:
         self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes())
         self._props: tuple[Property, ...] | None = None
         self.warnings: tuple[Diagnostic, ...] = ()  # manifests the model leaves out (see unsimulated)
+        self.run_budget = Budget()  # the run's time and memory bounds, checked while settling
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -590,8 +629,11 @@ class ClusterModel:
     # ---------------------------------------------------------------- the protocol
 
     def init_states(self):
+        """The start states; settling them runs every controller (user code
+        included) under the run's budget: :class:`BudgetExceeded` names the phase."""
         if self._init is None:
-            self._init = tuple(self._initial())
+            with self.run_budget.watchdog(SETTLING):
+                self._init = tuple(self._initial())
         return self._init
 
     def actions(self, state: State):
@@ -602,8 +644,6 @@ class ClusterModel:
 
     def properties(self):
         if self._props is None:
-            from kspec.simulation.scenario_cel import compile_check, expression_property, views_for
-
             props = []
             views = views_for(self.world)
             for name, params, line in self.scenario.checks:
@@ -688,6 +728,7 @@ class ClusterModel:
                 queue.append(c)
         settled = []
         while queue:
+            self.run_budget.check(SETTLING)
             s = queue.popleft()
             steps = self.controller_steps(s)
             if not steps:
@@ -714,6 +755,7 @@ class ClusterModel:
         ``kubectl apply`` leaves it)."""
         state = start
         for _ in range(SETTLE_LIMIT):
+            self.run_budget.check(SETTLING)
             steps = self.controller_steps(state)
             if not steps:
                 return state
@@ -754,17 +796,31 @@ class ClusterModel:
 
     # ---------------------------------------------------------------- traces and reports
 
+    def describe(self) -> Description:
+        """The scenario's name, for a report's header."""
+        return Description(self.name)
+
+    def assumptions(self) -> tuple[tuple[str, str], ...]:
+        """The nodes, the faults and what the simulation leaves out, for reports."""
+        names = self.world.node_names
+        out = [("nodes", f"{len(names)} nodes: {', '.join(names)}")]
+        budget = self.budget
+        if budget.kinds and budget.total:
+            kinds = ", ".join(f"{k} (at most {c})" for k, c in zip(budget.kinds, budget.caps))
+            out.append(("faults", f"at most {budget.total} fault(s) in all, of these kinds: {kinds}; "
+                                  "faults may happen, never have to, and stop once the budget is spent"))
+        else:
+            out.append(("faults", "no faults"))
+        out.append(("not modelled", NOT_MODELLED))
+        return tuple(out)
+
     def describe_state(self, state: State) -> tuple[str, ...]:
         """A state in words, node by node, API and physical views (for traces)."""
-        from kspec.report.views import describe_state
-
-        return describe_state(state, self) or ()
+        return describe_state(state, self.world)
 
     def describe_step(self, before: State, action, after: State) -> tuple[str, ...]:
         """What a step changed, in words, API and physical views (for trace tables)."""
-        from kspec.report.views import describe_changes
-
-        return describe_changes(before, after, self) or ()
+        return describe_changes(before, after, self.world)
 
     def __repr__(self) -> str:
         return f"<scenario {self.name}: {len(self.world.nodes)} nodes, {len(self.world.workloads)} workloads>"

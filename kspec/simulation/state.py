@@ -1,6 +1,6 @@
 """The exploration state: what the API server stores and what is physically true.
 
-Many real failures live in the gap between the two views (DESIGN.md section 1):
+Many real failures live in the gap between the two views:
 the API server says a pod is Running and Ready while its node has crashed, or a
 pod is Terminating in etcd while its containers keep running on a node that
 was cut off. A :class:`State` therefore keeps both, side by side:
@@ -51,11 +51,13 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 import attrs
 
-from kspec.loading.cluster import Cluster
 from kspec.api.defaults import UNREACHABLE_TAINT
-from kspec.errors import KspecError
+from kspec.api.validation import int_or_percent
+from kspec.errors import Diagnostic, KspecError, LoadError, SelectorError, ValidationError
+from kspec.loading.cluster import Cluster
+from kspec.loading.manifests import parse_object
 from kspec.util.frozendict import FrozenDict
-from kspec.api.labels import Selector, new_requirement, selector_from_map
+from kspec.api.labels import Selector, new_requirement, selector_from_dict, selector_from_map
 from kspec.api.objects import Node, NodeCondition, Pod, Taint, pod_requests
 
 __all__ = [
@@ -394,8 +396,6 @@ class World:
     def _template_pod(self, obj, template: Mapping, namespace: str) -> Pod:
         """The pod a controller would create: the template through API admission
         (defaulting and DefaultTolerationSeconds), as ``controller.GetPodFromTemplate``."""
-        from kspec.loading.manifests import parse_object
-
         meta = dict(template.get("metadata") or {})
         manifest = {
             "apiVersion": "v1", "kind": "Pod",
@@ -536,10 +536,6 @@ _UNREACHABLE_NOEXECUTE = Taint(UNREACHABLE_TAINT, "NoExecute")
 def _budget(obj) -> DisruptionBudget:
     """A PodDisruptionBudget from its manifest (kspec loads it as a kept,
     unmodelled object); a bad field is a :class:`LoadError` at the manifest's line."""
-    from kspec.api.validation import _int_or_percent
-    from kspec.errors import Diagnostic, LoadError, SelectorError, ValidationError
-    from kspec.api.labels import selector_from_dict
-
     raw = obj.raw if isinstance(obj.raw, dict) else {}
     spec = raw.get("spec") or {}
 
@@ -548,8 +544,8 @@ def _budget(obj) -> DisruptionBudget:
                                     f"PodDisruptionBudget/{obj.metadata.name}: {message}", field)])
 
     try:
-        low = _int_or_percent(spec.get("minAvailable"), "spec.minAvailable")
-        high = _int_or_percent(spec.get("maxUnavailable"), "spec.maxUnavailable")
+        low = int_or_percent(spec.get("minAvailable"), "spec.minAvailable")
+        high = int_or_percent(spec.get("maxUnavailable"), "spec.maxUnavailable")
     except ValidationError as err:
         fail(err.path, err.message)
     try:

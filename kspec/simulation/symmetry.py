@@ -1,10 +1,10 @@
 """Symmetry reduction for cluster states: interchangeable pods and identical nodes.
 
-Generated pod names are arbitrary (DESIGN.md section 3): two states that differ
+Generated pod names are arbitrary: two states that differ
 only by renaming the pods of one template, or by swapping nodes that no pod,
 selector or property can tell apart, are the same state for checking. This
 module computes one canonical representative per equivalence class, for the
-explorer's ``representative`` hook (:mod:`kspec.checker.symmetry`), in
+explorer's ``representative`` (:class:`kspec.checker.model.Symmetric`), in
 O(P log P + N log N), never N!.
 
 Which nodes are interchangeable (:func:`node_classes`): nodes with the same

@@ -9,6 +9,10 @@ memory only every ``memory_interval`` seconds, so a limit overshoots by at
 most one step plus that interval. When a bound is reached, :meth:`check`
 raises :class:`BudgetExceeded` naming it (``time_limit`` or ``max_memory``);
 the phase turns that into partial results and an inconclusive verdict.
+``check(phase)`` names the phase in the message (``time limit reached while
+settling the initial state``). Code that never calls back (a user's
+controller stuck in a loop, a module's top level) runs inside
+:meth:`Budget.watchdog`, which interrupts it with the same exception.
 
 >>> b = Budget(time_limit=None, max_memory=None)
 >>> b.check()            # no bounds: never raises
@@ -16,13 +20,18 @@ the phase turns that into partial results and an inconclusive verdict.
 True
 >>> Budget(time_limit=0.0).exceeded()
 'time_limit'
+>>> str(BudgetExceeded("time_limit", "settling the initial state"))
+'time limit reached while settling the initial state'
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 
 from kspec.errors import KspecError
@@ -31,11 +40,13 @@ __all__ = ["Budget", "BudgetExceeded", "peak_memory_bytes", "resident_memory_byt
 
 
 class BudgetExceeded(KspecError):
-    """A run's time or memory bound was reached; ``bound`` names it."""
+    """A run's time or memory bound was reached; ``bound`` names it, ``phase``
+    (possibly empty) says what the run was doing."""
 
-    def __init__(self, bound: str):
-        super().__init__(f"{bound.replace('_', ' ')} reached")
+    def __init__(self, bound: str, phase: str = ""):
+        super().__init__(f"{bound.replace('_', ' ')} reached" + (f" while {phase}" if phase else ""))
         self.bound = bound
+        self.phase = phase
 
 
 def peak_memory_bytes() -> int:
@@ -83,8 +94,47 @@ class Budget:
                 return "max_memory"
         return None
 
-    def check(self) -> None:
-        """Raise :class:`BudgetExceeded` when a bound is reached."""
+    def check(self, phase: str = "") -> None:
+        """Raise :class:`BudgetExceeded` (naming ``phase``) when a bound is reached."""
         bound = self.exceeded()
         if bound is not None:
-            raise BudgetExceeded(bound)
+            raise BudgetExceeded(bound, phase)
+
+    @contextlib.contextmanager
+    def watchdog(self, phase: str):
+        """Interrupt the body with :class:`BudgetExceeded` when a bound is reached,
+        even inside code that never calls :meth:`check` (a user's controller).
+
+        A ``SIGALRM`` timer fires at the deadline (and every ``memory_interval``
+        with a memory cap); its handler raises between two Python bytecodes.
+        Only the main thread of a POSIX process gets signals, so elsewhere the
+        body runs unwatched (its own :meth:`check` calls still apply). The
+        previous handler and timer are restored on exit.
+        """
+        armed = (self.deadline is not None or self.max_memory is not None) and hasattr(signal, "setitimer") \
+            and threading.current_thread() is threading.main_thread()
+        if not armed:
+            yield
+            return
+        self.check(phase)
+
+        def on_alarm(signum, frame):
+            bound = self.exceeded()
+            if bound is not None:
+                raise BudgetExceeded(bound, phase)
+
+        remaining = self.remaining()
+        if self.max_memory is None:
+            first, repeat = remaining, 0.01  # then again, should the handler run a hair early
+        else:
+            first = self.memory_interval if remaining is None else min(remaining, self.memory_interval)
+            repeat = self.memory_interval
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        old_timer = signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), repeat)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if old_timer[0] > 0:
+                signal.setitimer(signal.ITIMER_REAL, *old_timer)
