@@ -1,4 +1,8 @@
-"""Shared fixtures: the repository root, the corpus, and a CLI runner."""
+"""Shared fixtures (the repository root, the corpus, a CLI runner) and the Hypothesis profile.
+
+Builders and shared models live in ``tests/support/``; test files import from
+there, never from each other.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from support import profiles
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("KSPEC_CORPUS", ROOT.parent / "shared" / "corpus"))
+HYPOTHESIS_PROFILE = profiles.load()  # before any test module applies @settings
+
+
+def pytest_report_header(config):
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE} (set {profiles.ENV}=thorough for more examples)"
 
 
 @pytest.fixture

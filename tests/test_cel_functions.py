@@ -9,13 +9,14 @@ metav1.LabelSelectorAsSelector / labels.SelectorFromSet.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kspec.api.labels import selector_from_dict
 from kspec.api.quantity import parse_quantity
 from kspec.rules import functions as fn
 from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression
+from support.profiles import examples
 
 
 def ev(expr, **variables):
@@ -67,7 +68,7 @@ def test_quantity_errors_are_evaluation_errors(expr):
         ev(expr)
 
 
-@settings(max_examples=60, deadline=None)
+@examples(60)
 @given(st.integers(-10**6, 10**6), st.sampled_from(["", "m", "k", "Mi", "Gi"]),
        st.integers(-10**6, 10**6), st.sampled_from(["", "m", "k", "Mi", "Gi"]))
 def test_compare_to_agrees_with_kspec_quantity(a, sa, b, sb):
@@ -118,7 +119,7 @@ label_values = st.sampled_from(["a", "b", "c"])
 label_sets = st.dictionaries(st.sampled_from(["app", "tier", "env"]), label_values, max_size=3)
 
 
-@settings(max_examples=80, deadline=None)
+@examples(80)
 @given(label_sets, st.lists(st.tuples(st.sampled_from(["app", "tier", "env"]),
                                       st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]),
                                       st.lists(label_values, min_size=1, max_size=2)), max_size=2), label_sets)

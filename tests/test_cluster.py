@@ -7,13 +7,14 @@ import random
 import attrs
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import kspec
 from kspec.loading.cluster import Cluster
 from kspec.errors import LoadError
 from kspec.loading.manifests import load_objects, parse_object
+from support.profiles import examples
 
 MANIFESTS = [
     {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "labels": {"app": "web", "tier": "fe"}},
@@ -48,7 +49,7 @@ def _write(tmp_path, docs, files):
         (tmp_path / f"part-{f}.yaml").write_text(yaml.safe_dump_all(part, sort_keys=False))
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(seed=st.integers(0, 2**32 - 1), files=st.integers(1, 4))
 def test_hash_and_equality_ignore_document_file_and_key_order(tmp_path_factory, seed, files):
     rng = random.Random(seed)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import pathlib
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import kspec
 from kspec.simulation.controllers.daemonset import DaemonSetController, should_run, target_node
 from kspec.simulation.controllers.scheduler import Scheduler
 from kspec.simulation.symmetry import node_classes
 from kspec.simulation.state import (
-    FAILED, NOT_RUNNING, PENDING, READY, RUNNING, UNKNOWN, UP, NodeRec, PodRec, State, World, well_formed,
+    FAILED, NOT_RUNNING, PENDING, READY, RUNNING, UNKNOWN, UP, NodeRec, World, well_formed,
 )
+from support import states as build
+from support.profiles import examples
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 NODES = MODELS / "myapp" / "nodes.yaml"
@@ -34,14 +36,14 @@ def world_with(tmp_path, extra: str) -> World:
 
 
 def pod(node, phase=RUNNING, ready=True, deleting=False, bound=True, world=WORLD):
-    name = f"agent-{world.node_names[node]}"
-    return PodRec(name, world.workloads[AGENT].group, AGENT, node if bound else -1, phase,
-                  ready and phase == RUNNING, deleting, False, UP if phase == RUNNING else NOT_RUNNING)
+    """The daemon pod named for ``node``; bound to it unless ``bound`` is false."""
+    return build.owned_pod(world, AGENT, f"agent-{world.node_names[node]}", node=node if bound else -1, phase=phase,
+                           ready=ready and phase == RUNNING, deleting=deleting,
+                           containers=UP if phase == RUNNING else NOT_RUNNING)
 
 
 def state(pods=(), nodes=None, world=WORLD):
-    return State(tuple(sorted(pods)), tuple(nodes or [NodeRec() for _ in world.nodes]),
-                 tuple(() for _ in world.services), tuple(w.replicas for w in world.workloads), (), (), 0)
+    return build.state(world, pods, nodes)
 
 
 def test_daemon_pods_get_the_controllers_tolerations_and_are_never_evicted():
@@ -105,15 +107,15 @@ def test_converged_daemonset_is_a_fixed_point():
 
 @st.composite
 def states(draw):
-    nodes = [NodeRec(True, True, draw(st.sampled_from([READY, UNKNOWN])), draw(st.booleans())) for _ in WORLD.nodes]
+    nodes = [NodeRec(ready=draw(st.sampled_from([READY, UNKNOWN])), tainted=draw(st.booleans())) for _ in WORLD.nodes]
     pods = []
     for n in sorted(draw(st.sets(st.integers(0, 2), max_size=3))):
         phase = draw(st.sampled_from([PENDING, RUNNING, FAILED]))
-        pods.append(pod(n, phase, draw(st.booleans()), draw(st.booleans()), bound=phase != PENDING))
+        pods.append(pod(n, phase, ready=draw(st.booleans()), deleting=draw(st.booleans()), bound=phase != PENDING))
     return state(pods, nodes)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(150)
 @given(states())
 def test_every_daemonset_step_preserves_well_formed_and_one_pod_per_node(s):
     for action, nxt in DaemonSetController().steps(WORLD, s):

@@ -11,7 +11,7 @@ import pathlib
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import kspec
 from kspec.simulation.controllers.deployment import (
@@ -22,8 +22,10 @@ from kspec.simulation.controllers.replication import ReplicationControllerLoop
 from kspec.api.objects import DeploymentStrategy
 from kspec.simulation.scenario import ScenarioError, load_scenario
 from kspec.simulation.state import (
-    FAILED, NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, pod_template_hash, well_formed,
+    FAILED, NOT_RUNNING, PENDING, RUNNING, UP, World, pod_template_hash, well_formed,
 )
+from support import states as build
+from support.profiles import examples
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 NODES = ["3:cpu=2,memory=4Gi"]
@@ -38,13 +40,12 @@ def rolling(surge, unavailable):
 
 
 def pod(name, rs, node=0, ready=True, deleting=False, phase=RUNNING):
-    return PodRec(name, WORLD.workloads[rs].group, rs, node, phase, ready and phase == RUNNING, deleting, False,
-                  UP if phase == RUNNING else NOT_RUNNING)
+    return build.owned_pod(WORLD, rs, name, node=node, phase=phase, ready=ready and phase == RUNNING,
+                           deleting=deleting, containers=UP if phase == RUNNING else NOT_RUNNING)
 
 
 def state(pods=(), replicas=(3, 3, None), ops=ROLLED):
-    return State(tuple(sorted(pods)), tuple(NodeRec() for _ in WORLD.nodes), tuple(() for _ in WORLD.services),
-                 tuple(replicas), (), (), ops)
+    return build.state(WORLD, pods, replicas=replicas, ops=ops)
 
 
 def old_pods(n, ready=True):
@@ -205,15 +206,16 @@ def states(draw):
         rs = draw(st.sampled_from([OLD, NEW]))
         node = draw(st.integers(-1, len(WORLD.nodes) - 1))
         phase = draw(st.sampled_from([PENDING, FAILED] + ([RUNNING] if node >= 0 else [])))
-        pods.append(PodRec(f"{WORLD.groups[WORLD.workloads[rs].group].prefix}{k}", WORLD.workloads[rs].group,
-                           draw(st.sampled_from([-1, rs])), node, phase, phase == RUNNING and draw(st.booleans()),
-                           draw(st.booleans()), False, UP if phase == RUNNING else NOT_RUNNING))
+        group = WORLD.workloads[rs].group
+        pods.append(build.pod(f"{WORLD.groups[group].prefix}{k}", group=group, owner=draw(st.sampled_from([-1, rs])),
+                              node=node, phase=phase, ready=phase == RUNNING and draw(st.booleans()),
+                              deleting=draw(st.booleans()), containers=UP if phase == RUNNING else NOT_RUNNING))
     replicas = (draw(st.sampled_from([None, 0, 1, 3, 5])), draw(st.sampled_from([None, 0, 1, 2, 3])),
                 draw(st.sampled_from([None, 0, 1, 2, 3, 4])))
     return state(pods, replicas, draw(st.sampled_from([0, ROLLED])))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(200)
 @given(states())
 def test_every_deployment_step_preserves_well_formed_and_the_surge_bound(s):
     assert well_formed(s, WORLD) == []
@@ -235,5 +237,5 @@ def test_rollout_of_a_replication_controller_is_a_scenario_error(tmp_path):
     scenario.write_text(f"manifests: [{MODELS / 'myapp'}]\noperations:\n  - rollout: {{workload: frontend}}\n"
                         "checks: [fault-then-converged]\n")
     with pytest.raises(ScenarioError) as err:
-        load_scenario(scenario)
+        load_scenario(scenario, allow_outside=True)
     assert "s.yaml:3" in str(err.value) and "not a Deployment" in str(err.value)

@@ -9,6 +9,7 @@ and ``k8s.io/kubectl/pkg/drain`` (DaemonSet pods skipped, unmanaged pods refused
 from __future__ import annotations
 
 import pathlib
+import shutil
 
 import pytest
 
@@ -16,7 +17,9 @@ import kspec
 from kspec.simulation.controllers.drain import Drainer, budget_status, eviction_allowed, to_evict
 from kspec.simulation.controllers.scheduler import Scheduler
 from kspec.errors import LoadError
-from kspec.simulation.state import NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, update_pod
+from kspec.simulation.state import NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, World, update_pod
+from support import states as build
+from support.states import running_pod
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 NODES = ["3:cpu=2,memory=4Gi"]
@@ -30,11 +33,9 @@ def world(tmp_path, budget: str) -> World:
 
 def state(w: World, ready=(True, True, True), replicas=3, extra=(), cordoned=0):
     rs = w.workloads[0].replica_sets[0]
-    group = w.workloads[rs].group
-    pods = [PodRec(f"web-x-{i}", group, rs, i, RUNNING, r, False, False, UP) for i, r in enumerate(ready)]
+    pods = [running_pod(w, rs, f"web-x-{i}", node=i, ready=r) for i, r in enumerate(ready)]
     nodes = [NodeRec(cordoned=(i == cordoned)) for i in range(len(w.nodes))]
-    return State(tuple(sorted(pods + list(extra))), tuple(nodes), tuple(() for _ in w.services),
-                 (replicas, replicas), (), (), 0)
+    return build.state(w, pods + list(extra), nodes, replicas=(replicas, replicas))
 
 
 @pytest.mark.parametrize("budget, ready, expected", [
@@ -81,7 +82,7 @@ def test_drain_evicts_one_pod_per_step_and_skips_unmanaged_nodes(tmp_path):
     w = world(tmp_path, "  minAvailable: 1\n")
     (action, nxt), = Drainer().steps(w, state(w))
     assert action.pod == "web-x-0" and nxt.pod("web-x-0").deleting
-    bare = PodRec("debug", w.workloads[1].group, -1, 0, RUNNING, True, False, False, UP)
+    bare = build.pod("debug", group=w.workloads[1].group, node=0, phase=RUNNING, ready=True, containers=UP)
     assert to_evict(w, state(w, extra=[bare]), 0) == []  # "cannot delete Pods that declare no controller"
 
 
@@ -89,8 +90,8 @@ def test_cordoned_node_gets_no_new_pods(tmp_path):
     w = world(tmp_path, "  minAvailable: 1\n")
     s = state(w, cordoned=0)
     rs = w.workloads[0].replica_sets[0]
-    pending = PodRec("web-x-9", w.workloads[rs].group, rs)
-    s = State(tuple(sorted(s.pods + (pending,))), s.nodes, s.endpoints, s.replicas, (), (), 0)
+    pending = build.owned_pod(w, rs, "web-x-9")
+    s = build.state(w, s.pods + (pending,), s.nodes, endpoints=s.endpoints, replicas=s.replicas)
     nodes = sorted(a.node for a, _ in Scheduler().steps(w, s))
     assert "node-0" not in nodes and nodes
 
@@ -108,7 +109,8 @@ def test_bad_budget_in_a_scenario_is_one_line_at_the_manifest(tmp_path, run_cli)
     (tmp_path / "m" / "pdb.yaml").write_text("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
                                              "spec:\n  selector: {matchLabels: {app: web}}\n  minAvailable: lots\n")
     scenario = tmp_path / "s.yaml"
-    scenario.write_text(f"manifests: [{MODELS / 'web'}, m/]\nnodes: ['3:cpu=2,memory=4Gi']\n"
+    shutil.copytree(MODELS / "web", tmp_path / "web")  # a scenario reads only beside it
+    scenario.write_text(f"manifests: [web/, m/]\nnodes: ['3:cpu=2,memory=4Gi']\n"
                         "operations:\n  - drain: {node: node-9}\nchecks: [drain-completes, fault-then-converged]\n")
     result = run_cli("explore", scenario)
     assert result.exit_code == 2 and "Traceback" not in result.stderr

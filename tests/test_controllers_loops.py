@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pathlib
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import kspec
 from kspec.simulation.controllers.endpoints import EndpointsController
@@ -24,8 +24,11 @@ from kspec.simulation.network import can_reach_serving_pod, may_hit_dead_pod, re
 from kspec.simulation.scenario import load_scenario
 from kspec.simulation.state import (
     CRASHED, FAILED, HUNG, NOT_RUNNING, PENDING, READY, RUN_STATES, RUNNING, UNKNOWN, UP,
-    NodeRec, PodRec, State, World, well_formed,
+    NodeRec, World, well_formed,
 )
+from support import states as build
+from support.profiles import examples
+from support.states import owned_pod, running_pod
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 WORLD = World(kspec.load([MODELS / "myapp"]))
@@ -34,9 +37,8 @@ CONTROLLERS = [ReplicationControllerLoop(), Scheduler(), Kubelet(), NodeLifecycl
 
 
 def fresh(pods=(), nodes=None, endpoints=None, replicas=None):
-    return State(tuple(sorted(pods)), tuple(nodes or [NodeRec() for _ in WORLD.nodes]),
-                 tuple(endpoints or [() for _ in WORLD.services]),
-                 tuple(replicas or [w.replicas for w in WORLD.workloads]), (), (), 0)
+    """A state of the myapp world: healthy nodes, no endpoints, manifest replicas unless given."""
+    return build.state(WORLD, pods, nodes, endpoints=endpoints, replicas=replicas)
 
 
 BACKEND, FRONTEND = 0, 1  # workloads sorted by name
@@ -61,33 +63,33 @@ def test_settled_states_are_fixed_points_of_every_controller():
 
 
 def test_scheduler_binds_to_every_feasible_node_or_records_unschedulable():
-    state = fresh([PodRec("backend-0", BACKEND, BACKEND)])
+    state = fresh([owned_pod(WORLD, BACKEND, "backend-0")])
     steps = list(Scheduler().steps(WORLD, state))
     assert sorted(str(a) for a, _ in steps) == [f"SchedulerBind(backend-0 -> node-{i})" for i in (1, 2, 3)]
     unknown = [NodeRec(ready=UNKNOWN) for _ in WORLD.nodes]
-    (action, nxt), = Scheduler().steps(WORLD, fresh([PodRec("backend-0", BACKEND, BACKEND)], nodes=unknown))
+    (action, nxt), = Scheduler().steps(WORLD, fresh([owned_pod(WORLD, BACKEND, "backend-0")], nodes=unknown))
     assert "0/3 nodes are available" in action.message and "untolerated taint" in action.message
     assert nxt.pods[0].unschedulable and list(Scheduler().steps(WORLD, nxt)) == []
 
 
 def test_scheduler_least_allocated_keeps_ties_like_upstream_selectHost():
     # node-1 runs a backend pod: node-2 and node-3 score higher and tie; selectHost picks either
-    state = fresh([PodRec("backend-0", BACKEND, BACKEND, 0, RUNNING, True, False, False, UP),
-                   PodRec("backend-1", BACKEND, BACKEND)])
+    state = fresh([running_pod(WORLD, BACKEND, "backend-0", node=0),
+                   owned_pod(WORLD, BACKEND, "backend-1")])
     steps = list(Scheduler("least-allocated").steps(WORLD, state))
     assert sorted(a.node for a, _ in steps) == ["node-2", "node-3"]
 
 
 def test_scheduler_least_allocated_picks_the_single_top_score():
-    busy = [PodRec(f"backend-{i}", BACKEND, BACKEND, n, RUNNING, True, False, False, UP) for i, n in enumerate((0, 1))]
-    (action, nxt), = Scheduler("least-allocated").steps(WORLD, fresh(busy + [PodRec("backend-9", BACKEND, BACKEND)]))
+    busy = [running_pod(WORLD, BACKEND, f"backend-{i}", node=n) for i, n in enumerate((0, 1))]
+    (action, nxt), = Scheduler("least-allocated").steps(WORLD, fresh(busy + [owned_pod(WORLD, BACKEND, "backend-9")]))
     assert action.node == "node-3" and nxt.pod("backend-9").node == 2
 
 
 def test_scheduler_NodeResourcesFit_counts_terminating_pods():
     # 2 cpu per node; 4 backend pods (500m) fill node-1 even when one is terminating
-    pods = [PodRec(f"backend-{i}", BACKEND, BACKEND, 0, RUNNING, True, i == 0, False, UP) for i in range(4)]
-    pods.append(PodRec("backend-9", BACKEND, BACKEND))
+    pods = [running_pod(WORLD, BACKEND, f"backend-{i}", node=0, deleting=i == 0) for i in range(4)]
+    pods.append(owned_pod(WORLD, BACKEND, "backend-9"))
     binds = [a.node for a, _ in Scheduler().steps(WORLD, fresh(pods)) if hasattr(a, "node")]
     assert "node-1" not in binds and binds
 
@@ -96,7 +98,7 @@ def test_scheduler_NodeResourcesFit_counts_terminating_pods():
 
 
 def test_kubelet_starts_reports_and_restarts_per_restart_policy():
-    state = fresh([PodRec("frontend-0", FRONTEND, FRONTEND, 0)])
+    state = fresh([owned_pod(WORLD, FRONTEND, "frontend-0", node=0)])
     (action, nxt), = Kubelet().steps(WORLD, state)
     assert type(action).__name__ == "KubeletStartPod"
     assert nxt.pods[0][4:] == (RUNNING, True, False, False, UP)
@@ -106,21 +108,21 @@ def test_kubelet_starts_reports_and_restarts_per_restart_policy():
 
 
 def test_kubelet_hung_pod_with_readiness_probe_is_reported_not_ready():
-    state = fresh([PodRec("frontend-0", FRONTEND, FRONTEND, 0, RUNNING, True, False, False, HUNG)])
+    state = fresh([running_pod(WORLD, FRONTEND, "frontend-0", node=0, containers=HUNG)])
     (action, nxt), = Kubelet().steps(WORLD, state)
     assert (action.phase, action.ready) == (RUNNING, False)
 
 
 def test_kubelet_partitioned_learns_nothing_but_restarts_locally():
     nodes = [NodeRec(reachable=False)] + [NodeRec() for _ in WORLD.nodes[1:]]
-    pods = [PodRec("frontend-0", FRONTEND, FRONTEND, 0, RUNNING, True, True, False, UP),
-            PodRec("frontend-1", FRONTEND, FRONTEND, 0, RUNNING, True, False, False, CRASHED)]
+    pods = [running_pod(WORLD, FRONTEND, "frontend-0", node=0, deleting=True),
+            running_pod(WORLD, FRONTEND, "frontend-1", node=0, containers=CRASHED)]
     steps = list(Kubelet().steps(WORLD, fresh(pods, nodes=nodes)))
     assert [type(a).__name__ for a, _ in steps] == ["KubeletRestartContainer"]
 
 
 def test_kubelet_kills_deleted_pod_once_reachable_and_removes_it():
-    pods = [PodRec("frontend-0", FRONTEND, FRONTEND, 0, RUNNING, True, True, False, UP)]
+    pods = [running_pod(WORLD, FRONTEND, "frontend-0", node=0, deleting=True)]
     (action, nxt), = Kubelet().steps(WORLD, fresh(pods))
     assert type(action).__name__ == "KubeletKillPod" and nxt.pods == ()
 
@@ -129,8 +131,7 @@ def test_kubelet_after_node_reboot_restart_never_pod_fails():
     world = World(kspec.load([MODELS / "myapp" / "nodes.yaml"]), extra_templates=[kspec.parse_object(
         {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "job"},
          "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1"}]}})])
-    state = State((PodRec("job-0", 0, -1, 0, RUNNING, True, False, False, NOT_RUNNING),),
-                  tuple(NodeRec() for _ in world.nodes), (), (), (), (), 0)
+    state = build.state(world, [build.pod("job-0", node=0, phase=RUNNING, ready=True)])
     (action, nxt), = Kubelet().steps(world, state)
     assert nxt.pods[0].phase == FAILED
 
@@ -147,7 +148,7 @@ def test_ComputeZoneState_upstream_thresholds():
 
 def test_monitorNodeHealth_marks_unknown_pods_not_ready_and_taints():
     nodes = [NodeRec(up=False)] + [NodeRec() for _ in WORLD.nodes[1:]]
-    pods = [PodRec("frontend-0", FRONTEND, FRONTEND, 0, RUNNING, True, False, False, NOT_RUNNING)]
+    pods = [owned_pod(WORLD, FRONTEND, "frontend-0", node=0, phase=RUNNING, ready=True)]
     (action, nxt), = NodeLifecycle().steps(WORLD, fresh(pods, nodes=nodes))
     assert nxt.nodes[0].ready == UNKNOWN and nxt.nodes[0].tainted and not nxt.pods[0].ready
     # not evicted before the 300 s toleration runs out
@@ -179,10 +180,10 @@ def test_markNodeAsReachable_after_heartbeat():
 
 
 def test_endpoints_list_ready_pods_with_ip_not_terminating():
-    pods = [PodRec("backend-0", BACKEND, BACKEND, 0, RUNNING, True, False, False, UP),
-            PodRec("backend-1", BACKEND, BACKEND, 1, RUNNING, False, False, False, UP),
-            PodRec("backend-2", BACKEND, BACKEND, 2, RUNNING, True, True, False, UP),
-            PodRec("backend-3", BACKEND, BACKEND)]
+    pods = [running_pod(WORLD, BACKEND, "backend-0", node=0),
+            running_pod(WORLD, BACKEND, "backend-1", node=1, ready=False),
+            running_pod(WORLD, BACKEND, "backend-2", node=2, deleting=True),
+            owned_pod(WORLD, BACKEND, "backend-3")]
     steps = {a.service: s for a, s in EndpointsController().steps(WORLD, fresh(pods))}
     assert steps["backend-service"].endpoints[WORLD.service_named("backend-service")] == ("backend-0",)
 
@@ -191,7 +192,7 @@ def test_network_dns_and_routing_use_the_physical_view():
     svc = WORLD.service_named("backend-service")
     assert resolve(WORLD, "backend-service") == svc == resolve(WORLD, "backend-service.default.svc.cluster.local")
     assert resolve(WORLD, "nope") is None
-    pods = [PodRec("backend-0", BACKEND, BACKEND, 0, RUNNING, True, False, False, HUNG)]
+    pods = [running_pod(WORLD, BACKEND, "backend-0", node=0, containers=HUNG)]
     endpoints = [("backend-0",) if i == svc else () for i in range(len(WORLD.services))]
     state = fresh(pods, endpoints=endpoints)
     assert not can_reach_serving_pod(WORLD, state, "backend-service")
@@ -199,13 +200,13 @@ def test_network_dns_and_routing_use_the_physical_view():
 
 
 def test_gc_deletes_dependents_of_deleted_owner():
-    pods = [PodRec("frontend-0", FRONTEND, FRONTEND, 0, RUNNING, True, False, False, UP)]
+    pods = [running_pod(WORLD, FRONTEND, "frontend-0", node=0)]
     (action, nxt), = GarbageCollector().steps(WORLD, fresh(pods, replicas=[2, None]))
     assert nxt.pods[0].deleting and action.owner == "ReplicationController/frontend"
 
 
 def test_podgc_threshold_default_keeps_terminated_pods():
-    pods = [PodRec("frontend-0", FRONTEND, FRONTEND, 0, FAILED)]
+    pods = [owned_pod(WORLD, FRONTEND, "frontend-0", node=0, phase=FAILED)]
     assert list(PodGC().steps(WORLD, fresh(pods))) == []
 
 
@@ -218,24 +219,26 @@ def states(draw):
     nodes = []
     for _ in range(n_nodes):
         tainted = draw(st.booleans())
-        nodes.append(NodeRec(draw(st.booleans()), draw(st.booleans()), draw(st.sampled_from([READY, UNKNOWN])),
-                             tainted, draw(st.integers(0, len(WORLD.levels))) if tainted else 0))
+        nodes.append(NodeRec(up=draw(st.booleans()), reachable=draw(st.booleans()),
+                             ready=draw(st.sampled_from([READY, UNKNOWN])), tainted=tainted,
+                             timer=draw(st.integers(0, len(WORLD.levels))) if tainted else 0))
     pods = []
     for k in range(draw(st.integers(0, 7))):
         group = draw(st.sampled_from([BACKEND, FRONTEND]))
         node = draw(st.integers(-1, n_nodes - 1))
         phase = draw(st.sampled_from([PENDING, FAILED] + ([RUNNING] if node >= 0 else [])))
         run = draw(st.sampled_from(RUN_STATES)) if node >= 0 and nodes[node].up else NOT_RUNNING
-        pods.append(PodRec(f"{WORLD.groups[group].prefix}{k}", group, draw(st.sampled_from([-1, group])), node, phase,
-                           phase == RUNNING and draw(st.booleans()), draw(st.booleans()),
-                           node < 0 and draw(st.booleans()), run))
+        pods.append(build.pod(f"{WORLD.groups[group].prefix}{k}", group=group, owner=draw(st.sampled_from([-1, group])),
+                              node=node, phase=phase, ready=phase == RUNNING and draw(st.booleans()),
+                              deleting=draw(st.booleans()), unschedulable=node < 0 and draw(st.booleans()),
+                              containers=run))
     names = [p.name for p in pods]
     endpoints = [tuple(sorted(draw(st.sets(st.sampled_from(names)))) if names else ()) for _ in WORLD.services]
     replicas = [draw(st.sampled_from([None, 0, 1, 2, 3])) for _ in WORLD.workloads]
     return fresh(pods, nodes, endpoints, replicas)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(150)
 @given(states())
 def test_every_controller_step_preserves_well_formed(state):
     assert well_formed(state, WORLD) == []

@@ -13,7 +13,9 @@ import pytest
 from kspec.loading.cluster import Cluster
 from kspec.simulation.controllers.replication import ReplicationControllerLoop, claim, deletion_key, pods_to_delete, status
 from kspec.loading.manifests import parse_object
-from kspec.simulation.state import PENDING, RUNNING, UP, NodeRec, PodRec, State, World, is_active
+from kspec.simulation.state import FAILED, RUNNING, UP, World, is_active
+from support import states as build
+from support.states import pod
 
 
 def rc(name="web", replicas=2, selector=None, labels=None, annotations=None, kind="ReplicationController"):
@@ -49,19 +51,18 @@ def world_of(*objects, nodes=2):
 
 
 def state_of(world, pods, replicas=None):
-    return State(tuple(sorted(pods)), tuple(NodeRec() for _ in world.nodes), tuple(() for _ in world.services),
-                 tuple(replicas or [w.replicas for w in world.workloads]), (), (), 0)
+    return build.state(world, pods, replicas=replicas)
 
 
-def running(name, node, ready=True, owner=0, group=0):
-    return PodRec(name, group, owner, node, RUNNING, ready, False, False, UP)
+def running(name, node, ready=True, owner=0, group=0, deleting=False):
+    return pod(name, group=group, owner=owner, node=node, phase=RUNNING, ready=ready, deleting=deleting, containers=UP)
 
 
 def test_TestSortingActivePodsWithRanks_order_of_criteria():
     """Unassigned < assigned; Pending < Running; not ready < ready; lower
     deletion cost first; more co-located pods (rank) first."""
     world = world_of(rc())
-    pods = [PodRec("a", 0, 0), PodRec("b", 0, 0, 0, PENDING), running("c", 0, ready=False), running("d", 1)]
+    pods = [pod("a", group=0, owner=0), pod("b", group=0, owner=0, node=0), running("c", 0, ready=False), running("d", 1)]
     state = state_of(world, pods)
     keys = [deletion_key(world, state, i, rank=0) for i in range(4)]
     assert keys == sorted(keys)
@@ -88,7 +89,7 @@ def test_TestGetPodsToDelete_prefers_not_ready_then_doubled_up():
 
 def test_TestGetPodsToDelete_ties_are_nondeterministic_only_at_the_boundary():
     world = world_of(rc(replicas=1), nodes=3)
-    pods = [PodRec("web-0", 0, 0), running("web-1", 1), running("web-2", 2)]
+    pods = [pod("web-0", group=0, owner=0), running("web-1", 1), running("web-2", 2)]
     state = state_of(world, pods, replicas=[1])
     # diff 1: the unassigned pod, no choice
     assert pods_to_delete(world, state, 0, [0, 1, 2], 1) == [(0,)]
@@ -101,7 +102,7 @@ def test_TestClaimPods_adopts_matching_orphans_and_ignores_others():
     controller; does not claim orphans marked for deletion."""
     world = world_of(rc(name="a", selector={"app": "web"}, labels={"app": "web"}),
                      rc(name="b", selector={"app": "web", "t": "x"}, labels={"app": "web", "t": "x"}))
-    pods = [PodRec("orphan", 1, -1), PodRec("owned-by-b", 1, 1), PodRec("dying", 0, -1, deleting=True)]
+    pods = [pod("orphan", group=1), pod("owned-by-b", group=1, owner=1), pod("dying", group=0, deleting=True)]
     state = state_of(world, pods)
     active = [i for i, p in enumerate(state.pods) if is_active(p)]
     claimed, adopt, release = claim(world, state, 0, active)
@@ -111,7 +112,7 @@ def test_TestClaimPods_adopts_matching_orphans_and_ignores_others():
 
 def test_TestClaimPods_releases_owned_pods_whose_labels_no_longer_match():
     world = world_of(rc(name="web", selector={"app": "web"}), bare_pod("stray", {"app": "other"}, owner="web"))
-    state = state_of(world, [PodRec("stray", 1, world.owner_of_ref(world.bare_pods[0][0]))])
+    state = state_of(world, [pod("stray", group=1, owner=world.owner_of_ref(world.bare_pods[0][0]))])
     assert state.pods[0].owner == 0
     steps = list(ReplicationControllerLoop().steps(world, state))
     assert len(steps) == 1
@@ -131,7 +132,7 @@ def test_syncReplicaSet_creates_the_difference_in_one_sync():
 
 def test_syncReplicaSet_ignores_terminating_and_failed_pods():
     world = world_of(rc(replicas=1))
-    pods = [PodRec("web-0", 0, 0, 0, RUNNING, True, True, False, UP), PodRec("web-1", 0, 0, 0, "Failed")]
+    pods = [running("web-0", 0, deleting=True), pod("web-1", group=0, owner=0, node=0, phase=FAILED)]
     (action, _), = ReplicationControllerLoop().steps(world, state_of(world, pods))
     assert action.create == ("web-2",)
 
@@ -144,7 +145,7 @@ def test_converged_state_is_a_fixed_point():
 
 def test_scale_down_deletes_unbound_pod_at_once_and_bound_pod_gracefully():
     world = world_of(rc(replicas=1))
-    state = state_of(world, [PodRec("web-0", 0, 0), running("web-1", 0), running("web-2", 1)], replicas=[0])
+    state = state_of(world, [pod("web-0", group=0, owner=0), running("web-1", 0), running("web-2", 1)], replicas=[0])
     (action, nxt), = ReplicationControllerLoop().steps(world, state)
     assert set(action.delete) == {"web-0", "web-1", "web-2"}
     assert nxt.pod("web-0") is None  # unscheduled: deleted immediately (CheckGracefulDelete)

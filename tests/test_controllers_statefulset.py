@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import pathlib
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import kspec
 from kspec.simulation.controllers.statefulset import StatefulSetController, ordinal, sync
 from kspec.simulation.state import (
-    FAILED, NOT_RUNNING, PENDING, RUNNING, UP, NodeRec, PodRec, State, World, well_formed,
+    FAILED, NOT_RUNNING, PENDING, RUNNING, UP, World, well_formed,
 )
+from support import states as build
+from support.profiles import examples
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 NODES = ["3:cpu=4,memory=8Gi"]
 WORLD = World(kspec.load([MODELS / "db"], nodes=NODES))
 DB = 0
-GROUP = WORLD.workloads[DB].group
 
 
 def parallel_world(tmp_path) -> World:
@@ -31,13 +32,14 @@ def parallel_world(tmp_path) -> World:
 
 
 def pod(i, phase=RUNNING, ready=True, deleting=False, node=0):
-    return PodRec(f"db-{i}", GROUP, DB, node if phase != PENDING else -1, phase, ready and phase == RUNNING,
-                  deleting, False, UP if phase == RUNNING else NOT_RUNNING)
+    """Replica ``db-<i>``; unbound while Pending."""
+    return build.owned_pod(WORLD, DB, f"db-{i}", node=node if phase != PENDING else -1, phase=phase,
+                           ready=ready and phase == RUNNING, deleting=deleting,
+                           containers=UP if phase == RUNNING else NOT_RUNNING)
 
 
 def state(pods=(), replicas=3):
-    return State(tuple(sorted(pods)), tuple(NodeRec() for _ in WORLD.nodes), tuple(() for _ in WORLD.services),
-                 (replicas,), (), (), 0)
+    return build.state(WORLD, pods, replicas=(replicas,))
 
 
 def step(s, world=WORLD):
@@ -96,11 +98,11 @@ def states(draw):
     pods = []
     for i in sorted(draw(st.sets(st.integers(0, 4), max_size=5))):
         phase = draw(st.sampled_from([PENDING, RUNNING, FAILED]))
-        pods.append(pod(i, phase, draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 2))))
+        pods.append(pod(i, phase, ready=draw(st.booleans()), deleting=draw(st.booleans()), node=draw(st.integers(0, 2))))
     return state(pods, draw(st.sampled_from([None, 0, 1, 2, 3, 4])))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(200)
 @given(states())
 def test_every_statefulset_step_preserves_well_formed_and_ordered_creation(s):
     assert well_formed(s, WORLD) == []

@@ -9,17 +9,21 @@ import pytest
 import kspec
 from kspec.errors import KspecError
 from kspec.simulation.faults import FaultBudget, FaultInjector, apply_fault
-from kspec.simulation.state import HUNG, NOT_RUNNING, RUNNING, UP, NodeRec, PodRec, State, World
+from kspec.simulation.state import HUNG, NOT_RUNNING, UP, World
+from support import states as build
+from support.states import running_pod
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 WORLD = World(kspec.load([MODELS / "myapp"]))
 WORLD.controllers, WORLD.memory_slots = (), {}
+FRONTEND = 1  # workloads sorted by name: backend, frontend
 
 
 def state(faults=(0, 0)):
-    pods = (PodRec("frontend-0", 1, 1, 0, RUNNING, True, False, False, UP),
-            PodRec("frontend-1", 1, 1, 1, RUNNING, True, False, False, HUNG))
-    return State(pods, tuple(NodeRec() for _ in WORLD.nodes), ((), ()), (2, 3), (), faults, 0)
+    """Two Ready frontend pods on node-1 and node-2, the second one's containers hung."""
+    pods = [running_pod(WORLD, FRONTEND, "frontend-0", node=0), running_pod(WORLD, FRONTEND, "frontend-1", node=1,
+                                                                            containers=HUNG)]
+    return build.state(WORLD, pods, replicas=(2, 3), faults=faults)
 
 
 def test_node_crash_kills_containers_partition_keeps_them():
@@ -109,11 +113,11 @@ def test_pooled_counts_keep_every_verdict(tmp_path, monkeypatch):
     from kspec.simulation.scenario import load_scenario
 
     path = _scenario(tmp_path, "[node-partition, node-heal, pod-hang, pod-recover]")
-    pooled_model = load_scenario(path)
+    pooled_model = load_scenario(path, allow_outside=True)
     assert pooled_model.budget.pooled
     pooled = Explorer(pooled_model, symmetry=True, progress=False).run()
     monkeypatch.setattr(FaultBudget, "pooled", property(lambda self: False))
-    split = Explorer(load_scenario(path), symmetry=True, progress=False).run()
+    split = Explorer(load_scenario(path, allow_outside=True), symmetry=True, progress=False).run()
     assert pooled.complete and split.complete
     assert [(p.name, p.verdict) for p in pooled.properties] == [(p.name, p.verdict) for p in split.properties]
     assert pooled.stats.distinct_states < split.stats.distinct_states

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import sys
 from typing import ClassVar
 
 import attrs
@@ -13,13 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 import kspec.cli as cli
-from kspec.checker.explore import _Space, explore
+from kspec.checker.explore import Space, explore
 from kspec.checker.fuzz import fuzz, shorten
-from kspec.checker.model import Action, Verdict, always, load_model, sometimes
+from kspec.checker.model import Action, Verdict, always, sometimes
+from kspec.simulation.modelfile import load_model
 from kspec.checker.trace import replay
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from test_explore_small import Deep, Mutex, Tick  # noqa: E402
+from support.models import Deep, Mutex, Tick
 
 MODEL = pathlib.Path(__file__).resolve().parent.parent / "models" / "reference" / "rc_converge.py"
 OVERSHOOT = "running-at-most-r-plus-1"
@@ -35,6 +33,7 @@ def test_fuzz_finds_the_broken_mutex_and_shrinks_to_the_bfs_length():
     assert replay(m, res.trace.actions).last.pc == ("critical", "critical")
 
 
+@pytest.mark.slow  # about 15 s of Hypothesis shrinking; the fast tier keeps the trace shrinker alone
 def test_hypothesis_shrinker_then_trace_shrinker_also_reach_the_bfs_length():
     m = Mutex(broken=True)
     result = fuzz(m, properties=["mutual-exclusion"], seed=2, max_examples=200, hypothesis_shrink=True)
@@ -173,7 +172,7 @@ def test_quality_finds_the_depth_8_bug_of_two_counters():
 
 
 def test_shorten_removes_detours_and_redundant_steps():
-    space = _Space(Queue(), symmetry=False, packed=True)
+    space = Space(Queue(), symmetry=False, packed=True)
     P = Produce()
     long = [P, P, P, Restart(), P, P, Consume(), P, P, Compact(), P, P, P, P, P, P, P]
     trace = replay(Queue(), long)
@@ -183,7 +182,7 @@ def test_shorten_removes_detours_and_redundant_steps():
 
 
 def test_shorten_keeps_a_shortest_trace_and_cuts_at_the_first_bad_state():
-    space = _Space(Deep(), symmetry=False, packed=True)
+    space = Space(Deep(), symmetry=False, packed=True)
     acts = [Tick(0)] * 4 + [Tick(1)] * 5
     trace = replay(Deep(), acts)
     keys, actions = shorten(space, list(trace.states), list(trace.actions), lambda s: s[0] >= 4 and s[1] >= 4)

@@ -11,7 +11,7 @@ import itertools
 import pickle
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kspec.errors import LabelError, SelectorError
@@ -34,6 +34,7 @@ from kspec.api.labels import (
     validate_qualified_name,
     witness,
 )
+from support.profiles import examples
 
 IN, NOT_IN, EQ, DEQ, NE = Operator.IN, Operator.NOT_IN, Operator.EQUALS, Operator.DOUBLE_EQUALS, Operator.NOT_EQUALS
 EXISTS, DNE, GT, LT = Operator.EXISTS, Operator.DOES_NOT_EXIST, Operator.GREATER_THAN, Operator.LESS_THAN
@@ -678,7 +679,7 @@ def selectors(operators=tuple(Operator)):
 label_sets = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES + ["7", "x", "005"]), max_size=3)
 
 
-@settings(max_examples=300, deadline=None)
+@examples(300)
 @given(selectors(), st.lists(label_sets, min_size=1, max_size=8))
 def test_property_string_round_trip(s, labelsets):
     parsed = parse_selector(str(s))
@@ -722,7 +723,7 @@ def label_value_errors_any(labels):
 special_selectors = st.sampled_from([Selector.everything(), Selector.nothing()])
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(400)
 @given(st.one_of(selectors(), special_selectors), st.one_of(selectors(), special_selectors))
 def test_property_could_overlap_is_exact(a, b):
     found = brute_force_common_match(a, b)
@@ -775,7 +776,7 @@ def label_selector_dicts(draw):
     return d
 
 
-@settings(max_examples=300, deadline=None)
+@examples(300)
 @given(label_selector_dicts(), st.lists(label_sets, min_size=1, max_size=8))
 def test_property_selector_from_dict_semantics(d, labelsets):
     s = selector_from_dict(d)
@@ -785,7 +786,7 @@ def test_property_selector_from_dict_semantics(d, labelsets):
         assert s.matches(labels) == evaluate_label_selector(back, labels)
 
 
-@settings(max_examples=200, deadline=None)
+@examples(200)
 @given(selectors(operators=(IN, NOT_IN, EQ, DEQ, NE, EXISTS, DNE)), st.lists(label_sets, min_size=1, max_size=8))
 def test_property_to_dict_round_trip(s, labelsets):
     back = selector_from_dict(s.to_dict())
@@ -812,7 +813,7 @@ def integer_requirements(draw):
     return new_requirement("n", op, values)
 
 
-@settings(max_examples=300, deadline=None)
+@examples(300)
 @given(st.lists(integer_requirements(), min_size=1, max_size=4).map(Selector), st.lists(integer_requirements(), max_size=3).map(Selector))
 def test_property_could_overlap_on_integers(a, b):
     found = brute_force_common_match(a, b)

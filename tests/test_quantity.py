@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kspec.errors import QuantityError, ValidationError
@@ -30,6 +30,7 @@ from kspec.api.quantity import (
     parse_quantity,
     parse_resource_list,
 )
+from support.profiles import examples
 
 BIN = Format.BINARY_SI
 DEC = Format.DECIMAL_SI
@@ -880,7 +881,7 @@ def test_prop_integer_accessors_round_away_from_zero(q):
     assert q.milli_value() == away(v * 1000)
 
 
-@settings(max_examples=300)
+@examples(300)
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e30, max_value=1e30))
 def test_prop_yaml_floats_parse_to_their_shortest_decimal(x):
     q = parse_quantity(x)

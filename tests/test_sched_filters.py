@@ -26,7 +26,7 @@ from kspec.scheduling.filters import (
     pod_topology_spread,
     taint_toleration,
 )
-from test_sched_builders import cluster, node, pod
+from support.manifests import cluster, node, pod
 
 import attrs
 

@@ -15,7 +15,7 @@ import itertools
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kspec.loading.cluster import Cluster
@@ -25,7 +25,8 @@ from kspec.scheduling import greedy, solver
 from kspec.scheduling.explain import explain
 from kspec.scheduling.problem import Problem
 from kspec.scheduling.result import FEASIBLE, INFEASIBLE
-from test_sched_builders import node, pod
+from support.manifests import node, pod
+from support.profiles import examples
 
 # --------------------------------------------------------------------------- generators
 
@@ -80,7 +81,7 @@ def bind(p, node_name):
 # --------------------------------------------------------------------------- one pod, one node
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(150)
 @given(data=st.data())
 def test_filters_and_z3_agree_on_one_pod_one_node(data):
     n = data.draw(node_specs("n1"))
@@ -134,7 +135,7 @@ def workload(name, template, replicas):
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(60)
 @given(data=st.data())
 def test_z3_feasibility_matches_brute_force_on_small_clusters(data):
     nodes = [data.draw(node_specs(f"n{i}")) for i in range(data.draw(st.integers(1, 3)))]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kspec.loading.yamlio import YamlError, load_documents
+from support.profiles import examples
 
 
 def values(text):
@@ -59,7 +60,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.dictionaries(st.text(min_size=1, max_size=8), json_values, min_size=1, max_size=5))
 def test_agrees_with_pyyaml_safe_load_on_what_safe_dump_writes(data):
     text = yaml.safe_dump(data)
