@@ -1,4 +1,4 @@
-"""Benchmark: load, default and validate N generated objects (issue 2 target: 10,000 in < 2 s, < 500 MB).
+"""Benchmark: load, default and validate N generated objects (target: 10,000 in < 2 s, < 500 MB).
 
     python bench/bench_load.py                  # 10,000 objects, 100 files
     python bench/bench_load.py --objects 20000 --files 1

@@ -3,14 +3,14 @@
 Each run happens in its own process, so the peak resident memory reported is
 that run's. Usage::
 
-    python3 bench/bench_scenarios.py                       # the performance scenario (issue 4)
+    python3 bench/bench_scenarios.py                       # the performance scenario
     python3 bench/bench_scenarios.py models/myapp-node-crash.yaml models/unresponsive-pod-returns.yaml
     python3 bench/bench_scenarios.py --time-limit 600 --no-symmetry-too
     python3 bench/bench_scenarios.py --max-depth 10 --no-symmetry-too  # a complete search to depth 10
     python3 bench/bench_scenarios.py --depth-profile --time-limit 300  # states per depth, per fault mix, per actor
     python3 bench/bench_scenarios.py -p scheduler=all --time-limit 600  # every feasible node, not the top scores
 
-The performance target of issue 4: ``models/myapp-two-faults.yaml`` (myapp, 3
+The performance target: ``models/myapp-two-faults.yaml`` (myapp, 3
 nodes, 3 + 2 replicas, any 2 faults, every check) exhaustively in under 60 s
 with symmetry reduction on a 2-core machine.
 """

@@ -1,4 +1,4 @@
-"""Benchmarks for kspec schedule (issue 5). Not a test: prints figures and peak memory.
+"""Benchmarks for kspec schedule. Not a test: prints figures and peak memory.
 
     python3 bench/bench_schedule.py                 # everything
     python3 bench/bench_schedule.py large           # 5,000 pods / 100 workloads / 500 nodes / 3 zones

@@ -63,12 +63,12 @@ def scenario(tmp_path, extra: str = "", start: str = "settled", apps: int = 8):
 
 def test_settle_stops_at_the_time_limit_naming_the_phase(tmp_path):
     """Eight Deployments under ``start: settled``: every order of the rollout
-    (45 s before the settle limit's error); a 1 s budget ends it at 1 s."""
-    budget = Budget(time_limit=1.0)
+    (45 s before the settle limit's error); a 0.5 s budget ends it at 0.5 s."""
+    budget = Budget(time_limit=0.5)
     model = load_scenario(scenario(tmp_path), budget=budget)
     with pytest.raises(BudgetExceeded) as info:
         model.init_states()
-    assert budget.elapsed() < 1.5
+    assert budget.elapsed() < 0.75
     assert str(info.value) == "time limit reached while settling the initial state"
     assert info.value.bound == "time_limit"
 

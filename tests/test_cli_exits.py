@@ -287,6 +287,7 @@ spec:
     return path
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_explore_prints_partial_results_and_exits_130():
     result = interrupt_after(["explore", RC, "-p", "N=5", "-p", "R=8", "-p", "F=4", "--no-symmetry"], 2.0)
     assert result.returncode == 130, result.stderr
@@ -294,6 +295,7 @@ def test_ctrl_c_in_explore_prints_partial_results_and_exits_130():
     assert "Aborted" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_fuzz_prints_partial_results_and_exits_130():
     result = interrupt_after(["fuzz", RC, "-p", "N=4", "-p", "R=6", "-p", "F=3", "--max-examples", "100000",
                               "--seed", "1", "--property", "converges"], 2.0)

@@ -62,8 +62,8 @@ class Hungry:
 
 def test_time_limit_holds_on_slow_steps():
     start = time.monotonic()
-    result = explore(Slow(), time_limit=1.0)
-    assert time.monotonic() - start < 1.1
+    result = explore(Slow(), time_limit=0.5)
+    assert time.monotonic() - start < 0.55
     assert result.bound == "time_limit" and result.verdict is Verdict.INCONCLUSIVE
     assert all(r.verdict is Verdict.INCONCLUSIVE and r.reason for r in result.properties)
 
@@ -78,8 +78,8 @@ def test_a_shared_budget_counts_the_time_spent_before_the_search():
 
 def test_fuzz_time_limit_holds_on_slow_steps():
     start = time.monotonic()
-    result = fuzz(Slow(), seed=1, max_examples=1000, steps=50, budget=Budget(time_limit=1.0))
-    assert time.monotonic() - start < 1.1 + 0.2  # plus Hypothesis's own start-up
+    result = fuzz(Slow(), seed=1, max_examples=1000, steps=50, budget=Budget(time_limit=0.5))
+    assert time.monotonic() - start < 0.55 + 0.2  # plus Hypothesis's own start-up
     assert {r.bound for r in result.properties} == {"time_limit"}
 
 

@@ -29,7 +29,6 @@ import pytest
 from kspec.checker.explore import Explorer
 from kspec.checker.model import Action, always, sometimes
 from kspec.cli.output import write_report
-from kspec.report.model import Frame, Lane, PodMark
 from kspec.report.sections import explore_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,9 +152,9 @@ class LabelModel:
     def within_boundary(self, state):
         return True
 
-    def report_frame(self, state):
-        pods = tuple(PodMark(f"{PAYLOAD}-{i}", "Running, Ready") for i in range(state))
-        return Frame((Lane("node-<b>1</b>", "Ready", pods),))
+    def swim_lanes(self, state):
+        pods = tuple((f"{PAYLOAD}-{i}", "Running, Ready") for i in range(state))
+        return ((("node-<b>1</b>", "Ready", pods),),)
 
 
 @pytest.fixture(scope="module")

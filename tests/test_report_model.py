@@ -149,10 +149,8 @@ class TextModel:
     def within_boundary(self, state):
         return True
 
-    def report_frame(self, state):
-        from kspec.report.model import Frame, Lane, PodMark
-
-        return Frame((Lane(f"node {self.text}", "Ready", (PodMark(self.text, self.text),) * state),))
+    def swim_lanes(self, state):
+        return (((f"node {self.text}", "Ready", ((self.text, self.text),) * state),),)
 
 
 def _report_for(text: str):

@@ -383,6 +383,19 @@ class Describable(Protocol):
 
 
 @runtime_checkable
+class Drawable(Protocol):
+    """A model whose states can be drawn as swim lanes (the report's timeline).
+
+    ``swim_lanes(state)`` returns one or more views (a cluster model gives two:
+    what the API server stores, what the machines run), each a sequence of
+    lanes ``(place, status, ((item, item_status), ...))``: for a cluster, a
+    lane is a node and its items are pods.
+    """
+
+    def swim_lanes(self, state: Any) -> Sequence[Sequence[tuple[str, str, Sequence[tuple[str, str]]]]]: ...
+
+
+@runtime_checkable
 class HasAssumptions(Protocol):
     """A model that states its assumptions (``(topic, text)`` pairs) and input warnings."""
 

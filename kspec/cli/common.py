@@ -96,12 +96,29 @@ def run_model(run: Callable[[], Any], model_path: str) -> Any:
         raise ModelError(f"{model_path}: the model {user_error(err)}") from None
 
 
+def scenario_of(model: Any):
+    """The scenario a cluster model was built from; None for a ``.py`` model."""
+    # deferred: start-up time (a model exists, so the simulation layer is loaded already)
+    from kspec.simulation.scenario import ClusterModel
+
+    return model.scenario if isinstance(model, ClusterModel) else None
+
+
+def scenario_manifests(model: Any) -> list[str]:
+    """The manifest paths a scenario names (none for a ``.py`` model)."""
+    scenario = scenario_of(model)
+    return [str(p) for p in scenario.manifests] if scenario is not None else []
+
+
+def scenario_pools(model: Any) -> list[str]:
+    """The node pools a scenario declares (none for a ``.py`` model)."""
+    scenario = scenario_of(model)
+    return list(scenario.nodes) if scenario is not None else []
+
+
 def model_inputs(model_path: str, model: Any) -> list[str]:
     """The files a model reads: the model or scenario file, and a scenario's
     manifests and controller modules (what an output must never overwrite)."""
-    files = [str(model_path)]
-    scenario = getattr(model, "scenario", None)
-    if scenario is not None:
-        files += [str(p) for p in scenario.manifests]
-        files += [str(module) for module, _, _ in scenario.controllers]
-    return files
+    scenario = scenario_of(model)
+    controllers = [str(module) for module, _, _ in scenario.controllers] if scenario is not None else []
+    return [str(model_path), *scenario_manifests(model), *controllers]

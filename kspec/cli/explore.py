@@ -15,7 +15,7 @@ import click
 
 from kspec.checker.explore import STRATEGIES, Explorer
 from kspec.checker.model import Verdict, is_symmetric, warnings_of
-from kspec.cli.common import (allow_outside_option, load_model, model_inputs, params_option, report_option,
+from kspec.cli.common import (allow_outside_option, load_model, model_inputs, scenario_manifests, params_option, report_option,
                               run_model, strict_option, verb)
 from kspec.cli.exits import exit_code
 from kspec.cli.output import check_output, write_report, write_text
@@ -118,7 +118,8 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
         click.echo(f"verdict: {result.verdict}" + (f" (bound hit: {result.bound})" if result.bound else ""))
     click.echo(summary(result.stats, model_path), err=True)
     if report_path:
-        write_report(result, report_path, model=model, model_path=model_path, params=values, settings=explorer)
+        write_report(result, report_path, inputs=[model_path, *scenario_manifests(model)], model=model,
+                     model_path=model_path, params=values, settings=explorer)
     if emit_test_path:
         write_emitted_test(result, emit_test_path, model_path, values)
     return exit_code([r.verdict for r in result.properties], strict=strict, interrupted=result.bound == "interrupted")

@@ -28,7 +28,7 @@ import yaml
 
 from kspec.checker.explore import Explorer
 from kspec.checker.model import is_symmetric
-from kspec.cli.common import (allow_outside_option, load_model, model_inputs, params_option, run_model, strict_option,
+from kspec.cli.common import (allow_outside_option, load_model, model_inputs, scenario_manifests, scenario_pools, params_option, run_model, strict_option,
                               verb)
 from kspec.cli.exits import exit_code
 from kspec.cli.output import OutputError, check_output, write_text
@@ -156,9 +156,8 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
             budget = Budget(time_limit=time_limit)
             try:
                 model, values = load_model(explore_target, params, budget=budget, allow_outside=allow_outside)
-                scenario = getattr(model, "scenario", None)
-                manifests = list(getattr(scenario, "manifests", ()) or ())
-                pools = list(getattr(scenario, "nodes", ()) or ()) + pools
+                manifests = scenario_manifests(model)
+                pools = scenario_pools(model) + pools
                 inputs = model_inputs(explore_target, model) + list(rule_paths)
                 check_output(output, inputs)
                 section, stopped = _explore(explore_target, model, values, properties, symmetry, max_states,

@@ -29,7 +29,9 @@ import os
 from typing import Any, Iterable, Sequence
 
 from kspec.report.model import Report, ReportError
-from kspec.report.sections import build_report
+from kspec.checker.explore import ExploreResult
+from kspec.report.sections import build_report, check_section, explore_section
+from kspec.rules.engine import CheckResult
 
 __all__ = ["FORMATS", "Report", "ReportError", "build_report", "format_for", "render", "report_for"]
 
@@ -76,25 +78,21 @@ def report_for(results: Any, *, command_line: Sequence[str] | str, inputs: Itera
     ``results``: one result record or a list of them (``ExploreResult``,
     ``CheckResult``, ``ScheduleResult``, or sections from
     :mod:`kspec.report.sections`). ``inputs``: the paths the run read, hashed
-    into the report. ``context`` goes to the section builder of an
+    into the report (for a model: the model file, which is added when
+    missing, and the files it reads). ``context`` goes to the section builder of an
     ``ExploreResult`` (``model=``, ``model_path=``, ``params=``,
     ``settings=``) or of a ``CheckResult`` (``threshold=``).
     """
-    from kspec.report import sections  # deferred: start-up time (and sections imports this package)
-
     items = list(results) if isinstance(results, (list, tuple)) else [results]
     inputs = list(inputs)
     built = []
     for item in items:
-        name = type(item).__name__
-        if name == "ExploreResult":
+        if isinstance(item, ExploreResult):
             keys = ("model", "model_path", "params", "settings")
-            item = sections.explore_section(item, **{k: v for k, v in context.items() if k in keys})
-            if context.get("model_path"):
-                inputs.append(str(context["model_path"]))
-            scenario = getattr(context.get("model"), "scenario", None)
-            inputs += [str(p) for p in getattr(scenario, "manifests", ()) or ()]
-        elif name == "CheckResult":
-            item = sections.check_section(item, context.get("threshold", "error"))
+            item = explore_section(item, **{k: v for k, v in context.items() if k in keys})
+            if context.get("model_path") and str(context["model_path"]) not in inputs:
+                inputs.insert(0, str(context["model_path"]))
+        elif isinstance(item, CheckResult):
+            item = check_section(item, context.get("threshold", "error"))
         built.append(item)
     return build_report(built, command_line=command_line, inputs=inputs, title=title)

@@ -83,10 +83,8 @@ def _trace_steps(trace, model) -> tuple[TraceStep, ...]:
     steps = [TraceStep(0, "", "initial state", ())]
     states = trace.states
     for i, step in enumerate(trace.steps[1:], start=1):
-        words = model.describe_step(states[i - 1], step.action, step.state) if isinstance(model, Describable) else None
-        if not words:
-            words = views.describe_changes(states[i - 1], step.state, model)
-        steps.append(TraceStep(i, str(step.actor or ""), str(step.action), tuple(words if words is not None else step.changes)))
+        words = model.describe_step(states[i - 1], step.action, step.state) if isinstance(model, Describable) else ()
+        steps.append(TraceStep(i, str(step.actor or ""), str(step.action), tuple(words or step.changes)))
     return tuple(steps)
 
 

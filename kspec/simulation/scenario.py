@@ -78,7 +78,7 @@ from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec
 from kspec.loading.yamlio import YamlError, load_documents
 from kspec.util.budget import Budget, BudgetExceeded
 from kspec.loading.manifests import load, parse_object
-from kspec.simulation.views import describe_changes, describe_state
+from kspec.simulation.views import describe_changes, describe_state, lanes
 from kspec.simulation.scenario_cel import KINDS, ExpressionError, compile_check, expression_property, views_for
 
 __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario", "parse_scenario", "build_model",
@@ -821,6 +821,10 @@ class ClusterModel:
     def describe_step(self, before: State, action, after: State) -> tuple[str, ...]:
         """What a step changed, in words, API and physical views (for trace tables)."""
         return describe_changes(before, after, self.world)
+
+    def swim_lanes(self, state: State):
+        """The API view and the physical view, a lane per node (for report timelines)."""
+        return lanes(state, self.world)
 
     def __repr__(self) -> str:
         return f"<scenario {self.name}: {len(self.world.nodes)} nodes, {len(self.world.workloads)} workloads>"

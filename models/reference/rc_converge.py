@@ -235,6 +235,22 @@ class RCConverge:
     def describe_step(self, before: RCState, action, after: RCState) -> tuple[str, ...]:
         return ()  # the field-by-field changes (status[2]: 'Absent' -> 'Pending') say it
 
+    def swim_lanes(self, state: RCState):
+        """One view: a lane per node with the pod slots bound to it, then the unscheduled ones."""
+        nodes = [f"node-{i + 1}" for i in range(len(state.up))]
+        on_node: list[list[tuple[str, str]]] = [[] for _ in nodes]
+        unscheduled: list[tuple[str, str]] = []
+        for slot, (status, node) in enumerate(zip(state.status, state.node)):
+            if status == "Absent":
+                continue
+            mark = (f"pod-{slot}", str(status))
+            if isinstance(node, int) and 1 <= node <= len(nodes):
+                on_node[node - 1].append(mark)
+            else:
+                unscheduled.append(mark)
+        lanes = [(name, "up" if up else "down", tuple(pods)) for name, up, pods in zip(nodes, state.up, on_node)]
+        return (tuple(lanes) + (("unscheduled", "", tuple(unscheduled)),),)
+
     def assumptions(self) -> tuple[tuple[str, str], ...]:
         faults = list(dict.fromkeys(type(a).__name__ for a in _action_table(self.n, self.p) if actor_of(a) == "fault"))
         return (
