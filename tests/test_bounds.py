@@ -259,3 +259,28 @@ def test_rule_over_budget_is_an_error_finding_naming_the_rule(run_cli, tmp_path,
     result = run_cli("check", tmp_path / "d.yaml", "--rules", tmp_path / "rules.yaml", "--no-builtin")
     assert result.exit_code != 0
     assert "grows" in result.output and "CEL cost budget exceeded" in result.output
+
+
+# ----------------------------------------------------------------------------- through the CLI
+
+
+@pytest.mark.parametrize("verb", ["explore", "fuzz"])
+def test_a_settle_cut_by_the_time_limit_is_inconclusive_not_an_error(tmp_path, run_cli, verb):
+    """The limit reached while settling: the verdict is inconclusive (0; 3 under
+    --strict), naming the phase, never exit 2 as if the input were bad."""
+    path = scenario(tmp_path)
+    result = run_cli(verb, path, "--time-limit", "0.5")
+    assert result.exit_code == 0, result.output
+    assert "inconclusive (bound hit: time_limit" in result.output
+    assert "settling the initial state" in result.output
+    assert run_cli(verb, path, "--time-limit", "0.5", "--strict").exit_code == 3
+
+
+def test_a_scenario_with_more_pods_than_it_can_explore_is_refused_at_the_workload(tmp_path, run_cli):
+    """``replicas: 2000000000`` in a scenario: one line at the Deployment, exit 2,
+    at once (it used to grow to gigabytes under any time limit)."""
+    path = scenario(tmp_path, apps=0)
+    (tmp_path / "apps.yaml").write_text(deployments(1, 2_000_000_000))
+    result = run_cli("explore", path, "--time-limit", "5")
+    assert result.exit_code == 2
+    assert "apps.yaml:1: error: spec.replicas: 2,000,000,000 pods are more than a scenario can explore" in result.output

@@ -481,6 +481,7 @@ class _Run:
         self._last_actions: Any = None
         self._last_bits: dict = {}
         self._all_sccs: list | None = None
+        self.budget_phase = ""  # the model's phase a BudgetExceeded came from
 
     # -- search ----------------------------------------------------------------
 
@@ -493,6 +494,8 @@ class _Run:
             self._search(progress)
         except _Stop as stop:
             bound = stop.bound
+        except BudgetExceeded as stop:  # raised by the model itself, e.g. while settling its initial states
+            bound, self.budget_phase = stop.bound, stop.phase
         except KeyboardInterrupt:
             bound = "interrupted"
         finally:
@@ -515,6 +518,8 @@ class _Run:
     def _reason(self, bound: str | None) -> str | None:
         if bound == "boundary" and self.empty:
             return "within_boundary excludes every initial state: no state was explored"
+        if self.budget_phase:
+            return f"{explain(bound)} (reached while {self.budget_phase})"
         return explain(bound)
 
     def _search(self, progress: _Progress) -> None:
@@ -701,7 +706,8 @@ class _Run:
                 out[i] = self._inconclusive(prop, bound or "boundary")
         for i in self.liveness:
             prop = self.props[i]
-            stop = late or (bound if bound == "interrupted" else None)
+            # the budget is spent already: the liveness analysis could not start
+            stop = late or (bound if bound in ("interrupted", "time_limit", "max_memory") else None)
             if stop is not None:
                 out[i] = self._inconclusive(prop, stop)
                 continue

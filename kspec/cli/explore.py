@@ -49,9 +49,10 @@ def summary(stats, model_path: str) -> str:
     )
 
 
-def bound_before_results(bound: str, strict: bool):
-    """A bound reached while loading the model: nothing explored, inconclusive."""
-    click.echo(f"verdict: inconclusive (bound hit: {bound}, while loading the model)")
+def bound_before_results(bound: str, strict: bool, phase: str = ""):
+    """A bound reached before any result (loading the model, settling its
+    initial states): nothing explored, inconclusive."""
+    click.echo(f"verdict: inconclusive (bound hit: {bound}, while {phase or 'loading the model'})")
     return exit_code([Verdict.INCONCLUSIVE], strict=strict)
 
 
@@ -85,7 +86,7 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
     try:
         model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside)
     except BudgetExceeded as stop:
-        return bound_before_results(stop.bound, strict)
+        return bound_before_results(stop.bound, strict, stop.phase)
     check_output(report_path, model_inputs(model_path, model))
     check_output(emit_test_path, model_inputs(model_path, model), what="test")
     warnings = warnings_of(model)

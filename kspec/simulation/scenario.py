@@ -474,6 +474,7 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     budget.check(LOADING)
     with budget.watchdog(LOADING):  # user controllers' module code and build_controller run here
         custom = [_import_controller(p, params, scenario, line) for p, params, line in scenario.controllers]
+    check_pod_count(cluster, scenario)
     rollouts = {workload: value for verb, workload, value, _ in scenario.operations if verb == "rollout"}
     try:
         world = World(cluster, extra_templates=_template_pods(custom, scenario), pod_gc_threshold=scenario.pod_gc_threshold,
@@ -532,6 +533,32 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     model.warnings = unsimulated(cluster)
     model.properties()  # resolve names now, so a bad parameter is a scenario error
     return model
+
+
+# More pods than this cannot be explored state by state (every pod is a
+# component of every state, and one step can have a successor per pod and
+# node); placement questions at any size are for ``kspec schedule``.
+MAX_SCENARIO_PODS = 1000
+REPLICATED = ("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet")
+
+
+def check_pod_count(cluster, scenario: Scenario) -> None:
+    """A scenario whose workloads ask for more than :data:`MAX_SCENARIO_PODS`
+    pods is a scenario error at the workload (or the scale operation) that
+    goes over, before anything is built."""
+    total = 0
+    for obj in cluster.of_kind(*REPLICATED):
+        total += obj.spec.replicas or 0
+        if total > MAX_SCENARIO_PODS:
+            raise ScenarioError([Diagnostic(str(obj.source.file), obj.source.line, _too_many(total), "spec.replicas")])
+    for verb, workload, value, line in scenario.operations:
+        if verb == "scale" and isinstance(value, int) and value > MAX_SCENARIO_PODS:
+            raise ScenarioError([Diagnostic(scenario.path, line, _too_many(value), "operations.scale.replicas")])
+
+
+def _too_many(count: int) -> str:
+    return (f"{count:,} pods are more than a scenario can explore (at most {MAX_SCENARIO_PODS:,}); "
+            "kspec schedule answers placement questions at any size")
 
 
 UNSIMULATED = ("Job", "CronJob")
