@@ -135,6 +135,7 @@ def test_greedy_baseline_stops_at_its_timeout(tmp_path):
     assert result.to_json()["result"].startswith("not computed (timeout")
 
 
+@pytest.mark.slow
 def test_schedule_verdict_is_not_changed_by_the_greedy_timeout(tmp_path, run_cli):
     (tmp_path / "d.yaml").write_text(DEPLOYMENT.format(name="web", replicas=20_000))
     result = run_cli("schedule", tmp_path / "d.yaml", "--nodes", "200:cpu=16,memory=64Gi", "--timeout", "1")

@@ -227,6 +227,7 @@ def test_broken_pipe_is_silent_141():
     assert process.returncode == 141 and err == b""
 
 
+@pytest.mark.slow
 def test_non_utf8_file_names_do_not_crash_output(tmp_path):
     folder = tmp_path / "m"
     folder.mkdir()

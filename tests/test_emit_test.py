@@ -61,6 +61,7 @@ def test_scenario_lasso_replays(tmp_path):
     assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout
 
 
+@pytest.mark.slow
 def test_the_model_path_is_relative_to_the_emitted_file(tmp_path):
     model = load_model(RC, {"N": 2, "R": 2, "F": 2})
     result = explore(model, symmetry=True, properties=["running-at-most-r-plus-1"])
@@ -74,6 +75,7 @@ def test_the_model_path_is_relative_to_the_emitted_file(tmp_path):
     assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
 
 
+@pytest.mark.slow
 def test_a_step_that_no_longer_replays_fails(tmp_path):
     model = load_model(RC, {"N": 2, "R": 2, "F": 2})
     result = explore(model, symmetry=True, properties=["running-at-most-r-plus-1"])

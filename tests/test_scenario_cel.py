@@ -41,6 +41,7 @@ A_NODE_DOWN = """  - expression:
 """
 
 
+@pytest.mark.slow
 def test_expressions_agree_with_the_library_properties_they_restate(tmp_path):
     checks = """  - service-always-has-endpoint: {service: backend-service}
   - expression:

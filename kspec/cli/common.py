@@ -90,6 +90,10 @@ def run_model(run: Callable[[], Any], model_path: str) -> Any:
     user's ``actions``/``next_state``/properties, and their bugs are not kspec's."""
     try:
         return run()
+    except ModelError as err:  # a broken contract (no initial states, ...): name the model file
+        if str(model_path) in str(err):
+            raise
+        raise ModelError(f"{model_path}: {err}") from None
     except KspecError:
         raise
     except USER_CODE_ERRORS as err:  # sys.exit(0) in a step too: never a silent success
