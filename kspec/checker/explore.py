@@ -76,7 +76,8 @@ from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
 from kspec.util.budget import Budget, BudgetExceeded, peak_memory_bytes
 
-__all__ = ["ExploreError", "ExploreResult", "Explorer", "LocalStore", "PropertyResult", "Space", "Stats", "explain", "explore"]
+__all__ = ["ExploreError", "ExploreResult", "Explorer", "LocalStore", "PropertyResult", "PropertyResults", "Space", "Stats",
+           "explain", "explore"]
 
 STRATEGIES = ("bfs", "dfs", "random")
 
@@ -180,15 +181,11 @@ class PropertyResult:
         return head
 
 
-@attrs.frozen
-class ExploreResult:
-    """Every property's result and the statistics of the run."""
+class PropertyResults:
+    """What every run's result shares (exhaustive or random): the results of
+    its ``properties``, looked up by name, and one overall verdict."""
 
     properties: tuple[PropertyResult, ...]
-    stats: Stats
-    complete: bool
-    bound: str | None = None
-    reason: str | None = None
 
     def __getitem__(self, name: str) -> PropertyResult:
         for res in self.properties:
@@ -199,6 +196,17 @@ class ExploreResult:
     @property
     def verdict(self) -> Verdict:
         return Verdict.overall(r.verdict for r in self.properties)
+
+
+@attrs.frozen
+class ExploreResult(PropertyResults):
+    """Every property's result and the statistics of the run."""
+
+    properties: tuple[PropertyResult, ...]
+    stats: Stats
+    complete: bool
+    bound: str | None = None
+    reason: str | None = None
 
     def to_json(self) -> dict:
         out = {

@@ -66,7 +66,7 @@ import hypothesis
 import hypothesis.strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, invariant, rule
 
-from kspec.checker.explore import TRACE_GRACE, PropertyResult, Space, explain
+from kspec.checker.explore import TRACE_GRACE, PropertyResult, PropertyResults, Space, explain
 from kspec.checker.model import Kind, Model, Property, Verdict, actor_of, initial_states, select_properties, successors
 from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
@@ -101,7 +101,7 @@ class RunStopped(KeyboardInterrupt):
 
 
 @attrs.frozen
-class FuzzResult:
+class FuzzResult(PropertyResults):
     """Verdicts of a randomized run, the seed that reproduces it, and its size.
 
     ``seconds_to_violation`` is the time until the first violation was seen
@@ -113,16 +113,6 @@ class FuzzResult:
     steps: int
     seconds: float
     seconds_to_violation: float | None = None
-
-    def __getitem__(self, name: str) -> PropertyResult:
-        for res in self.properties:
-            if res.name == name:
-                return res
-        raise KeyError(name)
-
-    @property
-    def verdict(self) -> Verdict:
-        return Verdict.overall(r.verdict for r in self.properties)
 
     def to_json(self) -> dict:
         stats = {"examples": self.examples, "steps": self.steps, "seconds": round(self.seconds, 3)}
