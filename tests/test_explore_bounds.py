@@ -51,7 +51,7 @@ class Hungry:
         return ["grow"]
 
     def next_state(self, state, action):
-        return (state[0] + 1, bytes(2**20))
+        return (state[0] + 1, b"x" * 2**20)  # written, so resident (bytes(n) may stay untouched pages)
 
     def properties(self):
         return [always("finite", lambda s: s[0] >= 0)]
@@ -83,12 +83,28 @@ def test_fuzz_time_limit_holds_on_slow_steps():
     assert {r.bound for r in result.properties} == {"time_limit"}
 
 
-def test_max_memory_stops_near_the_cap():
-    cap = resident_memory_bytes() + 60 * 2**20
-    result = explore(Hungry(), max_memory=cap)
-    assert result.bound == "max_memory" and result.verdict is Verdict.INCONCLUSIVE
-    # one state past the cap, plus the memory check's interval of states (about 1 MiB a state)
-    assert result.stats.peak_memory_bytes < cap + 40 * 2**20
+HUNGRY_RUN = """
+from kspec.checker.explore import explore
+from kspec.util.budget import resident_memory_bytes
+from tests_hungry import Hungry
+cap = resident_memory_bytes() + 60 * 2**20
+result = explore(Hungry(), max_memory=cap)
+print(result.bound, result.stats.distinct_states)
+"""
+
+
+def test_max_memory_stops_near_the_cap(tmp_path):
+    """In a fresh process (memory an earlier test freed would be reused
+    without growing the resident size): 1 MiB a state, 60 MiB of headroom,
+    plus at most the 16 states between two memory readings."""
+    source = pathlib.Path(__file__).read_text()
+    hungry = source[source.index("class Hungry:"):source.index("def test_time_limit_holds_on_slow_steps")]
+    (tmp_path / "tests_hungry.py").write_text("from kspec.checker.model import always\n\n\n" + hungry)
+    run = subprocess.run([sys.executable, "-c", HUNGRY_RUN], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}, timeout=60)
+    bound, states = run.stdout.split()
+    assert bound == "max_memory", run.stderr
+    assert 50 <= int(states) <= 60 + 16 + 4
 
 
 def test_the_liveness_phase_checks_the_budget():

@@ -14,6 +14,7 @@ unexpected Python exception.
 from __future__ import annotations
 
 import contextlib
+import copy
 import shutil
 import tempfile
 from pathlib import Path
@@ -103,11 +104,12 @@ def mutated_text(draw, text: str) -> str:
     for _ in range(draw(st.integers(1, 3))):
         index = draw(st.integers(0, len(documents) - 1))
         if draw(st.integers(0, 11)) == 0:
-            documents.append(documents[index])  # a duplicated document
+            documents.append(copy.deepcopy(documents[index]))  # a duplicated document
             continue
         paths = list(_paths(documents[index]))
         path, _ = paths[draw(st.integers(0, len(paths) - 1))]
-        replacement = draw(REPLACEMENTS)
+        # a copy: the drawn lists and mappings are shared by every example, and later mutations edit in place
+        replacement = copy.deepcopy(draw(REPLACEMENTS))
         if not path:
             documents[index] = replacement
             continue
