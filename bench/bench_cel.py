@@ -143,11 +143,11 @@ def _q(text):
         value = Fraction(number) * _SUFFIX[suffix]
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"invalid quantity {text!r}") from None
-    return {"kspec.api.quantity": f"{value.numerator}/{value.denominator}"}
+    return {"kspec.quantity": f"{value.numerator}/{value.denominator}"}
 
 
 def _qv(q):
-    return Fraction(q["kspec.api.quantity"])
+    return Fraction(q["kspec.quantity"])
 
 
 def _q_less(a, b):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import attrs
 import click
 
 from kspec.cli.common import nodes_option, paths_argument, verb
 from kspec.cli.exits import ExitCode
-from kspec.loading.manifests import load_objects, pool_nodes
+from kspec.loading.manifests import load_objects
 from kspec.loading.summary import inspect
 from kspec.util.escape import one_line
 from kspec.util.textfmt import resources, table
@@ -66,10 +65,7 @@ def command(paths, nodes, output):
     duplicate identities and kinds that are not modelled. Exit 0 when loaded
     cleanly, 2 on any error (each printed as file:line: error: field: message).
     """
-    result = load_objects(list(paths))
-    extra = pool_nodes(nodes)
-    if extra:
-        result = attrs.evolve(result, objects=result.objects + extra)
+    result = load_objects(list(paths), nodes=nodes)
     doc = inspect(result)
     if output == "json":
         click.echo(json.dumps(doc, indent=2))

@@ -20,7 +20,8 @@ from kspec.api.validation import build_record
 from kspec.api.defaults import apply_defaults
 from kspec.errors import Diagnostic, KspecError, LoadError, ValidationError
 from kspec.loading.cluster import Cluster
-from kspec.loading.nodepool import POOL_KIND, PoolQuota, node_manifests, parse_pool_spec
+from kspec.loading.nodepool import (POOL_KIND, Pool, PoolQuota, name_pools, parse_pool_spec, pool_node_manifests,
+                                    read_pool)
 from kspec.api.objects import CLUSTER_SCOPED_KINDS, Source, object_key
 from kspec.loading.yamlio import Document, YamlError, load_documents
 
@@ -179,8 +180,18 @@ def _field_line(part: Part, doc_index: int, path: tuple, default: int | None) ->
     return default
 
 
+@attrs.frozen(eq=False)
+class PendingPool:
+    """A NodePool read from a file, validated, its nodes not yet named: names
+    wait until every Node manifest of the load is known (:func:`place_pools`)."""
+
+    pool: Pool
+    source: Source
+
+
 def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None) -> tuple[list, list[Diagnostic]]:
-    """Records and diagnostics from a parsed part's manifests (node pools counted against ``quota``)."""
+    """Records and diagnostics from a parsed part's manifests; a NodePool
+    (counted against ``quota``) is a :class:`PendingPool` in its place."""
     records: list = []
     problems: list[Diagnostic] = list(parsed.problems)
     for doc_index, prefix, manifest, line in parsed.entries:
@@ -189,8 +200,12 @@ def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None) -
             kind = type(manifest).__name__ if manifest is not None else "null"
             problems.append(Diagnostic(parsed.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(kind)}"))
             continue
+        source = Source(parsed.file, line)
         try:
-            records.extend(build_objects(manifest, Source(parsed.file, line), in_place=True, quota=quota))
+            if manifest.get("kind") == POOL_KIND:
+                records.append(PendingPool(checked_pool(manifest, source, quota), source))
+            else:
+                records.append(build_object(manifest, source, in_place=True))
         except ValidationError as err:
             field_line = _field_line(part, doc_index, prefix + parse_path(err.path), line) if err.path else line
             field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
@@ -218,27 +233,71 @@ def build_object(manifest: dict, source: Source, *, in_place: bool = False):
     return build_record(defaulted, source)
 
 
-def build_objects(manifest: dict, source: Source, *, in_place: bool = False, quota: PoolQuota | None = None) -> list:
-    """The records of one manifest: itself, or the Nodes of a kspec NodePool (counted against ``quota``)."""
-    if manifest.get("kind") == POOL_KIND:
-        return [build_object(node, source, in_place=True) for node in node_manifests(manifest, quota=quota)]
-    return [build_object(manifest, source, in_place=in_place)]
+def checked_pool(manifest: dict, source: Source, quota: PoolQuota | None) -> Pool:
+    """A NodePool manifest read and one of its nodes built, so that a bad field is
+    reported now, at its line, though the nodes are named and built later."""
+    pool = read_pool(manifest, quota=quota)
+    pool_records(pool, (f"{pool.name}-0",), source)
+    return pool
 
 
-def pool_nodes(specs, quota: PoolQuota | None = None) -> tuple:
+def pool_records(pool: Pool, names, source: Source) -> list:
+    """The Node records of ``pool`` with these names."""
+    return [build_object(node, source, in_place=True) for node in pool_node_manifests(pool, names)]
+
+
+def node_names(records) -> list[str]:
+    """The names of the Node records among ``records``."""
+    return [r.metadata.name for r in records if getattr(r, "kind", None) == "Node"]
+
+
+def place_pools(records: list) -> tuple[list, list[Diagnostic]]:
+    """``records`` with each :class:`PendingPool` replaced, in place, by its nodes,
+    named by :func:`~kspec.loading.nodepool.name_pools` around every Node manifest's name."""
+    pending = [r for r in records if isinstance(r, PendingPool)]
+    if not pending:
+        return records, []
+    names = iter(name_pools([p.pool for p in pending], node_names(records)))
+    placed: list = []
+    problems: list[Diagnostic] = []
+    for record in records:
+        if not isinstance(record, PendingPool):
+            placed.append(record)
+            continue
+        try:
+            placed.extend(pool_records(record.pool, next(names), record.source))
+        except ValidationError as err:  # only a name can fail here (too long at a high number): the rest was checked
+            problems.append(Diagnostic(record.source.file, record.source.line, err.message, err.path, code=err.code))
+    return placed, problems
+
+
+def pool_nodes(specs, quota: PoolQuota | None = None, taken=()) -> tuple:
     """Node records for ``--nodes`` strings (pools named node, node2, ... unless named),
-    all counted against one ``quota``."""
+    all counted against one ``quota`` and named around the node names ``taken``
+    (by :func:`~kspec.loading.nodepool.name_pools`). Raises :class:`LoadError`
+    for the first bad string."""
     quota = quota or PoolQuota()
-    records: list = []
+    pools: list[tuple[Pool, str]] = []
+    source = Source("--nodes", None)
     for index, text in enumerate(specs):
         try:
             pool = parse_pool_spec(text, "node" if index == 0 else f"node{index + 1}")
-            records.extend(build_objects(pool, Source("--nodes", None), quota=quota))
+            pools.append((checked_pool(pool, source, quota), text))
         except ValidationError as err:
-            if err.path == "--nodes":
-                raise LoadError([Diagnostic("--nodes", None, err.message)]) from None
-            raise LoadError([Diagnostic("--nodes", None, f'"{text}": {err.path}: {err.message}')]) from None
+            raise LoadError([_pool_diagnostic(text, err)]) from None
+    records: list = []
+    for (pool, text), names in zip(pools, name_pools([p for p, _ in pools], taken)):
+        try:
+            records.extend(pool_records(pool, names, source))
+        except ValidationError as err:
+            raise LoadError([_pool_diagnostic(text, err)]) from None
     return tuple(records)
+
+
+def _pool_diagnostic(text: str, err: ValidationError) -> Diagnostic:
+    if err.path == "--nodes":
+        return Diagnostic("--nodes", None, err.message)
+    return Diagnostic("--nodes", None, f'"{text}": {err.path}: {err.message}')
 
 
 def parse_object(manifest: dict, *, file: str = "<memory>", line: int | None = None):
@@ -316,19 +375,21 @@ def _parse_parts(parts: list[Part], parallel: bool):
         yield parse_part(part)
 
 
-def load_objects(paths, *, stdin=None, quota: PoolQuota | None = None) -> LoadResult:
-    """Every record from ``paths`` and one diagnostic per problem; never raises for input.
-    ``NodePool`` manifests generate their nodes within ``quota`` (shared with ``--nodes``)."""
+def load_objects(paths, *, stdin=None, quota: PoolQuota | None = None, nodes=()) -> LoadResult:
+    """Every record from ``paths``, then the nodes of the ``--nodes`` pool strings
+    ``nodes``, and one diagnostic per problem; never raises for input.
+    ``NodePool`` manifests and ``nodes`` generate their nodes within ``quota``,
+    named so that no name collides (:func:`~kspec.loading.nodepool.name_pools`)."""
     collecting = gc.isenabled()
     gc.disable()  # loading allocates many small acyclic objects: the cyclic collector only slows it
     try:
-        return _load_objects(paths, stdin, quota or PoolQuota())
+        return _load_objects(paths, stdin, quota or PoolQuota(), nodes)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load_objects(paths, stdin, quota: PoolQuota) -> LoadResult:
+def _load_objects(paths, stdin, quota: PoolQuota, nodes) -> LoadResult:
     files, diagnostics = expand_paths(paths)
     parts, parallel = _read_parts(files, stdin, diagnostics)
     records: list = []
@@ -346,6 +407,13 @@ def _load_objects(paths, stdin, quota: PoolQuota) -> LoadResult:
             diagnostics.append(Diagnostic(file, None, "no Kubernetes objects in this file (it is empty)"))
     if not files and not diagnostics:
         diagnostics.append(Diagnostic(", ".join(map(str, paths)) or ".", None, "no manifest files found (.yaml, .yml, .json)"))
+    records, pool_problems = place_pools(records)
+    diagnostics.extend(pool_problems)
+    if nodes:
+        try:
+            records.extend(pool_nodes(nodes, quota, node_names(records)))
+        except LoadError as err:
+            diagnostics.extend(err.diagnostics)
     pairs, duplicate_problems = find_duplicates(records)
     diagnostics.extend(duplicate_problems)
     return LoadResult(tuple(records), tuple(diagnostics), tuple(files), tuple(pairs))
@@ -358,8 +426,7 @@ def load(paths, *, stdin=None, nodes=()):
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    quota = PoolQuota()
-    result = load_objects(paths, stdin=stdin, quota=quota)
+    result = load_objects(paths, stdin=stdin, nodes=nodes)
     if not result.ok:
         raise LoadError(result.diagnostics)
-    return Cluster.from_objects(result.objects + pool_nodes(nodes, quota))
+    return Cluster.from_objects(result.objects)

@@ -24,12 +24,25 @@ it: ``kubernetes.io/hostname``, ``kubernetes.io/os=linux``,
 them) and, with zones, ``topology.kubernetes.io/zone``.
 ``pods`` defaults to 110 (the kubelet's default ``--max-pods``).
 
+Generated names never collide. :func:`name_pools`, the one place that names
+pool nodes (``--nodes`` in every verb, ``NodePool`` files, a scenario's
+``nodes:``, ``kspec.load``), gives each pool the first run of consecutive
+numbers whose names are free: Node manifests keep theirs, then ``NodePool``
+files take theirs in load order, then ``--nodes`` pools in order. So
+``models/myapp`` (node-1..node-3) with ``--nodes "3:cpu=4,memory=16Gi"`` gets
+node-4, node-5 and node-6, and a manifest pinned to node-1 still means the
+manifest's node-1.
+
 All the pools of one run generate at most :data:`MAX_POOL_NODES` nodes
 together (a :class:`PoolQuota` counts them): twice the 5,000 nodes Kubernetes
 supports in one cluster, about 240 MB and 5 s for ``kspec schedule``.
 """
 
 from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import attrs
 
 from kspec.api.validation import as_list, as_map, get_int, get_str
 from kspec.errors import ValidationError
@@ -65,9 +78,22 @@ class PoolQuota:
         self.left -= count
 
 
-def node_manifests(pool: dict, path: str = "", quota: PoolQuota | None = None) -> list[dict]:
-    """The Node manifests of one NodePool manifest (validated field by field),
-    counted against ``quota`` (a fresh one when None)."""
+@attrs.frozen(eq=False)
+class Pool:
+    """One validated pool: what its nodes share. Their names come later, from
+    :func:`name_pools`, once every other node name of the run is known."""
+
+    name: str
+    count: int
+    allocatable: dict
+    labels: dict
+    taints: tuple
+    zones: tuple[str, ...]
+
+
+def read_pool(pool: dict, path: str = "", quota: PoolQuota | None = None) -> Pool:
+    """A NodePool manifest, validated field by field, its count taken from ``quota``
+    (a fresh one when None)."""
     meta = as_map(pool.get("metadata"), _p(path, "metadata"))
     name = get_str(meta, "name", _p(path, "metadata"), "node")
     spec = as_map(pool.get("spec"), _p(path, "spec"))
@@ -78,24 +104,46 @@ def node_manifests(pool: dict, path: str = "", quota: PoolQuota | None = None) -
     allocatable = dict(as_map(spec.get("allocatable"), _p(path, "spec.allocatable")))
     allocatable.setdefault("pods", DEFAULT_MAX_PODS)
     labels = dict(as_map(spec.get("labels"), _p(path, "spec.labels")))
-    taints = as_list(spec.get("taints"), _p(path, "spec.taints"))
-    zones = [str(z) for z in as_list(spec.get("zones"), _p(path, "spec.zones"))]
+    taints = tuple(as_list(spec.get("taints"), _p(path, "spec.taints")))
+    zones = tuple(str(z) for z in as_list(spec.get("zones"), _p(path, "spec.zones")))
     if "zone" in spec:
-        zones = [str(spec["zone"])]
+        zones = (str(spec["zone"]),)
+    return Pool(name, count, allocatable, labels, taints, zones)
+
+
+def name_pools(pools: Sequence[Pool], taken: Iterable[str] = ()) -> list[tuple[str, ...]]:
+    """The node names of each pool, in order: ``<name>-<s>`` .. ``<name>-<s+count-1>``
+    for the smallest ``s >= 0`` where none is ``taken`` (by a Node manifest) or
+    given to an earlier pool. Deterministic, and unique across the run."""
+    used = set(taken)
+    result = []
+    for pool in pools:
+        start = index = 0
+        while index < start + pool.count:  # each number is looked at once
+            if f"{pool.name}-{index}" in used:
+                start = index + 1
+            index += 1
+        names = tuple(f"{pool.name}-{i}" for i in range(start, start + pool.count))
+        used.update(names)
+        result.append(names)
+    return result
+
+
+def pool_node_manifests(pool: Pool, names: Sequence[str]) -> list[dict]:
+    """The Node manifests of ``pool`` with these names (zones round-robin by position in the pool)."""
     nodes = []
-    for index in range(count):
-        node_name = f"{name}-{index}"
-        node_labels = {**KUBELET_LABELS, **labels, HOSTNAME_LABEL: node_name}
-        if zones:
-            node_labels[ZONE_LABEL] = zones[index % len(zones)]
+    for index, node_name in enumerate(names):
+        node_labels = {**KUBELET_LABELS, **pool.labels, HOSTNAME_LABEL: node_name}
+        if pool.zones:
+            node_labels[ZONE_LABEL] = pool.zones[index % len(pool.zones)]
         nodes.append({
             "apiVersion": "v1",
             "kind": "Node",
             "metadata": {"name": node_name, "labels": node_labels},
-            "spec": {"taints": [dict(t) if isinstance(t, dict) else t for t in taints]},
+            "spec": {"taints": [dict(t) if isinstance(t, dict) else t for t in pool.taints]},
             "status": {
-                "capacity": dict(allocatable),
-                "allocatable": dict(allocatable),
+                "capacity": dict(pool.allocatable),
+                "allocatable": dict(pool.allocatable),
                 "conditions": [{"type": "Ready", "status": "True"}],
             },
         })

@@ -19,7 +19,7 @@ from kspec.api.objects import (
     total_quantity,
 )
 
-SCHEMA = "kspec.loading.summary/v1"
+SCHEMA = "kspec.inspect/v1"
 
 
 def quantities(resources: FrozenDict) -> dict:
