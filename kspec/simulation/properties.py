@@ -25,7 +25,9 @@ from kspec.api.labels import selector_from_map
 from kspec.checker.model import Property, always, eventually_always, sometimes
 from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod, request_vector
 from kspec.simulation.controllers.daemonset import should_run
-from kspec.simulation.controllers.deployment import max_unavailable, resolve_fenceposts
+from kspec.simulation.controllers.deployment import (
+    calculate_status, deployment_status_viewer, max_unavailable, observed, resolve_fenceposts,
+)
 from kspec.simulation.network import can_reach_serving_pod
 from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal
 
@@ -313,20 +315,28 @@ def _deployment_pods(world: World, s: State, d: int):
 
 @_entry("deployment-converges", "eventually_always", ("deployment",))
 def _deployment_converges(world: World, deployment: str | None = None):
-    """Once faults and edits stop, each Deployment eventually always runs exactly its replicas, all of the current template.
+    """Once faults and edits stop, each Deployment eventually always runs exactly its replicas, updated and available (`kubectl rollout status`).
 
-    The end of a rollout (``kubectl rollout status`` succeeds): the new
-    ReplicaSet owns ``replicas`` active pods and the old ones none.
+    What ``kubectl rollout status`` requires (``DeploymentStatusViewer``, on the
+    status ``calculateStatus`` computes): the spec observed (here: the current
+    template's ReplicaSet exists), ``updatedReplicas >= replicas``, no old
+    replica left (``replicas <= updatedReplicas``) and every updated replica
+    available (``availableReplicas >= updatedReplicas``); and, as a
+    convergence claim, no surplus: ``updatedReplicas == replicas``. A deleted
+    Deployment converges when its ReplicaSets have no active pod left.
     """
     targets = _deployments(world, deployment)
 
     def check(s):
         for d in targets:
             replicas = s.replicas[d]
-            new = world.workloads[d].replica_sets[world.current_revision(s, d)]
-            pods = _deployment_pods(world, s, d)
-            want = 0 if replicas is None else replicas
-            if len(pods) != want or any(p.owner != new for p in pods):
+            if replicas is None:
+                if _deployment_pods(world, s, d):
+                    return False
+                continue
+            status = calculate_status(world, s, d)
+            done = deployment_status_viewer(world.workloads[d].name, replicas, status, observed(world, s, d))[1]
+            if not done or status.updated_replicas != replicas:
                 return False
         return True
     return check

@@ -584,15 +584,21 @@ DAEMON_TOLERATIONS = (
     {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
     {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
 )
+# Added for host-network daemons only (a CNI agent must start before the node's network is up).
+HOST_NETWORK_DAEMON_TOLERATION = {"key": "node.kubernetes.io/network-unavailable", "operator": "Exists",
+                                  "effect": "NoSchedule"}
 
 
 def _daemon_template(template: Mapping) -> dict:
-    """The template with the DaemonSet controller's tolerations added (never
-    evicted from a node that is unreachable or not ready)."""
+    """The template with the DaemonSet controller's tolerations added, as
+    upstream ``AddOrUpdateDaemonPodTolerations`` does (never evicted from a node
+    that is unreachable or not ready; a host-network daemon also tolerates
+    ``network-unavailable``)."""
     template = copy.deepcopy(dict(template))
     spec = template.setdefault("spec", {})
     tolerations = list(spec.get("tolerations") or [])
-    for toleration in DAEMON_TOLERATIONS:
+    added = DAEMON_TOLERATIONS + ((HOST_NETWORK_DAEMON_TOLERATION,) if spec.get("hostNetwork") is True else ())
+    for toleration in added:
         if not any(t.get("key") == toleration["key"] and t.get("effect") == toleration["effect"] for t in tolerations):
             tolerations.append(dict(toleration))
     spec["tolerations"] = tolerations

@@ -5,13 +5,21 @@ Follows ``pkg/controller/daemon/daemon_controller.go`` (``syncNodes``,
 DaemonSet is one step, over every node at once (upstream creates and deletes
 in batches within one sync).
 
-- A node *should run* the daemon pod when the pod's ``nodeSelector`` and
-  required node affinity match it and it has no NoSchedule or NoExecute taint
-  the pod does not tolerate; it *should keep running* it unless the selector
-  stops matching or an untolerated NoExecute taint appears. The controller adds
-  tolerations for ``not-ready`` and ``unreachable`` (NoExecute, no time limit)
-  and the pressure and ``unschedulable`` taints, so a daemon pod is never
-  evicted from a node that stops answering; it just stops being Ready.
+- A node *should run* the daemon pod (:func:`node_should_run_daemon_pod`, upstream's
+  ``NodeShouldRunDaemonPod`` and ``predicates``) when the template's
+  ``spec.nodeName``, if set, is that node's name, the pod's ``nodeSelector``
+  and required node affinity match the node, and it has no NoSchedule or
+  NoExecute taint the pod does not tolerate; it *should keep running* it
+  unless the name or the selector stops matching or an untolerated NoExecute
+  taint appears. Resources, host ports and ``spec.unschedulable`` are not
+  checked (the scheduler's business since daemon pods are scheduled by the
+  default scheduler). The controller adds tolerations for ``not-ready`` and
+  ``unreachable`` (NoExecute, no time limit) and the pressure and
+  ``unschedulable`` taints, so a daemon pod is never evicted from a node that
+  stops answering; it just stops being Ready.
+- A template with ``spec.nodeName`` makes one pod, for that node, bound at
+  creation (``nodeName: node-2`` on three nodes: one pod, on node-2; a name
+  that names no node: no pod at all).
 - A node that should run it and has no active daemon pod gets one, named
   ``<daemonset>-<node>`` here (upstream generates a name and targets the node
   with ``matchFields`` node affinity); the default scheduler binds it to that
@@ -29,12 +37,13 @@ from typing import ClassVar
 
 import attrs
 
+from kspec.api.objects import Node, PodSpec
 from kspec.simulation.controllers.protocol import describe_sync
 from kspec.checker.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
 from kspec.simulation.state import FAILED, State, World, create_pod, delete_pod
 
-__all__ = ["DaemonSetSync", "DaemonSetController", "should_run", "target_node"]
+__all__ = ["DaemonSetSync", "DaemonSetController", "node_should_run_daemon_pod", "should_run", "target_node"]
 
 
 @attrs.frozen
@@ -56,15 +65,30 @@ def target_node(world: World, group: int, name: str) -> int:
     return world.node_index.get(name[len(prefix):], -1) if name.startswith(prefix) else -1
 
 
-def should_run(world: World, state: State, w: int, node: int) -> tuple[bool, bool]:
-    """``NodeShouldRunDaemonPod``: (should run, should keep running) on ``node``."""
-    spec = world.groups[world.workloads[w].group].pod.spec
-    obj = world.node_object(node, state.nodes[node])
-    if not node_selector_matches(spec, obj):
+def node_should_run_daemon_pod(spec: PodSpec, node: Node) -> tuple[bool, bool]:
+    """``NodeShouldRunDaemonPod``: (shouldRun, shouldContinueRunning) for a
+    daemon pod with ``spec`` (the template with the controller's tolerations,
+    as ``NewPod`` makes it) on ``node``.
+
+    A template ``nodeName`` naming another node, or a ``nodeSelector`` /
+    required node affinity that does not match, rules the node out for both.
+    An untolerated NoSchedule or NoExecute taint means no new pod; a running
+    one keeps running unless a NoExecute taint is the untolerated one.
+    """
+    if spec.node_name and spec.node_name != node.metadata.name:
         return False, False
-    run = untolerated_taint(obj.spec.taints, spec.tolerations) is None
-    keep = untolerated_taint(obj.spec.taints, spec.tolerations, ("NoExecute",)) is None
-    return run, keep
+    if not node_selector_matches(spec, node):
+        return False, False
+    if untolerated_taint(node.spec.taints, spec.tolerations) is None:
+        return True, True
+    return False, untolerated_taint(node.spec.taints, spec.tolerations, ("NoExecute",)) is None
+
+
+def should_run(world: World, state: State, w: int, node: int) -> tuple[bool, bool]:
+    """:func:`node_should_run_daemon_pod` for DaemonSet ``w`` on ``node`` as the state shows it
+    (the node controller's taints included)."""
+    spec = world.groups[world.workloads[w].group].pod.spec
+    return node_should_run_daemon_pod(spec, world.node_object(node, state.nodes[node]))
 
 
 def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str]]:

@@ -13,8 +13,15 @@ order:
 3. the strategy's rollout: ``rolloutRolling`` (``reconcileNewReplicaSet``
    scales the new ReplicaSet up within ``maxSurge``; if it did not, then
    ``reconcileOldReplicaSets`` scales old ones down within ``maxUnavailable``,
-   unhealthy replicas first), or ``rolloutRecreate`` (old ReplicaSets to 0,
-   then, once none of their pods runs, the new one to ``replicas``).
+   unhealthy replicas first: :func:`reconcile_old_replica_sets`), or
+   ``rolloutRecreate`` (old ReplicaSets to 0, then, once none of their pods
+   runs, the new one to ``replicas``).
+
+An old ReplicaSet just scaled down still has its surplus pods, Ready, until
+the replication manager deletes them; while it has more available replicas
+than its spec, upstream's ``cleanupUnhealthyReplicas`` refuses to go on and
+that sync scales no old ReplicaSet down. The next sync after the surplus is
+gone does.
 
 ReplicaSet status (``availableReplicas``) is computed from the pods when read,
 as for the replication manager (:func:`.replication.status`): the model does
@@ -26,6 +33,9 @@ which converges to the same end by other steps. ``revisionHistoryLimit``
 clean-up, pausing and rollback are not modelled. The template change itself is
 a user operation (``rollout``: ``kubectl set image`` or ``kubectl rollout
 restart``); :meth:`~kspec.simulation.state.World.current_revision` reads it.
+
+The Deployment's status is :func:`calculate_status`; :func:`rollout_status` is
+``kubectl rollout status`` reading it.
 """
 
 from __future__ import annotations
@@ -38,8 +48,10 @@ from kspec.simulation.controllers.protocol import scaled_value
 from kspec.checker.model import Action
 from kspec.simulation.state import State, World, is_active, is_terminal
 
-__all__ = ["DeploymentSync", "DeploymentController", "resolve_fenceposts", "max_unavailable",
-           "new_rs_new_replicas", "available", "revisions", "rollout_step"]
+__all__ = ["DeploymentSync", "DeploymentController", "DeploymentStatus", "resolve_fenceposts", "max_unavailable",
+           "new_rs_new_replicas", "available", "revisions", "rollout_step", "reconcile_old_replica_sets",
+           "cleanup_unhealthy_replicas", "scale_down_old_replica_sets_for_rolling_update",
+           "calculate_status", "observed", "rollout_status", "deployment_status_viewer"]
 
 
 @attrs.frozen
@@ -151,41 +163,166 @@ def _rolling(world: World, state: State, spec, olds, new, replicas, strategy) ->
 
 
 def _reconcile_old(world: World, state: State, spec, olds, new, replicas, strategy) -> dict[int, int]:
-    """``reconcileOldReplicaSets``: ``cleanupUnhealthyReplicas`` then
-    ``scaleDownOldReplicaSetsForRollingUpdate``, oldest ReplicaSet first."""
-    olds = [rs for rs in olds if spec[rs] > 0]
-    if not olds:
-        return {}
-    all_pods = sum(spec.values())
-    min_available = replicas - max_unavailable(strategy, replicas)
-    new_unavailable = spec[new] - available(world, state, new)
-    max_scaled_down = all_pods - min_available - new_unavailable
+    """``reconcileOldReplicaSets`` on the ReplicaSets' spec and ``status.availableReplicas``
+    (:func:`reconcile_old_replica_sets`), oldest ReplicaSet first."""
+    after = reconcile_old_replica_sets(
+        replicas, max_unavailable(strategy, replicas), spec[new], available(world, state, new),
+        [(spec[rs], available(world, state, rs)) for rs in olds])
+    return {rs: n for rs, n in zip(olds, after) if n != spec[rs]}
+
+
+def reconcile_old_replica_sets(replicas: int, max_unavailable: int, new_spec: int, new_available: int,
+                               olds: list[tuple[int, int]]) -> tuple[int, ...]:
+    """``reconcileOldReplicaSets``: the old ReplicaSets' ``spec.replicas`` after one sync.
+
+    ``olds`` is (``spec.replicas``, ``status.availableReplicas``) of each old
+    ReplicaSet, oldest first; the answer is in the same order. Only active
+    ReplicaSets (``spec.replicas`` > 0, ``FilterActiveReplicaSets``) take
+    part: an old ReplicaSet already at 0 whose pods are still there is neither
+    scaled nor counted as available. Within ``maxScaledDown`` (every
+    ``spec.replicas`` minus ``replicas - maxUnavailable`` minus the new
+    ReplicaSet's unavailable replicas), :func:`cleanup_unhealthy_replicas`
+    goes first, then :func:`scale_down_old_replica_sets_for_rolling_update`
+    on what it left. When the cleanup stops at upstream's error (an old
+    ReplicaSet with more available replicas than its spec), the sync scales
+    nothing more down: ``reconcileOldReplicaSets`` returns before the second
+    step, keeping what the cleanup wrote before it.
+    """
+    after = [spec for spec, _ in olds]
+    active = [i for i, (spec, _) in enumerate(olds) if spec > 0]
+    if not active:  # oldPodsCount == 0: nothing to scale down
+        return tuple(after)
+    min_available = replicas - max_unavailable
+    max_scaled_down = new_spec + sum(after) - min_available - (new_spec - new_available)
     if max_scaled_down <= 0:
-        return {}
-    out: dict[int, int] = {}
-    cleaned = 0
-    for rs in olds:  # cleanupUnhealthyReplicas
-        if cleaned >= max_scaled_down:
+        return tuple(after)
+    cleaned, _, refused = cleanup_unhealthy_replicas([olds[i] for i in active], max_scaled_down)
+    for i, spec in zip(active, cleaned):
+        after[i] = spec
+    if refused:
+        return tuple(after)
+    scaled, _ = scale_down_old_replica_sets_for_rolling_update(
+        replicas, max_unavailable, new_available, [(after[i], olds[i][1]) for i in active])
+    for i, spec in zip(active, scaled):
+        after[i] = spec
+    return tuple(after)
+
+
+def cleanup_unhealthy_replicas(olds: list[tuple[int, int]], max_cleanup: int) -> tuple[tuple[int, ...], int, bool]:
+    """``cleanupUnhealthyReplicas``: scale old ReplicaSets (``(spec.replicas,
+    status.availableReplicas)``, oldest first) down by their unavailable
+    replicas, at most ``max_cleanup`` in all.
+
+    Returns the new ``spec.replicas``, how many were taken away, and whether
+    the cleanup stopped at upstream's error: an old ReplicaSet with more
+    available replicas than its spec (just scaled down, its surplus pods not
+    deleted yet) would be "scaled down" to more than its spec, which upstream
+    refuses ("got invalid request to scale down"); the ReplicaSets before it
+    keep their new spec, it and those after it keep theirs.
+    """
+    after = [spec for spec, _ in olds]
+    total = 0
+    for i, (spec, healthy) in enumerate(olds):
+        if total >= max_cleanup:
             break
-        healthy = available(world, state, rs)
-        if spec[rs] == healthy:
+        if spec == 0 or spec == healthy:
             continue
-        count = min(max_scaled_down - cleaned, spec[rs] - healthy)
-        out[rs] = spec[rs] - count
-        cleaned += count
-    current = {rs: out.get(rs, n) for rs, n in spec.items()}
-    available_now = sum(available(world, state, rs) for rs in current)
-    total_down = available_now - min_available
+        count = min(max_cleanup - total, spec - healthy)
+        if count < 0:
+            return tuple(after), total, True
+        after[i] = spec - count
+        total += count
+    return tuple(after), total, False
+
+
+def scale_down_old_replica_sets_for_rolling_update(replicas: int, max_unavailable: int, new_available: int,
+                                                   olds: list[tuple[int, int]]) -> tuple[tuple[int, ...], int]:
+    """``scaleDownOldReplicaSetsForRollingUpdate``: take available replicas from old
+    ReplicaSets (``(spec.replicas, status.availableReplicas)``, oldest first)
+    while more than ``replicas - maxUnavailable`` are available across the new
+    one and these. Returns the new ``spec.replicas`` and how many were taken."""
+    after = [spec for spec, _ in olds]
+    total_down = new_available + sum(healthy for _, healthy in olds) - (replicas - max_unavailable)
     scaled = 0
-    for rs in olds:  # scaleDownOldReplicaSetsForRollingUpdate
+    for i, spec in enumerate(after):
         if scaled >= total_down:
             break
-        if current[rs] == 0:
+        if spec == 0:
             continue
-        count = min(current[rs], total_down - scaled)
-        out[rs] = current[rs] - count
+        count = min(spec, total_down - scaled)
+        after[i] = spec - count
         scaled += count
-    return {rs: n for rs, n in out.items() if n != spec[rs]}
+    return tuple(after), scaled
+
+
+@attrs.frozen
+class DeploymentStatus:
+    """``status`` of a Deployment as ``calculateStatus`` (``sync.go``) computes it from its
+    ReplicaSets: ``replicas`` and ``updatedReplicas`` count active pods (the
+    ReplicaSets' ``status.replicas``), of all and of the new one;
+    ``availableReplicas`` the Ready ones (``minReadySeconds`` counts as elapsed)."""
+
+    replicas: int = 0
+    updated_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    unavailable_replicas: int = 0
+
+
+def calculate_status(world: World, state: State, d: int) -> DeploymentStatus:
+    """``calculateStatus`` of Deployment ``d`` (the model does not delay status writes)."""
+    new, olds = revisions(world, state, d)
+    owners = set(olds) | ({new} if state.replicas[new] is not None else set())
+    pods = [p for p in state.pods if p.owner in owners and is_active(p)]
+    ready = sum(1 for p in pods if p.ready)
+    spec_total = sum(state.replicas[rs] for rs in owners)
+    return DeploymentStatus(replicas=len(pods), updated_replicas=sum(1 for p in pods if p.owner == new),
+                            ready_replicas=ready, available_replicas=ready,
+                            unavailable_replicas=max(spec_total - ready, 0))
+
+
+def observed(world: World, state: State, d: int) -> bool:
+    """Stands for ``status.observedGeneration >= metadata.generation``: the
+    model keeps no generation, and the first sync after a template change is
+    the one that creates the current template's ReplicaSet (``getNewReplicaSet``)
+    and writes ``observedGeneration``. A ``kubectl scale`` has no stand-in: a
+    scale-up leaves ``updatedReplicas`` short until the controller acts, but a
+    scale-down reads as done before it acts (the ``deployment-converges``
+    property asks ``updatedReplicas == replicas`` as well, which it is not)."""
+    new, _ = revisions(world, state, d)
+    return state.replicas[new] is not None
+
+
+def rollout_status(world: World, state: State, d: int) -> tuple[str, bool]:
+    """``kubectl rollout status`` on Deployment ``d``: :func:`deployment_status_viewer`
+    reading :func:`calculate_status`, with :func:`observed` for the generation check."""
+    name = world.workloads[d].name
+    replicas = state.replicas[d]
+    if replicas is None:
+        return f'deployments.apps "{name}" not found', False
+    return deployment_status_viewer(name, replicas, calculate_status(world, state, d), observed(world, state, d))
+
+
+def deployment_status_viewer(name: str, replicas: int, status: DeploymentStatus, observed: bool) -> tuple[str, bool]:
+    """``DeploymentStatusViewer.Status`` (kubectl ``rollout_status.go``): its message
+    (without the trailing newline) and whether the rollout is done.
+
+    Done needs the spec observed (``observedGeneration >= generation``),
+    ``updatedReplicas >= replicas`` (every replica of the current template),
+    ``replicas <= updatedReplicas`` in the status (no old replica left) and
+    ``availableReplicas >= updatedReplicas``. The ``ProgressDeadlineExceeded``
+    error is not modelled (no ``progressDeadlineSeconds``: time is abstract)."""
+    if not observed:
+        return "Waiting for deployment spec update to be observed...", False
+    waiting = f'Waiting for deployment "{name}" rollout to finish: '
+    if status.updated_replicas < replicas:
+        return waiting + f"{status.updated_replicas} out of {replicas} new replicas have been updated...", False
+    if status.replicas > status.updated_replicas:
+        return waiting + f"{status.replicas - status.updated_replicas} old replicas are pending termination...", False
+    if status.available_replicas < status.updated_replicas:
+        return waiting + (f"{status.available_replicas} of {status.updated_replicas} updated replicas "
+                          "are available..."), False
+    return f'deployment "{name}" successfully rolled out', True
 
 
 class DeploymentController:
