@@ -38,6 +38,7 @@ import click
 
 from kspec.checker.model import Verdict
 from kspec.errors import KspecError, LoadError
+from kspec.util import interrupt
 from kspec.util.escape import one_line
 
 __all__ = ["ExitCode", "Verb", "exit_code", "report_error"]
@@ -142,7 +143,9 @@ def outcome(run) -> ExitCode:
     escapes it into a code: KspecError and click usage errors 2, Ctrl-C 130,
     a reader that went away 141, a closed stdout 2, any other exception 4."""
     try:
-        code = run()
+        with interrupt.watching():
+            code = run()
+            interrupt.raise_if_pending()  # an interrupt swallowed on the way (in a finalizer) still counts
         sys.stdout.flush()  # a broken pipe shows here, not at interpreter exit
         return ExitCode(code)
     except (click.exceptions.Exit, click.exceptions.Abort):

@@ -50,6 +50,7 @@ import z3
 
 from kspec.scheduling import filters as F
 from kspec.scheduling.problem import Problem, pack
+from kspec.util import interrupt
 from kspec.scheduling.result import (
     FEASIBLE,
     INFEASIBLE,
@@ -81,10 +82,13 @@ def run_check(solver, *assumptions):
     """``solver.check(*assumptions)``. Z3 catches Ctrl-C itself during a check
     and answers unknown ("interrupted from keyboard"), so Python never sees the
     signal; raise it again here so that an interrupt stops the command instead
-    of reading as a solver timeout."""
+    of reading as a solver timeout. An interrupt that landed in a finalizer
+    between two checks (and was swallowed there) stops it here too."""
+    interrupt.raise_if_pending()
     answer = solver.check(*assumptions)
     if answer == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
         raise KeyboardInterrupt
+    interrupt.raise_if_pending()
     return answer
 
 

@@ -35,6 +35,7 @@ import threading
 import time
 
 from kspec.errors import KspecError
+from kspec.util import interrupt
 
 __all__ = ["Budget", "BudgetExceeded", "peak_memory_bytes", "resident_memory_bytes"]
 
@@ -105,7 +106,9 @@ class Budget:
         return None
 
     def check(self, phase: str = "") -> None:
-        """Raise :class:`BudgetExceeded` (naming ``phase``) when a bound is reached."""
+        """Raise :class:`BudgetExceeded` (naming ``phase``) when a bound is
+        reached, and ``KeyboardInterrupt`` when a Ctrl-C was swallowed on the way."""
+        interrupt.raise_if_pending()
         bound = self.exceeded()
         if bound is not None:
             raise BudgetExceeded(bound, phase)
