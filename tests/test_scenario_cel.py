@@ -92,11 +92,12 @@ def test_duplicate_check_names_are_an_error(tmp_path):
 
 
 def test_an_expression_that_fails_on_a_state_stops_with_one_line(tmp_path, run_cli):
-    path = scenario(tmp_path, "  - fault-then-converged\n  - expression:\n      name: bad-key\n"
-                              "      cel: services['no-such-service'].endpoints.size() > 0\n")
+    """What the schema check cannot see (an index past the end) fails on a state."""
+    path = scenario(tmp_path, "  - fault-then-converged\n  - expression:\n      name: bad-index\n"
+                              "      cel: pods[99].ready\n")
     result = run_cli("explore", path)
     assert result.exit_code == 2
-    assert "check 'bad-key'" in result.stderr and "Traceback" not in result.stderr
+    assert "check 'bad-index'" in result.stderr and "Traceback" not in result.stderr
 
 
 # --------------------------------------------------------------------------- the view against the state

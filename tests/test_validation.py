@@ -59,7 +59,7 @@ CASES = [
                "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}}}},
      "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0"),
     ("ValidateServicePorts-names-required-with-several",
-     {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}, {"port": 443}]}},
+     {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}, {"port": 443, "name": "https"}]}},
      "spec.ports[0].name: Required value"),
     ("ValidateService-nodePort-forbidden-for-ClusterIP",
      {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80, "nodePort": 30080}]}},

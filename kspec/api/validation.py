@@ -5,6 +5,16 @@ and uses upstream's wording (field.ErrorList: ``Required value``, ``Invalid valu
 "x": ...``, ``Unsupported value: "x": supported values: ...``), so that the loader
 can print ``file:line: error: field: message``. Validation follows
 pkg/apis/core/validation and pkg/apis/apps/validation for what kspec models.
+
+As upstream collects a ``field.ErrorList``, an object's problems are reported
+all at once: each builder reads its fields through an :class:`ErrorList`, which
+keeps a field's error and goes on to the next field, in upstream's order
+(metadata, then the spec field by field). A check that needs a value that
+failed (the selector against the template's labels, a request against its
+limit, the rolling update of an unsupported strategy type) is skipped, as
+upstream skips what it cannot compute. :func:`build_record` raises the one
+:class:`~kspec.errors.ValidationError`, or a :class:`ValidationErrors` holding
+each of several.
 """
 
 from __future__ import annotations
@@ -53,6 +63,85 @@ RESTART_POLICIES = ("Always", "OnFailure", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 NODE_SELECTOR_OPS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+
+
+# --------------------------------------------------------------------------- every error of an object
+
+
+class ValidationErrors(ValidationError):
+    """Several problems of one object, in the order validation found them
+    (``errors``, each a :class:`~kspec.errors.ValidationError`). Its own
+    ``path``, ``message`` and ``code`` are the first one's, so code that reports
+    one error still reports a real one."""
+
+    def __init__(self, errors):
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(first.path, first.message, first.code)
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+def each_error(error: ValidationError) -> tuple[ValidationError, ...]:
+    """The single problems in ``error``: itself, or each of a :class:`ValidationErrors`."""
+    return getattr(error, "errors", (error,))
+
+
+class _Reported(Exception):
+    """A part of the object whose problems are already in the :class:`ErrorList`:
+    the record that would hold it is not built (a rejected object has no record)."""
+
+
+class ErrorList:
+    """Upstream's ``field.ErrorList``: every problem of one object.
+
+    A builder reads each field with :meth:`field`, which answers None once the
+    field's error is kept, so the fields after it are still read (upstream's
+    ``allErrs = append(allErrs, ...)``); :meth:`complete` then stops the part
+    from being built from missing values. Reads that cannot go on (a ``spec``
+    that is not a mapping has no fields to read) just raise.
+    """
+
+    __slots__ = ("errors",)
+
+    def __init__(self):
+        self.errors: list[ValidationError] = []
+
+    def add(self, error: ValidationError) -> None:
+        self.errors.append(error)
+
+    def field(self, read: Callable[..., Any], *args, **kwargs):
+        """``read(*args, **kwargs)``, or None with its problems kept."""
+        try:
+            return read(*args, **kwargs)
+        except ValidationError as error:
+            self.errors.extend(each_error(error))
+        except _Reported:
+            pass
+        return None
+
+    def mark(self) -> int:
+        """Where the part being built starts, for :meth:`complete`."""
+        return len(self.errors)
+
+    def complete(self, mark: int) -> None:
+        """Raise :class:`_Reported` if a problem was kept since ``mark``."""
+        if len(self.errors) > mark:
+            raise _Reported
+
+
+def _each(errs: ErrorList, d: dict, key: str, path: str, build: Callable[..., Any], **options):
+    """``build(item, item_path, errs, **options)`` on each item of the list ``d[key]``,
+    every item checked whatever its siblings hold; None if the list itself is bad."""
+    items = d.get(key)
+    if items is None:
+        return ()
+    field = f"{path}.{key}"
+    items = errs.field(as_list, items, field)
+    if items is None:
+        return None
+    return tuple(errs.field(build, item, f"{field}[{index}]", errs, **options) for index, item in enumerate(items))
 
 
 # --------------------------------------------------------------------------- typed reads
@@ -161,49 +250,55 @@ def get_strings(d: dict, key: str, path: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def string_map(value, path: str) -> FrozenDict:
+def string_map(value, path: str, errs: ErrorList) -> FrozenDict:
     mapping = as_map(value, path)
+    mark = errs.mark()
     for key, item in mapping.items():
         if not isinstance(item, str):
-            raise ValidationError(f"{path}.{key}", f"expected a string, got {_type_name(item)} {_go(item)}")
+            errs.add(ValidationError(f"{path}.{key}", f"expected a string, got {_type_name(item)} {_go(item)}"))
+    errs.complete(mark)
     return FrozenDict(mapping) if mapping else EMPTY
 
 
 _VALID_LABELS: set = set()
 
 
-def label_map(value, path: str) -> FrozenDict:
-    """metadata.labels: string values with valid keys and values (ValidateLabels)."""
-    labels = string_map(value, path)
+def label_map(value, path: str, errs: ErrorList) -> FrozenDict:
+    """metadata.labels: string values with valid keys and values (ValidateLabels), every pair checked."""
+    labels = string_map(value, path, errs)
+    mark = errs.mark()
     for pair in labels.items():
         if pair in _VALID_LABELS:
             continue
         key, item = pair
-        errors = qualified_name_errors(key)
-        if errors:
-            raise invalid(path, key, errors[0])
-        errors = label_value_errors(item)
-        if errors:
-            raise invalid(f"{path}.{key}", item, errors[0])
-        if len(_VALID_LABELS) < 100_000:
+        key_errors = qualified_name_errors(key)
+        if key_errors:
+            errs.add(invalid(path, key, key_errors[0]))
+        value_errors = label_value_errors(item)
+        if value_errors:
+            errs.add(invalid(f"{path}.{key}", item, value_errors[0]))
+        if not key_errors and not value_errors and len(_VALID_LABELS) < 100_000:
             _VALID_LABELS.add(pair)
+    errs.complete(mark)
     return labels
 
 
-def annotation_map(value, path: str) -> FrozenDict:
-    annotations = string_map(value, path)
+def annotation_map(value, path: str, errs: ErrorList) -> FrozenDict:
+    annotations = string_map(value, path, errs)
+    mark = errs.mark()
     for key in annotations:
         errors = qualified_name_errors(key.lower())
         if errors:
-            raise invalid(path, key, errors[0])
+            errs.add(invalid(path, key, errors[0]))
+    errs.complete(mark)
     return annotations
 
 
 _RESOURCE_LISTS: dict = {}
 
 
-def resource_list(value, path: str) -> FrozenDict:
-    """A resource list of non-negative quantities; identical lists are parsed once."""
+def resource_list(value, path: str, errs: ErrorList) -> FrozenDict:
+    """A resource list of non-negative quantities, every entry checked; identical lists are parsed once."""
     mapping = as_map(value, path)
     if not mapping:
         return EMPTY
@@ -214,10 +309,18 @@ def resource_list(value, path: str) -> FrozenDict:
         key, cached = None, None
     if cached is not None:
         return cached
-    quantities = parse_resource_list(mapping, path)
-    for name, qty in quantities.items():
-        if qty < _ZERO:
-            raise invalid(f"{path}.{name}", str(mapping[name]), "must be greater than or equal to 0")
+    mark = errs.mark()
+    parsed = {}
+    for name, raw in mapping.items():
+        one = errs.field(parse_resource_list, {name: raw}, path)
+        if one is None:
+            continue
+        quantity = one[name]
+        if quantity < _ZERO:
+            errs.add(invalid(f"{path}.{name}", str(raw), "must be greater than or equal to 0"))
+        parsed[name] = quantity
+    errs.complete(mark)
+    quantities = FrozenDict(parsed)
     if key is not None and len(_RESOURCE_LISTS) < 100_000:
         _RESOURCE_LISTS[key] = quantities
     return quantities
@@ -242,31 +345,37 @@ def selector_at(build: Callable[[], Selector], path: str) -> Selector:
 # --------------------------------------------------------------------------- metadata
 
 
-def build_meta(obj: dict, kind: str, namespaced: bool, path: str = "metadata", *,
+def build_meta(obj: dict, kind: str, namespaced: bool, errs: ErrorList, path: str = "metadata", *,
                name_required: bool = True, name_rule: str = "subdomain") -> o.ObjectMeta:
+    """ValidateObjectMeta: name, namespace, labels, annotations, owner references."""
     meta = as_map(obj.get("metadata"), path)
-    name = get_str(meta, "name", path)
-    generate_name = get_str(meta, "generateName", path)
-    if name_required and not name and not generate_name:
-        raise ValidationError(f"{path}.name", "Required value: name or generateName is required")
+    mark = errs.mark()
+    field = errs.field
+    name = field(get_str, meta, "name", path)
+    generate_name = field(get_str, meta, "generateName", path)
+    if name_required and name == "" and generate_name == "":
+        errs.add(ValidationError(f"{path}.name", "Required value: name or generateName is required"))
     if name:
-        _check_name(name, f"{path}.name", name_rule)
+        field(_check_name, name, f"{path}.name", name_rule)
     namespace = None
     if namespaced:
-        namespace = get_str(meta, "namespace", path, "default")
-        dns_name(namespace, f"{path}.namespace", _DNS1123_LABEL, 63, "a lowercase RFC 1123 label")
-    owners = tuple(_owner_ref(ref, f"{path}.ownerReferences[{i}]")
-                   for i, ref in enumerate(as_list(meta.get("ownerReferences"), f"{path}.ownerReferences")))
-    deletion = meta.get("deletionTimestamp")
+        namespace = field(get_str, meta, "namespace", path, "default")
+        if namespace is not None:
+            field(dns_name, namespace, f"{path}.namespace", _DNS1123_LABEL, 63, "a lowercase RFC 1123 label")
+    labels = field(label_map, meta.get("labels"), f"{path}.labels", errs)
+    annotations = field(annotation_map, meta.get("annotations"), f"{path}.annotations", errs)
+    owners = _each(errs, meta, "ownerReferences", path, _owner_ref)
+    uid = field(get_str, meta, "uid", path)
+    errs.complete(mark)
     return o.ObjectMeta(
         name=name,
         namespace=namespace,
-        labels=label_map(meta.get("labels"), f"{path}.labels"),
-        annotations=annotation_map(meta.get("annotations"), f"{path}.annotations"),
+        labels=labels,
+        annotations=annotations,
         owner_references=owners,
-        uid=get_str(meta, "uid", path),
+        uid=uid,
         generate_name=generate_name,
-        deletion_timestamp=0 if deletion else None,
+        deletion_timestamp=0 if meta.get("deletionTimestamp") else None,
     )
 
 
@@ -282,16 +391,20 @@ def _check_name(name: str, path: str, rule: str) -> None:
         dns_name(name, path)
 
 
-def _owner_ref(value, path: str) -> o.OwnerReference:
+def _owner_ref(value, path: str, errs: ErrorList) -> o.OwnerReference:
     ref = as_map(value, path)
-    return o.OwnerReference(
-        api_version=get_str(ref, "apiVersion", path, require=True),
-        kind=get_str(ref, "kind", path, require=True),
-        name=get_str(ref, "name", path, require=True),
-        uid=get_str(ref, "uid", path),
-        controller=get_bool(ref, "controller", path),
-        block_owner_deletion=get_bool(ref, "blockOwnerDeletion", path),
+    mark = errs.mark()
+    field = errs.field
+    record = dict(
+        api_version=field(get_str, ref, "apiVersion", path, require=True),
+        kind=field(get_str, ref, "kind", path, require=True),
+        name=field(get_str, ref, "name", path, require=True),
+        uid=field(get_str, ref, "uid", path),
+        controller=field(get_bool, ref, "controller", path),
+        block_owner_deletion=field(get_bool, ref, "blockOwnerDeletion", path),
     )
+    errs.complete(mark)
+    return o.OwnerReference(**record)
 
 
 # --------------------------------------------------------------------------- containers
@@ -305,131 +418,179 @@ def _port_name(name: str, path: str) -> None:
                                   "characters or '-', contain at least one letter, and not start or end with '-'")
 
 
-def _container_port(value, path: str) -> o.ContainerPort:
+def _container_port(value, path: str, errs: ErrorList) -> o.ContainerPort:
+    """validateContainerPorts: name, containerPort, hostPort, protocol."""
     port = as_map(value, path)
-    number = get_int(port, "containerPort", path, None, minimum=1, maximum=65535)
-    if number is None:
-        raise required(f"{path}.containerPort")
-    name = get_str(port, "name", path)
+    mark = errs.mark()
+    field = errs.field
+    name = field(get_str, port, "name", path)
     if name:
-        _port_name(name, f"{path}.name")
-    return o.ContainerPort(
-        container_port=number,
-        name=name,
-        protocol=get_choice(port, "protocol", path, PROTOCOLS, "TCP"),
-        host_port=get_int(port, "hostPort", path, 0, minimum=0, maximum=65535),
-        host_ip=get_str(port, "hostIP", path),
-    )
+        field(_port_name, name, f"{path}.name")
+    number = None
+    if port.get("containerPort") is None:
+        errs.add(required(f"{path}.containerPort"))
+    else:
+        number = field(get_int, port, "containerPort", path, None, minimum=1, maximum=65535)
+    host_port = field(get_int, port, "hostPort", path, 0, minimum=0, maximum=65535)
+    protocol = field(get_choice, port, "protocol", path, PROTOCOLS, "TCP")
+    host_ip = field(get_str, port, "hostIP", path)
+    errs.complete(mark)
+    return o.ContainerPort(container_port=number, name=name, protocol=protocol, host_port=host_port, host_ip=host_ip)
 
 
-def _probe(value, path: str) -> o.Probe | None:
+def _probe(value, path: str, errs: ErrorList) -> o.Probe | None:
     if value is None:
         return None
     probe = as_map(value, path)
+    mark = errs.mark()
+    field = errs.field
     handlers = [h for h in ("exec", "httpGet", "tcpSocket", "grpc") if h in probe]
+    port = http_path = None
     if len(handlers) != 1:
-        raise ValidationError(path, "must specify exactly one handler (exec, httpGet, tcpSocket or grpc)"
-                              if not handlers else f"may not specify more than 1 handler type, got {handlers}")
-    handler = handlers[0]
-    body = as_map(probe[handler], f"{path}.{handler}")
-    port = body.get("port")
-    if port is not None and not isinstance(port, (int, str)) or isinstance(port, bool):
-        raise ValidationError(f"{path}.{handler}.port", f"expected an integer or a port name, got {_go(port)}")
-    return o.Probe(
-        handler=handler,
-        port=port,
-        path=body.get("path") if isinstance(body.get("path"), str) else None,
-        initial_delay_seconds=get_int(probe, "initialDelaySeconds", path, 0, minimum=0),
-        timeout_seconds=get_int(probe, "timeoutSeconds", path, 1, minimum=1),
-        period_seconds=get_int(probe, "periodSeconds", path, 10, minimum=1),
-        success_threshold=get_int(probe, "successThreshold", path, 1, minimum=1),
-        failure_threshold=get_int(probe, "failureThreshold", path, 3, minimum=1),
+        errs.add(ValidationError(path, "must specify exactly one handler (exec, httpGet, tcpSocket or grpc)"
+                                 if not handlers else f"may not specify more than 1 handler type, got {handlers}"))
+    else:
+        handler = handlers[0]
+        body = field(as_map, probe[handler], f"{path}.{handler}")
+        if body is not None:
+            port = body.get("port")
+            if port is not None and not isinstance(port, (int, str)) or isinstance(port, bool):
+                errs.add(ValidationError(f"{path}.{handler}.port", f"expected an integer or a port name, got {_go(port)}"))
+            http_path = body.get("path") if isinstance(body.get("path"), str) else None
+    record = dict(
+        initial_delay_seconds=field(get_int, probe, "initialDelaySeconds", path, 0, minimum=0),
+        timeout_seconds=field(get_int, probe, "timeoutSeconds", path, 1, minimum=1),
+        period_seconds=field(get_int, probe, "periodSeconds", path, 10, minimum=1),
+        success_threshold=field(get_int, probe, "successThreshold", path, 1, minimum=1),
+        failure_threshold=field(get_int, probe, "failureThreshold", path, 3, minimum=1),
     )
+    errs.complete(mark)
+    return o.Probe(handler=handlers[0], port=port, path=http_path, **record)
 
 
-def _security_context(value, path: str) -> o.SecurityContext | None:
+def _security_context(value, path: str, errs: ErrorList) -> o.SecurityContext | None:
     if value is None:
         return None
     ctx = as_map(value, path)
-    caps = as_map(ctx.get("capabilities"), f"{path}.capabilities")
+    mark = errs.mark()
+    field = errs.field
+    caps = field(as_map, ctx.get("capabilities"), f"{path}.capabilities")
+    run_as_user = field(get_int, ctx, "runAsUser", path, None, bits=64)
+    capabilities_add = field(get_strings, caps, "add", f"{path}.capabilities") if caps is not None else None
+    errs.complete(mark)
+
+    def flag(name: str) -> bool | None:
+        return ctx.get(name) if isinstance(ctx.get(name), bool) else None
+
     return o.SecurityContext(
-        privileged=ctx.get("privileged") if isinstance(ctx.get("privileged"), bool) else None,
-        allow_privilege_escalation=ctx.get("allowPrivilegeEscalation")
-        if isinstance(ctx.get("allowPrivilegeEscalation"), bool) else None,
-        run_as_non_root=ctx.get("runAsNonRoot") if isinstance(ctx.get("runAsNonRoot"), bool) else None,
-        run_as_user=get_int(ctx, "runAsUser", path, None, bits=64),
-        read_only_root_filesystem=ctx.get("readOnlyRootFilesystem")
-        if isinstance(ctx.get("readOnlyRootFilesystem"), bool) else None,
-        capabilities_add=get_strings(caps, "add", f"{path}.capabilities"),
+        privileged=flag("privileged"),
+        allow_privilege_escalation=flag("allowPrivilegeEscalation"),
+        run_as_non_root=flag("runAsNonRoot"),
+        run_as_user=run_as_user,
+        read_only_root_filesystem=flag("readOnlyRootFilesystem"),
+        capabilities_add=capabilities_add,
     )
 
 
-def _env(value, path: str) -> tuple[o.EnvVar, ...]:
-    result = []
-    for index, item in enumerate(as_list(value, path)):
-        item_path = f"{path}[{index}]"
-        var = as_map(item, item_path)
-        name = get_str(var, "name", item_path, require=True)
-        raw_value = var.get("value")
-        if raw_value is not None and not isinstance(raw_value, str):
-            raise ValidationError(f"{item_path}.value", f"expected a string, got {_type_name(raw_value)} {_go(raw_value)}")
-        source = var.get("valueFrom")
-        result.append(o.EnvVar(name, raw_value, next(iter(source), None) if isinstance(source, dict) else None))
-    return tuple(result)
+def _env_var(value, path: str, errs: ErrorList) -> o.EnvVar:
+    var = as_map(value, path)
+    mark = errs.mark()
+    name = errs.field(get_str, var, "name", path, require=True)
+    raw_value = var.get("value")
+    if raw_value is not None and not isinstance(raw_value, str):
+        errs.add(ValidationError(f"{path}.value", f"expected a string, got {_type_name(raw_value)} {_go(raw_value)}"))
+    errs.complete(mark)
+    source = var.get("valueFrom")
+    return o.EnvVar(name, raw_value, next(iter(source), None) if isinstance(source, dict) else None)
 
 
-def _resources(value, path: str) -> o.Resources:
+def _resources(value, path: str, errs: ErrorList) -> o.Resources:
     res = as_map(value, path)
-    requests = resource_list(res.get("requests"), f"{path}.requests")
-    limits = resource_list(res.get("limits"), f"{path}.limits")
-    for name, limit in limits.items():
-        request = requests.get(name)
-        if request is not None and request > limit and name in ("cpu", "memory", "ephemeral-storage"):
-            raise invalid(f"{path}.requests", str(request), f"must be less than or equal to {name} limit of {limit}")
+    mark = errs.mark()
+    requests = errs.field(resource_list, res.get("requests"), f"{path}.requests", errs)
+    limits = errs.field(resource_list, res.get("limits"), f"{path}.limits", errs)
+    if requests is not None and limits is not None:
+        for name, limit in limits.items():
+            request = requests.get(name)
+            if request is not None and request > limit and name in ("cpu", "memory", "ephemeral-storage"):
+                errs.add(invalid(f"{path}.requests", str(request), f"must be less than or equal to {name} limit of {limit}"))
+    errs.complete(mark)
     return o.Resources(requests, limits)
 
 
-def build_container(value, path: str, *, init: bool = False) -> o.Container:
+def _volume_mount(value, path: str, errs: ErrorList) -> o.VolumeMount:
+    m = as_map(value, path)
+    mark = errs.mark()
+    field = errs.field
+    record = (field(get_str, m, "name", path, require=True), field(get_str, m, "mountPath", path, require=True),
+              field(get_bool, m, "readOnly", path))
+    errs.complete(mark)
+    return o.VolumeMount(*record)
+
+
+def build_container(value, path: str, errs: ErrorList, *, init: bool = False) -> o.Container:
+    """validateContainerCommon and the container checks of validateContainers,
+    in upstream's order: name, image, ports, env, volume mounts, pull policy,
+    resources, security context, probes, restart policy."""
     c = as_map(value, path)
-    name = get_str(c, "name", path, require=True)
-    dns_name(name, f"{path}.name", _DNS1123_LABEL, 63, "a lowercase RFC 1123 label")
-    image = get_str(c, "image", path)
-    if not image.strip():
-        raise required(f"{path}.image")
-    mounts = tuple(
-        o.VolumeMount(get_str(m, "name", f"{path}.volumeMounts[{i}]", require=True),
-                      get_str(m, "mountPath", f"{path}.volumeMounts[{i}]", require=True),
-                      get_bool(m, "readOnly", f"{path}.volumeMounts[{i}]"))
-        for i, m in enumerate(as_map(m, f"{path}.volumeMounts[{i}]") for i, m in
-                              enumerate(as_list(c.get("volumeMounts"), f"{path}.volumeMounts")))
-    )
-    restart = get_str(c, "restartPolicy", path) or None
-    if restart is not None and (not init or restart != "Always"):
-        raise unsupported(f"{path}.restartPolicy", restart, ["Always"] if init else [])
+    mark = errs.mark()
+    field = errs.field
+    name = field(get_str, c, "name", path, require=True)
+    if name is not None:
+        field(dns_name, name, f"{path}.name", _DNS1123_LABEL, 63, "a lowercase RFC 1123 label")
+    image = field(get_str, c, "image", path)
+    if image is not None and not image.strip():
+        errs.add(required(f"{path}.image"))
+    ports = _each(errs, c, "ports", path, _container_port)
+    env = field(_env, c.get("env"), f"{path}.env", errs)
+    mounts = _each(errs, c, "volumeMounts", path, _volume_mount)
+    pull_policy = field(get_choice, c, "imagePullPolicy", path, ("Always", "IfNotPresent", "Never"), "IfNotPresent")
+    resources = field(_resources, c.get("resources"), f"{path}.resources", errs)
+    security_context = field(_security_context, c.get("securityContext"), f"{path}.securityContext", errs)
+    liveness = field(_probe, c.get("livenessProbe"), f"{path}.livenessProbe", errs)
+    readiness = field(_probe, c.get("readinessProbe"), f"{path}.readinessProbe", errs)
+    startup = field(_probe, c.get("startupProbe"), f"{path}.startupProbe", errs)
+    restart = field(get_str, c, "restartPolicy", path)
+    if restart and (not init or restart != "Always"):
+        errs.add(unsupported(f"{path}.restartPolicy", restart, ["Always"] if init else []))
+    command = field(get_strings, c, "command", path)
+    args = field(get_strings, c, "args", path)
+    errs.complete(mark)
     return o.Container(
         name=name,
         image=image,
-        image_pull_policy=get_choice(c, "imagePullPolicy", path, ("Always", "IfNotPresent", "Never"), "IfNotPresent"),
-        command=get_strings(c, "command", path),
-        args=get_strings(c, "args", path),
-        ports=tuple(_container_port(p, f"{path}.ports[{i}]") for i, p in enumerate(as_list(c.get("ports"), f"{path}.ports"))),
-        env=_env(c.get("env"), f"{path}.env"),
-        resources=_resources(c.get("resources"), f"{path}.resources"),
+        image_pull_policy=pull_policy,
+        command=command,
+        args=args,
+        ports=ports,
+        env=env,
+        resources=resources,
         volume_mounts=mounts,
-        liveness_probe=_probe(c.get("livenessProbe"), f"{path}.livenessProbe"),
-        readiness_probe=_probe(c.get("readinessProbe"), f"{path}.readinessProbe"),
-        startup_probe=_probe(c.get("startupProbe"), f"{path}.startupProbe"),
-        security_context=_security_context(c.get("securityContext"), f"{path}.securityContext"),
-        restart_policy=restart,
+        liveness_probe=liveness,
+        readiness_probe=readiness,
+        startup_probe=startup,
+        security_context=security_context,
+        restart_policy=restart or None,
     )
 
 
-def _volume(value, path: str) -> o.Volume:
+def _env(value, path: str, errs: ErrorList) -> tuple[o.EnvVar, ...]:
+    items = as_list(value, path)
+    mark = errs.mark()
+    result = tuple(errs.field(_env_var, item, f"{path}[{index}]", errs) for index, item in enumerate(items))
+    errs.complete(mark)
+    return result
+
+
+def _volume(value, path: str, errs: ErrorList) -> o.Volume:
+    """ValidateVolumes, one volume: its source, then its name."""
     v = as_map(value, path)
-    name = get_str(v, "name", path, require=True)
+    mark = errs.mark()
     sources = [k for k in v if k != "name"]
     if len(sources) > 1:
-        raise ValidationError(path, f"may not specify more than 1 volume type, got {sources}")
+        errs.add(ValidationError(path, f"may not specify more than 1 volume type, got {sources}"))
+    name = errs.field(get_str, v, "name", path, require=True)
+    errs.complete(mark)
     source = sources[0] if sources else "emptyDir"
     details = v.get(source)
     flat = {k: x for k, x in details.items() if isinstance(x, (str, int, bool))} if isinstance(details, dict) else {}
@@ -439,305 +600,434 @@ def _volume(value, path: str) -> o.Volume:
 # --------------------------------------------------------------------------- scheduling constraints
 
 
-def _node_requirement(value, path: str, *, field: bool = False) -> o.NodeSelectorRequirement:
+def _node_requirement(value, path: str, errs: ErrorList, *, field: bool = False) -> o.NodeSelectorRequirement:
     r = as_map(value, path)
-    key = get_str(r, "key", path, require=True)
-    op = get_str(r, "operator", path, require=True)
-    values = get_strings(r, "values", path)
-    if op not in NODE_SELECTOR_OPS:
-        raise unsupported(f"{path}.operator", op, NODE_SELECTOR_OPS)
-    if op in ("In", "NotIn") and not values:
-        raise required(f"{path}.values")
-    if op in ("Exists", "DoesNotExist") and values:
-        raise ValidationError(f"{path}.values", "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
-    if op in ("Gt", "Lt"):
-        if len(values) != 1:
-            raise required(f"{path}.values") if not values else ValidationError(
-                f"{path}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'")
-        try:
-            int(values[0])
-        except ValueError:
-            raise invalid(f"{path}.values[0]", values[0], "must be a valid integer") from None
-    if field and key != "metadata.name":
-        raise unsupported(f"{path}.key", key, ["metadata.name"])
-    if field and op not in ("In", "NotIn"):
-        raise unsupported(f"{path}.operator", op, ["In", "NotIn"])
+    mark = errs.mark()
+    read = errs.field
+    key = read(get_str, r, "key", path, require=True)
+    op = read(get_str, r, "operator", path, require=True)
+    values = read(get_strings, r, "values", path)
+    if op is not None:
+        if op not in NODE_SELECTOR_OPS:
+            errs.add(unsupported(f"{path}.operator", op, NODE_SELECTOR_OPS))
+        elif values is not None:
+            if op in ("In", "NotIn") and not values:
+                errs.add(required(f"{path}.values"))
+            if op in ("Exists", "DoesNotExist") and values:
+                errs.add(ValidationError(f"{path}.values", "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+            if op in ("Gt", "Lt"):
+                if len(values) != 1:
+                    errs.add(required(f"{path}.values") if not values else ValidationError(
+                        f"{path}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'"))
+                else:
+                    try:
+                        int(values[0])
+                    except ValueError:
+                        errs.add(invalid(f"{path}.values[0]", values[0], "must be a valid integer"))
+    if field and key is not None and key != "metadata.name":
+        errs.add(unsupported(f"{path}.key", key, ["metadata.name"]))
+    if field and op in NODE_SELECTOR_OPS and op not in ("In", "NotIn"):
+        errs.add(unsupported(f"{path}.operator", op, ["In", "NotIn"]))
+    errs.complete(mark)
     return o.NodeSelectorRequirement(key, op, values)
 
 
-def _node_term(value, path: str) -> o.NodeSelectorTerm:
+def _node_term(value, path: str, errs: ErrorList) -> o.NodeSelectorTerm:
     t = as_map(value, path)
-    return o.NodeSelectorTerm(
-        match_expressions=tuple(_node_requirement(e, f"{path}.matchExpressions[{i}]")
-                                for i, e in enumerate(as_list(t.get("matchExpressions"), f"{path}.matchExpressions"))),
-        match_fields=tuple(_node_requirement(e, f"{path}.matchFields[{i}]", field=True)
-                           for i, e in enumerate(as_list(t.get("matchFields"), f"{path}.matchFields"))),
-    )
+    mark = errs.mark()
+    expressions = _each(errs, t, "matchExpressions", path, _node_requirement)
+    fields = _each(errs, t, "matchFields", path, _node_requirement, field=True)
+    errs.complete(mark)
+    return o.NodeSelectorTerm(match_expressions=expressions, match_fields=fields)
 
 
-def _node_affinity(value, path: str) -> o.NodeAffinity | None:
+def _preferred_node_term(value, path: str, errs: ErrorList) -> o.PreferredSchedulingTerm:
+    p = as_map(value, path)
+    mark = errs.mark()
+    weight = errs.field(get_int, p, "weight", path, 1, minimum=1, maximum=100)
+    preference = errs.field(_node_term, p.get("preference"), f"{path}.preference", errs)
+    errs.complete(mark)
+    return o.PreferredSchedulingTerm(weight, preference)
+
+
+def _node_affinity(value, path: str, errs: ErrorList) -> o.NodeAffinity | None:
     if value is None:
         return None
     na = as_map(value, path)
+    mark = errs.mark()
     required_terms = None
     req = na.get("requiredDuringSchedulingIgnoredDuringExecution")
     if req is not None:
         req_path = f"{path}.requiredDuringSchedulingIgnoredDuringExecution"
-        terms = as_list(as_map(req, req_path).get("nodeSelectorTerms"), f"{req_path}.nodeSelectorTerms")
-        if not terms:
-            raise required(f"{req_path}.nodeSelectorTerms")
-        required_terms = tuple(_node_term(t, f"{req_path}.nodeSelectorTerms[{i}]") for i, t in enumerate(terms))
-    pref_path = f"{path}.preferredDuringSchedulingIgnoredDuringExecution"
-    preferred = []
-    for i, item in enumerate(as_list(na.get("preferredDuringSchedulingIgnoredDuringExecution"), pref_path)):
-        p = as_map(item, f"{pref_path}[{i}]")
-        preferred.append(o.PreferredSchedulingTerm(
-            get_int(p, "weight", f"{pref_path}[{i}]", 1, minimum=1, maximum=100),
-            _node_term(p.get("preference"), f"{pref_path}[{i}].preference")))
-    return o.NodeAffinity(required_terms, tuple(preferred))
+        selector = errs.field(as_map, req, req_path)
+        if selector is not None:
+            terms = errs.field(as_list, selector.get("nodeSelectorTerms"), f"{req_path}.nodeSelectorTerms")
+            if terms is not None and not terms:
+                errs.add(required(f"{req_path}.nodeSelectorTerms"))
+            elif terms:
+                required_terms = tuple(errs.field(_node_term, t, f"{req_path}.nodeSelectorTerms[{i}]", errs)
+                                       for i, t in enumerate(terms))
+    preferred = _each(errs, na, "preferredDuringSchedulingIgnoredDuringExecution", path, _preferred_node_term)
+    errs.complete(mark)
+    return o.NodeAffinity(required_terms, preferred)
 
 
-def _pod_affinity_term(value, path: str) -> o.PodAffinityTerm:
+def _pod_affinity_term(value, path: str, errs: ErrorList) -> o.PodAffinityTerm:
+    """validatePodAffinityTerm: selectors, namespaces, label keys, topology key."""
     t = as_map(value, path)
-    topology_key = get_str(t, "topologyKey", path, require=True)
-    errors = qualified_name_errors(topology_key)
-    if errors:
-        raise invalid(f"{path}.topologyKey", topology_key, errors[0])
+    mark = errs.mark()
+    field = errs.field
+    label_selector = field(selector_at, lambda: selector_from_dict(t.get("labelSelector")), f"{path}.labelSelector")
     namespace_selector = None
     if "namespaceSelector" in t:
-        namespace_selector = selector_at(lambda: selector_from_dict(t["namespaceSelector"]), f"{path}.namespaceSelector")
+        namespace_selector = field(selector_at, lambda: selector_from_dict(t["namespaceSelector"]), f"{path}.namespaceSelector")
+    namespaces = field(get_strings, t, "namespaces", path)
+    match_label_keys = field(get_strings, t, "matchLabelKeys", path)
+    mismatch_label_keys = field(get_strings, t, "mismatchLabelKeys", path)
+    topology_key = field(get_str, t, "topologyKey", path, require=True)
+    if topology_key:
+        errors = qualified_name_errors(topology_key)
+        if errors:
+            errs.add(invalid(f"{path}.topologyKey", topology_key, errors[0]))
+    errs.complete(mark)
     return o.PodAffinityTerm(
         topology_key=topology_key,
-        label_selector=selector_at(lambda: selector_from_dict(t.get("labelSelector")), f"{path}.labelSelector"),
-        namespaces=get_strings(t, "namespaces", path),
+        label_selector=label_selector,
+        namespaces=namespaces,
         namespace_selector=namespace_selector,
-        match_label_keys=get_strings(t, "matchLabelKeys", path),
-        mismatch_label_keys=get_strings(t, "mismatchLabelKeys", path),
+        match_label_keys=match_label_keys,
+        mismatch_label_keys=mismatch_label_keys,
     )
 
 
-def _pod_affinity(value, path: str) -> o.PodAffinity | None:
+def _weighted_pod_affinity_term(value, path: str, errs: ErrorList) -> o.WeightedPodAffinityTerm:
+    w = as_map(value, path)
+    mark = errs.mark()
+    weight = errs.field(get_int, w, "weight", path, 1, minimum=1, maximum=100)
+    term = errs.field(_pod_affinity_term, w.get("podAffinityTerm"), f"{path}.podAffinityTerm", errs)
+    errs.complete(mark)
+    return o.WeightedPodAffinityTerm(weight, term)
+
+
+def _pod_affinity(value, path: str, errs: ErrorList) -> o.PodAffinity | None:
     if value is None:
         return None
     pa = as_map(value, path)
-    req_path = f"{path}.requiredDuringSchedulingIgnoredDuringExecution"
-    pref_path = f"{path}.preferredDuringSchedulingIgnoredDuringExecution"
-    required_terms = tuple(_pod_affinity_term(t, f"{req_path}[{i}]")
-                           for i, t in enumerate(as_list(pa.get("requiredDuringSchedulingIgnoredDuringExecution"), req_path)))
-    preferred = []
-    for i, item in enumerate(as_list(pa.get("preferredDuringSchedulingIgnoredDuringExecution"), pref_path)):
-        w = as_map(item, f"{pref_path}[{i}]")
-        preferred.append(o.WeightedPodAffinityTerm(
-            get_int(w, "weight", f"{pref_path}[{i}]", 1, minimum=1, maximum=100),
-            _pod_affinity_term(w.get("podAffinityTerm"), f"{pref_path}[{i}].podAffinityTerm")))
-    return o.PodAffinity(required_terms, tuple(preferred))
+    mark = errs.mark()
+    required_terms = _each(errs, pa, "requiredDuringSchedulingIgnoredDuringExecution", path, _pod_affinity_term)
+    preferred = _each(errs, pa, "preferredDuringSchedulingIgnoredDuringExecution", path, _weighted_pod_affinity_term)
+    errs.complete(mark)
+    return o.PodAffinity(required_terms, preferred)
 
 
-def _affinity(value, path: str) -> o.Affinity | None:
+def _affinity(value, path: str, errs: ErrorList) -> o.Affinity | None:
     if value is None:
         return None
     a = as_map(value, path)
-    return o.Affinity(
-        node_affinity=_node_affinity(a.get("nodeAffinity"), f"{path}.nodeAffinity"),
-        pod_affinity=_pod_affinity(a.get("podAffinity"), f"{path}.podAffinity"),
-        pod_anti_affinity=_pod_affinity(a.get("podAntiAffinity"), f"{path}.podAntiAffinity"),
+    mark = errs.mark()
+    field = errs.field
+    record = dict(
+        node_affinity=field(_node_affinity, a.get("nodeAffinity"), f"{path}.nodeAffinity", errs),
+        pod_affinity=field(_pod_affinity, a.get("podAffinity"), f"{path}.podAffinity", errs),
+        pod_anti_affinity=field(_pod_affinity, a.get("podAntiAffinity"), f"{path}.podAntiAffinity", errs),
     )
+    errs.complete(mark)
+    return o.Affinity(**record)
 
 
-def build_toleration(value, path: str) -> o.Toleration:
-    """validateTolerations: Exists takes no value; an empty key needs Exists."""
+def build_toleration(value, path: str, errs: ErrorList) -> o.Toleration:
+    """validateTolerations, in its order: the key, an empty key needs Exists,
+    tolerationSeconds needs NoExecute, Exists takes no value, the effect."""
     t = as_map(value, path)
-    key = get_str(t, "key", path)
-    operator = get_choice(t, "operator", path, ("Equal", "Exists"), "Equal")
-    tol_value = get_str(t, "value", path)
-    effect = get_str(t, "effect", path)
+    mark = errs.mark()
+    field = errs.field
+    key = field(get_str, t, "key", path)
+    operator = field(get_str, t, "operator", path, "Equal")
+    tol_value = field(get_str, t, "value", path)
+    effect = field(get_str, t, "effect", path)
+    seconds = field(get_int, t, "tolerationSeconds", path, None, bits=64)
     if key:
         errors = qualified_name_errors(key)
         if errors:
-            raise invalid(f"{path}.key", key, errors[0])
-    elif operator != "Exists":
-        raise invalid(f"{path}.operator", operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\"")
-    if operator == "Exists" and tol_value:
-        raise invalid(f"{path}.operator", operator, "value must be empty when `operator` is 'Exists'")
+            errs.add(invalid(f"{path}.key", key, errors[0]))
+    elif key is not None and operator is not None and operator != "Exists":
+        errs.add(invalid(f"{path}.operator", operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+    if seconds is not None and effect is not None and effect != "NoExecute":
+        errs.add(invalid(f"{path}.effect", effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+    if operator == "Exists":
+        if tol_value:
+            errs.add(invalid(f"{path}.operator", operator, "value must be empty when `operator` is 'Exists'"))
+    elif operator is not None and operator != "Equal":
+        errs.add(unsupported(f"{path}.operator", operator, ("Equal", "Exists")))
     if effect and effect not in TAINT_EFFECTS:
-        raise unsupported(f"{path}.effect", effect, TAINT_EFFECTS)
-    seconds = get_int(t, "tolerationSeconds", path, None, bits=64)
-    if seconds is not None and effect != "NoExecute":
-        raise invalid(f"{path}.effect", effect, "effect must be 'NoExecute' when `tolerationSeconds` is set")
+        errs.add(unsupported(f"{path}.effect", effect, TAINT_EFFECTS))
+    errs.complete(mark)
     return o.Toleration(key, operator, tol_value, effect, seconds)
 
 
-def build_taint(value, path: str) -> o.Taint:
+def build_taint(value, path: str, errs: ErrorList) -> o.Taint:
+    """validateNodeTaints, one taint: key, value, effect."""
     t = as_map(value, path)
-    key = get_str(t, "key", path, require=True)
-    errors = qualified_name_errors(key)
-    if errors:
-        raise invalid(f"{path}.key", key, errors[0])
-    taint_value = get_str(t, "value", path)
+    mark = errs.mark()
+    field = errs.field
+    key = field(get_str, t, "key", path, require=True)
+    if key is not None:
+        errors = qualified_name_errors(key)
+        if errors:
+            errs.add(invalid(f"{path}.key", key, errors[0]))
+    taint_value = field(get_str, t, "value", path)
     if taint_value:
         errors = label_value_errors(taint_value)
         if errors:
-            raise invalid(f"{path}.value", taint_value, errors[0])
-    effect = get_str(t, "effect", path, require=True)
-    if effect not in TAINT_EFFECTS:
-        raise unsupported(f"{path}.effect", effect, TAINT_EFFECTS)
+            errs.add(invalid(f"{path}.value", taint_value, errors[0]))
+    effect = field(get_str, t, "effect", path, require=True)
+    if effect is not None and effect not in TAINT_EFFECTS:
+        errs.add(unsupported(f"{path}.effect", effect, TAINT_EFFECTS))
+    errs.complete(mark)
     return o.Taint(key, effect, taint_value)
 
 
-def _spread(value, path: str) -> o.TopologySpreadConstraint:
+def _spread(value, path: str, errs: ErrorList) -> o.TopologySpreadConstraint:
+    """validateTopologySpreadConstraints, one constraint, in its order."""
     c = as_map(value, path)
-    max_skew = get_int(c, "maxSkew", path, None, minimum=1)
-    if max_skew is None:
-        raise required(f"{path}.maxSkew")
-    when = get_str(c, "whenUnsatisfiable", path, require=True)
-    if when not in ("DoNotSchedule", "ScheduleAnyway"):
-        raise unsupported(f"{path}.whenUnsatisfiable", when, ("DoNotSchedule", "ScheduleAnyway"))
-    min_domains = get_int(c, "minDomains", path, None, minimum=1)
-    if min_domains is not None and when != "DoNotSchedule":
-        raise invalid(f"{path}.minDomains", min_domains, "can only use minDomains if whenUnsatisfiable=DoNotSchedule")
+    mark = errs.mark()
+    field = errs.field
+    max_skew = None
+    if c.get("maxSkew") is None:
+        errs.add(required(f"{path}.maxSkew"))
+    else:
+        max_skew = field(get_int, c, "maxSkew", path, None, minimum=1)
+    topology_key = field(get_str, c, "topologyKey", path, require=True)
+    when = field(get_str, c, "whenUnsatisfiable", path, require=True)
+    if when is not None and when not in ("DoNotSchedule", "ScheduleAnyway"):
+        errs.add(unsupported(f"{path}.whenUnsatisfiable", when, ("DoNotSchedule", "ScheduleAnyway")))
+    min_domains = field(get_int, c, "minDomains", path, None, minimum=1)
+    if min_domains is not None and when is not None and when != "DoNotSchedule":
+        errs.add(invalid(f"{path}.minDomains", min_domains, "can only use minDomains if whenUnsatisfiable=DoNotSchedule"))
+    label_selector = field(selector_at, lambda: selector_from_dict(c.get("labelSelector")), f"{path}.labelSelector")
+    affinity_policy = field(get_choice, c, "nodeAffinityPolicy", path, ("Honor", "Ignore"), "Honor")
+    taints_policy = field(get_choice, c, "nodeTaintsPolicy", path, ("Honor", "Ignore"), "Ignore")
+    match_label_keys = field(get_strings, c, "matchLabelKeys", path)
+    errs.complete(mark)
     return o.TopologySpreadConstraint(
         max_skew=max_skew,
-        topology_key=get_str(c, "topologyKey", path, require=True),
+        topology_key=topology_key,
         when_unsatisfiable=when,
-        label_selector=selector_at(lambda: selector_from_dict(c.get("labelSelector")), f"{path}.labelSelector"),
+        label_selector=label_selector,
         min_domains=min_domains,
-        node_affinity_policy=get_choice(c, "nodeAffinityPolicy", path, ("Honor", "Ignore"), "Honor"),
-        node_taints_policy=get_choice(c, "nodeTaintsPolicy", path, ("Honor", "Ignore"), "Ignore"),
-        match_label_keys=get_strings(c, "matchLabelKeys", path),
+        node_affinity_policy=affinity_policy,
+        node_taints_policy=taints_policy,
+        match_label_keys=match_label_keys,
     )
 
 
 # --------------------------------------------------------------------------- pod spec
 
 
-def build_pod_spec(value, path: str, *, restart_policies=RESTART_POLICIES) -> o.PodSpec:
+def _volumes(s: dict, path: str, errs: ErrorList) -> tuple[o.Volume, ...] | None:
+    """ValidateVolumes: each volume, and a name already taken is a duplicate."""
+    items = errs.field(as_list, s.get("volumes"), f"{path}.volumes")
+    if items is None:
+        return None
+    volumes = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        volumes.append(errs.field(_volume, item, f"{path}.volumes[{index}]", errs))
+        _check_unique(item, seen, f"{path}.volumes[{index}].name", errs)
+    return tuple(volumes)
+
+
+def _check_unique(item, seen: set, path: str, errs: ErrorList) -> None:
+    """A ``Duplicate value`` at ``path`` if ``item``'s name is in ``seen`` (else it is added)."""
+    name = item.get("name") if isinstance(item, dict) else None
+    if not isinstance(name, str) or not name:
+        return
+    if name in seen:
+        errs.add(ValidationError(path, f'Duplicate value: "{name}"'))
+    else:
+        seen.add(name)
+
+
+def _containers(items: list, path: str, seen: set, errs: ErrorList, *, init: bool = False) -> tuple:
+    """validateContainers / validateInitContainers: each container, and a name
+    already taken (by a container or an init container) is a duplicate."""
+    containers = []
+    for index, item in enumerate(items):
+        containers.append(errs.field(build_container, item, f"{path}[{index}]", errs, init=init))
+        _check_unique(item, seen, f"{path}[{index}].name", errs)
+    return tuple(containers)
+
+
+def build_pod_spec(value, path: str, errs: ErrorList, *, restart_policies=RESTART_POLICIES) -> o.PodSpec:
+    """ValidatePodSpec, in its order: volumes, containers, init containers,
+    restart policy, node selector, affinity, topology spread, service account,
+    node name, tolerations, priority class, overhead; then kspec's other fields."""
     s = as_map(value, path)
-    containers_raw = as_list(s.get("containers"), f"{path}.containers")
-    if not containers_raw:
-        raise required(f"{path}.containers")
-    containers = tuple(build_container(c, f"{path}.containers[{i}]") for i, c in enumerate(containers_raw))
-    inits = tuple(build_container(c, f"{path}.initContainers[{i}]", init=True)
-                  for i, c in enumerate(as_list(s.get("initContainers"), f"{path}.initContainers")))
-    _unique_container_names(containers, inits, path)
-    restart = get_str(s, "restartPolicy", path, "Always")
-    if restart not in restart_policies:
-        raise unsupported(f"{path}.restartPolicy", restart, restart_policies)
-    volumes = tuple(_volume(v, f"{path}.volumes[{i}]") for i, v in enumerate(as_list(s.get("volumes"), f"{path}.volumes")))
-    _unique_names([v.name for v in volumes], f"{path}.volumes")
-    node_selector = string_map(s.get("nodeSelector"), f"{path}.nodeSelector")
+    mark = errs.mark()
+    field = errs.field
+    volumes = _volumes(s, path, errs)
+    names: set[str] = set()
+    containers_raw = field(as_list, s.get("containers"), f"{path}.containers")
+    containers = None
+    if containers_raw is not None and not containers_raw:
+        errs.add(required(f"{path}.containers"))
+    elif containers_raw:
+        containers = _containers(containers_raw, f"{path}.containers", names, errs)
+    inits_raw = field(as_list, s.get("initContainers"), f"{path}.initContainers")
+    inits = _containers(inits_raw, f"{path}.initContainers", names, errs, init=True) if inits_raw is not None else None
+    restart = field(get_str, s, "restartPolicy", path, "Always")
+    if restart is not None and restart not in restart_policies:
+        errs.add(unsupported(f"{path}.restartPolicy", restart, restart_policies))
+    node_selector = field(string_map, s.get("nodeSelector"), f"{path}.nodeSelector", errs)
+    affinity = field(_affinity, s.get("affinity"), f"{path}.affinity", errs)
+    spread = _each(errs, s, "topologySpreadConstraints", path, _spread)
+    service_account = field(get_str, s, "serviceAccountName", path)
+    if service_account == "":
+        service_account = field(get_str, s, "serviceAccount", path)
+    node_name = field(get_str, s, "nodeName", path)
+    tolerations = _each(errs, s, "tolerations", path, build_toleration)
+    priority_class_name = field(get_str, s, "priorityClassName", path)
+    overhead = field(resource_list, s.get("overhead"), f"{path}.overhead", errs)
+    priority = field(get_int, s, "priority", path, None)
+    scheduler_name = field(get_str, s, "schedulerName", path, "default-scheduler")
+    host_network = field(get_bool, s, "hostNetwork", path)
+    host_pid = field(get_bool, s, "hostPID", path)
+    host_ipc = field(get_bool, s, "hostIPC", path)
+    grace = field(get_int, s, "terminationGracePeriodSeconds", path, 30, minimum=0, bits=64)
+    errs.complete(mark)
     return o.PodSpec(
         containers=containers,
         init_containers=inits,
         volumes=volumes,
         restart_policy=restart,
-        node_name=get_str(s, "nodeName", path),
+        node_name=node_name,
         node_selector=node_selector,
-        affinity=_affinity(s.get("affinity"), f"{path}.affinity"),
-        tolerations=tuple(build_toleration(t, f"{path}.tolerations[{i}]")
-                          for i, t in enumerate(as_list(s.get("tolerations"), f"{path}.tolerations"))),
-        topology_spread_constraints=tuple(
-            _spread(c, f"{path}.topologySpreadConstraints[{i}]")
-            for i, c in enumerate(as_list(s.get("topologySpreadConstraints"), f"{path}.topologySpreadConstraints"))),
-        priority=get_int(s, "priority", path, None),
-        priority_class_name=get_str(s, "priorityClassName", path),
-        overhead=resource_list(s.get("overhead"), f"{path}.overhead"),
-        scheduler_name=get_str(s, "schedulerName", path, "default-scheduler"),
-        service_account_name=get_str(s, "serviceAccountName", path) or get_str(s, "serviceAccount", path),
-        host_network=get_bool(s, "hostNetwork", path),
-        host_pid=get_bool(s, "hostPID", path),
-        host_ipc=get_bool(s, "hostIPC", path),
-        termination_grace_period_seconds=get_int(s, "terminationGracePeriodSeconds", path, 30, minimum=0, bits=64),
+        affinity=affinity,
+        tolerations=tolerations,
+        topology_spread_constraints=spread,
+        priority=priority,
+        priority_class_name=priority_class_name,
+        overhead=overhead,
+        scheduler_name=scheduler_name,
+        service_account_name=service_account,
+        host_network=host_network,
+        host_pid=host_pid,
+        host_ipc=host_ipc,
+        termination_grace_period_seconds=grace,
     )
 
 
-def _unique_container_names(containers, inits, path: str) -> None:
-    seen: set[str] = set()
-    for field, group in (("containers", containers), ("initContainers", inits)):
-        for index, container in enumerate(group):
-            if container.name in seen:
-                raise ValidationError(f"{path}.{field}[{index}].name", f'Duplicate value: "{container.name}"')
-            seen.add(container.name)
+def _pod_condition(value, path: str, errs: ErrorList) -> o.PodCondition:
+    cond = as_map(value, path)
+    mark = errs.mark()
+    field = errs.field
+    record = (field(get_str, cond, "type", path, require=True), field(get_str, cond, "status", path, "Unknown"),
+              field(get_str, cond, "reason", path))
+    errs.complete(mark)
+    return o.PodCondition(*record)
 
 
-def _unique_names(names, path: str) -> None:
-    seen: set[str] = set()
-    for index, name in enumerate(names):
-        if name in seen:
-            raise ValidationError(f"{path}[{index}].name", f'Duplicate value: "{name}"')
-        seen.add(name)
+def _node_condition(value, path: str, errs: ErrorList) -> o.NodeCondition:
+    cond = as_map(value, path)
+    mark = errs.mark()
+    field = errs.field
+    record = (field(get_str, cond, "type", path, require=True), field(get_str, cond, "status", path, "Unknown"),
+              field(get_str, cond, "reason", path))
+    errs.complete(mark)
+    return o.NodeCondition(*record)
 
 
-def _pod_status(value, path: str) -> o.PodStatus:
+def _pod_status(value, path: str, errs: ErrorList) -> o.PodStatus:
     st = as_map(value, path)
-    conditions = []
-    for i, c in enumerate(as_list(st.get("conditions"), f"{path}.conditions")):
-        cond = as_map(c, f"{path}.conditions[{i}]")
-        conditions.append(o.PodCondition(get_str(cond, "type", f"{path}.conditions[{i}]", require=True),
-                                         get_str(cond, "status", f"{path}.conditions[{i}]", "Unknown"),
-                                         get_str(cond, "reason", f"{path}.conditions[{i}]")))
-    phase = get_choice(st, "phase", path, ("Pending", "Running", "Succeeded", "Failed", "Unknown"), "Pending")
-    return o.PodStatus(phase=phase, conditions=tuple(conditions), reason=get_str(st, "reason", path))
+    mark = errs.mark()
+    conditions = _each(errs, st, "conditions", path, _pod_condition)
+    phase = errs.field(get_choice, st, "phase", path, ("Pending", "Running", "Succeeded", "Failed", "Unknown"), "Pending")
+    reason = errs.field(get_str, st, "reason", path)
+    errs.complete(mark)
+    return o.PodStatus(phase=phase, conditions=conditions, reason=reason)
 
 
-def _template(spec: dict, path: str, *, restart_policies=("Always",)) -> o.PodTemplate:
+def _check_selects_template(selector: Selector, template: dict, errs: ErrorList) -> None:
+    """ValidatePodTemplateSpecForReplicaSet / ...ForRC: the selector selects the
+    template's labels (as written: labels that are not a map of strings are
+    reported as such, and this check is skipped)."""
+    meta = template.get("metadata")
+    meta = {} if meta is None else meta
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    labels = {} if labels is None and isinstance(meta, dict) else labels
+    if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        return
+    if not selector.matches(labels):
+        error = invalid("spec.template.metadata.labels", dict(labels),
+                        f"`selector` does not match template `labels` (selector: {selector})")
+        error.code = SELECTOR_MISMATCH
+        errs.add(error)
+
+
+def _template(spec: dict, path: str, errs: ErrorList, *, selector: Selector | None = None,
+              restart_policies=("Always",)) -> o.PodTemplate:
+    """The pod template: the selector's match first (when there is a valid
+    selector), then the template's metadata and pod spec."""
     tpath = f"{path}.template"
     template = as_map(spec.get("template"), tpath)
     if not template:
         raise required(tpath)
-    meta = build_meta(template, "PodTemplate", False, f"{tpath}.metadata", name_required=False)
-    pod_spec = build_pod_spec(template.get("spec"), f"{tpath}.spec", restart_policies=restart_policies)
+    mark = errs.mark()
+    if selector is not None:
+        _check_selects_template(selector, template, errs)
+    meta = errs.field(build_meta, template, "PodTemplate", False, errs, f"{tpath}.metadata", name_required=False)
+    pod_spec = errs.field(build_pod_spec, template.get("spec"), f"{tpath}.spec", errs, restart_policies=restart_policies)
+    errs.complete(mark)
     return o.PodTemplate(meta, pod_spec)
 
 
 # --------------------------------------------------------------------------- kinds
 
 
-def _pod(obj: dict, source: o.Source) -> o.Pod:
-    return o.Pod(
-        metadata=build_meta(obj, "Pod", True),
-        spec=build_pod_spec(obj.get("spec"), "spec"),
-        status=_pod_status(obj.get("status"), "status"),
-        api_version=obj["apiVersion"],
-        source=source,
-        raw=obj,
+def _pod(obj: dict, source: o.Source, errs: ErrorList) -> o.Pod:
+    mark = errs.mark()
+    metadata = errs.field(build_meta, obj, "Pod", True, errs)
+    spec = errs.field(build_pod_spec, obj.get("spec"), "spec", errs)
+    status = errs.field(_pod_status, obj.get("status"), "status", errs)
+    errs.complete(mark)
+    return o.Pod(metadata=metadata, spec=spec, status=status, api_version=obj["apiVersion"], source=source, raw=obj)
+
+
+def _node_spec(spec: dict, errs: ErrorList) -> o.NodeSpec:
+    mark = errs.mark()
+    field = errs.field
+    record = dict(
+        unschedulable=field(get_bool, spec, "unschedulable", "spec"),
+        taints=_each(errs, spec, "taints", "spec", build_taint),
+        pod_cidr=field(get_str, spec, "podCIDR", "spec"),
+        provider_id=field(get_str, spec, "providerID", "spec"),
     )
+    errs.complete(mark)
+    return o.NodeSpec(**record)
 
 
-def _node(obj: dict, source: o.Source) -> o.Node:
-    spec = as_map(obj.get("spec"), "spec")
-    status = as_map(obj.get("status"), "status")
-    conditions = []
-    for i, c in enumerate(as_list(status.get("conditions"), "status.conditions")):
-        cond = as_map(c, f"status.conditions[{i}]")
-        conditions.append(o.NodeCondition(get_str(cond, "type", f"status.conditions[{i}]", require=True),
-                                          get_str(cond, "status", f"status.conditions[{i}]", "Unknown"),
-                                          get_str(cond, "reason", f"status.conditions[{i}]")))
-    return o.Node(
-        metadata=build_meta(obj, "Node", False),
-        spec=o.NodeSpec(
-            unschedulable=get_bool(spec, "unschedulable", "spec"),
-            taints=tuple(build_taint(t, f"spec.taints[{i}]") for i, t in enumerate(as_list(spec.get("taints"), "spec.taints"))),
-            pod_cidr=get_str(spec, "podCIDR", "spec"),
-            provider_id=get_str(spec, "providerID", "spec"),
-        ),
-        status=o.NodeStatus(
-            capacity=resource_list(status.get("capacity"), "status.capacity"),
-            allocatable=resource_list(status.get("allocatable"), "status.allocatable"),
-            conditions=tuple(conditions),
-        ),
-        api_version=obj["apiVersion"],
-        source=source,
-        raw=obj,
+def _node_status(status: dict, errs: ErrorList) -> o.NodeStatus:
+    mark = errs.mark()
+    record = dict(
+        capacity=errs.field(resource_list, status.get("capacity"), "status.capacity", errs),
+        allocatable=errs.field(resource_list, status.get("allocatable"), "status.allocatable", errs),
+        conditions=_each(errs, status, "conditions", "status", _node_condition),
     )
+    errs.complete(mark)
+    return o.NodeStatus(**record)
 
 
-def _check_selects_template(selector: Selector, template: o.PodTemplate, path: str) -> None:
-    """ValidateReplicationControllerSpec / ValidateReplicaSetSpec: the selector selects the template."""
-    if not selector.matches(template.metadata.labels):
-        error = invalid("spec.template.metadata.labels", dict(template.metadata.labels),
-                        f"`selector` does not match template `labels` (selector: {selector})")
-        error.code = SELECTOR_MISMATCH
-        raise error
+def _node(obj: dict, source: o.Source, errs: ErrorList) -> o.Node:
+    mark = errs.mark()
+    field = errs.field
+    metadata = field(build_meta, obj, "Node", False, errs)
+    spec = field(as_map, obj.get("spec"), "spec")
+    node_spec = field(_node_spec, spec, errs) if spec is not None else None
+    status = field(as_map, obj.get("status"), "status")
+    node_status = field(_node_status, status, errs) if status is not None else None
+    errs.complete(mark)
+    return o.Node(metadata=metadata, spec=node_spec, status=node_status, api_version=obj["apiVersion"],
+                  source=source, raw=obj)
 
 
 def _replicas(spec: dict) -> int:
@@ -754,38 +1044,60 @@ def _label_selector(spec: dict) -> Selector:
     return selector
 
 
-def _replication_controller(obj: dict, source: o.Source) -> o.ReplicationController:
-    spec = as_map(obj.get("spec"), "spec")
-    template = _template(spec, "spec")
-    selector_map = string_map(spec.get("selector"), "spec.selector")
-    if not selector_map:
-        raise required("spec.selector")
-    selector = selector_at(lambda: selector_from_map(selector_map), "spec.selector")
-    _check_selects_template(selector, template, "spec")
+def _spec(obj: dict, errs: ErrorList, mark: int) -> dict:
+    """The object's ``spec`` mapping; when it is not one, nothing under it can be checked."""
+    spec = errs.field(as_map, obj.get("spec"), "spec")
+    if spec is None:
+        errs.complete(mark)
+    return spec
+
+
+def _replication_controller(obj: dict, source: o.Source, errs: ErrorList) -> o.ReplicationController:
+    """ValidateReplicationControllerSpec: minReadySeconds, selector, replicas, template."""
+    mark = errs.mark()
+    field = errs.field
+    metadata = field(build_meta, obj, "ReplicationController", True, errs)
+    spec = _spec(obj, errs, mark)
+    min_ready = field(get_int, spec, "minReadySeconds", "spec", 0, minimum=0)
+    selector_map = field(string_map, spec.get("selector"), "spec.selector", errs)
+    selector = None
+    if selector_map is not None:
+        if not selector_map:
+            errs.add(required("spec.selector"))
+        else:
+            selector = field(selector_at, lambda: selector_from_map(selector_map), "spec.selector")
+    replicas = field(_replicas, spec)
+    template = field(_template, spec, "spec", errs, selector=selector)
+    errs.complete(mark)
     return o.ReplicationController(
-        metadata=build_meta(obj, "ReplicationController", True),
-        spec=o.ReplicationControllerSpec(_replicas(spec), selector, selector_map, template,
-                                         get_int(spec, "minReadySeconds", "spec", 0, minimum=0)),
+        metadata=metadata,
+        spec=o.ReplicationControllerSpec(replicas, selector, selector_map, template, min_ready),
         api_version=obj["apiVersion"],
         source=source,
         raw=obj,
     )
 
 
-def _selected_template(obj: dict) -> tuple[dict, Selector, o.PodTemplate]:
-    """An apps/v1 controller's spec, its required selector, and the template it must select."""
-    spec = as_map(obj.get("spec"), "spec")
-    selector = _label_selector(spec)
-    template = _template(spec, "spec")
-    _check_selects_template(selector, template, "spec")
-    return spec, selector, template
+def _selected_template(spec: dict, errs: ErrorList) -> tuple[Selector | None, o.PodTemplate | None]:
+    """An apps/v1 controller's required selector, and the template it must select."""
+    selector = errs.field(_label_selector, spec)
+    template = errs.field(_template, spec, "spec", errs, selector=selector)
+    return selector, template
 
 
-def _replica_set(obj: dict, source: o.Source) -> o.ReplicaSet:
-    spec, selector, template = _selected_template(obj)
+def _replica_set(obj: dict, source: o.Source, errs: ErrorList) -> o.ReplicaSet:
+    """ValidateReplicaSetSpec: replicas, minReadySeconds, selector, template."""
+    mark = errs.mark()
+    field = errs.field
+    metadata = field(build_meta, obj, "ReplicaSet", True, errs)
+    spec = _spec(obj, errs, mark)
+    replicas = field(_replicas, spec)
+    min_ready = field(get_int, spec, "minReadySeconds", "spec", 0, minimum=0)
+    selector, template = _selected_template(spec, errs)
+    errs.complete(mark)
     return o.ReplicaSet(
-        metadata=build_meta(obj, "ReplicaSet", True),
-        spec=o.ReplicaSetSpec(_replicas(spec), selector, template, get_int(spec, "minReadySeconds", "spec", 0, minimum=0)),
+        metadata=metadata,
+        spec=o.ReplicaSetSpec(replicas, selector, template, min_ready),
         api_version=obj["apiVersion"],
         source=source,
         raw=obj,
@@ -812,61 +1124,84 @@ def _is_zero(value) -> bool:
     return value in (0, "0%")
 
 
-def _strategy(spec: dict) -> o.DeploymentStrategy:
+def _strategy(spec: dict, errs: ErrorList) -> o.DeploymentStrategy:
+    """ValidateDeploymentStrategy and ValidateRollingUpdateDeployment, in their order."""
     path = "spec.strategy"
     s = as_map(spec.get("strategy"), path)
-    kind = get_choice(s, "type", path, ("RollingUpdate", "Recreate"), "RollingUpdate")
+    mark = errs.mark()
+    kind = errs.field(get_choice, s, "type", path, ("RollingUpdate", "Recreate"), "RollingUpdate")
     rolling = s.get("rollingUpdate")
     if kind == "Recreate":
         if rolling is not None:
-            raise ValidationError(f"{path}.rollingUpdate", "Forbidden: may not be specified when strategy `type` is 'Recreate'")
+            errs.add(ValidationError(f"{path}.rollingUpdate", "Forbidden: may not be specified when strategy `type` is 'Recreate'"))
+        errs.complete(mark)
         return o.DeploymentStrategy("Recreate", None, None)
+    errs.complete(mark)  # an unsupported type: upstream checks no rolling update then
     r = as_map(rolling, f"{path}.rollingUpdate")
-    surge = int_or_percent(r.get("maxSurge", "25%"), f"{path}.rollingUpdate.maxSurge")
-    unavailable = int_or_percent(r.get("maxUnavailable", "25%"), f"{path}.rollingUpdate.maxUnavailable")
+    unavailable = errs.field(int_or_percent, r.get("maxUnavailable", "25%"), f"{path}.rollingUpdate.maxUnavailable")
+    surge = errs.field(int_or_percent, r.get("maxSurge", "25%"), f"{path}.rollingUpdate.maxSurge")
     if _is_zero(surge) and _is_zero(unavailable):
-        raise invalid(f"{path}.rollingUpdate.maxUnavailable", unavailable, "may not be 0 when `maxSurge` is 0")
+        errs.add(invalid(f"{path}.rollingUpdate.maxUnavailable", unavailable, "may not be 0 when `maxSurge` is 0"))
     if isinstance(unavailable, str) and int(unavailable[:-1]) > 100:
-        raise invalid(f"{path}.rollingUpdate.maxUnavailable", unavailable, "must not be greater than 100%")
+        errs.add(invalid(f"{path}.rollingUpdate.maxUnavailable", unavailable, "must not be greater than 100%"))
+    errs.complete(mark)
     return o.DeploymentStrategy("RollingUpdate", surge, unavailable)
 
 
-def _deployment(obj: dict, source: o.Source) -> o.Deployment:
-    spec, selector, template = _selected_template(obj)
+def _deployment(obj: dict, source: o.Source, errs: ErrorList) -> o.Deployment:
+    """ValidateDeploymentSpec: replicas, selector, template, strategy, minReadySeconds,
+    revisionHistoryLimit, progressDeadlineSeconds."""
+    mark = errs.mark()
+    field = errs.field
+    metadata = field(build_meta, obj, "Deployment", True, errs)
+    spec = _spec(obj, errs, mark)
+    replicas = field(_replicas, spec)
+    selector, template = _selected_template(spec, errs)
+    strategy = field(_strategy, spec, errs)
+    record = dict(
+        min_ready_seconds=field(get_int, spec, "minReadySeconds", "spec", 0, minimum=0),
+        revision_history_limit=field(get_int, spec, "revisionHistoryLimit", "spec", 10, minimum=0),
+        progress_deadline_seconds=field(get_int, spec, "progressDeadlineSeconds", "spec", 600, minimum=0),
+        paused=field(get_bool, spec, "paused", "spec"),
+    )
+    errs.complete(mark)
     return o.Deployment(
-        metadata=build_meta(obj, "Deployment", True),
-        spec=o.DeploymentSpec(
-            replicas=_replicas(spec),
-            selector=selector,
-            template=template,
-            strategy=_strategy(spec),
-            min_ready_seconds=get_int(spec, "minReadySeconds", "spec", 0, minimum=0),
-            revision_history_limit=get_int(spec, "revisionHistoryLimit", "spec", 10, minimum=0),
-            progress_deadline_seconds=get_int(spec, "progressDeadlineSeconds", "spec", 600, minimum=0),
-            paused=get_bool(spec, "paused", "spec"),
-        ),
+        metadata=metadata,
+        spec=o.DeploymentSpec(replicas=replicas, selector=selector, template=template, strategy=strategy, **record),
         api_version=obj["apiVersion"],
         source=source,
         raw=obj,
     )
 
 
-def _stateful_set(obj: dict, source: o.Source) -> o.StatefulSet:
-    spec, selector, template = _selected_template(obj)
+def _stateful_set(obj: dict, source: o.Source, errs: ErrorList) -> o.StatefulSet:
+    """ValidateStatefulSetSpec: podManagementPolicy, replicas, selector, template."""
+    mark = errs.mark()
+    field = errs.field
+    metadata = field(build_meta, obj, "StatefulSet", True, errs)
+    spec = _spec(obj, errs, mark)
+    policy = field(get_choice, spec, "podManagementPolicy", "spec", ("OrderedReady", "Parallel"), "OrderedReady")
+    replicas = field(_replicas, spec)
+    selector, template = _selected_template(spec, errs)
+    service_name = field(get_str, spec, "serviceName", "spec")
+    errs.complete(mark)
     return o.StatefulSet(
-        metadata=build_meta(obj, "StatefulSet", True),
-        spec=o.StatefulSetSpec(_replicas(spec), selector, template, get_str(spec, "serviceName", "spec"),
-                               get_choice(spec, "podManagementPolicy", "spec", ("OrderedReady", "Parallel"), "OrderedReady")),
+        metadata=metadata,
+        spec=o.StatefulSetSpec(replicas, selector, template, service_name, policy),
         api_version=obj["apiVersion"],
         source=source,
         raw=obj,
     )
 
 
-def _daemon_set(obj: dict, source: o.Source) -> o.DaemonSet:
-    spec, selector, template = _selected_template(obj)
+def _daemon_set(obj: dict, source: o.Source, errs: ErrorList) -> o.DaemonSet:
+    mark = errs.mark()
+    metadata = errs.field(build_meta, obj, "DaemonSet", True, errs)
+    spec = _spec(obj, errs, mark)
+    selector, template = _selected_template(spec, errs)
+    errs.complete(mark)
     return o.DaemonSet(
-        metadata=build_meta(obj, "DaemonSet", True),
+        metadata=metadata,
         spec=o.DaemonSetSpec(selector, template),
         api_version=obj["apiVersion"],
         source=source,
@@ -874,28 +1209,33 @@ def _daemon_set(obj: dict, source: o.Source) -> o.DaemonSet:
     )
 
 
-def _job(obj: dict, source: o.Source) -> o.Job:
-    spec = as_map(obj.get("spec"), "spec")
-    template = _template(spec, "spec", restart_policies=("OnFailure", "Never"))
+def _job(obj: dict, source: o.Source, errs: ErrorList) -> o.Job:
+    """ValidateJobSpec: parallelism, completions, backoffLimit, selector, template."""
+    mark = errs.mark()
+    field = errs.field
+    metadata = field(build_meta, obj, "Job", True, errs)
+    spec = _spec(obj, errs, mark)
+    parallelism = field(get_int, spec, "parallelism", "spec", 1, minimum=0)
+    completions = field(get_int, spec, "completions", "spec", None, minimum=0)
+    backoff_limit = field(get_int, spec, "backoffLimit", "spec", 6, minimum=0)
     raw_selector = spec.get("selector")
-    selector = selector_at(lambda: selector_from_dict(raw_selector), "spec.selector") \
-        if raw_selector is not None else selector_from_map(template.metadata.labels)
-    completions = get_int(spec, "completions", "spec", None, minimum=0)
+    selector = None
+    if raw_selector is not None:
+        selector = field(selector_at, lambda: selector_from_dict(raw_selector), "spec.selector")
+    template = field(_template, spec, "spec", errs, restart_policies=("OnFailure", "Never"))
+    errs.complete(mark)
+    if raw_selector is None:
+        selector = selector_from_map(template.metadata.labels)
     return o.Job(
-        metadata=build_meta(obj, "Job", True),
-        spec=o.JobSpec(selector, template, get_int(spec, "parallelism", "spec", 1, minimum=0), completions,
-                       get_int(spec, "backoffLimit", "spec", 6, minimum=0)),
+        metadata=metadata,
+        spec=o.JobSpec(selector, template, parallelism, completions, backoff_limit),
         api_version=obj["apiVersion"],
         source=source,
         raw=obj,
     )
 
 
-def _service_port(value, path: str, service_type: str) -> o.ServicePort:
-    p = as_map(value, path)
-    port = get_int(p, "port", path, None, minimum=1, maximum=65535)
-    if port is None:
-        raise required(f"{path}.port")
+def _target_port(p: dict, path: str, port: int):
     target = p.get("targetPort", port)
     if isinstance(target, bool) or not isinstance(target, (int, str)):
         raise invalid(f"{path}.targetPort", target, "must be an integer or a port name")
@@ -906,45 +1246,75 @@ def _service_port(value, path: str, service_type: str) -> o.ServicePort:
         target = int(target)
     else:
         _port_name(target, f"{path}.targetPort")
-    node_port = get_int(p, "nodePort", path, None, minimum=0, maximum=65535)
-    if node_port and service_type not in ("NodePort", "LoadBalancer"):
-        raise ValidationError(f"{path}.nodePort", f"Forbidden: may not be used when `type` is '{service_type}'")
-    name = get_str(p, "name", path)
-    if name:
-        dns_name(name, f"{path}.name", _DNS1123_LABEL, 63, "a lowercase RFC 1123 label")
-    return o.ServicePort(port=port, target_port=target, protocol=get_choice(p, "protocol", path, PROTOCOLS, "TCP"),
-                         name=name, node_port=node_port or None)
+    return target
 
 
-def _service(obj: dict, source: o.Source) -> o.Service:
-    spec = as_map(obj.get("spec"), "spec")
-    service_type = get_choice(spec, "type", "spec", SERVICE_TYPES, "ClusterIP")
-    ports = tuple(_service_port(p, f"spec.ports[{i}]", service_type)
-                  for i, p in enumerate(as_list(spec.get("ports"), "spec.ports")))
-    cluster_ip = get_str(spec, "clusterIP", "spec")
+def _service_port(value, path: str, errs: ErrorList, *, service_type: str | None, several: bool,
+                  names: set) -> o.ServicePort:
+    """validateServicePort: name (required with several ports, a DNS label, not
+    taken), port, protocol, targetPort; then nodePort against the type."""
+    p = as_map(value, path)
+    mark = errs.mark()
+    field = errs.field
+    name = field(get_str, p, "name", path)
+    if name == "" and several:
+        errs.add(required(f"{path}.name"))
+    elif name:
+        field(dns_name, name, f"{path}.name", _DNS1123_LABEL, 63, "a lowercase RFC 1123 label")
+        _check_unique(p, names, f"{path}.name", errs)
+    port = None
+    if p.get("port") is None:
+        errs.add(required(f"{path}.port"))
+    else:
+        port = field(get_int, p, "port", path, None, minimum=1, maximum=65535)
+    protocol = field(get_choice, p, "protocol", path, PROTOCOLS, "TCP")
+    target = None
+    if port is not None or "targetPort" in p and p["targetPort"] != p.get("port"):  # not defaulted from a bad port
+        target = field(_target_port, p, path, port)
+    node_port = field(get_int, p, "nodePort", path, None, minimum=0, maximum=65535)
+    if node_port and service_type is not None and service_type not in ("NodePort", "LoadBalancer"):
+        errs.add(ValidationError(f"{path}.nodePort", f"Forbidden: may not be used when `type` is '{service_type}'"))
+    errs.complete(mark)
+    return o.ServicePort(port=port, target_port=target, protocol=protocol, name=name, node_port=node_port or None)
+
+
+def _service(obj: dict, source: o.Source, errs: ErrorList) -> o.Service:
+    """ValidateService: metadata, then the type, the ports (or the external
+    name), each port, the selector, session affinity."""
+    mark = errs.mark()
+    field = errs.field
+    metadata = field(build_meta, obj, "Service", True, errs, name_rule="dns1035")
+    spec = _spec(obj, errs, mark)
+    service_type = field(get_choice, spec, "type", "spec", SERVICE_TYPES, "ClusterIP")
+    cluster_ip = field(get_str, spec, "clusterIP", "spec")
+    external_name = field(get_str, spec, "externalName", "spec")
+    ports_raw = field(as_list, spec.get("ports"), "spec.ports")
     if service_type == "ExternalName":
-        if not get_str(spec, "externalName", "spec"):
-            raise required("spec.externalName")
-    elif not ports and cluster_ip != "None":
-        raise required("spec.ports")
-    if len(ports) > 1:
-        for index, port in enumerate(ports):
-            if not port.name:
-                raise required(f"spec.ports[{index}].name")
-        _unique_names([p.name for p in ports], "spec.ports")
+        if external_name == "":
+            errs.add(required("spec.externalName"))
+    elif ports_raw == [] and cluster_ip is not None and cluster_ip != "None":
+        errs.add(required("spec.ports"))
+    ports = None
+    if ports_raw is not None:
+        names: set[str] = set()
+        ports = tuple(field(_service_port, p, f"spec.ports[{i}]", errs, service_type=service_type,
+                            several=len(ports_raw) > 1, names=names) for i, p in enumerate(ports_raw))
     selector = None
-    if "selector" in spec and spec["selector"] is not None:
-        selector = label_map(spec["selector"], "spec.selector")
+    if spec.get("selector") is not None:
+        selector = field(label_map, spec["selector"], "spec.selector", errs)
+    session_affinity = field(get_choice, spec, "sessionAffinity", "spec", ("None", "ClientIP"), "None")
+    publish_not_ready = field(get_bool, spec, "publishNotReadyAddresses", "spec")
+    errs.complete(mark)
     return o.Service(
-        metadata=build_meta(obj, "Service", True, name_rule="dns1035"),
+        metadata=metadata,
         spec=o.ServiceSpec(
             type=service_type,
             selector=selector,
             ports=ports,
             cluster_ip=cluster_ip,
-            external_name=get_str(spec, "externalName", "spec"),
-            session_affinity=get_choice(spec, "sessionAffinity", "spec", ("None", "ClientIP"), "None"),
-            publish_not_ready_addresses=get_bool(spec, "publishNotReadyAddresses", "spec"),
+            external_name=external_name,
+            session_affinity=session_affinity,
+            publish_not_ready_addresses=publish_not_ready,
         ),
         api_version=obj["apiVersion"],
         source=source,
@@ -952,18 +1322,19 @@ def _service(obj: dict, source: o.Source) -> o.Service:
     )
 
 
-def _namespace(obj: dict, source: o.Source) -> o.Namespace:
-    return o.Namespace(build_meta(obj, "Namespace", False, name_rule="label"), obj["apiVersion"], source, obj)
+def _namespace(obj: dict, source: o.Source, errs: ErrorList) -> o.Namespace:
+    metadata = build_meta(obj, "Namespace", False, errs, name_rule="label")
+    return o.Namespace(metadata, obj["apiVersion"], source, obj)
 
 
-def _opaque(obj: dict, source: o.Source) -> o.OpaqueObject:
+def _opaque(obj: dict, source: o.Source, errs: ErrorList) -> o.OpaqueObject:
     kind = obj["kind"]
     namespaced = kind not in o.CLUSTER_SCOPED_KINDS
-    return o.OpaqueObject(kind, obj["apiVersion"], build_meta(obj, kind, namespaced, name_rule="none"),
+    return o.OpaqueObject(kind, obj["apiVersion"], build_meta(obj, kind, namespaced, errs, name_rule="none"),
                           obj.get("spec"), source, obj)
 
 
-BUILDERS: dict[str, Callable[[dict, o.Source], Any]] = {
+BUILDERS: dict[str, Callable[[dict, o.Source, ErrorList], Any]] = {
     "Pod": _pod,
     "Node": _node,
     "ReplicationController": _replication_controller,
@@ -997,7 +1368,24 @@ def check_type_meta(obj: dict) -> tuple[str, str]:
 
 
 def build_record(obj: dict, source: o.Source):
-    """A defaulted manifest to its record; raises ValidationError with a field path."""
+    """A defaulted manifest to its record.
+
+    Raises :class:`~kspec.errors.ValidationError` with a field path for one
+    problem, :class:`ValidationErrors` (each problem with its path, in upstream's
+    order) for several. A kind or apiVersion that is missing or not served
+    stops validation there, as the API server cannot decode such an object.
+    """
     _, kind = check_type_meta(obj)
-    builder = BUILDERS.get(kind, _opaque)
-    return builder(obj, source)
+    errs = ErrorList()
+    record = None
+    try:
+        record = BUILDERS.get(kind, _opaque)(obj, source, errs)
+    except ValidationError as error:  # the object's own shape (a spec that is not a mapping...)
+        errs.errors.extend(each_error(error))
+    except _Reported:
+        pass
+    if not errs.errors:
+        return record
+    if len(errs.errors) == 1:
+        raise errs.errors[0]
+    raise ValidationErrors(errs.errors)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from kspec.api.validation import build_record
+from kspec.api.validation import ValidationErrors, build_record, each_error
 from kspec.api.defaults import apply_defaults
 from kspec.errors import Diagnostic, KspecError, LoadError, ValidationError
 from kspec.loading.cluster import Cluster
@@ -169,15 +169,27 @@ def parse_part(part: Part) -> ParsedPart:
     return ParsedPart(part.file, tuple(entries), (), count)
 
 
-def _field_line(part: Part, doc_index: int, path: tuple, default: int | None) -> int | None:
-    """Re-read a document's node tree to find the line of ``path`` (errors only)."""
-    try:
-        for document in load_documents(part.text):
-            if document.index == doc_index:
-                return document.line_of(path) + part.line_offset
-    except KspecError:
-        pass
-    return default
+class _FieldLines:
+    """The line of a field in a part's documents: the part's node trees are
+    re-read once, on the first error (errors only), for all its errors."""
+
+    def __init__(self, part: Part):
+        self.part = part
+        self.documents: dict | None = None
+
+    def find(self, doc_index: int, path: tuple, default: int | None) -> int | None:
+        if self.documents is None:
+            try:
+                self.documents = {document.index: document for document in load_documents(self.part.text)}
+            except KspecError:
+                self.documents = {}
+        document = self.documents.get(doc_index)
+        if document is None:
+            return default
+        try:
+            return document.line_of(path) + self.part.line_offset
+        except KspecError:
+            return default
 
 
 @attrs.frozen(eq=False)
@@ -194,6 +206,7 @@ def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None) -
     (counted against ``quota``) is a :class:`PendingPool` in its place."""
     records: list = []
     problems: list[Diagnostic] = list(parsed.problems)
+    lines = _FieldLines(part)
     for doc_index, prefix, manifest, line in parsed.entries:
         if not isinstance(manifest, dict):
             where = "items[%d]: " % prefix[1] if prefix else ""
@@ -206,10 +219,11 @@ def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None) -
                 records.append(PendingPool(checked_pool(manifest, source, quota), source))
             else:
                 records.append(build_object(manifest, source, in_place=True))
-        except ValidationError as err:
-            field_line = _field_line(part, doc_index, prefix + parse_path(err.path), line) if err.path else line
-            field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
-            problems.append(Diagnostic(parsed.file, field_line, err.message, field, code=err.code))
+        except ValidationError as errors:
+            for err in each_error(errors):  # every problem of the object, each at its field's line
+                field_line = lines.find(doc_index, prefix + parse_path(err.path), line) if err.path else line
+                field = err.path if not prefix else f"items[{prefix[1]}].{err.path}"
+                problems.append(Diagnostic(parsed.file, field_line, err.message, field, code=err.code))
         except KspecError as err:
             problems.append(Diagnostic(parsed.file, line, str(err)))
     return records, problems
@@ -237,7 +251,13 @@ def checked_pool(manifest: dict, source: Source, quota: PoolQuota | None) -> Poo
     """A NodePool manifest read and one of its nodes built, so that a bad field is
     reported now, at its line, though the nodes are named and built later."""
     pool = read_pool(manifest, quota=quota)
-    pool_records(pool, (f"{pool.name}-0",), source)
+    try:
+        pool_records(pool, (f"{pool.name}-0",), source)
+    except ValidationErrors as errors:  # the pool's allocatable is the node's capacity and allocatable: once each
+        distinct: dict = {}
+        for err in errors.errors:
+            distinct.setdefault(err.message, err)
+        raise ValidationErrors(distinct.values()) if len(distinct) > 1 else next(iter(distinct.values()))
     return pool
 
 
@@ -303,15 +323,15 @@ def _pool_diagnostic(text: str, err: ValidationError) -> Diagnostic:
 def parse_object(manifest: dict, *, file: str = "<memory>", line: int | None = None):
     """One manifest dict to its record, with API defaulting and validation.
 
-    Raises :class:`LoadError` (one diagnostic naming the field) on bad input.
+    Raises :class:`LoadError` (a diagnostic naming the field of each problem) on bad input.
     The dict is not modified.
     """
     if not isinstance(manifest, dict):
         raise LoadError([Diagnostic(file, line, f"expected a Kubernetes object (a mapping), got {type(manifest).__name__}")])
     try:
         return build_object(manifest, Source(file, line))
-    except ValidationError as err:
-        raise LoadError([Diagnostic(file, line, err.message, err.path)]) from None
+    except ValidationError as errors:
+        raise LoadError([Diagnostic(file, line, err.message, err.path) for err in each_error(errors)]) from None
 
 
 def find_duplicates(records) -> tuple[list[tuple], list[Diagnostic]]:

@@ -37,6 +37,7 @@ import functools
 import os
 import re
 import resource
+import struct
 from typing import Any
 
 import attrs
@@ -248,3 +249,163 @@ def compile_expression(source: str, variables: tuple[str, ...] = VARIABLES) -> P
 def result_type(program: Program) -> str:
     """The static result type name (``bool``, ``string``, ``dyn``...)."""
     return program._expression.return_type().name().lower()
+
+
+# --------------------------------------------------------------------------- the checked syntax tree
+
+
+@attrs.frozen
+class Node:
+    """One node of a compiled expression (``cel.expr.Expr``, macros expanded
+    into comprehensions), where it starts in the source (1-based), and:
+
+    - ``const``: ``value`` (str, int, float, bool, None or bytes);
+    - ``ident``: ``name``;
+    - ``select``: ``name`` (the field), ``args == (operand,)``, ``test_only`` for ``has()``;
+    - ``call``: ``name`` (the function, ``_[_]`` for an index), ``args`` (the
+      target first for a member call, ``member`` set);
+    - ``list``: ``args`` (the elements); ``struct``: ``args`` (the map keys and values);
+    - ``comprehension``: ``names == (iter_var, iter_var2, accu_var)`` and
+      ``args == (iter_range, accu_init, loop_condition, loop_step, result)``.
+    """
+
+    kind: str
+    name: str = ""
+    args: tuple = ()
+    value: Any = None
+    test_only: bool = False
+    member: bool = False
+    names: tuple = ()
+    line: int = 1
+    column: int = 1
+
+
+def syntax_tree(program: Program) -> Node | None:
+    """The tree of a compiled expression, read from the library's serialized
+    checked expression (``cel.expr.CheckedExpr`` in protobuf wire format);
+    None if that form is not one kspec can read (callers then skip what they
+    would have checked on the tree: it is a help, not a gate)."""
+    try:
+        wrapper = _wire(program._expression.serialize())
+        if _first(wrapper, 1, b"") != b"type.googleapis.com/cel.expr.CheckedExpr":
+            return None
+        checked = _wire(_first(wrapper, 2, b""))
+        info = _wire(_first(checked, 5, b""))
+        starts = [0] + [o for v in _all(info, 3) for o in (_packed(v) if isinstance(v, bytes) else [v])]
+        positions = {}
+        for entry in _all(info, 4):
+            fields = _wire(entry)
+            positions[_first(fields, 1, 0)] = _first(fields, 2, 0)
+        return _expr(_wire(_first(checked, 4, b"")), positions, starts)
+    except (ValueError, IndexError, TypeError, UnicodeDecodeError, struct.error, RecursionError, RuntimeError):
+        return None
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return result, i
+
+
+def _wire(data: bytes) -> list[tuple[int, Any]]:
+    """One protobuf message as ``(field number, value)`` pairs: varints as int,
+    64-bit values as 8 bytes, length-delimited values as bytes."""
+    out, i = [], 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        number, kind = key >> 3, key & 7
+        if kind == 0:
+            value, i = _varint(data, i)
+        elif kind == 1:
+            value, i = data[i:i + 8], i + 8
+        elif kind == 2:
+            length, i = _varint(data, i)
+            value, i = data[i:i + length], i + length
+        elif kind == 5:
+            value, i = data[i:i + 4], i + 4
+        else:
+            raise ValueError(f"protobuf wire type {kind}")
+        out.append((number, value))
+    return out
+
+
+def _first(fields, number: int, default=None):
+    return next((value for n, value in fields if n == number), default)
+
+
+def _all(fields, number: int) -> list:
+    return [value for n, value in fields if n == number]
+
+
+def _packed(data: bytes) -> list[int]:
+    out, i = [], 0
+    while i < len(data):
+        value, i = _varint(data, i)
+        out.append(value)
+    return out
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _expr(fields, positions: dict, starts: list[int]) -> Node:
+    """``cel.expr.Expr``: id 2; const 3, ident 4, select 5, call 6, list 7, struct 8, comprehension 9."""
+    offset = positions.get(_first(fields, 2, 0), 0)
+    line = sum(1 for start in starts if start <= offset)
+    where = {"line": line, "column": offset - starts[line - 1] + 1}
+
+    def sub(data) -> Node:
+        return _expr(_wire(data), positions, starts)
+
+    for number, body in fields:
+        if number == 3:
+            return Node("const", value=_constant(_wire(body)), **where)
+        if number == 4:
+            return Node("ident", name=_first(_wire(body), 1, b"").decode(), **where)
+        if number == 5:
+            part = _wire(body)
+            return Node("select", name=_first(part, 2, b"").decode(), args=(sub(_first(part, 1, b"")),),
+                        test_only=bool(_first(part, 3, 0)), **where)
+        if number == 6:
+            part = _wire(body)
+            target = _first(part, 1)
+            args = tuple(sub(a) for a in _all(part, 3))
+            return Node("call", name=_first(part, 2, b"").decode(), member=target is not None,
+                        args=((sub(target),) if target is not None else ()) + args, **where)
+        if number == 7:
+            return Node("list", args=tuple(sub(e) for e in _all(_wire(body), 1)), **where)
+        if number == 8:
+            entries = [_wire(e) for e in _all(_wire(body), 2)]
+            return Node("struct", args=tuple(sub(v) for e in entries for n, v in e if n in (3, 4)), **where)
+        if number == 9:
+            part = _wire(body)
+            names = tuple(_first(part, n, b"").decode() for n in (1, 8, 3))
+            return Node("comprehension", names=names, args=tuple(sub(_first(part, n, b"")) for n in (2, 4, 5, 6, 7)),
+                        **where)
+    return Node("unknown", **where)
+
+
+def _constant(fields):
+    """``cel.expr.Constant``: null 1, bool 2, int64 3, uint64 4, double 5, string 6, bytes 7."""
+    for number, value in fields:
+        if number == 1:
+            return None
+        if number == 2:
+            return bool(value)
+        if number == 3:
+            return _signed(value)
+        if number == 4:
+            return value
+        if number == 5:
+            return struct.unpack("<d", value)[0]
+        if number == 6:
+            return value.decode()
+        if number == 7:
+            return bytes(value)
+    return None

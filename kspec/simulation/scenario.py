@@ -77,7 +77,7 @@ from kspec.simulation.symmetry import Canonicaliser
 from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World
 from kspec.loading.yamlio import YamlError, load_documents
 from kspec.util.budget import Budget, BudgetExceeded
-from kspec.loading.manifests import load, parse_object
+from kspec.loading.manifests import load, load_objects, parse_object
 from kspec.simulation.views import describe_changes, describe_state, lanes
 from kspec.simulation.scenario_cel import KINDS, ExpressionError, compile_check, expression_property, views_for
 
@@ -179,33 +179,61 @@ def _check_kind(name: str, body: dict) -> str:
 
 
 def _expression_check(r: _Reader, body, where: tuple) -> dict | None:
-    """An ``expression:`` check ({name, kind, cel, description}), compiled now so
-    that a CEL error is reported at its line."""
+    """An ``expression:`` check ({name, kind, cel, description}), compiled and
+    type-checked against the state view now, so that a CEL error (a misspelt
+    field too) is reported at its line; every problem of the check is reported."""
     if not isinstance(body, dict):
         r.error(where, "an expression check is {name: NAME, kind: always|sometimes|eventually_always, cel: EXPR}")
         return None
-    unknown = sorted(set(body) - {"name", "kind", "cel", "description"})
-    if unknown:
-        r.error(where + (unknown[0],), f"unknown key {unknown[0]!r} (name, kind, cel, description)")
-        return None
+    problems = len(r.problems)
+    for key in body:
+        if key not in ("name", "kind", "cel", "description"):
+            r.error(where + (key,), f"unknown key {key!r} (name, kind, cel, description)")
     name, kind, cel = body.get("name"), body.get("kind", "always"), body.get("cel")
     if isinstance(cel, bool):  # YAML read `cel: true` as a boolean; CEL spells it the same
         cel = "true" if cel else "false"
     if not isinstance(name, str) or not name:
         r.error(where + ("name",), "missing required key: a name for the check")
-        return None
     if kind not in KINDS:
         r.error(where + ("kind",), f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-        return None
     if not isinstance(cel, str):
         r.error(where + ("cel",), "missing required key: the CEL expression")
-        return None
-    try:
-        compile_check(cel)
-    except ExpressionError as err:
-        r.error(where + ("cel",), str(err))
+    else:
+        try:
+            compile_check(cel)
+        except ExpressionError as err:
+            for problem in err.problems:
+                r.error(where + ("cel",), problem)
+    if len(r.problems) > problems:
         return None
     return {"name": name, "kind": kind, "cel": cel, "description": str(body.get("description") or "")}
+
+
+PARAMETERS = ("budget", "scheduler", "start", "max_pods")
+
+
+def _param_int(r: _Reader, params: dict, name: str, minimum: int) -> int | None:
+    """The integer parameter ``name`` (``-p name=N``), taken out of ``params``."""
+    value = params.pop(name)
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        r.problems.add(None, f"parameter {name}: expected an integer, got {value!r}")
+        return None
+    if number < minimum:
+        r.problems.add(None, f"parameter {name}: must be at least {minimum}, got {number}")
+        return None
+    return number
+
+
+def _manifest_problems(manifests: list[str], nodes: tuple[str, ...]) -> list[Diagnostic]:
+    """The manifests' own problems, reported with the scenario's (a scenario
+    that does not parse is not built, but its manifests can still be read)."""
+    try:
+        loaded = load_objects(manifests, nodes=nodes)
+    except KspecError as err:  # the files could not be listed: say so once
+        return list(getattr(err, "diagnostics", ())) or [Diagnostic(", ".join(manifests), None, str(err))]
+    return [d for d in loaded.diagnostics if d.severity == "error"]
 
 
 def outside(base: pathlib.Path, target: pathlib.Path) -> bool:
@@ -254,6 +282,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         r.error(("kind",), "this looks like a Kubernetes manifest, not a scenario; list it under manifests:")
 
     manifests = []
+    before_manifests = len(r.problems)
     for i, item in enumerate(_as_list(r, data.get("manifests"), ("manifests",))):
         p = base / str(item)
         if not allow_outside and outside(base, p):
@@ -264,6 +293,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
     if not manifests and "manifests" not in data:
         r.problems.add(1, "missing required key", "manifests")
     nodes = tuple(str(n) for n in _as_list(r, data.get("nodes"), ("nodes",)))
+    manifests_readable = len(r.problems) == before_manifests and manifests
 
     start = str(params.pop("start", data.get("start", "settled")))
     if start not in STARTS:
@@ -303,7 +333,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         if "budget" in faults:
             budget = _int(r, faults["budget"], ("faults", "budget"))
     if "budget" in params:
-        budget = int(params.pop("budget"))
+        budget = _param_int(r, params, "budget", 0)
 
     operations = []
     for i, item in enumerate(_as_list(r, data.get("operations"), ("operations",))):
@@ -359,7 +389,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
     else:
         r.error(("bounds",), "expected a mapping {max_pods: N}")
     if "max_pods" in params:
-        max_pods = int(params.pop("max_pods"))
+        max_pods = _param_int(r, params, "max_pods", 1)
 
     checks = []
     for i, item in enumerate(_as_list(r, data.get("checks"), ("checks",))):
@@ -404,10 +434,11 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
                     r.error(("expect", key, prop), f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
         else:
             r.error(("expect", key), f"unknown key {key!r} (states, states_no_symmetry, verdicts)")
-    if params:
-        raise ScenarioError([Diagnostic(file, None, f"unknown parameter {sorted(params)[0]!r}; scenario parameters: "
-                                                    "budget, scheduler, start, max_pods")])
+    for name in sorted(params):
+        r.problems.add(None, f"unknown parameter {name!r}; scenario parameters: {', '.join(PARAMETERS)}")
     if r.problems:
+        if manifests_readable:
+            r.problems.extend(_manifest_problems(manifests, nodes))
         raise ScenarioError(r.problems)
     if budget is None:
         budget = sum(kinds.values()) if isinstance(kinds, dict) else (1 if kinds else 0)
@@ -472,55 +503,44 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     except LoadError:
         raise
     budget.check(LOADING)
+    # What the scenario names in its manifests (controllers' templates, workloads,
+    # nodes, services in checks) is checked here, every problem reported at once.
+    problems = Diagnostics(scenario.path)
+    custom = []
     with budget.watchdog(LOADING):  # user controllers' module code and build_controller run here
-        custom = [_import_controller(p, params, scenario, line) for p, params, line in scenario.controllers]
-    check_pod_count(cluster, scenario)
+        for path, params, line in scenario.controllers:
+            try:
+                custom.append(_import_controller(path, params, scenario, line))
+            except ScenarioError as err:
+                problems.extend(err.diagnostics)
+    try:
+        check_pod_count(cluster, scenario)
+    except ScenarioError as err:  # too large to build: report it with what was found so far
+        problems.extend(err.diagnostics)
+        problems.raise_if_any(ScenarioError)
     rollouts = {workload: value for verb, workload, value, _ in scenario.operations if verb == "rollout"}
     try:
-        world = World(cluster, extra_templates=_template_pods(custom, scenario), pod_gc_threshold=scenario.pod_gc_threshold,
+        templates = _template_pods(custom, scenario) if not problems else []  # lines pair up only when all loaded
+        world = World(cluster, extra_templates=templates, pod_gc_threshold=scenario.pod_gc_threshold,
                       rollouts=rollouts)
-    except LoadError:  # a manifest's own problem, already at its file and line
-        raise
+    except LoadError as err:  # a manifest's own problem, already at its file and line
+        problems.extend(err.diagnostics)
+        problems.raise_if_any(type(err))
     except KspecError as err:
-        raise ScenarioError([Diagnostic(scenario.path, None, str(err))]) from None
+        problems.add(None, str(err))
+        problems.raise_if_any(ScenarioError)
     controllers = builtin_controllers(scenario.scheduler, scenario.disable) + custom
     world.controllers = tuple(controllers)
     world.memory_slots = {}
     for c in custom:
         if hasattr(c, "initial_memory"):
             world.memory_slots[c.actor] = len(world.memory_slots)
-    operations = []
-    for verb, workload, value, line in scenario.operations:
-        if verb == "drain":
-            try:
-                operations.append(Operation(verb, node=world.node_named(workload)))
-            except KspecError as err:
-                raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
-            continue
-        try:
-            w = world.workload_named(workload)
-        except KspecError as err:
-            raise ScenarioError([Diagnostic(scenario.path, line, str(err))]) from None
-        if verb == "rollout":
-            if world.workloads[w].kind != "Deployment":
-                raise ScenarioError([Diagnostic(scenario.path, line, f"rollout: {world.workloads[w].ref} is not a "
-                                                                     "Deployment (only a Deployment rolls to a new template)")])
-            if w in world.rollout_bits:
-                raise ScenarioError([Diagnostic(scenario.path, line, f"rollout: {world.workloads[w].ref} is rolled out twice")])
-            world.rollout_bits[w] = len(operations)
-            operations.append(Operation(verb, w, image=value))
-        elif verb == "scale" and world.workloads[w].kind == "DaemonSet":
-            raise ScenarioError([Diagnostic(scenario.path, line, f"scale: {world.workloads[w].ref} has no replicas "
-                                                                 "(a DaemonSet runs one pod per eligible node)")])
-        elif verb == "force-delete" and not world.workloads[w].owns_pods:
-            raise ScenarioError([Diagnostic(scenario.path, line, f"force-delete: {world.workloads[w].ref} owns no pods "
-                                                                 "(name the ReplicaSet, RC, StatefulSet or DaemonSet)")])
-        else:
-            operations.append(Operation(verb, w, value if verb == "scale" else None))
+    operations = _operations(world, scenario, problems)
+    faults = FaultBudget()
     try:
         faults = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
     except KspecError as err:
-        raise ScenarioError([Diagnostic(scenario.path, None, f"faults: {err}")]) from None
+        problems.add(None, f"faults: {err}")
     environment = []
     if faults.kinds and faults.total > 0:
         environment.append(FaultInjector(faults))
@@ -531,8 +551,48 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     model = cls(scenario, world, tuple(controllers), tuple(environment), faults)
     model.run_budget = budget
     model.warnings = unsimulated(cluster)
-    model.properties()  # resolve names now, so a bad parameter is a scenario error
+    try:
+        model.properties()  # resolve names now, so a bad parameter is a scenario error
+    except ScenarioError as err:
+        problems.extend(err.diagnostics)
+    problems.raise_if_any(ScenarioError)
     return model
+
+
+def _operations(world: World, scenario: Scenario, problems: Diagnostics) -> list[Operation]:
+    """The scenario's operations on the world's workloads and nodes; each one
+    that names something missing or unfit is a problem at its line."""
+    operations = []
+    for verb, workload, value, line in scenario.operations:
+        if verb == "drain":
+            try:
+                operations.append(Operation(verb, node=world.node_named(workload)))
+            except KspecError as err:
+                problems.add(line, str(err))
+            continue
+        try:
+            w = world.workload_named(workload)
+        except KspecError as err:
+            problems.add(line, str(err))
+            continue
+        if verb == "rollout":
+            if world.workloads[w].kind != "Deployment":
+                problems.add(line, f"rollout: {world.workloads[w].ref} is not a "
+                                   "Deployment (only a Deployment rolls to a new template)")
+            elif w in world.rollout_bits:
+                problems.add(line, f"rollout: {world.workloads[w].ref} is rolled out twice")
+            else:
+                world.rollout_bits[w] = len(operations)
+                operations.append(Operation(verb, w, image=value))
+        elif verb == "scale" and world.workloads[w].kind == "DaemonSet":
+            problems.add(line, f"scale: {world.workloads[w].ref} has no replicas "
+                               "(a DaemonSet runs one pod per eligible node)")
+        elif verb == "force-delete" and not world.workloads[w].owns_pods:
+            problems.add(line, f"force-delete: {world.workloads[w].ref} owns no pods "
+                               "(name the ReplicaSet, RC, StatefulSet or DaemonSet)")
+        else:
+            operations.append(Operation(verb, w, value if verb == "scale" else None))
+    return operations
 
 
 # More pods than this cannot be explored state by state (every pod is a
@@ -671,22 +731,27 @@ class ClusterModel:
 
     def properties(self):
         if self._props is None:
-            props = []
+            props, lines = [], []
+            problems = Diagnostics(self.scenario.path)
             views = views_for(self.world)
-            for name, params, line in self.scenario.checks:
+            for index, (name, params, line) in enumerate(self.scenario.checks):
                 try:
                     if name == "expression":
                         props.append(expression_property(self.world, self.fair, params["name"], params["kind"],
                                                          compile_check(params["cel"]), params["description"], views))
                     else:
                         props.append(properties_lib.build(self.world, self.fair, name, params))
-                except KspecError as err:
-                    raise ScenarioError([Diagnostic(self.scenario.path, line, str(err))]) from None
+                    lines.append(line)
+                except ExpressionError as err:  # a name the manifests do not define
+                    for problem in err.problems:
+                        problems.add(line, problem, f"checks[{index}].expression.cel")
+                except KspecError as err:  # every check's problem, not only the first
+                    problems.add(line, str(err))
             taken = [p.name for p in props]
-            for (_, _, line), prop in zip(self.scenario.checks, props):
-                if taken.count(prop.name) > 1:
-                    raise ScenarioError([Diagnostic(self.scenario.path, line, f"two checks are named {prop.name!r}; "
-                                                                              "rename one (as: or name:)")])
+            for index, (line, prop) in enumerate(zip(lines, props)):
+                if taken.count(prop.name) > 1 and taken.index(prop.name) == index:  # once, at the first
+                    problems.add(line, f"two checks are named {prop.name!r}; rename one (as: or name:)")
+            problems.raise_if_any(ScenarioError)
             self._props = tuple(props)
         return self._props
 
