@@ -308,19 +308,24 @@ class Space:
         else:
             self.decode = self.encode = _identity
             self.concrete_steps = self._plain_steps
-        self.steps = self._make_steps()
+        self.steps = self.steps_against(())
         self._last = (object(), None)
 
     def _plain_steps(self, state):
         return [(i, nxt) for i, _, nxt in successors(self.model, state)]
 
-    def _make_steps(self):
+    def steps_against(self, stored):
+        """Successor keys by action index, as representatives under symmetry.
+        A successor already in ``stored`` (a container of representatives,
+        the search's seen-set) is not canonicalised again: a representative
+        is the canonical member of its own orbit, so it is its own
+        representative."""
         canon, concrete = self.canon, self.concrete_steps
         if canon is None:
             return concrete
         if self.packed and isinstance(self.model, PackedSymmetricSteps):
             return self.model.encoded_symmetric_steps
-        return lambda key: [(i, canon(x)) for i, x in concrete(key)]
+        return lambda key: [(i, x if x in stored else canon(x)) for i, x in concrete(key)]
 
     def init_keys(self) -> list:
         """Keys of the initial states (representatives under symmetry); a model
@@ -555,7 +560,7 @@ class _Run:
     def _search(self, progress: _Progress, settle: Callable[[int], None]) -> None:
         s, space, store = self.settings, self.space, self.store
         parent = self.ids if self.graph else store.parent  # the seen-set
-        steps = space.steps
+        steps = space.steps_against(parent)
         boundary = space.boundary()
         limit = s.max_states if s.max_states is not None else math.inf
         max_depth = s.max_depth if s.max_depth is not None else math.inf
