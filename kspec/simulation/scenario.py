@@ -734,7 +734,7 @@ class ClusterModel:
             if not steps:
                 settled.append(s)
             for _, nxt in steps:
-                c = canon(nxt)
+                c = nxt if nxt in seen else canon(nxt)  # a stored state is its own representative
                 if c not in seen:
                     if len(seen) >= SETTLE_LIMIT:
                         raise ScenarioError([Diagnostic(self.scenario.path, None,

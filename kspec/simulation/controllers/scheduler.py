@@ -116,20 +116,31 @@ def unschedulable_message(total: int, reasons) -> str:
     return f"0/{total} nodes are available: {detail}."
 
 
+def _scoring_inputs(world: World) -> tuple[tuple, tuple]:
+    """Per group its non-zero (cpu, memory) requests, per node its allocatable
+    (cpu, memory): fixed by the manifests, so computed once per world."""
+    cached = world.__dict__.get("_scoring_inputs")
+    if cached is None:
+        requests = tuple(non_zero_requests(g.pod.spec) for g in world.groups)
+        allocatable = tuple((v.get("cpu", 0), v.get("memory", 0)) for v in map(allocatable_vector, world.nodes))
+        cached = world.__dict__["_scoring_inputs"] = (requests, allocatable)
+    return cached
+
+
 def _least_allocated(world: World, state: State, group: int, candidates) -> tuple[int, ...]:
     """The candidates with the highest NodeResourcesFit LeastAllocated score
     (``selectHost`` chooses among them at random: each is a step)."""
-    need = non_zero_requests(world.groups[group].pod.spec)
+    requests, allocatable = _scoring_inputs(world)
+    need = requests[group]
     used = {i: list(need) for i in candidates}
     for p in state.pods:
         if p.node in used and not is_terminal(p):
-            cpu, memory = non_zero_requests(world.groups[p.group].pod.spec)
+            cpu, memory = requests[p.group]
             used[p.node][0] += cpu
             used[p.node][1] += memory
     scores = {}
     for i in candidates:
-        alloc = allocatable_vector(world.nodes[i])
-        scores[i] = least_allocated(tuple(used[i]), (alloc.get("cpu", 0), alloc.get("memory", 0)))
+        scores[i] = least_allocated(tuple(used[i]), allocatable[i])
     best = max(scores.values())
     return tuple(i for i in candidates if scores[i] == best)
 
