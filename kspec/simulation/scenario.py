@@ -672,11 +672,15 @@ class ClusterModel:
         if self._steps_state is state or (self._steps_state is not None and self._steps_state == state):
             return self._steps
         steps: dict = {}
+        add = steps.setdefault  # the first step with an action wins
         for source in self.sources:
-            trusted = source in self.builtin
-            for action, nxt in source.steps(self.world, state):
-                if (trusted or nxt != state) and action not in steps:
-                    steps[action] = nxt
+            if source in self.builtin:
+                for action, nxt in source.steps(self.world, state):
+                    add(action, nxt)
+            else:
+                for action, nxt in source.steps(self.world, state):
+                    if nxt != state:
+                        add(action, nxt)
         self._steps_state, self._steps = state, steps
         return steps
 
