@@ -764,11 +764,15 @@ class ClusterModel:
         if self._steps_state is state or (self._steps_state is not None and self._steps_state == state):
             return self._steps
         steps: dict = {}
+        add = steps.setdefault  # the first step with an action wins
         for source in self.sources:
-            trusted = source in self.builtin
-            for action, nxt in source.steps(self.world, state):
-                if (trusted or nxt != state) and action not in steps:
-                    steps[action] = nxt
+            if source in self.builtin:
+                for action, nxt in source.steps(self.world, state):
+                    add(action, nxt)
+            else:
+                for action, nxt in source.steps(self.world, state):
+                    if nxt != state:
+                        add(action, nxt)
         self._steps_state, self._steps = state, steps
         return steps
 
@@ -826,7 +830,7 @@ class ClusterModel:
             if not steps:
                 settled.append(s)
             for _, nxt in steps:
-                c = canon(nxt)
+                c = nxt if nxt in seen else canon(nxt)  # a stored state is its own representative
                 if c not in seen:
                     if len(seen) >= SETTLE_LIMIT:
                         raise ScenarioError([Diagnostic(self.scenario.path, None,

@@ -104,7 +104,6 @@ class Canonicaliser:
         self.prefixes = tuple(g.prefix for g in world.groups)
         self.rename_memory = rename_memory
         self.multi = [idxs for idxs in self.members.values() if len(idxs) > 1]
-        self._memo: dict = {}
 
     def _identity(self, name: str) -> bool:
         """Is ``name`` one a pod of a non-generated template would carry (a bare
@@ -122,43 +121,31 @@ class Canonicaliser:
         return self.representative(state)
 
     def representative(self, state: State) -> State:
-        memo = self._memo
-        if self.rename_memory is None:  # the renaming depends on pods, nodes and endpoints only
-            key = (state.pods, state.nodes, state.endpoints)
-            hit = memo.get(key)
-            if hit is None:
-                rep = self._compute(state)
-                hit = (rep.pods, rep.nodes, rep.endpoints)
-                if len(memo) >= self.MEMO_LIMIT:
-                    memo.clear()
-                memo[key] = hit
-            if hit[0] is state.pods and hit[1] is state.nodes and hit[2] is state.endpoints:
-                return state
-            return State(hit[0], hit[1], hit[2], state.replicas, state.memory, state.faults, state.ops, state.rv)
-        hit = memo.get(state)
-        if hit is None:
-            hit = self._compute(state)
-            if len(memo) >= self.MEMO_LIMIT:
-                memo.clear()
-            memo[state] = hit
-        return hit
-
-    # Small on purpose: the memo pays off on the repeated sub-states of one
-    # expansion; a large one held a copy of every concrete successor and
-    # doubled peak memory (myapp-two-faults, 100,000 states: 358 MB -> 174 MB,
-    # no slower).
-    MEMO_LIMIT = 1 << 12
+        # No memo of concrete states: the explorer does not canonicalise a
+        # successor it has stored already, which was where a memo hit (on
+        # myapp-two-faults a 4,096-entry memo then hit 4,000 times in 270,000).
+        return self._compute(state)
 
     def _compute(self, state: State) -> State:
         endpoints = state.endpoints
         generated = self.generated
         pods = state.pods
-        member = [frozenset(addrs) for addrs in endpoints if addrs]
-        if member:
-            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], tuple([p[0] in m for m in member]),
-                     "" if generated[p[1]] else p[0]) for p in pods]
+        # Which Endpoints list each pod, as an int whose bits, highest first,
+        # are the non-empty lists in order: it sorts as the tuple of booleans
+        # would, and costs one dict look-up per pod.
+        member: dict[str, int] = {}
+        if any(endpoints):
+            bit = 1 << sum(1 for addrs in endpoints if addrs)
+            for addrs in endpoints:
+                if addrs:
+                    bit >>= 1
+                    for a in addrs:
+                        member[a] = member.get(a, 0) | bit
+            inside = member.get
+            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], inside(p[0], 0), "" if generated[p[1]] else p[0])
+                    for p in pods]
         else:
-            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], (), "" if generated[p[1]] else p[0]) for p in pods]
+            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], 0, "" if generated[p[1]] else p[0]) for p in pods]
         nodes = state.nodes
         if self.node_symmetry:
             on_node: list[list] = [[] for _ in nodes]
@@ -200,13 +187,14 @@ class Canonicaliser:
         new_pods.sort()
         new_endpoints = endpoints
         if member:
-            stale = [a for addrs in endpoints for a in addrs if a not in rename and not self._identity(a)]
+            stale = {a for a in member if a not in rename and not self._identity(a)}
             if stale:
                 # stale addresses with equal membership are interchangeable: number them in membership order
-                for k, a in enumerate(sorted(set(stale), key=lambda a: (tuple(a in m for m in member), a))):
+                for k, a in enumerate(sorted(stale, key=lambda a: (member[a], a))):
                     rename[a] = f"~gone-{k}"
-            new_endpoints = tuple(tuple(sorted([rename.get(a, a) for a in addrs])) if addrs else addrs
-                                  for addrs in endpoints)
+            get = rename.get
+            new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
+                                   for addrs in endpoints])
         memory = state.memory
         if self.rename_memory is not None and memory:
             memory = self.rename_memory(memory, rename)

@@ -137,6 +137,8 @@ class Kubelet:
             n = pod.node
             if n < 0 or not nodes[n].up:
                 continue
+            if pod.run == UP and pod.ready and pod.phase == RUNNING and not pod.deleting:
+                continue  # running as reported: nothing to start, restart, report or kill
             node_name = world.node_names[n]
             online = nodes[n].reachable
             group = world.groups[pod.group]

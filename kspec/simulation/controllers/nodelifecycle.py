@@ -141,6 +141,8 @@ class NodeLifecycle:
     fair = True
 
     def steps(self, world: World, state: State):
+        if all(rec.ready == READY and rec.up and rec.reachable and not rec.tainted for rec in state.nodes):
+            return  # every node healthy and untainted: nothing to mark, taint or untaint
         zones = zone_states(world, state)
         for n, rec in enumerate(state.nodes):
             name = world.node_names[n]

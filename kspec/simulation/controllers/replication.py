@@ -37,7 +37,7 @@ from kspec.simulation.controllers.protocol import describe_sync
 from kspec.checker.model import Action
 from kspec.api.objects import WorkloadStatus
 from kspec.simulation.state import (
-    PENDING, RUNNING, State, World, create_pod, delete_pod, is_active, update_pod,
+    PENDING, RUNNING, TERMINAL_PHASES, State, World, create_pod, delete_pod, is_active, update_pod,
 )
 
 __all__ = ["RCSync", "ReplicationControllerLoop", "deletion_key", "pods_to_delete", "claim", "status", "BURST_REPLICAS"]
@@ -122,12 +122,34 @@ class ReplicationControllerLoop:
         for w in world.replicated:  # RCs and ReplicaSets (Deployments: .deployment, StatefulSets: .statefulset)
             yield from self.sync(world, state, w)
 
+    @staticmethod
+    def _settled(world: World, state: State, w: int, namespace: str, replicas: int) -> bool:
+        """Whether a sync of ``w`` would do nothing (nothing to adopt or
+        release, as many claimed pods as replicas), in one pass over the pods:
+        the common case, checked before the sync builds its lists."""
+        selects = world.selects[w]
+        groups = world.groups
+        claimed = 0
+        for pod in state.pods:
+            if pod.deleting or pod.phase in TERMINAL_PHASES or groups[pod.group].namespace != namespace:
+                continue
+            owner = pod.owner
+            if owner == w:
+                if not selects[pod.group]:
+                    return False  # to release
+                claimed += 1
+            elif owner < 0 and selects[pod.group]:
+                return False  # to adopt
+        return claimed == replicas
+
     def sync(self, world: World, state: State, w: int):
         replicas = state.replicas[w]
         if replicas is None:  # the workload was deleted: nothing to sync (the GC removes its pods)
             return
-        name = world.workloads[w].name
         namespace = world.workloads[w].namespace
+        if self._settled(world, state, w, namespace, replicas):
+            return
+        name = world.workloads[w].name
         active = [i for i, p in enumerate(state.pods)
                   if is_active(p) and world.groups[p.group].namespace == namespace]
         claimed, adopt, release = claim(world, state, w, active)

@@ -89,8 +89,13 @@ def _snapshot(world: World, state: State) -> tuple[list, Snapshot]:
 def feasible_nodes(world: World, state: State, group: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Node indexes where a new pod of ``group`` passes every filter, and the
     rejection reasons of the others (one per node). Cached per scheduling view."""
+    return _feasible(world, state, _cache_key(state, group))
+
+
+def _feasible(world: World, state: State, key) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """:func:`feasible_nodes` for the scheduling view ``key`` (:func:`_cache_key`)."""
+    group = key[0]
     cache = world.__dict__.setdefault("_feasible_cache", {})
-    key = _cache_key(state, group)
     hit = cache.get(key)
     if hit is None:
         nodes, snapshot = _snapshot(world, state)
@@ -116,20 +121,31 @@ def unschedulable_message(total: int, reasons) -> str:
     return f"0/{total} nodes are available: {detail}."
 
 
+def _scoring_inputs(world: World) -> tuple[tuple, tuple]:
+    """Per group its non-zero (cpu, memory) requests, per node its allocatable
+    (cpu, memory): fixed by the manifests, so computed once per world."""
+    cached = world.__dict__.get("_scoring_inputs")
+    if cached is None:
+        requests = tuple(non_zero_requests(g.pod.spec) for g in world.groups)
+        allocatable = tuple((v.get("cpu", 0), v.get("memory", 0)) for v in map(allocatable_vector, world.nodes))
+        cached = world.__dict__["_scoring_inputs"] = (requests, allocatable)
+    return cached
+
+
 def _least_allocated(world: World, state: State, group: int, candidates) -> tuple[int, ...]:
     """The candidates with the highest NodeResourcesFit LeastAllocated score
     (``selectHost`` chooses among them at random: each is a step)."""
-    need = non_zero_requests(world.groups[group].pod.spec)
+    requests, allocatable = _scoring_inputs(world)
+    need = requests[group]
     used = {i: list(need) for i in candidates}
     for p in state.pods:
         if p.node in used and not is_terminal(p):
-            cpu, memory = non_zero_requests(world.groups[p.group].pod.spec)
+            cpu, memory = requests[p.group]
             used[p.node][0] += cpu
             used[p.node][1] += memory
     scores = {}
     for i in candidates:
-        alloc = allocatable_vector(world.nodes[i])
-        scores[i] = least_allocated(tuple(used[i]), (alloc.get("cpu", 0), alloc.get("memory", 0)))
+        scores[i] = least_allocated(tuple(used[i]), allocatable[i])
     best = max(scores.values())
     return tuple(i for i in candidates if scores[i] == best)
 
@@ -171,10 +187,15 @@ class Scheduler:
         return [i for i in queue if (world.groups[state.pods[i].group].pod.spec.priority or 0) == top]
 
     def steps(self, world: World, state: State):
+        views: dict[int, tuple] = {}  # group -> its scheduling view in this state
         for i in self.pending(world, state):
             pod = state.pods[i]
-            fits, reasons = feasible_nodes(world, state, pod.group)
-            if world.groups[pod.group].daemon:  # matchFields metadata.name: its own node only
+            key = views.get(pod.group)
+            if key is None:
+                key = views[pod.group] = _cache_key(state, pod.group)
+            fits, reasons = _feasible(world, state, key)
+            daemon = world.groups[pod.group].daemon
+            if daemon:  # matchFields metadata.name: its own node only
                 fits, reasons = _daemon_target(world, pod, fits, reasons)
             if not fits:
                 if not pod.unschedulable:
@@ -182,6 +203,16 @@ class Scheduler:
                     yield SchedulerMarkUnschedulable(pod.name, message), update_pod(state, i, unschedulable=True)
                 continue
             if self.mode == "least-allocated":
-                fits = _least_allocated(world, state, pod.group, fits)
+                if daemon:
+                    fits = _least_allocated(world, state, pod.group, fits)
+                else:  # the scores read only what the view holds: bound pods' groups and nodes
+                    top = world.__dict__.setdefault("_top_cache", {})
+                    best = top.get(key)
+                    if best is None:
+                        best = _least_allocated(world, state, pod.group, fits)
+                        if len(top) > 200_000:
+                            top.clear()
+                        top[key] = best
+                    fits = best
             for n in fits:
                 yield SchedulerBind(pod.name, world.node_names[n]), update_pod(state, i, node=n, unschedulable=False)
