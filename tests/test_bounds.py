@@ -10,6 +10,7 @@ and lists (gigabytes, then a crash inside the CEL library).
 
 from __future__ import annotations
 
+import json
 import resource
 import textwrap
 import time
@@ -113,6 +114,50 @@ def test_watchdog_restores_the_previous_alarm_handler():
 def test_settle_without_a_budget_is_unchanged(tmp_path):
     model = load_scenario(scenario(tmp_path, apps=1))
     assert len(model.init_states()) >= 1
+
+
+def test_settle_stops_at_max_states_saying_what_it_reached(tmp_path):
+    """The run's max_states bounds the settle search too: stopped once it has
+    stored that many states, the exception names the bound, the phase and the count."""
+    model = load_scenario(scenario(tmp_path), budget=Budget(max_states=100))
+    with pytest.raises(BudgetExceeded) as info:
+        model.init_states()
+    assert (info.value.bound, info.value.phase) == ("max_states", "settling the initial state")
+    assert info.value.reached == "after 100 states, 0 of them settled"
+
+
+def test_settle_one_order_stops_at_max_states(tmp_path):
+    model = load_scenario(scenario(tmp_path, start="one"), budget=Budget(max_states=5))
+    with pytest.raises(BudgetExceeded) as info:
+        model.init_states()
+    assert (info.value.bound, info.value.phase) == ("max_states", "settling the initial state")
+    assert info.value.reached == "after 5 states, none of them settled"
+
+
+@pytest.mark.parametrize("start", ["settled", "one"])
+def test_a_settle_within_max_states_is_unchanged(tmp_path, start):
+    """A max_states the settle stays under changes nothing."""
+    plain = load_scenario(scenario(tmp_path, start=start, apps=1)).init_states()
+    assert load_scenario(scenario(tmp_path, start=start, apps=1), budget=Budget(max_states=10_000)).init_states() == plain
+
+
+def test_settle_shows_the_progress_line_when_forced_on(tmp_path, monkeypatch, capsys):
+    """``progress=True`` on the budget (``--progress``): the settle writes the
+    search's kind of line to stderr, and clears it when it stops."""
+    from kspec.util.progress import Progress
+
+    monkeypatch.setattr(Progress, "DELAY", 0.0)
+    monkeypatch.setattr(Progress, "INTERVAL", 0.0)
+    model = load_scenario(scenario(tmp_path), budget=Budget(max_states=1000, progress=True))
+    with pytest.raises(BudgetExceeded):
+        model.init_states()
+    err = capsys.readouterr().err
+    assert "\rsettling the initial state: " in err and " settled, queue " in err and "states/s" in err
+    assert err.endswith("\r\033[K")
+    model = load_scenario(scenario(tmp_path), budget=Budget(max_states=1000, progress=False))
+    with pytest.raises(BudgetExceeded):
+        model.init_states()
+    assert capsys.readouterr().err == ""
 
 
 # ----------------------------------------------------------------------------- greedy baseline
@@ -275,6 +320,32 @@ def test_a_settle_cut_by_the_time_limit_is_inconclusive_not_an_error(tmp_path, r
     assert "inconclusive (bound hit: time_limit" in result.output
     assert "settling the initial state" in result.output
     assert run_cli(verb, path, "--time-limit", "0.5", "--strict").exit_code == 3
+
+
+def test_max_states_hit_while_settling_is_inconclusive_with_the_count(tmp_path, run_cli):
+    """``--max-states 100`` on eight Deployments under ``start: settled``: the
+    settle stops there, inconclusive, naming the bound, the phase and the count
+    (text and JSON); never the settle limit's error."""
+    path = scenario(tmp_path)
+    result = run_cli("explore", path, "--max-states", "100", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "inconclusive (bound hit: max_states)" in result.output
+    assert "(reached while settling the initial state, after 100 states, 0 of them settled)" in result.output
+    assert run_cli("explore", path, "--max-states", "100", "--strict").exit_code == 3
+    doc = json.loads(run_cli("explore", path, "--max-states", "100", "-o", "json").stdout)
+    assert (doc["verdict"], doc["bound"], doc["complete"]) == ("inconclusive", "max_states", False)
+    assert doc["reason"].endswith("(reached while settling the initial state, after 100 states, 0 of them settled)")
+    assert doc["properties"][0]["reason"] == doc["reason"]
+
+
+@pytest.mark.parametrize("flag", ["--progress", "--no-progress"])
+def test_explore_progress_setting_reaches_the_settle(tmp_path, run_cli, monkeypatch, flag):
+    from kspec.util.progress import Progress
+
+    monkeypatch.setattr(Progress, "DELAY", 0.0)
+    monkeypatch.setattr(Progress, "INTERVAL", 0.0)
+    result = run_cli("explore", scenario(tmp_path), "--max-states", "1000", flag)
+    assert ("settling the initial state: " in result.stderr) is (flag == "--progress")
 
 
 def test_a_scenario_with_more_pods_than_it_can_explore_is_refused_at_the_workload(tmp_path, run_cli):

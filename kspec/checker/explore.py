@@ -50,7 +50,6 @@ import contextlib
 import gc
 import math
 import random
-import sys
 import time
 from typing import Any, Callable, Sequence
 
@@ -77,6 +76,7 @@ from kspec.checker.model import (
 from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
 from kspec.util.budget import Budget, BudgetExceeded, peak_memory_bytes
+from kspec.util.progress import Progress
 
 __all__ = ["ExploreError", "ExploreResult", "Explorer", "LocalStore", "PropertyResult", "PropertyResults", "Space", "Stats",
            "explain", "explore"]
@@ -377,37 +377,6 @@ def _identity(x):
     return x
 
 
-class _Progress:
-    """A one-line progress display on stderr, shown on a terminal after one second."""
-
-    def __init__(self, enabled: bool | None):
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def update(self, states: int, transitions: int, depth: int, queued: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        elapsed = now - self.start
-        if elapsed < 1.0 or now - self.last < 0.25:
-            return
-        self.last = now
-        rate = states / elapsed if elapsed else 0
-        sys.stderr.write(
-            f"\rexplored {states:,} states, {transitions:,} transitions, depth {depth}, "
-            f"queue {queued:,}, {rate:,.0f} states/s, {elapsed:.0f}s "
-        )
-        sys.stderr.flush()
-        self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
 @attrs.define
 class Explorer:
     """Checker settings; :meth:`run` explores and returns an :class:`ExploreResult`.
@@ -529,13 +498,14 @@ class _Run:
         self._last_bits: dict = {}
         self._all_sccs: list | None = None
         self.budget_phase = ""  # the model's phase a BudgetExceeded came from
+        self.budget_reached = ""  # and what that phase had reached
 
     # -- search ----------------------------------------------------------------
 
     def run(self) -> ExploreResult:
         s = self.settings
         start = time.monotonic()
-        progress = _Progress(s.progress)
+        progress = Progress(s.progress)
         bound = None
         with _quiet_collector() as settle:
             try:
@@ -543,7 +513,7 @@ class _Run:
             except _Stop as stop:
                 bound = stop.bound
             except BudgetExceeded as stop:  # raised by the model itself, e.g. while settling its initial states
-                bound, self.budget_phase = stop.bound, stop.phase
+                bound, self.budget_phase, self.budget_reached = stop.bound, stop.phase, stop.reached
             except KeyboardInterrupt:
                 bound = "interrupted"
             finally:
@@ -567,10 +537,11 @@ class _Run:
         if bound == "boundary" and self.empty:
             return "within_boundary excludes every initial state: no state was explored"
         if self.budget_phase:
-            return f"{explain(bound)} (reached while {self.budget_phase})"
+            reached = f", {self.budget_reached}" if self.budget_reached else ""
+            return f"{explain(bound)} (reached while {self.budget_phase}{reached})"
         return explain(bound)
 
-    def _search(self, progress: _Progress, settle: Callable[[int], None]) -> None:
+    def _search(self, progress: Progress, settle: Callable[[int], None]) -> None:
         s, space, store = self.settings, self.space, self.store
         parent = self.ids if self.graph else store.parent  # the seen-set
         steps = space.steps_against(parent)
@@ -630,7 +601,8 @@ class _Run:
             tick += 1
             if tick >= self.PROGRESS_EVERY:
                 tick = 0
-                progress.update(count, self.transitions, self.max_depth, len(queue))
+                progress.update("explored", count, f"{self.transitions:,} transitions", f"depth {self.max_depth}",
+                                f"queue {len(queue):,}")
                 settle(count)
             if depth >= max_depth:
                 self.depth_cut = True

@@ -49,10 +49,11 @@ def summary(stats, model_path: str) -> str:
     )
 
 
-def bound_before_results(bound: str, strict: bool, phase: str = ""):
+def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str = ""):
     """A bound reached before any result (loading the model, settling its
     initial states): nothing explored, inconclusive."""
-    click.echo(f"verdict: inconclusive (bound hit: {bound}, while {phase or 'loading the model'})")
+    click.echo(f"verdict: inconclusive (bound hit: {bound}, while {phase or 'loading the model'}"
+               + (f", {reached})" if reached else ")"))
     return exit_code([Verdict.INCONCLUSIVE], strict=strict)
 
 
@@ -82,11 +83,12 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
 
     Example: kspec explore models/reference/rc_converge.py -p N=3 -p R=5 -p F=3
     """
-    budget = Budget(time_limit=time_limit, max_memory=max_memory)
+    # --max-states and --progress apply to settling a scenario's initial state too (the budget carries them)
+    budget = Budget(time_limit=time_limit, max_memory=max_memory, max_states=max_states, progress=progress)
     try:
         model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside)
     except BudgetExceeded as stop:
-        return bound_before_results(stop.bound, strict, stop.phase)
+        return bound_before_results(stop.bound, strict, stop.phase, stop.reached)
     check_output(report_path, model_inputs(model_path, model))
     check_output(emit_test_path, model_inputs(model_path, model), what="test")
     warnings = warnings_of(model)

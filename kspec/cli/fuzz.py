@@ -50,7 +50,7 @@ def command(model_path, params, properties, seed, max_examples, steps, hypothesi
     try:
         model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside)
     except BudgetExceeded as stop:
-        return bound_before_results(stop.bound, strict, stop.phase)
+        return bound_before_results(stop.bound, strict, stop.phase, stop.reached)
     warnings = warnings_of(model)
     for warning in warnings:
         click.echo(str(warning), err=True)
@@ -58,7 +58,7 @@ def command(model_path, params, properties, seed, max_examples, steps, hypothesi
         result = run_model(lambda: fuzz(model, properties=properties, seed=seed, max_examples=max_examples, steps=steps,
                                         hypothesis_shrink=hypothesis_shrink, budget=budget), model_path)
     except BudgetExceeded as stop:  # settling the initial states, before any behaviour ran
-        return bound_before_results(stop.bound, strict, stop.phase)
+        return bound_before_results(stop.bound, strict, stop.phase, stop.reached)
     if output == "json":
         click.echo(json.dumps({"model": model_path, "params": values, **result.to_json(),
                                "warnings": [w.to_json() for w in warnings]}, indent=2))

@@ -77,6 +77,7 @@ from kspec.simulation.symmetry import Canonicaliser
 from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World
 from kspec.loading.yamlio import YamlError, load_documents
 from kspec.util.budget import Budget, BudgetExceeded
+from kspec.util.progress import Progress
 from kspec.loading.manifests import load, load_objects, parse_object
 from kspec.simulation.views import describe_changes, describe_state, lanes
 from kspec.simulation.scenario_cel import KINDS, ExpressionError, compile_check, expression_property, views_for
@@ -813,32 +814,51 @@ class ClusterModel:
 
     def settle(self, starts) -> list[State]:
         """Every state the controllers alone reach from ``starts`` in which they
-        have nothing left to do (up to symmetry)."""
+        have nothing left to do (up to symmetry). Runs under the run's budget
+        (its time, memory and ``max_states``; a :class:`BudgetExceeded` says how
+        many states were stored) and shows its progress line."""
         canon = self._reduce
+        budget = self.run_budget
+        limit = budget.max_states if budget.max_states is not None else SETTLE_LIMIT + 1
         seen = set()
         queue = collections.deque()
-        for s in starts:
-            c = canon(s)
-            if c not in seen:
-                seen.add(c)
-                queue.append(c)
         settled = []
-        while queue:
-            self.run_budget.check(SETTLING)
-            s = queue.popleft()
-            steps = self.controller_steps(s)
-            if not steps:
-                settled.append(s)
-            for _, nxt in steps:
-                c = nxt if nxt in seen else canon(nxt)  # a stored state is its own representative
+        progress = Progress(budget.progress)
+        try:
+            for s in starts:
+                c = canon(s)
                 if c not in seen:
-                    if len(seen) >= SETTLE_LIMIT:
-                        raise ScenarioError([Diagnostic(self.scenario.path, None,
-                                                        f"the manifests do not settle within {SETTLE_LIMIT} states "
-                                                        "(every order of the rollout); use start: one (one order, "
-                                                        "one settled state) or start: applied")])
                     seen.add(c)
                     queue.append(c)
+            tick = 0
+            while queue:
+                budget.check(SETTLING)
+                tick += 1
+                if tick >= 64:
+                    tick = 0
+                    progress.update("settling the initial state:", len(seen), f"{len(settled):,} settled",
+                                    f"queue {len(queue):,}")
+                s = queue.popleft()
+                steps = self.controller_steps(s)
+                if not steps:
+                    settled.append(s)
+                for _, nxt in steps:
+                    c = nxt if nxt in seen else canon(nxt)  # a stored state is its own representative
+                    if c not in seen:
+                        if len(seen) >= limit:  # the run's --max-states, below the settle's own limit
+                            raise BudgetExceeded("max_states", SETTLING)
+                        if len(seen) >= SETTLE_LIMIT:
+                            raise ScenarioError([Diagnostic(self.scenario.path, None,
+                                                            f"the manifests do not settle within {SETTLE_LIMIT} states "
+                                                            "(every order of the rollout); use start: one (one order, "
+                                                            "one settled state) or start: applied")])
+                        seen.add(c)
+                        queue.append(c)
+        except BudgetExceeded as stop:  # the run's bound, or the watchdog inside a user controller
+            stop.reached = stop.reached or f"after {len(seen):,} states, {len(settled):,} of them settled"
+            raise
+        finally:
+            progress.done()
         if not settled:
             raise ScenarioError([Diagnostic(self.scenario.path, None,
                                             "the controllers never settle on these manifests (they loop without faults); "
@@ -848,14 +868,28 @@ class ClusterModel:
     def settle_one(self, start: State) -> State:
         """The settled state one fixed order reaches from ``start``: each step is
         the first controller's first action (the cluster as one particular
-        ``kubectl apply`` leaves it)."""
-        state = start
-        for _ in range(SETTLE_LIMIT):
-            self.run_budget.check(SETTLING)
-            steps = self.controller_steps(state)
-            if not steps:
-                return state
-            state = steps[0][1]
+        ``kubectl apply`` leaves it). Runs under the run's budget as :meth:`settle`
+        (``max_states`` bounds the states on the way)."""
+        budget = self.run_budget
+        limit = budget.max_states if budget.max_states is not None else SETTLE_LIMIT + 1
+        progress = Progress(budget.progress)
+        state, visited = start, 1
+        try:
+            for _ in range(SETTLE_LIMIT):
+                budget.check(SETTLING)
+                progress.update("settling the initial state (one order):", visited)
+                steps = self.controller_steps(state)
+                if not steps:
+                    return state
+                if visited >= limit:
+                    raise BudgetExceeded("max_states", SETTLING)
+                state = steps[0][1]
+                visited += 1
+        except BudgetExceeded as stop:
+            stop.reached = stop.reached or f"after {visited:,} states, none of them settled"
+            raise
+        finally:
+            progress.done()
         raise ScenarioError([Diagnostic(self.scenario.path, None,
                                         f"the controllers do not settle within {SETTLE_LIMIT} steps (they loop "
                                         "without faults); use start: applied to explore the rollout itself")])

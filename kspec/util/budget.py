@@ -14,6 +14,15 @@ settling the initial state``). Code that never calls back (a user's
 controller stuck in a loop, a module's top level) runs inside
 :meth:`Budget.watchdog`, which interrupts it with the same exception.
 
+The budget also carries the two run settings a phase before the search needs
+and that are no bound of time or memory: ``max_states`` (a search that stores
+states, such as settling a scenario's initial state, stops with
+``BudgetExceeded("max_states", phase)`` once it has stored that many and needs
+another; the search itself takes its own ``max_states``) and ``progress`` (the
+``--progress/--no-progress`` setting: None shows a progress line on a terminal
+only). A phase that stops says what it had reached in ``BudgetExceeded.reached``
+(``after 12,345 states, 0 of them settled``).
+
 >>> b = Budget(time_limit=None, max_memory=None)
 >>> b.check()            # no bounds: never raises
 >>> b.exceeded() is None
@@ -41,13 +50,15 @@ __all__ = ["Budget", "BudgetExceeded", "peak_memory_bytes", "resident_memory_byt
 
 
 class BudgetExceeded(KspecError):
-    """A run's time or memory bound was reached; ``bound`` names it, ``phase``
-    (possibly empty) says what the run was doing."""
+    """A run's time, memory or state bound was reached; ``bound`` names it, ``phase``
+    (possibly empty) says what the run was doing and ``reached`` (possibly
+    empty) how far it had got."""
 
-    def __init__(self, bound: str, phase: str = ""):
+    def __init__(self, bound: str, phase: str = "", reached: str = ""):
         super().__init__(f"{bound.replace('_', ' ')} reached" + (f" while {phase}" if phase else ""))
         self.bound = bound
         self.phase = phase
+        self.reached = reached  # what the phase had done when it stopped (``after 1,234 states``), or ""
 
 
 def peak_memory_bytes() -> int:
@@ -72,11 +83,14 @@ MEMORY_CHECK_CALLS = 16
 
 
 class Budget:
-    """Deadline and memory cap shared by every phase of one run."""
+    """Deadline and memory cap shared by every phase of one run, with the
+    state bound and progress setting of the phases before the search."""
 
     def __init__(self, time_limit: float | None = None, max_memory: int | None = None,
-                 memory_interval: float = 0.05):
+                 memory_interval: float = 0.05, *, max_states: int | None = None, progress: bool | None = None):
         self.start = time.monotonic()
+        self.max_states = max_states
+        self.progress = progress
         self.time_limit = time_limit
         self.deadline = None if time_limit is None else self.start + time_limit
         self.max_memory = max_memory
