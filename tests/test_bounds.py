@@ -356,3 +356,14 @@ def test_a_scenario_with_more_pods_than_it_can_explore_is_refused_at_the_workloa
     result = run_cli("explore", path, "--time-limit", "5")
     assert result.exit_code == 2
     assert "apps.yaml:1: error: spec.replicas: 2,000,000,000 pods are more than a scenario can explore" in result.output
+
+
+def test_a_report_names_the_settle_phase_when_a_bound_cuts_it(tmp_path, run_cli):
+    """The report's status says the bound was hit while settling the initial
+    state, not "after 0 distinct states" as if the search had run."""
+    path = scenario(tmp_path)
+    result = run_cli("report", path, "--time-limit", "0.5", "--format", "json")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "while settling the initial state" in text
+    assert "after 0 distinct states" not in text

@@ -259,6 +259,7 @@ class ExploreSection:
     properties: tuple[PropertyRow, ...]
     counterexamples: tuple[Counterexample, ...]
     examples: tuple[Counterexample, ...] = ()
+    reason: str | None = None  # why the run is inconclusive, in words (a bound hit while settling, say)
     source: Any = _private()
 
 
@@ -464,7 +465,8 @@ def report_status(sections: Sequence, schedule, rejected: Sequence[str], interru
         if sec.bound:
             words = BOUND_WORDS.get(sec.bound, f"the bound {sec.bound} was hit")
             states = sec.stats.get("distinct_states")
-            details.append(f"{sec.model}: {words} after {states:,} distinct states"
+            where = sec.reason if sec.reason and "while" in sec.reason else f"{words} after {states:,} distinct states"
+            details.append(f"{sec.model}: {where}"
                            f" (bound: {sec.bound}); properties not violated by then are inconclusive, not proved.")
             bounds.append(sec.bound)
     if schedule is not None:

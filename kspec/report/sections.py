@@ -155,6 +155,7 @@ def explore_section(result, *, model=None, model_path: str = "", params: dict | 
         properties=tuple(rows),
         counterexamples=tuple(traces),
         examples=tuple(examples),
+        reason=result.reason if result.bound else None,
         source=(result, model, settings),
     )
     return section
