@@ -45,7 +45,7 @@ from kspec.loading.yamlio import YamlError, load_documents
 from kspec.api.objects import object_key
 from kspec.rules import functions as fn
 from kspec.rules import vap
-from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression
+from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression, memory_budget
 from kspec.rules.rule import Rule, RuleSet, severity_rank
 
 
@@ -378,7 +378,7 @@ def check(records: Iterable, rules: RuleSet | Iterable[Rule], *, unique: Iterabl
 def _run(records, by_kind, any_kind, context: _Context) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     evaluations = 0
-    with fn.bind(context.scope):
+    with fn.bind(context.scope), memory_budget():
         for record in records:
             applicable = [c for c in by_kind.get(record.kind, []) + any_kind if _selected(c.rule, record, context)]
             if not applicable:
