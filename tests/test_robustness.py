@@ -228,14 +228,18 @@ def test_policy_without_match_constraints_is_required_not_dropped(tmp_path):
     assert code == 2 and f"{rules}:1: error: spec.matchConstraints: Required value" in err
 
 
-def test_policy_no_binding_names_is_an_error_when_bindings_are_given(tmp_path):
-    """With bindings the files describe the cluster's admission setup: an unbound policy never applies there."""
+def test_policy_no_binding_names_judges_nothing_with_a_warning(tmp_path):
+    """As in a cluster (the admission plugin evaluates a policy only through a
+    binding that references it), an unbound policy judges nothing: kspec says
+    so at the policy's line instead of failing or running it as if bound."""
     other = POLICY.replace("name: limit}", "name: other}")
     rules = write(tmp_path, "p.yaml", POLICY + BINDING + "---\n" + other)
     code, _, err = run("check", MODELS / "myapp", "--rules", rules, "--no-builtin")
-    assert code == 2 and "no ValidatingAdmissionPolicyBinding names policy 'other'" in err
-    alone = write(tmp_path, "alone.yaml", other)  # no binding at all: run as if bound with Deny, as before
-    assert run("check", MODELS / "myapp", "--rules", alone, "--no-builtin")[0] == 0
+    assert code == 0
+    assert "p.yaml:14: warning: ValidatingAdmissionPolicy 'other' is not named by any" in err
+    alone = write(tmp_path, "alone.yaml", other)  # nothing bound at all: no rule to run is a usage error
+    code, _, err = run("check", MODELS / "myapp", "--rules", alone, "--no-builtin")
+    assert code == 2 and "judges nothing" in err and "no rules to run" in err
 
 
 # --------------------------------------------------------------------------- user code

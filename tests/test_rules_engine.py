@@ -195,7 +195,8 @@ def test_validating_admission_policy_runs_offline(tmp_path):
                deployment("other-ns", 9, namespace="prod"), pod("not-matched"), limits]
     findings = check(objects, rules).findings
     assert [(f.rule_id, f.name, f.message) for f in findings] == [
-        ("replica-limit.example.com/0", "big", "replicas 5 exceed 3")]
+        ("replica-limit.example.com/0", "big", "Validation failed for ValidatingAdmissionPolicy "
+         "'replica-limit.example.com' with binding 'replica-limit-binding': replicas 5 exceed 3")]
 
 
 def test_missing_params_is_an_error_finding(tmp_path):
@@ -204,8 +205,7 @@ def test_missing_params_is_an_error_finding(tmp_path):
     assert finding.status == "error" and "no params found" in finding.message
 
 
-def test_unbound_policy_denies_and_ignore_drops_errors(tmp_path):
-    rules = rules_from(tmp_path, """
+NO_HOST_NETWORK = """
         apiVersion: admissionregistration.k8s.io/v1
         kind: ValidatingAdmissionPolicy
         metadata: {name: no-host-network}
@@ -216,11 +216,30 @@ def test_unbound_policy_denies_and_ignore_drops_errors(tmp_path):
           validations:
           - expression: "!object.spec.hostNetwork"
             message: hostNetwork is forbidden
+        """
+
+
+def test_unbound_policy_judges_nothing_as_the_admission_plugin_does(tmp_path):
+    """validating/plugin: a policy is evaluated only through a binding that names it."""
+    rules = rules_from(tmp_path, NO_HOST_NETWORK)
+    assert len(rules) == 0
+    assert [w.code for w in rules.warnings] == ["policy-unbound"]
+
+
+def test_bound_policy_denies_and_ignore_drops_errors(tmp_path):
+    rules = rules_from(tmp_path, NO_HOST_NETWORK + """
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicyBinding
+        metadata: {name: no-host-network-binding}
+        spec: {policyName: no-host-network, validationActions: [Deny]}
         """)
     (rule,) = rules
     assert rule.severity == "error" and rule.ignore_errors
     findings = check([pod("a", hostNetwork=True), pod("b")], rules).findings
-    assert [(f.name, f.message) for f in findings] == [("a", "hostNetwork is forbidden")]
+    assert [(f.name, f.message) for f in findings] == [
+        ("a", "ValidatingAdmissionPolicy 'no-host-network' with binding 'no-host-network-binding' denied request: "
+              "hostNetwork is forbidden")]
 
 
 def test_policy_only_for_update_never_applies_offline(tmp_path):

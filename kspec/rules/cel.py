@@ -12,11 +12,27 @@ kind to the list of manifests), ``source`` (``{file, line, at}`` of the object)
 ``pod`` (the Pod-shaped template of a workload, the Pod itself, else null)
 and ``ref`` (the object's identity, ``{apiVersion, kind, metadata: {name,
 namespace}}``, a cheap argument for the cluster helper functions),
-all of type ``dyn``; the cel-go string and math extensions that Kubernetes
-enables (``ext.Strings``, ``ext.Math``), ``cel.bind``, optional values
-(``object.?spec.?replicas.orValue(1)``, as in Kubernetes 1.29+); and kspec's functions
-(:mod:`kspec.rules.functions`). Expressions are type-checked and compiled once
-(:func:`compile_expression` is cached by source text).
+all of type ``dyn``; the string extension (``ext.Strings``), the math
+extension, ``cel.bind``, optional values
+(``object.?spec.?replicas.orValue(1)``), the Kubernetes libraries and
+kspec's own functions (:mod:`kspec.rules.functions`).
+
+ValidatingAdmissionPolicy expressions compile in a second environment, the
+API server's (``k8s.io/apiserver/pkg/cel/environment/base.go``), no more and
+no less: the variables of :data:`ADMISSION_VARIABLES` (``authorizer``
+included, none of kspec's), ``ext.Strings`` version 2, optional types and
+the Kubernetes libraries (lists, regex, URLs, IP and CIDR, quantity, semver,
+format, sets, authorizer), and neither ``math.*`` nor ``cel.bind`` (the
+API server has neither). What cel-expr-python cannot do that the API server
+does: two-variable comprehensions (``all(i, v, ...)``, ``transformList``,
+``transformMap``; a compile error), numeric comparisons across int, uint
+and double *literals* (``1 < 2.0`` does not type-check; values read from
+objects compare across types at run time), ``orValue()`` on a format's
+``validate()`` result (``hasValue()`` and ``value()`` work), and the image
+library (``image()``).
+
+Expressions are type-checked and compiled once (:func:`compile_expression`
+is cached by source text and environment).
 
 Each evaluation has a cost budget, as in the API server (where a
 ValidatingAdmissionPolicy expression may cost 1,000,000 units per call and
@@ -60,6 +76,16 @@ VARIABLES = (
     "pod",
     "ref",
 )
+# What a ValidatingAdmissionPolicy expression sees (k8s.io/apiserver/pkg/admission/plugin/cel).
+ADMISSION_VARIABLES = ("object", "oldObject", "request", "params", "namespaceObject", "variables", "authorizer")
+
+
+def admission_variables(*, params: bool, authorizer: bool) -> tuple[str, ...]:
+    """Upstream ``OptionalVariableDeclarations``: ``params`` only when the policy has a
+    ``paramKind``; ``authorizer`` in validations, variables and match conditions, not in
+    ``messageExpression`` or audit annotations."""
+    return tuple(v for v in ADMISSION_VARIABLES
+                 if (params or v != "params") and (authorizer or v != "authorizer"))
 
 
 class CelCompileError(KspecError):
@@ -154,7 +180,9 @@ def _evaluation_error(text) -> CelEvaluationError:
 @functools.cache
 def _environment(variables: tuple[str, ...] = VARIABLES):
     """The CEL environment declaring ``variables`` (all ``dyn``); rules use
-    :data:`VARIABLES`, scenario checks :data:`kspec.simulation.scenario_cel.VARIABLES`."""
+    :data:`VARIABLES`, scenario checks :data:`kspec.simulation.scenario_cel.VARIABLES`,
+    admission policies :data:`ADMISSION_VARIABLES` (the API server's environment)."""
+    admission = set(variables) <= set(ADMISSION_VARIABLES)
     types = {
         "dyn": cel.Type.DYN,
         "string": cel.Type.STRING,
@@ -178,16 +206,16 @@ def _environment(variables: tuple[str, ...] = VARIABLES):
                 for o in overloads
             ],
         )
-        for name, overloads in fn.FUNCTIONS.items()
+        for name, overloads in (fn.KUBERNETES_FUNCTIONS if admission else fn.FUNCTIONS).items()
     ]
+    kspec_only = [] if admission else [ext_math.ExtMath(), ext_bindings.ExtBindings()]
     env = cel.NewEnv(
         variables={name: cel.Type.DYN for name in variables},
         extensions=[
-            ext_strings.ExtStrings(),
-            ext_math.ExtMath(),
-            ext_bindings.ExtBindings(),
+            ext_strings.ExtStrings(2) if admission else ext_strings.ExtStrings(),
+            *kspec_only,
             ext_optional.ExtOptional(),
-            cel.CelExtension("kspec", declarations),
+            cel.CelExtension("kubernetes" if admission else "kspec", declarations),
         ],
     )
     return cel, env
@@ -204,7 +232,7 @@ def _compile_error(text: str) -> CelCompileError:
         return CelCompileError(_clean(text))
     message = match.group(3).strip()
     if "undeclared reference to 'authorizer'" in message:
-        message += " (authorizer checks need a live API server; kspec runs offline)"
+        message += " (authorizer is a ValidatingAdmissionPolicy variable; a kspec rule runs offline)"
     return CelCompileError(message, int(match.group(1)), int(match.group(2)))
 
 
@@ -270,7 +298,11 @@ def compile_expression(source: str, variables: tuple[str, ...] = VARIABLES) -> P
     try:
         expression = env.compile(source)
     except RuntimeError as err:
-        raise _compile_error(str(err)) from None
+        error = _compile_error(str(err))
+        if set(variables) <= set(ADMISSION_VARIABLES) and re.search(r"\b(math\.\w+|cel\.bind)\s*\(", source):
+            error = CelCompileError(f"{error.message} (the Kubernetes API server's CEL environment has neither "
+                                    "math.* nor cel.bind)", error.line, error.column)
+        raise error from None
     return Program(source, bool(_CLUSTER_REF.search(source)), expression, variables)
 
 

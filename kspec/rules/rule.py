@@ -17,6 +17,8 @@ from kspec.api.objects import Source
 from kspec.errors import Diagnostic, LoadError
 
 SEVERITIES = ("error", "warning", "info")
+TOOLS = ("kube-linter", "checkov", "kube-score", "polaris")
+"""Other linters whose checks a rule file can name as ``equivalents``."""
 TEMPORALS = ("always", "eventually_always")
 
 
@@ -82,7 +84,8 @@ class Rule:
     binding's ``matchResources``); ``params`` says which loaded object is
     ``params`` (a binding's ``paramRef``); when
     ``ignore_errors`` (``failurePolicy: Ignore``) an evaluation error is no
-    finding. ``origin`` says where the rule came from.
+    finding. ``origin`` says where the rule came from; ``equivalents`` names
+    the checks of other linters (:data:`TOOLS`) that look for the same problem.
     """
 
     id: str
@@ -100,6 +103,7 @@ class Rule:
     params: "ParamRef | None" = None
     ignore_errors: bool = False
     origin: str = "kspec"
+    equivalents: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (tool, its check ids), in TOOLS order
     source: Source = attrs.field(default=Source(), eq=False)
 
     def default_message(self) -> str:
@@ -112,6 +116,7 @@ class RuleSet:
     """Rules in a stable order, unique by id."""
 
     rules: tuple[Rule, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()  # what loading found worth saying (a policy no binding names)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -135,7 +140,7 @@ class RuleSet:
             raise RuleFileError([Diagnostic("--only/--skip", None, f"unknown rule id {u!r}; known ids: {known}")
                                  for u in unknown])
         chosen = [r for r in self.rules if (not only or r.id in only) and r.id not in skip]
-        return RuleSet(tuple(chosen))
+        return RuleSet(tuple(chosen), self.warnings)
 
     def __add__(self, other: "RuleSet") -> "RuleSet":
         return merge([self, other])
@@ -149,6 +154,7 @@ class RuleSet:
 
 def merge(sets: Iterable[RuleSet]) -> RuleSet:
     """One set from several; two rules with one id is an error naming both places."""
+    sets = list(sets)
     seen: dict[str, Rule] = {}
     problems = []
     for ruleset in sets:
@@ -161,4 +167,4 @@ def merge(sets: Iterable[RuleSet]) -> RuleSet:
                 seen[rule.id] = rule
     if problems:
         raise RuleFileError(problems)
-    return RuleSet(tuple(seen.values()))
+    return RuleSet(tuple(seen.values()), tuple(w for ruleset in sets for w in ruleset.warnings))

@@ -17,6 +17,8 @@ mapping with ``id``), a mapping ``{rules: [...]}``, a list of rules, or a
     expression: "workloadsSelectedBy(object).size() > 0"   # CEL, must hold
     message: Service selects no pods     # or messageExpression (CEL string)
     temporal: always                     # or eventually_always (for the explorer)
+    equivalents:                         # checks of other linters for the same problem
+      kube-linter: [dangling-service]    # kube-linter, checkov, kube-score, polaris
 
 Every expression is compiled when the file is read; a syntax or type error is
 a :class:`RuleFileError` whose diagnostic names the file, the line, and the
@@ -41,13 +43,14 @@ from kspec.rules.cel import CelCompileError, compile_expression, result_type
 from kspec.rules.rule import (
     SEVERITIES,
     TEMPORALS,
+    TOOLS,
     Match,
     Rule,
     RuleFileError,
     RuleSet,
     merge,
 )
-from kspec.rules.vap import rules_from_admission
+from kspec.rules.vap import AdmissionObject, admission_object, rules_from_admission, unbound_policies
 
 
 def _checks_dir() -> Path:
@@ -62,7 +65,7 @@ def _checks_dir() -> Path:
 CHECKS_DIR = _checks_dir()
 _ID = re.compile(r"^[a-z0-9]([-a-z0-9./]*[a-z0-9])?$")
 _RULE_FIELDS = {"id", "title", "severity", "rationale", "match", "expression", "message", "messageExpression",
-                "temporal"}
+                "temporal", "equivalents"}
 _MATCH_FIELDS = {"kinds", "namespaces", "excludeNamespaces", "labelSelector"}
 
 
@@ -88,13 +91,17 @@ def _expression_position(node, path: tuple, line: int, column: int) -> tuple[int
     return mark.line + line, column
 
 
+def _is_admission(value) -> bool:
+    return isinstance(value, dict) and str(value.get("apiVersion", "")).startswith("admissionregistration.k8s.io/")
+
+
 class _Reader:
     """Parses the documents of one rule file, collecting diagnostics."""
 
     def __init__(self, file: str):
         self.file = file
         self.rules: list[Rule] = []
-        self.admission: list[tuple[dict, Source]] = []
+        self.admission: list[AdmissionObject] = []
         self.problems = Diagnostics(file)
 
     def error(self, node, path: tuple, message: str, field: str = "") -> None:
@@ -112,8 +119,16 @@ class _Reader:
             self.read_document(document.value, document.node)
 
     def read_document(self, value, node) -> None:
-        if isinstance(value, dict) and str(value.get("apiVersion", "")).startswith("admissionregistration.k8s.io/"):
-            self.admission.append((value, Source(self.file, node.start_mark.line + 1)))
+        if _is_admission(value):
+            self.admission.append(admission_object(value, self.file, node))
+        elif isinstance(value, dict) and value.get("apiVersion") == "v1" and value.get("kind") == "List":
+            items = value.get("items")
+            for index, item in enumerate(items if isinstance(items, list) else ()):
+                if _is_admission(item):
+                    self.admission.append(admission_object(item, self.file, node, ("items", index)))
+                else:
+                    self.error(node, ("items", index), "a List in a rule file holds ValidatingAdmissionPolicies "
+                                                       "and their bindings", f"items[{index}]")
         elif isinstance(value, dict) and "rules" in value and "id" not in value:
             extra = sorted(set(value) - {"rules", "apiVersion", "kind"})
             if extra:
@@ -157,6 +172,7 @@ class _Reader:
             self.error(root, path + ("messageExpression",), "give message or messageExpression, not both",
                        "messageExpression")
         match = self.read_match(value.get("match"), root, path + ("match",))
+        equivalents = self.read_equivalents(value.get("equivalents"), root, path + ("equivalents",))
         expression = value.get("expression")
         self.compile(rule_id, expression, root, path + ("expression",), "expression", "bool")
         if "messageExpression" in value:
@@ -174,8 +190,33 @@ class _Reader:
             message=value.get("message"),
             message_expression=value.get("messageExpression"),
             temporal=temporal,
+            equivalents=equivalents,
             source=Source(self.file, node_line(root, path)),
         ))
+
+    def read_equivalents(self, value, root, path: tuple) -> tuple:
+        """``{tool: [check, ...]}`` for tools of :data:`TOOLS`, in that order."""
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.error(root, path, f"equivalents must be a mapping from a tool ({', '.join(TOOLS)}) to check ids",
+                       "equivalents")
+            return ()
+        for tool in sorted(set(value) - set(TOOLS), key=str):
+            self.error(root, path + (tool,), f"unknown tool {tool!r} in equivalents; tools: {', '.join(TOOLS)}",
+                       f"equivalents.{tool}")
+        found = []
+        for tool in TOOLS:
+            checks = value.get(tool)
+            if checks is None:
+                continue
+            checks = [checks] if isinstance(checks, str) else checks
+            if not isinstance(checks, list) or not checks or not all(isinstance(c, str) and c for c in checks):
+                self.error(root, path + (tool,), f"equivalents.{tool} must be a check id or a list of them",
+                           f"equivalents.{tool}")
+                continue
+            found.append((tool, tuple(checks)))
+        return tuple(found)
 
     def read_match(self, value, root, path: tuple) -> Match:
         if value is None:
@@ -220,7 +261,7 @@ class _Reader:
             self.error(root, path, f"rule {rule_id}: {field} must evaluate to {want}, not {kind}", field)
 
 
-def read_rule_text(text: str, file: str = "<memory>") -> tuple[list[Rule], list[tuple[dict, Source]], list[Diagnostic]]:
+def read_rule_text(text: str, file: str = "<memory>") -> tuple[list[Rule], list[AdmissionObject], list[Diagnostic]]:
     """Rules, admission objects and problems of one file's text."""
     reader = _Reader(file)
     reader.read(text)
@@ -245,7 +286,7 @@ def load_rules(paths: Iterable) -> RuleSet:
     Raises :class:`RuleFileError` with every problem found in every file.
     """
     rules: list[Rule] = []
-    admission: list[tuple[dict, Source]] = []
+    admission: list[AdmissionObject] = []
     problems = Diagnostics()
     for file in rule_files(paths):
         try:
@@ -257,13 +298,15 @@ def load_rules(paths: Iterable) -> RuleSet:
         rules.extend(found)
         admission.extend(objects)
         problems.extend(issues)
+    warnings: tuple = ()
     if admission:
         try:
             rules.extend(rules_from_admission(admission))
         except RuleFileError as err:
             problems.extend(err.diagnostics)
+        warnings = tuple(unbound_policies(admission))
     problems.raise_if_any(RuleFileError)
-    return merge([RuleSet(tuple(rules))])
+    return merge([RuleSet(tuple(rules), warnings)])
 
 
 def builtin_rules() -> RuleSet:
