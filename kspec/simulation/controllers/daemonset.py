@@ -27,8 +27,10 @@ in batches within one sync).
 - A Failed pod is deleted (and made again by a later sync); a pod on a node
   that should not keep running it is deleted.
 
-Not modelled: update strategies, ``maxSurge``/``maxUnavailable`` of a
-DaemonSet rollout, the failed-pod back-off (time is abstract).
+Not modelled as steps: update strategies (the state holds no DaemonSet
+template revisions yet) and the failed-pod back-off (time is abstract). The
+RollingUpdate arithmetic (``updatedDesiredNodeCounts``, ``rollingUpdate``) is
+:func:`updated_desired_node_counts` and :func:`rolling_update`, ready for that.
 """
 
 from __future__ import annotations
@@ -38,12 +40,13 @@ from typing import ClassVar
 import attrs
 
 from kspec.api.objects import Node, PodSpec
-from kspec.simulation.controllers.protocol import describe_sync
+from kspec.simulation.controllers.protocol import describe_sync, scaled_value
 from kspec.checker.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
 from kspec.simulation.state import FAILED, State, World, create_pod, delete_pod
 
-__all__ = ["DaemonSetSync", "DaemonSetController", "node_should_run_daemon_pod", "should_run", "target_node"]
+__all__ = ["DaemonSetSync", "DaemonSetController", "NodeDaemonPods", "RollingUpdatePlan", "node_should_run_daemon_pod",
+           "rolling_update", "should_run", "target_node", "updated_desired_node_counts"]
 
 
 @attrs.frozen
@@ -124,3 +127,116 @@ class DaemonSetController:
             nxt, created, deleted = sync(world, state, w)
             if created or deleted:
                 yield DaemonSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
+
+
+# --------------------------------------------------------------------------- RollingUpdate (update.go)
+
+
+def updated_desired_node_counts(max_surge, max_unavailable, desired: int) -> tuple[int, int]:
+    """``updatedDesiredNodeCounts`` with ``util.SurgeCount``/``UnavailableCount``: (maxSurge,
+    maxUnavailable) over the ``desired`` nodes that should run the pod, percentages rounded up; both
+    0 with a node to run on means an unavailability of 1."""
+    surge = scaled_value(max_surge, desired, True)
+    unavailable = scaled_value(max_unavailable, desired, True)
+    if desired > 0 and surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+@attrs.frozen
+class NodeDaemonPods:
+    """One node as ``rollingUpdate`` sees it: whether the DaemonSet should run there, its
+    non-deleted daemon pods of the current template (``new``) and of older ones (``old``), and
+    which of them are available."""
+
+    node: str
+    should_run: bool = True
+    new: tuple[str, ...] = ()
+    new_available: bool = False
+    old: tuple[str, ...] = ()
+    old_available: bool = False
+
+
+@attrs.frozen
+class RollingUpdatePlan:
+    """What one ``rollingUpdate`` asks ``syncNodes`` to do: old pods to delete and nodes to get a new
+    pod in any case, and ``delete_count`` of ``delete_choices`` (pods) and ``create_count`` of
+    ``create_choices`` (nodes) more. Upstream walks its nodes in map order, so which of the choices
+    it takes is arbitrary: a model branches on them."""
+
+    delete: tuple[str, ...] = ()
+    create_on: tuple[str, ...] = ()
+    delete_choices: tuple[str, ...] = ()
+    delete_count: int = 0
+    create_choices: tuple[str, ...] = ()
+    create_count: int = 0
+
+
+def _unavailable_rollout(nodes: list[NodeDaemonPods], max_unavailable: int) -> RollingUpdatePlan:
+    """Without surge: an unavailable old pod is replaced at once; available old pods are deleted
+    while fewer than ``maxUnavailable`` nodes are unavailable (a node with two pods of one kind,
+    with both kinds, or with none counts as unavailable, as does an unavailable new pod)."""
+    unavailable = 0
+    replace: list[str] = []
+    candidates: list[str] = []
+    for node in nodes:
+        if len(node.new) > 1 or len(node.old) > 1 or bool(node.new) == bool(node.old):
+            unavailable += 1
+        elif node.new:
+            unavailable += not node.new_available
+        elif not node.old_available:
+            replace.append(node.old[0])
+            unavailable += 1
+        else:
+            candidates.append(node.old[0])
+    take = max(0, min(max_unavailable - unavailable, len(candidates)))
+    return RollingUpdatePlan(delete=tuple(replace), delete_choices=tuple(candidates), delete_count=take)
+
+
+def _surge_rollout(nodes: list[NodeDaemonPods], max_surge: int, desired: int) -> RollingUpdatePlan:
+    """With surge: a node whose old pod is unavailable gets a new pod at once (or loses the old one
+    if it should no longer run it); up to ``maxSurge`` nodes with an available old pod get a new
+    one; an old pod goes once the new pod beside it is available; old pods on nodes that should no
+    longer run it go only as far as availability stays above the desired count."""
+    surging = available = 0
+    delete: list[str] = []
+    leaving: list[str] = []
+    allowed: list[str] = []
+    candidates: list[str] = []
+    for node in nodes:
+        if len(node.new) > 1 or len(node.old) > 1:
+            surging += 1
+            continue
+        if node.old:
+            available += node.old_available
+        elif node.new:
+            available += node.new_available
+        if not node.old:
+            continue
+        if not node.new:
+            if not node.old_available and node.should_run:
+                allowed.append(node.node)
+            elif not node.old_available:
+                delete.append(node.old[0])
+            elif not node.should_run:
+                leaving.append(node.old[0])
+            else:
+                candidates.append(node.node)
+        elif not node.new_available:
+            surging += 1
+        else:
+            delete.append(node.old[0])
+    spare = max(0, min(available - desired, len(leaving)))
+    take = max(0, min(max_surge - surging, len(candidates)))
+    return RollingUpdatePlan(delete=tuple(delete), create_on=tuple(allowed), delete_choices=tuple(leaving),
+                             delete_count=spare, create_choices=tuple(candidates), create_count=take)
+
+
+def rolling_update(nodes: list[NodeDaemonPods], max_surge: int, max_unavailable: int, desired: int
+                   ) -> RollingUpdatePlan:
+    """``rollingUpdate`` of a DaemonSet (``update.go``), given :func:`updated_desired_node_counts`:
+    node by node, which old pods to delete and where to create new ones (the manage loop then
+    creates the pods of nodes that have none)."""
+    if max_surge == 0:
+        return _unavailable_rollout(nodes, max_unavailable)
+    return _surge_rollout(nodes, max_surge, desired)

@@ -29,13 +29,18 @@ not delay status updates, and ``minReadySeconds`` counts as elapsed (time is
 abstract). A scaling event with one active ReplicaSet (``scale()``) gives the
 same write as the rollout path; proportional scaling of several active
 ReplicaSets (a scale in the middle of a rollout) is left to the rollout path,
-which converges to the same end by other steps. ``revisionHistoryLimit``
+which converges to the same end by other steps (its arithmetic is
+:func:`proportional_scale`, checked against upstream's table but not yet a
+step: the model keeps no replica annotations). ``revisionHistoryLimit``
 clean-up, pausing and rollback are not modelled. The template change itself is
 a user operation (``rollout``: ``kubectl set image`` or ``kubectl rollout
 restart``); :meth:`~kspec.simulation.state.World.current_revision` reads it.
 
 The Deployment's status is :func:`calculate_status`; :func:`rollout_status` is
-``kubectl rollout status`` reading it.
+``kubectl rollout status`` reading it. The status conditions (Progressing with
+``progressDeadlineSeconds``, Available) are computed by :func:`sync_rollout_status`
+and :func:`available_condition` over a clock in seconds; the model's state has
+no clock and no conditions yet, so no step writes them.
 """
 
 from __future__ import annotations
@@ -50,7 +55,9 @@ from kspec.simulation.state import State, World, is_active, is_terminal
 
 __all__ = ["DeploymentSync", "DeploymentController", "DeploymentStatus", "resolve_fenceposts", "max_unavailable",
            "new_rs_new_replicas", "available", "revisions", "rollout_step", "reconcile_old_replica_sets",
-           "cleanup_unhealthy_replicas", "scale_down_old_replica_sets_for_rolling_update",
+           "cleanup_unhealthy_replicas", "scale_down_old_replica_sets_for_rolling_update", "ReplicaSetSize",
+           "replica_set_proportion", "proportional_scale", "DeploymentCondition", "deployment_complete",
+           "deployment_progressing", "deployment_timed_out", "sync_rollout_status", "available_condition",
            "calculate_status", "observed", "rollout_status", "deployment_status_viewer"]
 
 
@@ -256,6 +263,86 @@ def scale_down_old_replica_sets_for_rolling_update(replicas: int, max_unavailabl
 
 
 @attrs.frozen
+class ReplicaSetSize:
+    """A ReplicaSet as ``scale()`` reads it: ``spec.replicas``, its creation order (larger is
+    newer), ``status.availableReplicas`` and the ``deployment.kubernetes.io/desired-replicas`` and
+    ``max-replicas`` annotations the controller wrote when it last sized it (``None``: absent)."""
+
+    name: str
+    replicas: int
+    created: int
+    available: int = 0
+    desired_annotation: int | None = None
+    max_annotation: int | None = None
+
+
+def _round_half_away(value: float) -> int:
+    """``integer.RoundToInt32``."""
+    return int(value - 0.5) if value < 0 else int(value + 0.5)
+
+
+def replica_set_proportion(rs: ReplicaSetSize, replicas: int, max_surge: int, status_replicas: int,
+                           to_add: int, added: int) -> int:
+    """``GetReplicaSetProportion`` with ``getReplicaSetFraction``: the share of a scaling event of
+    ``to_add`` replicas (``added`` already given out) this ReplicaSet takes: its size scaled by the
+    Deployment's new ``replicas + maxSurge`` over the ``max-replicas`` annotation (else the
+    Deployment's ``status.replicas``), rounded half away from zero, bounded by what is left; all of
+    it when scaling to zero."""
+    if rs.replicas == 0 or to_add == 0 or to_add == added:
+        return 0
+    if replicas == 0:
+        fraction = -rs.replicas
+    else:
+        before = rs.max_annotation or status_replicas
+        if before == 0:
+            return 0
+        fraction = _round_half_away(rs.replicas * (replicas + max_surge) / before) - rs.replicas
+    left = to_add - added
+    return min(fraction, left) if to_add > 0 else max(fraction, left)
+
+
+def proportional_scale(replicas: int, max_surge: int, rolling: bool, new: ReplicaSetSize | None,
+                       olds: list[ReplicaSetSize], status_replicas: int) -> dict[str, int]:
+    """``scale()`` (``sync.go``) on a change of ``spec.replicas``: the ReplicaSets' new sizes (by name,
+    only those that change).
+
+    With one active ReplicaSet (or none: the newest), it takes the whole count
+    (``FindActiveOrLatest``). A saturated new ReplicaSet (spec, desired annotation and available
+    replicas all equal to ``replicas``) leaves the old ones to go to zero. Otherwise, for a rolling
+    update, the difference between ``replicas + maxSurge`` and the active ReplicaSets' total is
+    shared in proportion to their sizes (:func:`replica_set_proportion`), largest first (on equal
+    sizes the newer first when growing, the older first when shrinking), and what rounding leaves
+    over goes to the first, never below zero."""
+    everyone = ([new] if new is not None else []) + list(olds)
+    if not everyone:
+        return {}
+    active = [rs for rs in everyone if rs.replicas > 0]
+    if not active:
+        latest = new if new is not None else max(olds, key=lambda rs: rs.created)
+        return {} if latest.replicas == replicas else {latest.name: replicas}
+    if len(active) == 1:
+        return {} if active[0].replicas == replicas else {active[0].name: replicas}
+    if new is not None and new.replicas == replicas == new.desired_annotation == new.available:
+        return {rs.name: 0 for rs in olds if rs.replicas > 0}
+    if not rolling:
+        return {}
+    allowed = replicas + max_surge if replicas > 0 else 0
+    to_add = allowed - sum(rs.replicas for rs in active)
+    newer_first = to_add > 0
+    active.sort(key=lambda rs: (-rs.replicas, -rs.created if newer_first else rs.created))
+    sizes: dict[str, int] = {}
+    added = 0
+    for rs in active:
+        share = replica_set_proportion(rs, replicas, max_surge, status_replicas, to_add, added)
+        sizes[rs.name] = rs.replicas + share
+        added += share
+    if to_add:
+        sizes[active[0].name] = max(0, sizes[active[0].name] + to_add - added)
+    return {name: size for name, size in sizes.items()
+            if size != next(rs.replicas for rs in active if rs.name == name)}
+
+
+@attrs.frozen
 class DeploymentStatus:
     """``status`` of a Deployment as ``calculateStatus`` (``sync.go``) computes it from its
     ReplicaSets: ``replicas`` and ``updatedReplicas`` count active pods (the
@@ -267,6 +354,86 @@ class DeploymentStatus:
     ready_replicas: int = 0
     available_replicas: int = 0
     unavailable_replicas: int = 0
+
+
+INFINITE_PROGRESS_DEADLINE = 2**31 - 1
+"""A ``progressDeadlineSeconds`` of the largest int32 means no deadline (``HasProgressDeadline``)."""
+
+
+@attrs.frozen
+class DeploymentCondition:
+    """A Deployment condition as the controller writes it: status (``"True"``/``"False"``), reason,
+    and its last update and last transition times (seconds on the scenario's clock)."""
+
+    status: str
+    reason: str
+    last_update: int
+    last_transition: int
+
+
+def deployment_complete(replicas: int, status: DeploymentStatus) -> bool:
+    """``DeploymentComplete``: every replica updated and available and no other replica left (the
+    generation is taken as observed)."""
+    return status.updated_replicas == status.replicas == status.available_replicas == replicas
+
+
+def deployment_progressing(old: DeploymentStatus, new: DeploymentStatus) -> bool:
+    """``DeploymentProgressing``: more updated, ready or available replicas than before, or fewer old
+    ones."""
+    return (new.updated_replicas > old.updated_replicas
+            or new.replicas - new.updated_replicas < old.replicas - old.updated_replicas
+            or new.ready_replicas > old.ready_replicas
+            or new.available_replicas > old.available_replicas)
+
+
+def deployment_timed_out(progress_deadline: int | None, progressing: DeploymentCondition | None, now: int) -> bool:
+    """``DeploymentTimedOut``: the Progressing condition was last updated more than
+    ``progressDeadlineSeconds`` ago (never after a completed rollout; always once timed out)."""
+    if progress_deadline in (None, INFINITE_PROGRESS_DEADLINE) or progressing is None:
+        return False
+    if progressing.reason == "NewReplicaSetAvailable":
+        return False
+    if progressing.reason == "ProgressDeadlineExceeded":
+        return True
+    return progressing.last_update + progress_deadline < now
+
+
+def _set_condition(current: DeploymentCondition | None, status: str, reason: str, now: int) -> DeploymentCondition:
+    """``SetDeploymentCondition``: an identical status and reason leave the condition as it is; the
+    same status keeps its transition time."""
+    if current is not None and (current.status, current.reason) == (status, reason):
+        return current
+    transition = current.last_transition if current is not None and current.status == status else now
+    return DeploymentCondition(status, reason, now, transition)
+
+
+def sync_rollout_status(progress_deadline: int | None, replicas: int, old: DeploymentStatus, new: DeploymentStatus,
+                        progressing: DeploymentCondition | None, now: int) -> DeploymentCondition | None:
+    """``syncRolloutStatus``: the Progressing condition after a sync that computed status ``new``
+    (the Deployment's status was ``old``). Without a deadline there is none; after a completed
+    rollout with no old replica it stays; otherwise ``NewReplicaSetAvailable`` once complete,
+    ``ReplicaSetUpdated`` (update time now, transition kept if it was True) while progressing, and
+    ``ProgressDeadlineExceeded`` (False) once the deadline has passed without progress."""
+    if progress_deadline in (None, INFINITE_PROGRESS_DEADLINE):
+        return None
+    if new.replicas == new.updated_replicas and progressing is not None \
+            and progressing.reason == "NewReplicaSetAvailable":
+        return progressing
+    if deployment_complete(replicas, new):
+        return _set_condition(progressing, "True", "NewReplicaSetAvailable", now)
+    if deployment_progressing(old, new):
+        kept = progressing is not None and progressing.status == "True"
+        return DeploymentCondition("True", "ReplicaSetUpdated", now, progressing.last_transition if kept else now)
+    if deployment_timed_out(progress_deadline, progressing, now):
+        return _set_condition(progressing, "False", "ProgressDeadlineExceeded", now)
+    return progressing
+
+
+def available_condition(replicas: int, max_unavailable: int, status: DeploymentStatus) -> tuple[str, str]:
+    """The Available condition ``calculateStatus`` writes: (status, reason)."""
+    if status.available_replicas >= replicas - max_unavailable:
+        return "True", "MinimumReplicasAvailable"
+    return "False", "MinimumReplicasUnavailable"
 
 
 def calculate_status(world: World, state: State, d: int) -> DeploymentStatus:
