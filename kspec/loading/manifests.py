@@ -8,6 +8,7 @@ message``), across all files, so a user fixes everything in one pass.
 
 from __future__ import annotations
 
+import fnmatch
 import gc
 import os
 import re
@@ -23,10 +24,27 @@ from kspec.loading.cluster import Cluster
 from kspec.loading.nodepool import (POOL_KIND, Pool, PoolQuota, name_pools, parse_pool_spec, pool_node_manifests,
                                     read_pool)
 from kspec.api.objects import CLUSTER_SCOPED_KINDS, Source, object_key
+from kspec.loading.inputs import helm_source, helm_sources, reason_after_parse, reason_by_name
 from kspec.loading.yamlio import Document, YamlError, load_documents
 
 SUFFIXES = (".yaml", ".yml", ".json")
 DUPLICATE_OBJECT = "duplicate-object"
+NOT_A_MANIFEST = "not-a-manifest"
+
+
+@attrs.frozen
+class InputOptions:
+    """How ``kspec check`` reads its inputs.
+
+    ``exclude``: globs of files not to read (:func:`is_excluded`);
+    ``namespace``: the namespace of namespaced objects that name none
+    (``kubectl -n``); ``skip``: file names never read as manifests (kspec's
+    own configuration and baseline files).
+    """
+
+    exclude: tuple[str, ...] = ()
+    namespace: str | None = None
+    skip: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -45,20 +63,58 @@ class LoadResult:
 
 def expand_paths(paths) -> tuple[list[str], list[Diagnostic]]:
     """Files named, and files under folders (recursive, sorted, by suffix)."""
+    files, _, problems = scan_paths(paths)
+    return files, problems
+
+
+def scan_paths(paths, exclude=()) -> tuple[list[str], set[str], list[Diagnostic]]:
+    """Files named and files under folders (not in hidden folders below them),
+    minus those ``exclude`` matches; also the set of files found by scanning
+    a folder (not named)."""
     files: list[str] = []
+    scanned: set[str] = set()
     problems: list[Diagnostic] = []
     for path in paths:
         path = str(path)
         if path == "-":
             files.append("-")
         elif os.path.isdir(path):
-            found = sorted(str(p) for p in Path(path).rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            found = sorted(str(p) for p in Path(path).rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                           and not _hidden(p.relative_to(path)))
+            found = [f for f in found if not is_excluded(f, exclude)]
             files.extend(found)
+            scanned.update(found)
         elif os.path.isfile(path):
-            files.append(path)
+            if not is_excluded(path, exclude):
+                files.append(path)
         else:
             problems.append(Diagnostic(path, None, "no such file or directory"))
-    return files, problems
+    return files, scanned, problems
+
+
+def _hidden(relative: Path) -> bool:
+    """A file in a hidden folder below a scanned one (``.git``, ``.venv``, ``.github``): not scanned."""
+    return any(part.startswith(".") for part in relative.parts[:-1])
+
+
+def is_excluded(path: str, globs) -> bool:
+    """Whether ``path`` matches one of ``globs``, as .gitignore reads them: a glob
+    without ``/`` matches any one file or folder name on the path; one with ``/``
+    matches the whole path or the end of it from a folder boundary (``*`` also
+    crosses ``/``, so ``vendor/*`` takes everything under ``vendor``)."""
+    if not globs:
+        return False
+    parts = [p for p in Path(path).as_posix().split("/") if p not in ("", ".")]
+    for glob in globs:
+        glob = glob.strip().rstrip("/").removeprefix("./")
+        if not glob:
+            continue
+        if "/" not in glob:
+            if any(fnmatch.fnmatchcase(part, glob) for part in parts):
+                return True
+        elif any(fnmatch.fnmatchcase("/".join(parts[i:]), glob) for i in range(len(parts))):
+            return True
+    return False
 
 
 def read_text(file: str, stdin=None) -> str:
@@ -201,19 +257,31 @@ class PendingPool:
     source: Source
 
 
-def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None) -> tuple[list, list[Diagnostic]]:
+def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None,
+               namespace: str | None = None) -> tuple[list, list[Diagnostic]]:
     """Records and diagnostics from a parsed part's manifests; a NodePool
-    (counted against ``quota``) is a :class:`PendingPool` in its place."""
+    (counted against ``quota``) is a :class:`PendingPool` in its place.
+    ``namespace`` is given to namespaced objects that name none; an object
+    piped in from ``helm template`` is sourced at its template."""
     records: list = []
     problems: list[Diagnostic] = list(parsed.problems)
     lines = _FieldLines(part)
+    sources = helm_sources(part.text) if parsed.file == "<stdin>" else None
+    previous = 0
     for doc_index, prefix, manifest, line in parsed.entries:
         if not isinstance(manifest, dict):
             where = "items[%d]: " % prefix[1] if prefix else ""
             kind = type(manifest).__name__ if manifest is not None else "null"
             problems.append(Diagnostic(parsed.file, line, f"{where}expected a Kubernetes object (a mapping), got {_describe(kind)}"))
             continue
+        if namespace is not None:
+            _give_namespace(manifest, namespace)
         source = Source(parsed.file, line)
+        if sources is not None:
+            template = helm_source(sources, line - part.line_offset, previous)
+            previous = line - part.line_offset
+            if template is not None:
+                source = Source(template, None)
         try:
             if manifest.get("kind") == POOL_KIND:
                 records.append(PendingPool(checked_pool(manifest, source, quota), source))
@@ -227,6 +295,13 @@ def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None) -
         except KspecError as err:
             problems.append(Diagnostic(parsed.file, line, str(err)))
     return records, problems
+
+
+def _give_namespace(manifest: dict, namespace: str) -> None:
+    """``kubectl -n``: a namespaced object without a namespace gets ``namespace``."""
+    metadata = manifest.get("metadata")
+    if isinstance(metadata, dict) and not metadata.get("namespace") and manifest.get("kind") not in CLUSTER_SCOPED_KINDS:
+        metadata["namespace"] = namespace
 
 
 def _describe(kind: str) -> str:
@@ -358,16 +433,26 @@ PARALLEL_MIN_BYTES = 1 << 20
 PART_BYTES = 256 << 10
 
 
-def _read_parts(files: list[str], stdin, problems: list[Diagnostic]) -> tuple[list[Part], bool]:
-    """Every file's text as parts (cut up only when parsing in parallel pays off)."""
+def _read_parts(files: list[str], stdin, problems: list[Diagnostic], scanned=frozenset()) -> tuple[list[Part], bool]:
+    """Every file's text as parts (cut up only when parsing in parallel pays off).
+    A file that is not a manifest by its name (``Chart.yaml``, a chart's
+    template...) is left out: a warning when a folder scan found it, an
+    error when it was named."""
     texts = []
     for file in files:
         name = "<stdin>" if file == "-" else file
         try:
-            texts.append((name, read_text(file, stdin)))
+            text = read_text(file, stdin)
         except (OSError, KspecError) as err:
             message = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
             problems.append(Diagnostic(name, None, message))
+            continue
+        reason = None if file == "-" else reason_by_name(file, text)
+        if reason is not None:
+            problems.append(Diagnostic(name, None, reason, severity="warning" if file in scanned else "error",
+                                       code=NOT_A_MANIFEST))
+            continue
+        texts.append((name, text))
     workers = os.cpu_count() or 1
     parallel = workers > 1 and sum(len(t) for _, t in texts) >= PARALLEL_MIN_BYTES
     parts: list[Part] = []
@@ -395,28 +480,45 @@ def _parse_parts(parts: list[Part], parallel: bool):
         yield parse_part(part)
 
 
-def load_objects(paths, *, stdin=None, quota: PoolQuota | None = None, nodes=()) -> LoadResult:
+def load_objects(paths, *, stdin=None, quota: PoolQuota | None = None, nodes=(),
+                 options: InputOptions | None = None) -> LoadResult:
     """Every record from ``paths``, then the nodes of the ``--nodes`` pool strings
     ``nodes``, and one diagnostic per problem; never raises for input.
     ``NodePool`` manifests and ``nodes`` generate their nodes within ``quota``,
-    named so that no name collides (:func:`~kspec.loading.nodepool.name_pools`)."""
+    named so that no name collides (:func:`~kspec.loading.nodepool.name_pools`).
+    ``options`` say which files to leave out and the namespace of objects without one."""
     collecting = gc.isenabled()
     gc.disable()  # loading allocates many small acyclic objects: the cyclic collector only slows it
     try:
-        return _load_objects(paths, stdin, quota or PoolQuota(), nodes)
+        return _load_objects(paths, stdin, quota or PoolQuota(), nodes, options or InputOptions())
     finally:
         if collecting:
             gc.enable()
 
 
-def _load_objects(paths, stdin, quota: PoolQuota, nodes) -> LoadResult:
-    files, diagnostics = expand_paths(paths)
-    parts, parallel = _read_parts(files, stdin, diagnostics)
+def _skipped_part(part: Part, parsed: ParsedPart, scanned) -> Diagnostic | None:
+    """A warning for a part of a folder-scanned file that holds no manifests (a
+    template that does not parse, a CI workflow), which is then left out."""
+    if part.file not in scanned:
+        return None
+    reason = reason_after_parse(part.text, [entry[2] for entry in parsed.entries], bool(parsed.problems))
+    if reason is None:
+        return None
+    return Diagnostic(part.file, None, reason, severity="warning", code=NOT_A_MANIFEST)
+
+
+def _load_objects(paths, stdin, quota: PoolQuota, nodes, options: InputOptions) -> LoadResult:
+    files, scanned, diagnostics = scan_paths(paths, options.exclude + options.skip)
+    parts, parallel = _read_parts(files, stdin, diagnostics, scanned)
     records: list = []
     documents: dict[str, int] = {}
     broken: set[str] = set()
     for part, parsed in zip(parts, _parse_parts(parts, parallel)):
-        built, problems = build_part(part, parsed, quota)
+        skipped = _skipped_part(part, parsed, scanned)
+        if skipped is not None:
+            diagnostics.append(skipped)
+            continue
+        built, problems = build_part(part, parsed, quota, options.namespace)
         records.extend(built)
         diagnostics.extend(problems)
         documents[part.file] = documents.get(part.file, 0) + parsed.documents
@@ -427,6 +529,9 @@ def _load_objects(paths, stdin, quota: PoolQuota, nodes) -> LoadResult:
             diagnostics.append(Diagnostic(file, None, "no Kubernetes objects in this file (it is empty)"))
     if not files and not diagnostics:
         diagnostics.append(Diagnostic(", ".join(map(str, paths)) or ".", None, "no manifest files found (.yaml, .yml, .json)"))
+    elif files and not documents and all(d.severity != "error" for d in diagnostics):
+        diagnostics.append(Diagnostic(", ".join(map(str, paths)) or ".", None,
+                                      f"no Kubernetes manifests found: all {len(files)} files were skipped"))
     records, pool_problems = place_pools(records)
     diagnostics.extend(pool_problems)
     if nodes:

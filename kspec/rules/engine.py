@@ -5,7 +5,8 @@ rule whose ``match`` selects it, the rule's CEL expression is evaluated with
 
 * ``object``: the manifest after API defaulting (the record's ``.raw``, what a
   ValidatingAdmissionPolicy sees);
-* ``cluster``: every loaded object (one per identity) as a map from kind to the
+* ``cluster``: every loaded object (one per identity, its last definition:
+  what applying the files in order leaves) as a map from kind to the
   list of manifests, ``cluster.Service``, ``cluster.Deployment``... (a kind
   with no objects is absent: use ``cluster.?Kind.orValue([])`` or ``has()``);
 * ``source``: ``{file, line, at}`` where the object was read (``at`` is
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import gc
 import re
+import time
 from collections import Counter
 from typing import Callable, Iterable
 
@@ -47,6 +49,7 @@ from kspec.rules import functions as fn
 from kspec.rules import vap
 from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression, memory_budget
 from kspec.rules.rule import Rule, RuleSet, severity_rank
+from kspec.rules.schema import is_schema_rule
 
 
 @attrs.frozen
@@ -100,6 +103,9 @@ class CheckResult:
     rules: tuple[Rule, ...]
     objects: int
     evaluations: int = 0
+    seconds: dict = attrs.field(factory=dict, eq=False)  # rule id -> time spent evaluating it
+    suppressed: tuple = ()  # (finding, by what, reason): not reported (kspec.rules.postcheck)
+    warnings: tuple = ()  # load and suppression warnings (Diagnostic, severity warning)
 
     def failing(self, threshold: str = "info") -> tuple[Finding, ...]:
         """Findings at or above ``threshold`` severity."""
@@ -133,9 +139,31 @@ class _Compiled:
     conditions: tuple
     needs_admission: bool
     uses_cluster: bool
+    reads_cluster: bool
+
+
+# kspec functions that answer from the call's arguments alone (the Kubernetes
+# CEL libraries, selectors, podTemplate) or from the list of definitions
+# (definitions); every other kspec function reads the cluster as applied.
+_LOCAL_FUNCTIONS = frozenset({
+    "quantity", "isQuantity", "sign", "isLessThan", "isGreaterThan", "compareTo", "add", "sub", "isInteger",
+    "asInteger", "asApproximateFloat", "isSorted", "sum", "min", "max", "selectorMatches", "mapSelectorMatches",
+    "podTemplate", "definitions",
+})
+_CLUSTER_READS = re.compile(r"\b(cluster|" + "|".join(sorted(set(fn.FUNCTIONS) - _LOCAL_FUNCTIONS)) + r")\b")
+
+
+def reads_cluster(rule: Rule) -> bool:
+    """Whether the rule asks about other objects of the cluster as applied
+    (``cluster`` or a cluster helper other than ``definitions``)."""
+    texts = [rule.expression, rule.message_expression or "", *(text for _, text in rule.variables),
+             *(text for _, text in rule.match_conditions)]
+    return any(_CLUSTER_READS.search(text) for text in texts)
 
 
 def _compile(rule: Rule) -> _Compiled:
+    if isinstance(rule, vap.AdmissionRule):  # compiled in the API server's environment, judged by vap.judge
+        return _Compiled(rule, None, None, (), (), needs_admission=True, uses_cluster=False, reads_cluster=False)
     expression = compile_expression(rule.expression)
     message = compile_expression(rule.message_expression) if rule.message_expression else None
     variables = tuple((name, compile_expression(text)) for name, text in rule.variables)
@@ -149,6 +177,7 @@ def _compile(rule: Rule) -> _Compiled:
         conditions=conditions,
         needs_admission=rule.origin != "kspec" or bool(variables) or rule.params is not None,
         uses_cluster=any(p.uses_cluster for p in programs),
+        reads_cluster=reads_cluster(rule),
     )
 
 
@@ -217,14 +246,6 @@ def _selected(rule: Rule, record, context: _Context) -> bool:
         return False
     if not match.label_selector.matches(record.metadata.labels):
         return False
-    if match.resource_rules or match.namespace_selector is not None or match.exclude_resource_rules:
-        if not vap.applies(match, record.raw, context.namespace_labels(namespace)):
-            return False
-    for extra in rule.also_match:
-        if not extra.label_selector.matches(record.metadata.labels):
-            return False
-        if not vap.applies(extra, record.raw, context.namespace_labels(namespace)):
-            return False
     return True
 
 
@@ -310,6 +331,12 @@ def _variables_ok(c: _Compiled, data: dict) -> str | None:
 
 def _evaluate(c: _Compiled, record, shared: Bindings | None, context: _Context) -> Finding | None:
     rule = c.rule
+    if isinstance(rule, vap.AdmissionRule):
+        verdict = vap.judge(rule, record, context)
+        if verdict is None:
+            return None
+        finding = _finding(rule, record, verdict.status, verdict.message)
+        return attrs.evolve(finding, severity=verdict.severity, line=verdict.line or finding.line)
     if c.needs_admission:
         data = {"object": record.raw, "oldObject": None, "source": _source_value(record), "pod": _pod(record),
                 "ref": _ref(record), "request": _request(record),
@@ -346,41 +373,56 @@ def _evaluate(c: _Compiled, record, shared: Bindings | None, context: _Context) 
     return _finding(rule, record, "error", f"expression returned {type(value).__name__}, not bool")
 
 
+def effective_objects(records) -> tuple:
+    """One record per identity: the last definition, as applying every file in
+    order leaves it (``kubectl apply`` of a later definition replaces the
+    earlier object), in the order of those last definitions."""
+    last: dict = {}
+    for record in reversed(records):
+        last.setdefault(object_key(record), record)
+    return tuple(reversed(last.values()))
+
+
 def check(records: Iterable, rules: RuleSet | Iterable[Rule], *, unique: Iterable | None = None) -> CheckResult:
     """Evaluate ``rules`` over ``records`` (in input order, duplicates included).
 
-    ``unique`` (default: the first record of each identity) is what the
-    cluster helper functions and ``cluster`` see.
+    A definition that a later one of the same identity replaces is checked by
+    the rules about the object alone (and by ``duplicate-object``), not by
+    rules that read the cluster (:func:`reads_cluster`): the object it
+    defines is not in the cluster that applying the files leaves, and its
+    neighbours there are not the ones it was written with.
+
+    ``unique`` (default: :func:`effective_objects`) is what the cluster
+    helper functions and ``cluster`` see.
     """
     records = tuple(records)
     rules = tuple(rules)
     if unique is None:
-        seen: dict = {}
-        for record in records:
-            seen.setdefault(object_key(record), record)
-        unique = tuple(seen.values())
-    compiled = [_compile(rule) for rule in rules]
+        unique = effective_objects(records)
+    compiled = [_compile(rule) for rule in rules if not is_schema_rule(rule)]  # schema rules: kspec.rules.postcheck
     by_kind, any_kind = _kind_index(compiled)
     context = _Context(fn.Scope(unique, records))
-    findings: list[Finding] = []
-    evaluations = 0
+    seconds = dict.fromkeys((rule.id for rule in rules), 0.0)
     collecting = gc.isenabled()
     gc.disable()  # the loop allocates many short-lived dicts and no cycles; full collections only cost time
     try:
-        findings, evaluations = _run(records, by_kind, any_kind, context)
+        findings, evaluations = _run(records, by_kind, any_kind, context, seconds)
     finally:
         if collecting:
             gc.enable()
     findings.sort(key=lambda f: (f.file, f.line or 0, f.rule_id, f.kind, f.namespace or "", f.name))
-    return CheckResult(tuple(findings), rules, len(records), evaluations)
+    return CheckResult(tuple(findings), rules, len(records), evaluations, seconds)
 
 
-def _run(records, by_kind, any_kind, context: _Context) -> tuple[list[Finding], int]:
+def _run(records, by_kind, any_kind, context: _Context, seconds: dict) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     evaluations = 0
+    effective = {id(record) for record in context.scope.unique}
     with fn.bind(context.scope), memory_budget():
         for record in records:
-            applicable = [c for c in by_kind.get(record.kind, []) + any_kind if _selected(c.rule, record, context)]
+            replaced = id(record) not in effective
+            applicable = [c for c in by_kind.get(record.kind, []) + any_kind
+                          if not (replaced and c.reads_cluster) and _selected(c.rule, record, context)]
             if not applicable:
                 continue
             shared = None
@@ -397,7 +439,9 @@ def _run(records, by_kind, any_kind, context: _Context) -> tuple[list[Finding], 
                     continue
             for c in applicable:
                 evaluations += 1
+                started = time.perf_counter()
                 finding = _evaluate(c, record, shared, context)
+                seconds[c.rule.id] += time.perf_counter() - started
                 if finding is not None:
                     findings.append(finding)
     return findings, evaluations
@@ -469,7 +513,7 @@ def _selector_finding(rule: Rule, diagnostic) -> Finding:
     )
 
 
-def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | None, tuple]:
+def check_paths(paths, rules: RuleSet, *, stdin=None, options=None, extras=None) -> tuple[CheckResult | None, tuple]:
     """Load ``paths`` and check them: ``(result, fatal diagnostics)``.
 
     Duplicate identities are not fatal: the ``duplicate-object`` rule reports
@@ -477,8 +521,11 @@ def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | Non
     loader rejects, as the API server does) becomes a finding of
     ``rc-selector-matches-template`` when that rule is checked. Every other
     load problem is fatal: the result is None and the diagnostics say why.
+    ``options`` (:class:`~kspec.loading.manifests.InputOptions`) say how to
+    read the inputs; ``extras`` (:class:`~kspec.rules.postcheck.Extras`) adds
+    the schema findings and moves suppressed findings aside.
     """
-    loaded = load_objects(paths, stdin=stdin)
+    loaded = load_objects(paths, stdin=stdin, options=options)
     later = {(b.source.file, b.source.line) for _, b in loaded.duplicates}
     selector_rule = rules.get(SELECTOR_RULE) if isinstance(rules, RuleSet) else None
     fatal, extra = [], []
@@ -489,6 +536,9 @@ def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | Non
             extra.append(_selector_finding(selector_rule, diagnostic))
         else:
             fatal.append(diagnostic)
+    if extras is not None:
+        fatal, claimed = extras.claim(fatal)
+        extra.extend(claimed)
     if fatal:
         return None, tuple(fatal)
     result = check(loaded.objects, rules)
@@ -496,6 +546,8 @@ def check_paths(paths, rules: RuleSet, *, stdin=None) -> tuple[CheckResult | Non
         findings = sorted(result.findings + tuple(extra),
                           key=lambda f: (f.file, f.line or 0, f.rule_id, f.kind, f.namespace or "", f.name))
         result = attrs.evolve(result, findings=tuple(findings), objects=result.objects + len(extra))
+    if extras is not None:
+        result = extras.complete(result, loaded)
     return result, ()
 
 

@@ -15,25 +15,32 @@ JSON shape (``version`` 1; stable)::
         "bySeverity": {"error": 45, "warning": 131, "info": 11},
         "byRule": {"<rule id>": {"severity": "warning", "title": "...", "fail": 20, "error": 0}}
       },
-      "rules": [{"id", "title", "severity", "rationale", "origin", "file", "line", "temporal"}],
+      "rules": [{"id", "title", "severity", "rationale", "origin", "file", "line", "temporal",
+                 "equivalents": {"kube-linter": ["latest-tag"], "checkov": [...], ...}}],
       "findings": [{
         "rule": "requests-missing", "severity": "warning", "status": "fail",   # or "error"
         "object": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "default", "name": "web"},
         "file": "deploy/web.yaml", "line": 1, "message": "..."
-      }]
+      }],
+      "suppressed": [{...a finding..., "suppressedBy": "kspec.dev/ignore", "reason": "..."}],
+                                     # or checkov, kube-linter, kube-score, polaris, config, baseline
+      "warnings": [{"file", "line", "field", "severity": "warning", "message", "code"}]   # files skipped...
     }
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
+import socket
+import textwrap
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import Counter
 
 from kspec.rules.engine import CheckResult, Finding
-from kspec.rules.rule import severity_rank
+from kspec.rules.rule import Rule, severity_rank
 from kspec.util.escape import json_dumps, one_line, xml_safe
 from kspec.util.version import VERSION
 
@@ -41,21 +48,38 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 FORMATS = ("text", "json", "sarif", "junit")
+SRCROOT = "%SRCROOT%"
 
 
-def _relative(path: str) -> str:
-    """A path relative to the working directory when inside it (SARIF artifact URIs)."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+def repository_root(start: str | None = None) -> str:
+    """The root of the version-control work tree holding ``start`` (default: the
+    working directory): the nearest folder upwards with a ``.git`` entry, else
+    ``start`` itself. SARIF artifact URIs are relative to it, as code-scanning
+    services expect."""
+    here = os.path.abspath(start or os.getcwd())
+    folder = here
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return here
+        folder = parent
 
 
-def artifact_uri(path: str) -> str:
-    """A SARIF artifact URI: the relative path, percent-encoded from its bytes (so a
-    file name that is not UTF-8 stays exact)."""
-    return urllib.parse.quote(os.fsencode(_relative(path).replace(os.sep, "/")), safe="/")
+def _encode(path: str) -> str:
+    """Percent-encode a path's bytes (so a file name that is not UTF-8 stays exact)."""
+    return urllib.parse.quote(os.fsencode(path.replace(os.sep, "/")), safe="/")
+
+
+def artifact_uri(path: str, root: str) -> tuple[str, bool]:
+    """``(uri, under_root)``: the path relative to ``root`` when inside it, else an
+    absolute ``file://`` URI; percent-encoded either way."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, root)
+    if relative != os.pardir and not relative.startswith(os.pardir + os.sep):
+        return _encode(relative), True
+    return "file://" + _encode(absolute), False
 
 
 # ---------------------------------------------------------------------------
@@ -74,8 +98,9 @@ def render_text(result: CheckResult, threshold: str = "error") -> str:
     return "".join(one_line(finding_line(f)) + "\n" for f in result.findings)
 
 
-def render_summary(result: CheckResult, threshold: str = "error") -> str:
-    """A table of rules with findings, and a verdict line (for stderr)."""
+def render_summary(result: CheckResult, threshold: str = "error", soft_fail: bool = False) -> str:
+    """A table of rules with findings, and a verdict line (for stderr); with
+    ``soft_fail`` the line says that the run exits 0 all the same."""
     rows = [(rid, s) for rid, s in result.by_rule().items() if s["fail"] or s["error"]]
     lines = []
     if rows:
@@ -89,7 +114,7 @@ def render_summary(result: CheckResult, threshold: str = "error") -> str:
     lines.append(
         f"{verdict}: {len(result.findings)} findings ({counts['error']} error, {counts['warning']} warning, "
         f"{counts['info']} info) from {len(result.rules)} rules over {result.objects} objects; "
-        f"{failing} at or above '{threshold}'"
+        f"{failing} at or above '{threshold}'" + ("; exit 0 (--soft-fail)" if soft_fail and failing else "")
     )
     return "\n".join(lines) + "\n"
 
@@ -115,11 +140,11 @@ def to_json(result: CheckResult, threshold: str = "error") -> dict:
             "byRule": result.by_rule(),
         },
         "rules": [
-            {"id": r.id, "title": r.title, "severity": r.severity, "rationale": r.rationale, "origin": r.origin,
-             "file": r.source.file, "line": r.source.line, "temporal": r.temporal}
-            for r in result.rules
+            rule_json(r) for r in result.rules
         ],
         "findings": [f.to_json() for f in result.findings],
+        "suppressed": [dict(f.to_json(), suppressedBy=by, reason=reason) for f, by, reason in result.suppressed],
+        "warnings": [d.to_json() for d in result.warnings],
     }
 
 
@@ -137,8 +162,20 @@ def _fingerprint(f: Finding) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
-    """A SARIF 2.1.0 log with one run: rules in ``tool.driver.rules``, one result per finding."""
+def _artifact_location(file: str, root: str) -> dict:
+    if file == "<stdin>":
+        return {"uri": "stdin"}
+    uri, under_root = artifact_uri(file, root)
+    return {"uri": uri, "uriBaseId": SRCROOT} if under_root else {"uri": uri}
+
+
+def to_sarif(result: CheckResult, threshold: str = "error", root: str | None = None) -> dict:
+    """A SARIF 2.1.0 log with one run: rules in ``tool.driver.rules``, one result per finding.
+
+    Artifact URIs are relative to ``root`` (default :func:`repository_root`)
+    under the base id ``%SRCROOT%``, which ``originalUriBaseIds`` resolves.
+    """
+    root = root or repository_root()
     index = {rule.id: i for i, rule in enumerate(result.rules)}
     rules = [
         {
@@ -148,7 +185,7 @@ def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
             "fullDescription": {"text": r.rationale or r.title or r.id},
             "help": {"text": r.rationale or r.title or r.id},
             "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
-            "properties": {"origin": r.origin, "temporal": r.temporal},
+            "properties": {"origin": r.origin, "temporal": r.temporal, "equivalents": dict(r.equivalents)},
         }
         for r in result.rules
     ]
@@ -160,7 +197,7 @@ def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
             "message": {"text": f"{f.object_ref}: {f.message}"},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": artifact_uri(f.file)},
+                    "artifactLocation": _artifact_location(f.file, root),
                     "region": {"startLine": f.line or 1},
                 },
                 "logicalLocations": [{"fullyQualifiedName": f.object_ref, "kind": "object"}],
@@ -178,6 +215,7 @@ def to_sarif(result: CheckResult, threshold: str = "error") -> dict:
             "tool": {"driver": {"name": "kspec", "version": VERSION,
                                 "informationUri": "https://github.com/kspec/kspec", "rules": rules}},
             "results": results,
+            "originalUriBaseIds": {SRCROOT: {"uri": "file://" + _encode(root.rstrip(os.sep) + os.sep)}},
             "columnKind": "unicodeCodePoints",
         }],
     }
@@ -192,54 +230,110 @@ def render_sarif(result: CheckResult, threshold: str = "error") -> str:
 # ---------------------------------------------------------------------------
 
 
-def to_junit(result: CheckResult, threshold: str = "error") -> ET.Element:
+def to_junit(result: CheckResult, threshold: str = "error", timestamp: str | None = None,
+             hostname: str | None = None) -> ET.Element:
     """``<testsuites>`` with one ``<testsuite>`` per rule, one ``<testcase>`` per finding.
 
     Findings at or above ``threshold`` are ``<failure>`` (``<error>`` when the
-    rule could not be evaluated); those below are passing cases whose
-    ``<system-out>`` says why. A rule without findings is one passing case.
+    rule could not be evaluated); those below are passing cases, listed in
+    the suite's ``<system-out>``. A rule without findings is one passing case.
+    The document is valid against both common JUnit schemas (the Ant format's
+    ``JUnit.xsd`` and the Jenkins xUnit plugin's ``junit-10.xsd``): every
+    suite has ``id``, ``package``, ``timestamp``, ``hostname``, ``tests``,
+    ``failures``, ``errors``, ``time``, ``properties`` (the rule's severity
+    and title), ``system-out`` and ``system-err``; every case a ``time``; the
+    root has no attributes (the Ant schema allows none).
     """
     rank = severity_rank(threshold)
+    stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    host = hostname or socket.gethostname() or "localhost"
     by_rule: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_rule.setdefault(f.rule_id, []).append(f)
-    root = ET.Element("testsuites", name="kspec check")
-    total_tests = total_failures = total_errors = 0
-    for rule in result.rules:
+    root = ET.Element("testsuites")
+    for index, rule in enumerate(result.rules):
         findings = by_rule.get(rule.id, [])
-        suite = ET.SubElement(root, "testsuite", name=rule.id)
+        seconds = result.seconds.get(rule.id, 0.0)
+        suite = ET.SubElement(root, "testsuite", name=rule.id, package="kspec", id=str(index), timestamp=stamp,
+                              hostname=host, tests=str(max(1, len(findings))), time=_seconds(seconds))
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (("severity", rule.severity), ("title", rule.title or rule.id), ("origin", rule.origin)):
+            ET.SubElement(properties, "property", name=name, value=value)
         failures = errors = 0
+        below = []
         if not findings:
-            ET.SubElement(suite, "testcase", classname=rule.id, name=f"{rule.title or rule.id}: all objects")
+            ET.SubElement(suite, "testcase", classname=rule.id, name=f"{rule.title or rule.id}: all objects",
+                          time=_seconds(seconds))
         for f in findings:
-            case = ET.SubElement(suite, "testcase", classname=rule.id, name=f.object_ref, file=f.file,
-                                 line=str(f.line or 1))
+            case = ET.SubElement(suite, "testcase", classname=rule.id, name=f"{f.object_ref} at {f.location}",
+                                 time=_seconds(0.0))
             text = f"{f.location}: {f.message}"
             if severity_rank(f.severity) < rank:
-                ET.SubElement(case, "system-out").text = f"{f.severity} (below threshold {threshold}): {text}"
+                below.append(f"{f.severity} (below threshold {threshold}): {f.object_ref}: {text}")
             elif f.status == "error":
                 errors += 1
                 ET.SubElement(case, "error", message=f.message, type="evaluation-error").text = text
             else:
                 failures += 1
                 ET.SubElement(case, "failure", message=f.message, type=f.severity).text = text
-        tests = max(1, len(findings))
-        suite.set("tests", str(tests))
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
-        total_tests += tests
-        total_failures += failures
-        total_errors += errors
-    root.set("tests", str(total_tests))
-    root.set("failures", str(total_failures))
-    root.set("errors", str(total_errors))
+        ET.SubElement(suite, "system-out").text = "\n".join(below)
+        ET.SubElement(suite, "system-err").text = ""
     return root
+
+
+def _seconds(value: float) -> str:
+    """A time both JUnit schemas accept (a decimal with three places)."""
+    return f"{value:.3f}"
 
 
 def render_junit(result: CheckResult, threshold: str = "error") -> str:
     root = xml_safe(to_junit(result, threshold))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# ---------------------------------------------------------------------------
+# The rule list (kspec rules)
+# ---------------------------------------------------------------------------
+
+RULE_LIST_FORMATS = ("text", "json")
+
+
+def rule_json(rule: Rule) -> dict:
+    """One rule as the JSON outputs show it (``rules`` of a check result, ``kspec rules -o json``)."""
+    return {"id": rule.id, "title": rule.title, "severity": rule.severity, "rationale": rule.rationale,
+            "origin": rule.origin, "file": rule.source.file, "line": rule.source.line, "temporal": rule.temporal,
+            "equivalents": {tool: list(checks) for tool, checks in rule.equivalents}}
+
+
+def equivalents_text(rule: Rule) -> str:
+    """``kube-linter latest-tag; checkov CKV_K8S_14`` (empty when none is known)."""
+    return "; ".join(f"{tool} {', '.join(checks)}" for tool, checks in rule.equivalents)
+
+
+def render_rule_list(rules, fmt: str = "text", *, brief: bool = False) -> str:
+    """The rules with severity, title, rationale and other linters' equivalent checks.
+
+    Text is a block per rule (``brief``: one line each, no rationale); JSON is
+    ``{"version": 1, "rules": [...]}`` with the fields of :func:`rule_json`.
+    """
+    rules = list(rules)
+    if fmt == "json":
+        return json_dumps({"version": 1, "rules": [rule_json(r) for r in rules]}, indent=2) + "\n"
+    width = max((len(r.id) for r in rules), default=0)
+    out = []
+    for rule in rules:
+        out.append(one_line(f"{rule.id.ljust(width)}  {rule.severity:<7}  {rule.title}"))
+        if brief:
+            continue
+        if rule.rationale:
+            out.extend("    " + line for line in textwrap.wrap(one_line(rule.rationale), 76))
+        same = equivalents_text(rule)
+        out.append("    equivalents: " + (one_line(same) if same else "none known"))
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n" if out else ""
 
 
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit}
