@@ -223,6 +223,9 @@ class Property:
     ``leads_to``. ``fair`` is the set of actors assumed weakly fair for the
     liveness kinds (TLA+ ``WF_vars(A)`` for each: an actor that stays enabled
     eventually acts); actors not named (faults) are never forced to act.
+    ``explain`` (optional) says in one sentence why ``condition`` is false in a
+    state, for the step of a trace that breaks the property
+    (:func:`kspec.checker.explain.explain_result`).
     """
 
     name: str
@@ -235,6 +238,7 @@ class Property:
     encoded_goal: Callable[[Any], bool] | None = attrs.field(default=None, eq=False, repr=False)
     score: Callable[[Any], float] | None = attrs.field(default=None, eq=False, repr=False)
     encoded_score: Callable[[Any], float] | None = attrs.field(default=None, eq=False, repr=False)
+    explain: Callable[[Any], str | None] | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         if not self.name or not isinstance(self.name, str):
@@ -386,8 +390,9 @@ class Describable(Protocol):
 class Drawable(Protocol):
     """A model whose states can be drawn as swim lanes (the report's timeline).
 
-    ``swim_lanes(state)`` returns one or more views (a cluster model gives two:
-    what the API server stores, what the machines run), each a sequence of
+    ``swim_lanes(state)`` returns one or more views (a cluster model gives three:
+    what the API server stores, what the machines run, the Services and their
+    ready endpoints), each a sequence of
     lanes ``(place, status, ((item, item_status), ...))``: for a cluster, a
     lane is a node and its items are pods.
     """

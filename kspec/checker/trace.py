@@ -21,9 +21,9 @@ from typing import Any, Iterable, Sequence
 import attrs
 
 from kspec.errors import KspecError
-from kspec.checker.model import Describable, actor_of, successors
+from kspec.checker.model import Describable, Drawable, actor_of, successors
 
-__all__ = ["Step", "Trace", "TraceError", "assert_trace", "changes", "replay", "state_to_json"]
+__all__ = ["Step", "Trace", "TraceError", "assert_trace", "changes", "lanes_to_json", "replay", "state_to_json"]
 
 
 class TraceError(KspecError, AssertionError):
@@ -38,18 +38,25 @@ class Step:
     action: Any
     state: Any
     changes: tuple[str, ...] = ()
+    explanation: str | None = attrs.field(default=None, eq=False)  # why this step breaks the property
+    lanes: Any = attrs.field(default=None, eq=False, repr=False)  # a Drawable model's views of the state
 
     @property
     def actor(self) -> str | None:
         return None if self.action is None else actor_of(self.action)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "action": None if self.action is None else str(self.action),
             "actor": self.actor,
             "changes": list(self.changes),
             "state": state_to_json(self.state),
         }
+        if self.lanes is not None:
+            out["views"] = lanes_to_json(self.lanes)
+        if self.explanation:
+            out["explanation"] = self.explanation
+        return out
 
 
 @attrs.frozen
@@ -72,6 +79,11 @@ class Trace:
     def last(self) -> Any:
         return self.steps[-1].state
 
+    @property
+    def explanation(self) -> str | None:
+        """The sentence saying why the step that breaks the property breaks it."""
+        return next((s.explanation for s in self.steps if s.explanation), None)
+
     def __len__(self) -> int:
         """The number of actions."""
         return len(self.steps) - 1
@@ -82,11 +94,15 @@ class Trace:
             lines = ["  0. initial state:"] + [f"       {line}" for line in first.changes]
         else:
             lines = [f"  0. initial state: {first.state!r}"]
+        if first.explanation:
+            lines.append(f"     => {first.explanation}")
         for i, step in enumerate(self.steps[1:], start=1):
             mark = "  "
             lines.append(f"{mark}{i}. [{step.actor}] {step.action}")
             for change in step.changes:
                 lines.append(f"       {change}")
+            if step.explanation:
+                lines.append(f"     => {step.explanation}")
         if self.cycle_start is not None:
             if self.cycle_start == len(self.steps) - 1:
                 lines.append(f"  ... then stays in state {self.cycle_start} forever (no fair actor is enabled)")
@@ -126,11 +142,12 @@ def build(states: Sequence[Any], actions: Sequence[Any], cycle_start: int | None
     a step, the changes are the field-by-field difference of the two states.
     """
     describable = isinstance(model, Describable)
+    draw = model.swim_lanes if isinstance(model, Drawable) else (lambda state: None)
     initial = tuple(model.describe_state(states[0]) or ()) if describable else ()
-    steps = [Step(None, states[0], initial)]
+    steps = [Step(None, states[0], initial, lanes=draw(states[0]))]
     for prev, action, state in zip(states, actions, states[1:]):
         described = tuple(model.describe_step(prev, action, state) or ()) if describable else ()
-        steps.append(Step(action, state, described or changes(prev, state)))
+        steps.append(Step(action, state, described or changes(prev, state), lanes=draw(state)))
     return Trace(tuple(steps), cycle_start, up_to_symmetry)
 
 
@@ -166,9 +183,11 @@ def assert_trace(trace: Any, expected: Sequence[Any], cycle_start: int | None = 
 
 
 def state_to_json(state: Any) -> Any:
-    """A JSON-able rendering of a state: attrs records become objects."""
+    """A JSON-able rendering of a state: attrs records and named tuples become objects."""
     if attrs.has(type(state)):
         return {f.name: state_to_json(getattr(state, f.name)) for f in attrs.fields(type(state))}
+    if isinstance(state, tuple) and hasattr(state, "_fields"):
+        return {name: state_to_json(value) for name, value in zip(state._fields, state)}
     if isinstance(state, (tuple, list, frozenset, set)):
         items = [state_to_json(x) for x in state]
         return sorted(items, key=repr) if isinstance(state, (frozenset, set)) else items
@@ -178,3 +197,11 @@ def state_to_json(state: Any) -> Any:
         return state
     return repr(state)
 
+
+
+def lanes_to_json(views: Any) -> list[list[dict]]:
+    """A :class:`~kspec.checker.model.Drawable` model's views of one state:
+    per view, its lanes as ``{"place", "status", "items": [{"name", "status"}]}``."""
+    return [[{"place": str(place), "status": str(status),
+              "items": [{"name": str(name), "status": str(item_status)} for name, item_status in items]}
+             for place, status, items in view] for view in views]

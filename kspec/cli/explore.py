@@ -13,6 +13,7 @@ import re
 
 import click
 
+from kspec.checker.explain import explain_result, result_to_json
 from kspec.checker.explore import STRATEGIES, Explorer
 from kspec.checker.model import Verdict, is_symmetric, warnings_of
 from kspec.cli.common import (allow_outside_option, load_model, model_inputs, scenario_manifests, params_option, report_option,
@@ -21,6 +22,9 @@ from kspec.cli.exits import exit_code
 from kspec.cli.output import check_output, write_report, write_text
 from kspec.checker.replay import NothingToEmit, emit_test
 from kspec.util.budget import Budget, BudgetExceeded
+
+# The shape of ``-o json`` (docs/explore.md): version 2 names the fields of states' records.
+SCHEMA, VERSION = "kspec-explore", 2
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
@@ -110,9 +114,9 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
         progress=progress,
         budget=budget,
     )
-    result = run_model(explorer.run, model_path)
+    result = explain_result(run_model(explorer.run, model_path), model.properties())
     if output == "json":
-        doc = {"model": model_path, "params": values, **result.to_json(),
+        doc = {"schema": SCHEMA, "version": VERSION, "model": model_path, "params": values, **result_to_json(result),
                "warnings": [w.to_json() for w in warnings]}
         click.echo(json.dumps(doc, indent=2))
     else:

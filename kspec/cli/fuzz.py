@@ -13,6 +13,7 @@ import json
 
 import click
 
+from kspec.checker.explain import explain_result, result_to_json
 from kspec.checker.fuzz import fuzz
 from kspec.checker.model import warnings_of
 from kspec.cli.common import allow_outside_option, load_model, params_option, run_model, strict_option, verb
@@ -59,8 +60,9 @@ def command(model_path, params, properties, seed, max_examples, steps, hypothesi
                                         hypothesis_shrink=hypothesis_shrink, budget=budget), model_path)
     except BudgetExceeded as stop:  # settling the initial states, before any behaviour ran
         return bound_before_results(stop.bound, strict, stop.phase, stop.reached)
+    result = explain_result(result, model.properties())
     if output == "json":
-        click.echo(json.dumps({"model": model_path, "params": values, **result.to_json(),
+        click.echo(json.dumps({"model": model_path, "params": values, **result_to_json(result),
                                "warnings": [w.to_json() for w in warnings]}, indent=2))
     else:
         for res in result.properties:

@@ -8,13 +8,14 @@ import click
 
 from kspec.cli.common import nodes_option, paths_argument, verb
 from kspec.cli.exits import ExitCode
+from kspec.cli.output import terminal_width
 from kspec.loading.manifests import load_objects
 from kspec.loading.summary import inspect
 from kspec.util.escape import one_line
 from kspec.util.textfmt import resources, table
 
 
-def render_text(doc: dict) -> str:
+def render_text(doc: dict, width: int | None = None) -> str:
     out = []
     summary = ", ".join(f"{count} {kind}" for kind, count in doc["summary"].items()) or "nothing"
     files = len(doc["files"])
@@ -27,7 +28,7 @@ def render_text(doc: dict) -> str:
              resources(w["requests_per_pod"]), resources(w["requests_total"]) if w["requests_total"] is not None else "per node")
             for w in doc["workloads"]
         ]
-        out.append(table(("WORKLOAD", "NAMESPACE", "REPLICAS", "POD LABELS", "REQUESTS/POD", "REQUESTS TOTAL"), rows, "  "))
+        out.append(table(("WORKLOAD", "NAMESPACE", "REPLICAS", "POD LABELS", "REQUESTS/POD", "REQUESTS TOTAL"), rows, "  ", width))
     if doc["services"]:
         out += ["", "Services"]
         rows = [
@@ -36,12 +37,12 @@ def render_text(doc: dict) -> str:
              ", ".join(s["selects"]) or ("SELECTS NOTHING" if s["selects_nothing"] else "-"))
             for s in doc["services"]
         ]
-        out.append(table(("SERVICE", "NAMESPACE", "TYPE", "SELECTOR", "SELECTS"), rows, "  "))
+        out.append(table(("SERVICE", "NAMESPACE", "TYPE", "SELECTOR", "SELECTS"), rows, "  ", width))
     if doc["nodes"]:
         out += ["", "Nodes"]
         rows = [(n["name"], resources(n["allocatable"]), ", ".join(n["taints"]) or "-",
                  "Ready" if n["ready"] else "NotReady") for n in doc["nodes"]]
-        out.append(table(("NODE", "ALLOCATABLE", "TAINTS", "STATUS"), rows, "  "))
+        out.append(table(("NODE", "ALLOCATABLE", "TAINTS", "STATUS"), rows, "  ", width))
     if doc["not_modelled"]:
         out += ["", "Not modelled (kept, not checked)"]
         out += [f"  {o['kind']}/{o['name']} ({o['api_version']})  {o['file']}:{o['line']}" for o in doc["not_modelled"]]
@@ -70,7 +71,7 @@ def command(paths, nodes, output):
     if output == "json":
         click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo(render_text(doc))
+        click.echo(render_text(doc, terminal_width()))
     for diagnostic in result.diagnostics:
         click.echo(one_line(diagnostic), err=True)
     return ExitCode.OK if result.ok else ExitCode.BAD_INPUT

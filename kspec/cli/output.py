@@ -21,6 +21,7 @@ keeps as surrogates) is written with backslash escapes.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -30,13 +31,24 @@ from kspec.errors import KspecError
 from kspec.loading.manifests import expand_paths
 from kspec.report import Report, format_for, render, report_for
 
-__all__ = ["OutputError", "check_output", "input_files", "write_report", "write_text"]
+__all__ = ["OutputError", "check_output", "input_files", "terminal_width", "write_report", "write_text"]
 
 STDOUT = "-"
 
 
 class OutputError(KspecError):
     """An output path that cannot or must not be written (one line for the user)."""
+
+
+def terminal_width(stream=None) -> int | None:
+    """Columns that text tables should fit: ``$COLUMNS`` when set, else the
+    terminal's when ``stream`` (stdout) is one; None (no limit) for pipes and files."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return shutil.get_terminal_size().columns if isatty is not None and isatty() else None
 
 
 def input_files(paths: Iterable[str]) -> set[str]:
@@ -46,9 +58,12 @@ def input_files(paths: Iterable[str]) -> set[str]:
     return {os.path.realpath(f) for f in files if f != STDOUT}
 
 
-def check_output(path: str | None, inputs: Iterable[str] = (), what: str = "report") -> None:
+def check_output(path: str | None, inputs: Iterable[str] = (), what: str = "report", fmt: str | None = None,
+                 check_format: bool = True) -> None:
     """Raise :class:`OutputError` now when ``path`` could not be written later
-    (a folder, a missing or read-only folder) or would overwrite an input."""
+    (a folder, a missing or read-only folder) or would overwrite an input, and
+    (``check_format``) a ``ReportError`` when a report's suffix names no format
+    and ``fmt`` none."""
     if path is None or path == STDOUT:
         return
     target = os.path.realpath(path)
@@ -64,6 +79,8 @@ def check_output(path: str | None, inputs: Iterable[str] = (), what: str = "repo
             raise OutputError(f"cannot write {what} to {path}: permission denied")
     elif not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {what} to {path}: permission denied")
+    if what == "report" and check_format:
+        format_for(path, fmt)
 
 
 def write_text(text: str, path: str, what: str = "report") -> None:

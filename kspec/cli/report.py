@@ -31,11 +31,11 @@ from kspec.checker.model import is_symmetric
 from kspec.cli.common import (allow_outside_option, load_model, model_inputs, scenario_manifests, scenario_pools, params_option, run_model, strict_option,
                               verb)
 from kspec.cli.exits import exit_code
-from kspec.cli.output import OutputError, check_output, write_text
+from kspec.cli.output import OutputError, check_output, terminal_width, write_text
 from kspec.cli.schedule import run
 from kspec.errors import KspecError, LoadError
 from kspec.loading.manifests import load
-from kspec.report import FORMATS, build_report, format_for, render
+from kspec.report import FORMATS, ReportError, build_report, format_for, render
 from kspec.report import sections as S
 from kspec.rules.engine import check_paths
 from kspec.rules.ruleset import builtin_rules, load_rules, merge
@@ -120,7 +120,7 @@ def _schedule(paths, nodes, node_failures, zone_failure, timeout, objective="fea
 @click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, help="Seconds per solver call.")
 @click.option("--check/--no-check", "with_check", default=True, help="Run the static rule check on the manifests.")
 @click.option("--schedule/--no-schedule", "with_schedule", default=True, help="Schedule the manifests with Z3.")
-@click.option("--title", default="", help="Title of the report  [default: from the input names]")
+@click.option("--title", default=None, help="Title of the report  [default: from the input names]")
 @strict_option
 @allow_outside_option
 def command(targets, output, fmt, params, properties, symmetry, max_states, max_depth, time_limit, rule_paths,
@@ -135,7 +135,7 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
 
     Example: kspec report models/myapp-node-crash.yaml -o review.html
     """
-    fmt = format_for(output, fmt) if output and output != "-" else (fmt or "text")
+    explicit = fmt
     targets = list(targets)
     explore_target = None
     if len(targets) == 1 and (targets[0].endswith(".py") or is_scenario(targets[0])):
@@ -145,7 +145,8 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
     elif params or properties:
         raise KspecError("-p and --property apply to a scenario or model file")
     inputs = [*targets, *rule_paths]
-    check_output(output, inputs)
+    # an output that is an input is named as such before its suffix (a model's inputs are known once it loads)
+    check_output(output, inputs, fmt=explicit, check_format=explore_target is None)
 
     results, problems, notes = [], [], []
     manifests, pools = targets, list(nodes)
@@ -159,13 +160,13 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
                 manifests = scenario_manifests(model)
                 pools = scenario_pools(model) + pools
                 inputs = model_inputs(explore_target, model) + list(rule_paths)
-                check_output(output, inputs)
+                check_output(output, inputs, fmt=explicit)
                 section, stopped = _explore(explore_target, model, values, properties, symmetry, max_states,
                                             max_depth, time_limit, budget)
                 results.append(section)
                 if stopped:
                     interrupted = INTERRUPTED
-            except OutputError:
+            except (OutputError, ReportError):  # the output cannot be written: no report at all
                 raise
             except KspecError as err:
                 problems += _problems(err)
@@ -196,7 +197,9 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
     report = build_report(results, command_line=["kspec", *sys.argv[1:]] if _real_argv() else
                           ["kspec", "report", *targets], inputs=inputs, title=title, notes=notes,
                           interrupted=interrupted)
-    text = render(report, fmt)
+    fmt = format_for(output, explicit) if output and output != "-" else (explicit or "text")
+    to_screen = fmt == "text" and (not output or output == "-")
+    text = render(report, fmt, terminal_width() if to_screen else None)
     if output:
         write_text(text, output)
         click.echo(f"{output}: {fmt} report, verdict {report.verdict} ({report.status.state})", err=True)

@@ -41,22 +41,29 @@ SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "ma
 
 
 def format_for(path: str, explicit: str | None = None) -> str:
-    """The format named by ``explicit``, else by the path's suffix; HTML when neither says."""
+    """The format named by ``explicit``, else by the path's suffix; HTML for a path
+    without a suffix (``/dev/stdout``); a suffix no format has is a :class:`ReportError`
+    (``r.pdf`` would otherwise get HTML under a name that promises something else)."""
     if explicit:
         if explicit not in FORMATS:
             raise ReportError(f"unknown report format {explicit!r}; use one of {', '.join(FORMATS)}")
         return explicit
-    suffix = os.path.splitext(str(path))[1].lower()
+    suffix = os.path.splitext(os.path.basename(str(path)))[1].lower()
     if suffix == ".json" and str(path).lower().endswith(".sarif.json"):
         return "sarif"
+    if suffix and suffix not in SUFFIXES:
+        raise ReportError(f"cannot tell the report format of {path}: no format has the suffix {suffix} "
+                          f"(use one of {', '.join(sorted(SUFFIXES))})")
     return SUFFIXES.get(suffix, "html")
 
 
-def render(report: Report, fmt: str) -> str:
-    """``report`` as text in format ``fmt`` (one of :data:`FORMATS`)."""
+def render(report: Report, fmt: str, width: int | None = None) -> str:
+    """``report`` as text in format ``fmt`` (one of :data:`FORMATS`); the text
+    format fits its tables to ``width`` columns when given (a terminal's)."""
     if fmt == "text":
-        from kspec.report.text import render as fn  # deferred: start-up time
-    elif fmt == "json":
+        from kspec.report.text import render as text  # deferred: start-up time
+        return text(report, width)
+    if fmt == "json":
         from kspec.report.json import render as fn  # deferred: start-up time
     elif fmt == "markdown":
         from kspec.report.markdown import render as fn  # deferred: start-up time

@@ -46,7 +46,7 @@ code,.mono,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
 th{background:var(--bg2)}
 .verdict{font-weight:600;padding:1px 8px;border-radius:10px;white-space:nowrap}
-.v-holds{color:#fff;background:var(--ok)}.v-violated,.v-rejected{color:#fff;background:var(--bad)}.v-inconclusive{color:#fff;background:var(--unk)}
+.v-holds{color:#fff;background:var(--ok)}.v-violated,.v-rejected{color:#fff;background:var(--bad)}.v-inconclusive{color:#fff;background:var(--unk)}.v-warning{color:#1f2328;background:#d0d7de}
 .banner{padding:10px 14px;border-radius:6px;margin:8px 0;border:1px solid}
 .b-complete{background:#dafbe1;border-color:#aceebb}.b-inconclusive,.b-interrupted{background:#fff8c5;border-color:#d4a72c}
 .b-rejected{background:#ffebe9;border-color:#ff8182}
@@ -62,7 +62,7 @@ td.changes ul{margin:0;padding-left:16px}
 svg text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.cnt{text-align:center;font-weight:600}
-.grid td.zero{color:#c0c6cc}
+.grid td.zero{color:#c0c6cc}.grid td,.grid th{white-space:nowrap}.grid td.mono{font-size:11.5px}
 details>summary{cursor:pointer;font-weight:600;margin:4px 0}
 .sev-error{color:var(--bad)}.sev-warning{color:var(--unk)}.sev-info{color:var(--mut)}
 footer{margin-top:32px;color:var(--mut);font-size:12px}
@@ -73,9 +73,9 @@ _POD_FILL = {
     "Running, Ready": "#2da44e", "Running": "#2da44e", "running": "#2da44e",
     "Running, not ready": "#8ddb8c", "Pending": "#e3b341", "Pending, unschedulable": "#d4a72c",
     "Terminating": "#fb8f44", "Failed": "#cf222e", "Succeeded": "#8c959f", "Unresponsive": "#8250df",
-    "hung": "#8250df", "crashed": "#cf222e",
+    "hung": "#8250df", "crashed": "#cf222e", "orphaned, running": "#a40e26", "ready endpoint": "#0969da",
 }
-_LIGHT_TEXT = {"#2da44e", "#cf222e", "#8250df", "#8c959f"}
+_LIGHT_TEXT = {"#2da44e", "#cf222e", "#8250df", "#8c959f", "#a40e26", "#0969da"}
 
 
 def _lane_fill(status: str) -> str:
@@ -83,6 +83,10 @@ def _lane_fill(status: str) -> str:
         return "#ffffff"
     if status == "down":
         return "#d0d7de"
+    if status.startswith("0 ready endpoint"):
+        return "#ffebe9"
+    if "ready endpoint" in status:
+        return "#ffffff"
     if "partitioned" in status:
         return "#ffe7c7"
     return "#fff3b0"  # Ready=Unknown, tainted
@@ -114,7 +118,8 @@ def timeline_svg(cx: Counterexample) -> str:
     full name and status in a tooltip; a node that is not healthy has a tinted lane."""
     tl: Timeline = cx.timeline
     frames = tl.frames
-    views = [("api", tl.api_title)] + ([("physical", tl.physical_title)] if tl.physical_title else [])
+    views = [("api", tl.api_title)] + ([("physical", tl.physical_title)] if tl.physical_title else []) \
+        + ([("services", tl.services_title)] if tl.services_title else [])
     # lane widths: the most pods a lane ever holds
     widths: dict[tuple[str, int], int] = {}
     for view, _ in views:
@@ -184,7 +189,8 @@ def timeline_svg(cx: Counterexample) -> str:
 
 
 def _legend(cx: Counterexample) -> str:
-    statuses = sorted({p.status for f in cx.timeline.frames for lane in f.api + f.physical for p in lane.pods})
+    statuses = sorted({p.status for f in cx.timeline.frames for lane in f.api + f.physical + f.services
+                       for p in lane.pods})
     items = []
     for status in statuses:
         fill = _POD_FILL.get(status, "#afb8c1")
@@ -259,7 +265,10 @@ def _trace_table(cx: Counterexample) -> str:
             cls.append("cycle-start")
         if cx.cycle_start is None and cx.verdict == "violated" and step.index == last:
             cls.append("bad")
-        changes = ("<ul>" + "".join(f"<li>{esc(c)}</li>" for c in step.changes) + "</ul>") if step.changes else ""
+        items = [f"<li>{esc(c)}</li>" for c in step.changes]
+        if step.explanation:
+            items.append(f'<li class="why"><strong>\u21d2 {esc(step.explanation)}</strong></li>')
+        changes = ("<ul>" + "".join(items) + "</ul>") if items else ""
         marker = " \u21bb" if cx.in_cycle(step.index) else ""
         rows.append(f'<tr class="{" ".join(cls)}"><td class="num">{step.index}{marker}</td><td>{esc(step.actor)}</td>'
                     f'<td class="mono">{esc(step.action)}</td><td class="changes">{changes}</td></tr>')
@@ -273,6 +282,8 @@ def _counterexample(cx: Counterexample, title: str) -> str:
              f"<h3>{esc(title)}: {esc(cx.property)} <span class=\"mut\">({esc(cx.kind)}, {n} steps)</span> "
              f"{_verdict(cx.verdict)}</h3>"]
     words = lasso_words(cx)
+    if cx.explanation:
+        parts.append(f'<p class="why"><strong>Why:</strong> {esc(cx.explanation)}</p>')
     if cx.is_lasso:
         parts.append(f'<p class="lasso">Lasso: the prefix is steps 1..{cx.cycle_start}; {esc(words)}</p>')
     elif words:
@@ -315,12 +326,18 @@ def _bar(fraction: float | None) -> str:
             f'<rect width="{80 * shown:.1f}" height="10" fill="{colour}"/></svg>')
 
 
+# Above this many workloads the placement grid names its columns w1, w2, ... with a key below it.
+GRID_NAMED = 6
+
+
 def _schedule(s: ScheduleSection) -> str:
     parts = [f'<h2 id="placement">Scheduling</h2><p>Feasibility: {_verdict(s.verdict)} '
              f'<span class="mut">(objective {esc(s.objective)}, {s.seconds:.2f} s)</span></p>']
     if s.nodes:
         resources = [u.resource for u in s.nodes[0].utilisation]
-        head = ("<tr><th>node</th>" + "".join(f"<th>{esc(w)}</th>" for w in s.workloads)
+        short = len(s.workloads) > GRID_NAMED
+        names = [f"w{i}" if short else w for i, w in enumerate(s.workloads, start=1)]
+        head = ("<tr><th>node</th>" + "".join(f'<th title="{esc(w)}">{esc(n)}</th>' for n, w in zip(names, s.workloads))
                 + "<th>bound pods</th>" + "".join(f"<th>{esc(r)}</th>" for r in resources) + "</tr>")
         rows = []
         for n in s.nodes:
@@ -333,6 +350,9 @@ def _schedule(s: ScheduleSection) -> str:
                          f"{esc(human_quantity(u.resource, u.allocatable, u.unit))}</td>")
             rows.append(f"<tr><td>{esc(n.node)}</td>{cells}<td class=\"num\">{n.bound or ''}</td>{util}</tr>")
         parts.append('<table class="grid"><thead>' + head + "</thead><tbody>" + "".join(rows) + "</tbody></table>")
+        if short:  # many workloads: short column names keep the grid within the page; the key is here
+            parts.append('<p class="mut grid-key">' + "; ".join(f"<strong>{esc(n)}</strong> {esc(w)}"
+                                                              for n, w in zip(names, s.workloads)) + "</p>")
     if s.unschedulable:
         parts.append('<h3 id="unschedulable">Pods that cannot be placed</h3><table><thead><tr><th>workload</th>'
                      "<th>pods</th><th>found by</th><th>why</th></tr></thead><tbody>")
@@ -346,7 +366,7 @@ def _schedule(s: ScheduleSection) -> str:
         parts.append('<h3 id="tolerance">Failure tolerance</h3><table><thead><tr><th>question</th><th>verdict</th>'
                      "<th>failing set</th><th>why</th><th>scenarios solved</th></tr></thead><tbody>")
         for t in s.tolerances:
-            parts.append(f"<tr><td>everything still fits when {esc(t.question)}</td><td>{_verdict(t.verdict)}</td>"
+            parts.append(f"<tr><td>{esc(t.claim_words())}</td><td>{_verdict(t.verdict)}</td>"
                          f"<td>{esc(', '.join(t.failed))}</td><td>{esc(t.explanation)}</td>"
                          f'<td class="num">{t.scenarios}</td></tr>')
         parts.append("</tbody></table>")

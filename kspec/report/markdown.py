@@ -44,17 +44,20 @@ def _fenced(lines: list[str]) -> list[str]:
 
 def _verdict(word: str) -> str:
     return {"holds": "holds", "violated": "**VIOLATED**", "inconclusive": "*inconclusive*",
-            "rejected": "**REJECTED**"}.get(word, cell(word))
+            "rejected": "**REJECTED**", "warning": "warning"}.get(word, cell(word))
 
 
 def _trace(cx: Counterexample) -> list[str]:
     rows = []
     for step in cx.steps:
         mark = " ↻" if cx.in_cycle(step.index) else ""
-        changes = "<br>".join(cell(c) for c in step.changes)
+        changes = "<br>".join([cell(c) for c in step.changes] + ([f"**⇒ {cell(step.explanation)}**"]
+                                                                   if step.explanation else []))
         action = "*initial state*" if step.index == 0 else cell(step.action)
         rows.append((f"{step.index}{mark}", cell(step.actor), action, changes))
     out = _table(("step", "actor", "action", "what changed"), rows)
+    if cx.explanation:
+        out += ["", f"**Why:** {cell(cx.explanation)}"]
     words = lasso_words(cx)
     if words:
         out += ["", ("**Lasso:** " if cx.is_lasso else "") + cell(words)]
@@ -85,7 +88,7 @@ def _schedule(s: ScheduleSection) -> list[str]:
         out += _table(("workload", "pods", "found by", "why"), rows) + [""]
     if s.tolerances:
         out += ["### Failure tolerance", ""]
-        rows = [(f"everything fits when {cell(t.question)}", _verdict(t.verdict), cell(", ".join(t.failed)),
+        rows = [(cell(t.claim_words()), _verdict(t.verdict), cell(", ".join(t.failed)),
                  cell(t.explanation)) for t in s.tolerances]
         out += _table(("question", "verdict", "failing set", "why"), rows) + [""]
     if s.greedy:

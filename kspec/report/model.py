@@ -56,6 +56,8 @@ __all__ = [
     "Timeline",
     "TraceStep",
     "VerdictRow",
+    "WARNING",
+    "BUDGET_KEPT",
     "build_report",
     "hash_inputs",
 ]
@@ -64,6 +66,11 @@ SCHEMA = "kspec-report"
 VERSION = 1
 
 HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
+# A tolerance row's claim: no placement the filters allow loses more pods than a
+# PodDisruptionBudget (or a replicated workload's quorum) allows when the failure happens.
+BUDGET_KEPT = "budget kept"
+# A rule row whose findings are below the check's threshold: shown, never a failure.
+WARNING = "warning"
 
 # What an explorer bound means, in words, for the banner at the top of a report.
 BOUND_WORDS = {
@@ -155,7 +162,7 @@ class VerdictRow:
     section: str  # explore, check, schedule
     name: str
     kind: str  # always, sometimes, eventually_always, leads_to, rule, feasibility, tolerance
-    verdict: str  # holds, violated, inconclusive
+    verdict: str  # holds, violated, inconclusive; warning: a rule's findings below the threshold
     detail: str = ""
     states: int | None = None
     seconds: float | None = None
@@ -189,6 +196,7 @@ class Frame:
 
     api: tuple[Lane, ...]
     physical: tuple[Lane, ...] = ()
+    services: tuple[Lane, ...] = ()  # a lane per Service, its ready endpoints as items
 
 
 @attrs.frozen
@@ -198,6 +206,7 @@ class Timeline:
     api_title: str
     physical_title: str | None
     frames: tuple[Frame, ...]  # one per state of the trace (step 0 is the initial state)
+    services_title: str | None = None
 
 
 @attrs.frozen
@@ -208,6 +217,7 @@ class TraceStep:
     actor: str
     action: str
     changes: tuple[str, ...]
+    explanation: str = ""  # on the step that breaks the property: why, in one sentence
 
 
 @attrs.frozen
@@ -226,6 +236,7 @@ class Counterexample:
     cycle_start: int | None = None
     cycle_up_to_symmetry: bool = False
     anchor: str = ""
+    explanation: str = ""  # a violation: why, in one sentence (also on the step that breaks it)
 
     @property
     def is_lasso(self) -> bool:
@@ -244,6 +255,7 @@ class PropertyRow:
     bound: str | None = None
     fair: tuple[str, ...] = ()
     description: str = ""
+    explanation: str = ""  # violated: why, in one sentence
 
 
 @attrs.frozen
@@ -355,6 +367,13 @@ class ToleranceRow:
     explanation: str = ""
     scenarios: int = 0
     seconds: float = 0.0
+    claim: str = "re-placeable"  # re-placeable: the lost pods fit on the nodes left; budget kept: see BUDGET_KEPT
+
+    def claim_words(self) -> str:
+        """The claim in words, for tables: what holds (or not) when the question's failure happens."""
+        if self.claim == BUDGET_KEPT:
+            return f"every disruption budget holds through the failure when {self.question}"
+        return f"everything fits again when {self.question}"
 
 
 @attrs.frozen

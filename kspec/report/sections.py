@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Sequence
 
+import attrs
+
+from kspec.checker.explain import explain_result, sentence
 from kspec.checker.explore import ExploreResult
 from kspec.checker.model import Describable, HasAssumptions, describe_title
 from kspec.rules.engine import CheckResult
@@ -29,6 +32,8 @@ from kspec.report.model import (
     HOLDS,
     INCONCLUSIVE,
     VIOLATED,
+    WARNING,
+    BUDGET_KEPT,
     Assumption,
     CheckSection,
     Counterexample,
@@ -84,7 +89,10 @@ def _trace_steps(trace, model) -> tuple[TraceStep, ...]:
     states = trace.states
     for i, step in enumerate(trace.steps[1:], start=1):
         words = model.describe_step(states[i - 1], step.action, step.state) if isinstance(model, Describable) else ()
-        steps.append(TraceStep(i, str(step.actor or ""), str(step.action), tuple(words or step.changes)))
+        steps.append(TraceStep(i, str(step.actor or ""), str(step.action), tuple(words or step.changes),
+                               step.explanation or ""))
+    if trace.steps[0].explanation:
+        steps[0] = attrs.evolve(steps[0], explanation=trace.steps[0].explanation)
     return tuple(steps)
 
 
@@ -99,7 +107,8 @@ def _timeline(trace, model) -> Timeline | None:
         frames.append(frame)
     physical = "Physical view (what the machines run)" if frames and frames[0].physical else None
     api = "API view (what etcd holds)" if physical else "Pods per node"
-    return Timeline(api, physical, tuple(frames))
+    services = "Services (ready endpoints)" if frames and frames[0].services else None
+    return Timeline(api, physical, tuple(frames), services)
 
 
 def counterexample(result, model=None) -> Counterexample:
@@ -114,6 +123,7 @@ def counterexample(result, model=None) -> Counterexample:
         cycle_start=trace.cycle_start,
         cycle_up_to_symmetry=bool(trace.cycle_up_to_symmetry),
         anchor=_anchor("trace", result.name),
+        explanation=(sentence(result) or "") if str(result.verdict) == VIOLATED else "",
     )
 
 
@@ -134,6 +144,7 @@ def explore_section(result, *, model=None, model_path: str = "", params: dict | 
     bounds); ``model`` gives node names, fairness and faults.
     """
     info = _property_info(model)
+    result = explain_result(result, info.values())
     rows, traces, examples = [], [], []
     for res in result.properties:
         prop = info.get(res.name)
@@ -141,6 +152,7 @@ def explore_section(result, *, model=None, model_path: str = "", params: dict | 
             name=res.name, kind=str(res.kind), verdict=str(res.verdict), bound=res.bound,
             fair=tuple(sorted(prop.fair)) if prop is not None else (),
             description=(prop.description if prop is not None else ""),
+            explanation=sentence(res) or "",
         ))
         if res.trace is not None:
             (traces if str(res.verdict) == VIOLATED else examples).append(counterexample(res, model))
@@ -252,7 +264,7 @@ def schedule_section(result) -> ScheduleSection:
     if result.greedy is not None:
         for group, count, message in result.greedy.pending:
             unschedulable.append(Unschedulable(group, count, message, (), "greedy"))
-    tolerances = tuple(_tolerance(t) for t in result.tolerances)
+    tolerances = tuple(_tolerance(t) for t in result.tolerances) + tuple(_budget(b) for b in result.budgets)
     greedy = ""
     if result.greedy is not None:
         g = result.greedy
@@ -269,7 +281,7 @@ def schedule_section(result) -> ScheduleSection:
         tolerances=tolerances,
         greedy=greedy,
         seconds=float(result.seconds),
-        notes=tuple(result.notes),
+        notes=tuple(result.notes) + tuple(f"warning: {w}" for w in result.warnings),
         source=result,
     )
 
@@ -283,6 +295,14 @@ def _explained(workload: str, pods, explanation, source: str) -> Unschedulable:
     causes = tuple(f"{c.location}: {c.object} {c.field}: {c.message}" for c in explanation.causes)
     reason = explanation.summary + ("" if explanation.minimal else " (core not proved minimal: time ran out)")
     return Unschedulable(workload, pods, reason, causes, source)
+
+
+def _budget(b) -> ToleranceRow:
+    question = "any one zone fails" if b.kind == "zone" else f"any {b.k} node(s) fail"
+    verdict = {"feasible": HOLDS, "infeasible": VIOLATED}.get(b.verdict, INCONCLUSIVE)
+    failed = b.breach.failed if b.breach else ()
+    explanation = b.breach.summary() if b.breach else "; ".join(b.limits)
+    return ToleranceRow(question, verdict, failed, explanation, 1, float(b.seconds), claim=BUDGET_KEPT)
 
 
 def _tolerance(t) -> ToleranceRow:
@@ -315,6 +335,8 @@ def verdict_rows(explore: Sequence[ExploreSection], check: CheckSection | None,
                           if trace.is_lasso else f"counterexample of {n} steps")
                 if trace.is_lasso and trace.cycle_start == n:
                     detail = f"stuck after {n} steps (no fair actor can act)"
+                if p.explanation:
+                    detail = f"{p.explanation} ({detail})"
             elif p.verdict == VIOLATED and p.kind == "sometimes":
                 detail = "never happens in any reachable state"
             elif p.verdict == HOLDS and p.kind == "sometimes" and p.name in anchors:
@@ -322,12 +344,12 @@ def verdict_rows(explore: Sequence[ExploreSection], check: CheckSection | None,
             rows.append(VerdictRow("explore", p.name, p.kind, p.verdict, detail, states, seconds, anchors.get(p.name)))
     if check is not None:
         for rule in check.rules:
-            detail = ""
+            detail, verdict = "", rule.verdict
             if rule.fail or rule.error:
                 detail = f"{rule.fail} finding(s)" + (f", {rule.error} evaluation error(s)" if rule.error else "")
                 if not rule.error and severity_rank(rule.severity) < severity_rank(check.threshold):
                     detail += f" ({rule.severity}, below the '{check.threshold}' threshold: does not fail the check)"
-            verdict = rule.verdict
+                    verdict = WARNING
             rows.append(VerdictRow("check", rule.id, f"rule ({rule.severity})", verdict, detail, None, None,
                                    _anchor("rule", rule.id) if verdict != HOLDS else None))
     if schedule is not None:
@@ -338,7 +360,8 @@ def verdict_rows(explore: Sequence[ExploreSection], check: CheckSection | None,
                                "placement"))
         for t in schedule.tolerances:
             detail = f"fails when {', '.join(t.failed)} fail" if t.failed else ""
-            rows.append(VerdictRow("schedule", f"fits when {t.question}", "tolerance", t.verdict, detail, None,
+            name = f"budgets kept when {t.question}" if t.claim == BUDGET_KEPT else f"fits when {t.question}"
+            rows.append(VerdictRow("schedule", name, "tolerance", t.verdict, detail, None,
                                    t.seconds, "tolerance"))
     return tuple(rows)
 

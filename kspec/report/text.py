@@ -29,6 +29,8 @@ STATUS_CODES = {
     "running": "up",
     "hung": "H",
     "crashed": "X",
+    "orphaned, running": "O",
+    "ready endpoint": "E",
 }
 
 
@@ -111,6 +113,8 @@ def _trace_lines(cx: Counterexample) -> list[str]:
         out.append(f"  {mark}{step.index}. [{step.actor}] {step.action}")
         for change in step.changes:
             out.append(f"         {change}")
+        if step.explanation:
+            out.append(f"       => {step.explanation}")
     out.append("    " + lasso_words(cx))
     return [line for line in out if line.strip()]
 
@@ -129,7 +133,7 @@ def lasso_words(cx: Counterexample) -> str:
             "the property never holds for good.")
 
 
-def _schedule_lines(s: ScheduleSection) -> list[str]:
+def _schedule_lines(s: ScheduleSection, width: int | None = None) -> list[str]:
     out = [f"scheduling: {s.verdict} (objective {s.objective}, {s.seconds:.2f}s)"]
     if s.nodes:
         rows = []
@@ -139,13 +143,13 @@ def _schedule_lines(s: ScheduleSection) -> list[str]:
                              f"{human_quantity(u.resource, u.allocatable, u.unit)}"
                              + (f" ({u.fraction:.0%})" if u.fraction is not None else "") for u in n.utilisation)
             rows.append((n.node, placed or "-", n.bound or "", util))
-        out.append(table(("node", "placed", "bound", "requested/allocatable"), rows, indent="  "))
+        out.append(table(("node", "placed", "bound", "requested/allocatable"), rows, indent="  ", width=width))
     for u in s.unschedulable:
         who = u.workload + (f" ({u.pods} pods)" if u.pods else "")
         out.append(f"  cannot place [{u.source}] {who}: {u.reason}")
         out += [f"      {c}" for c in u.causes]
     for t in s.tolerances:
-        out.append(f"  when {t.question}: {t.verdict}" + (f" (fails with {', '.join(t.failed)} down)" if t.failed else "")
+        out.append(f"  {t.claim_words()}: {t.verdict}" + (f" (fails with {', '.join(t.failed)} down)" if t.failed else "")
                    + (f": {t.explanation}" if t.explanation else ""))
     if s.greedy:
         out.append(f"  {s.greedy}")
@@ -153,14 +157,15 @@ def _schedule_lines(s: ScheduleSection) -> list[str]:
     return out
 
 
-def render(report: Report) -> str:
+def render(report: Report, width: int | None = None) -> str:
+    """The report as terminal text; tables wrap to fit ``width`` columns when given."""
     out = [report.title, "=" * len(report.title), f"verdict: {report.verdict}", report.status.headline]
     out += [f"  {d}" for d in report.status.details]
     out.append("")
     if report.verdicts:
         rows = [(v.section, v.name, v.kind, v.verdict.upper() if v.verdict != "holds" else v.verdict, v.detail)
                 for v in report.verdicts]
-        out.append(table(("", "check", "kind", "verdict", "detail"), rows))
+        out.append(table(("", "check", "kind", "verdict", "detail"), rows, width=width))
         out.append("")
     if report.assumptions:
         out.append("assumptions:")
@@ -180,7 +185,7 @@ def render(report: Report) -> str:
                 out += ["    " + line for line in lines]
         out.append("")
     if report.schedule is not None:
-        out += _schedule_lines(report.schedule) + [""]
+        out += _schedule_lines(report.schedule, width) + [""]
     if report.check is not None:
         c = report.check
         total = sum(len(g.findings) for g in c.groups)

@@ -6,7 +6,8 @@ the items in them). A cluster model gives two, side by side: the **API view**
 (what etcd holds: each pod on its ``spec.nodeName`` with its phase, ``Ready``,
 ``Terminating``; each node's ``Ready`` condition and unreachable taint) and the
 **physical view** (what machines run); many real bugs live in the gap between
-the two. A model that cannot be drawn gets no picture, and the trace table
+the two. A third view, when given, holds the Services and the ready
+endpoints each lists, so the step that empties one shows. A model that cannot be drawn gets no picture, and the trace table
 alone tells the story.
 """
 
@@ -27,7 +28,7 @@ def frame_of(state: Any, model: Any = None) -> Frame | None:
     views = [tuple(_lane(lane) for lane in view) for view in model.swim_lanes(state)]
     if not views:
         return None
-    return Frame(views[0], views[1] if len(views) > 1 else ())
+    return Frame(views[0], views[1] if len(views) > 1 else (), views[2] if len(views) > 2 else ())
 
 
 def _lane(lane) -> Lane:

@@ -225,6 +225,11 @@ class Problem:
     def total_pods(self) -> int:
         return sum(g.count for g in self.groups)
 
+    def without_requests(self) -> list[str]:
+        """Workloads (and pending pods) whose pods request no resource: only their pod slots
+        are counted, so a feasible answer says nothing about whether they really fit."""
+        return list(dict.fromkeys(g.key.split("@")[0] for g, req in zip(self.groups, self.requests) if not req))
+
     # ------------------------------------------------------------------ symmetry
 
     def node_classes(self) -> list[list[int]]:

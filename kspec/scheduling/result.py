@@ -132,6 +132,54 @@ class Tolerance:
 
 
 @attrs.frozen
+class BudgetBreach:
+    """A placement the filters allow and a failure that takes down more pods than a limit allows."""
+
+    limit: str  # the limit in words (which budget, how many may be down)
+    failed: tuple[str, ...]  # the failed nodes
+    lost: int  # pods of the limit's workloads on them
+    allowed: int
+    placement: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # per workload: (node, pods) where it sits
+
+    def summary(self) -> str:
+        where = "; ".join(f"{w} on " + ", ".join(f"{n} x{c}" for n, c in nodes) for w, nodes in self.placement)
+        verb = "fails" if len(self.failed) == 1 else "fail"
+        return (f"a placement the filters allow ({where}) loses {self.lost} pod(s) when "
+                f"{', '.join(self.failed)} {verb}, more than the {self.allowed} allowed by {self.limit}")
+
+    def to_json(self) -> dict:
+        return {"limit": self.limit, "failed": list(self.failed), "lost": self.lost, "allowed": self.allowed,
+                "placement": [{"workload": w, "nodes": [{"node": n, "pods": c} for n, c in nodes]}
+                              for w, nodes in self.placement]}
+
+
+@attrs.frozen
+class BudgetTolerance:
+    """Whether every placement the filters allow keeps every disruption limit through the failure.
+
+    ``verdict``: ``feasible`` (kept: no allowed placement and failure of the
+    kind asked breaks a limit), ``infeasible`` (not kept: ``breach`` shows one),
+    ``unknown`` (the solver timed out).
+    """
+
+    kind: str  # nodes (any k nodes) or zone (any one zone)
+    k: int
+    verdict: str
+    limits: tuple[str, ...]  # every limit checked, in words
+    breach: BudgetBreach | None
+    seconds: float
+
+    @property
+    def kept(self) -> bool:
+        return self.verdict == FEASIBLE
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "k": self.k, "verdict": self.verdict, "kept": self.kept,
+                "limits": list(self.limits), "breach": self.breach.to_json() if self.breach else None,
+                "seconds": round(self.seconds, 3)}
+
+
+@attrs.frozen
 class GreedyResult:
     """The one-pod-at-a-time baseline: pods it bound and pods it left Pending (with reasons).
 
@@ -181,6 +229,8 @@ class ScheduleResult:
     seconds: float
     stats: tuple[tuple[str, int], ...] = ()
     notes: tuple[str, ...] = ()
+    budgets: tuple[BudgetTolerance, ...] = ()  # disruption limits kept through the failures asked about
+    warnings: tuple[str, ...] = ()  # what the verdicts say nothing about (workloads without requests)
 
     def to_json(self) -> dict:
         return {
@@ -191,8 +241,10 @@ class ScheduleResult:
             "placement": self.placement.to_json() if self.placement else None,
             "explanation": self.explanation.to_json() if self.explanation else None,
             "tolerance": [t.to_json() for t in self.tolerances],
+            "budget_tolerance": [b.to_json() for b in self.budgets],
             "greedy": self.greedy.to_json() if self.greedy else None,
             "seconds": round(self.seconds, 3),
             "stats": dict(self.stats),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }

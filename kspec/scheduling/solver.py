@@ -55,6 +55,8 @@ from kspec.scheduling.result import (
     FEASIBLE,
     INFEASIBLE,
     UNKNOWN,
+    BudgetBreach,
+    BudgetTolerance,
     FailureCheck,
     NodeRow,
     Placement,
@@ -582,6 +584,47 @@ def _check_with_candidate(problem: Problem, encoding: Encoding, failed: set, ass
     if candidate is not None and encoding.check_candidate(candidate, assumptions) == FEASIBLE:
         return FEASIBLE
     return encoding.check(assumptions)
+
+
+def check_budgets(problem: Problem, limits, *, kind: str, k: int, timeout: float) -> BudgetTolerance:
+    """Does some placement the filters allow lose more pods of a limit's workloads than it allows
+    when ``k`` nodes (``kind="nodes"``) or one zone (``kind="zone"``) fail? One query: the
+    placement constraints with every node up, a free choice of the failed nodes, and the
+    disjunction of the breaches; sat is a breach (not kept), unsat proves every limit kept."""
+    start = time.monotonic()
+    encoding = Encoding(problem, timeout=timeout)
+    n = len(problem.nodes)
+    if kind == "zone":
+        zones = [nodes for nodes, _ in zone_scenarios(problem)]
+        pick = [z3.Bool(f"zone_{z}") for z in range(len(zones))]
+        encoding.solver.add(z3.PbEq([(b, 1) for b in pick], 1) if pick else z3.BoolVal(False))
+        down = [z3.Or([pick[z] for z, nodes in enumerate(zones) if i in nodes] or [z3.BoolVal(False)])
+                for i in range(n)]
+    else:
+        down = [z3.Bool(f"down_{i}") for i in range(n)]
+        encoding.solver.add(z3.PbEq([(b, 1) for b in down], min(k, n)))
+    lost = [_sum(z3.If(down[i], encoding.x[g, i], 0) for g in limit.groups for i in encoding.pairs_of_group[g])
+            for limit in limits]
+    encoding.solver.add(z3.Or([value > limit.allowed for value, limit in zip(lost, limits)]))
+    verdict = verdict_of(run_check(encoding.solver))
+    words = tuple(limit.describe(problem) for limit in limits)
+    breach = None
+    if verdict == FEASIBLE:  # a breach exists: the answer to "kept?" is no
+        model = encoding.solver.model()
+        failed = tuple(problem.nodes[i].metadata.name for i in range(n)
+                       if z3.is_true(model.eval(down[i], model_completion=True)))
+        which = next(j for j, value in enumerate(lost) if model.eval(value, model_completion=True).as_long()
+                     > limits[j].allowed)
+        limit = limits[which]
+        where = []
+        for g in limit.groups:
+            counts = [(problem.nodes[i].metadata.name, model.eval(encoding.x[g, i], model_completion=True).as_long())
+                      for i in encoding.pairs_of_group[g]]
+            where.append((problem.groups[g].key, tuple((name, c) for name, c in counts if c)))
+        breach = BudgetBreach(words[which], failed, model.eval(lost[which], model_completion=True).as_long(),
+                              limit.allowed, tuple(where))
+    answer = {FEASIBLE: INFEASIBLE, INFEASIBLE: FEASIBLE}.get(verdict, UNKNOWN)
+    return BudgetTolerance(kind, k, answer, words, breach, time.monotonic() - start)
 
 
 def node_failure_scenarios(problem: Problem, k: int):

@@ -31,7 +31,7 @@ from kspec.simulation.controllers.deployment import (
 from kspec.simulation.network import can_reach_serving_pod
 from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal
 
-__all__ = ["LIBRARY", "Entry", "build", "names"]
+__all__ = ["EXPLAINERS", "LIBRARY", "Entry", "build", "names"]
 
 
 @attrs.frozen
@@ -78,10 +78,13 @@ def build(world: World, fair: frozenset[str], name: str, params: Mapping[str, An
         raise PropertyParamError(f"{name}: {err}") from None
     description = entry.rationale.splitlines()[0] if entry.rationale else ""
     if entry.kind == "always":
-        return always(label, condition, description)
-    if entry.kind == "sometimes":
-        return sometimes(label, condition, description)
-    return eventually_always(label, condition, fair, description)
+        prop = always(label, condition, description)
+    elif entry.kind == "sometimes":
+        prop = sometimes(label, condition, description)
+    else:
+        prop = eventually_always(label, condition, fair, description)
+    explainer = EXPLAINERS.get(name)
+    return attrs.evolve(prop, explain=explainer(world, **params)) if explainer else prop
 
 
 # --------------------------------------------------------------------------- helpers
@@ -545,3 +548,272 @@ def _labelled_reach(world: World, labels: Mapping[str, str], count: int):
     sel = _label_selector(labels)
     selects = [sel.matches(g.labels) for g in world.groups]
     return lambda s: _active_labelled(world, s, selects) == count
+
+
+# --------------------------------------------------------------------------- explanations
+#
+# One sentence per violated state, for the trace step that breaks a property:
+# which object, the numbers compared, and the bound they cross. Each explainer
+# takes the property's parameters and returns ``state -> str | None`` (None:
+# the property holds in that state).
+
+EXPLAINERS: dict[str, Callable] = {}
+
+
+def _explains(*names_: str):
+    def register(fn):
+        for name in names_:
+            EXPLAINERS[name] = fn
+        return fn
+    return register
+
+
+def _ref(world: World, w: int) -> str:
+    return f"{world.workloads[w].kind}/{world.workloads[w].name}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@_explains("rc-replicas-converge")
+def _explain_converge(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+
+    def explain(s):
+        for w in targets:
+            if not converged(s, w):
+                want = s.replicas[w] or 0
+                return f"{_ref(world, w)} has {_plural(active_owned(s, w), 'active pod')}, not its {want} replicas"
+        return None
+    return explain
+
+
+@_explains("rc-never-exceeds-replicas")
+def _explain_never_exceeds(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+
+    def explain(s):
+        for w in targets:
+            if s.replicas[w] is not None and active_owned(s, w) > s.replicas[w]:
+                return f"{_plural(active_owned(s, w), 'active pod')} of {_ref(world, w)} > {s.replicas[w]} replicas"
+        return None
+    return explain
+
+
+def _node_name(world: World, node: int) -> str:
+    return world.node_names[node] if 0 <= node < len(world.node_names) else "no node"
+
+
+@_explains("at-most-replicas-running")
+def _explain_running(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+
+    def explain(s):
+        for w in targets:
+            group = world.workloads[w].group
+            copies = running_copies(s, w, group)
+            if s.replicas[w] is None or copies <= s.replicas[w]:
+                continue
+            where = [f"{p.name} on {_node_name(world, p.node)}" for p in s.pods if p.owner == w and p.run in (UP, HUNG)]
+            where += [f"a force-deleted pod's container on {_node_name(world, n)}" for n, rec in enumerate(s.nodes)
+                      if rec.up for _ in range(rec.orphans.count(group))]
+            return (f"{_plural(copies, 'container')} of {_ref(world, w)} run at once ({', '.join(where)})"
+                    f" > {s.replicas[w]} replicas")
+        return None
+    return explain
+
+
+@_explains("scale-down-deletes-not-ready")
+def _explain_scale_down(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+
+    def explain(s):
+        for w in targets:
+            owned = [p for p in s.pods if p.owner == w]
+            gone = [p.name for p in owned if p.deleting and p.ready]
+            kept = [p.name for p in owned if is_active(p) and not p.ready]
+            if gone and kept:
+                return (f"{_ref(world, w)} deletes Ready pod {gone[0]} while pod {kept[0]} is not Ready")
+        return None
+    return explain
+
+
+@_explains("service-always-has-endpoint")
+def _explain_endpoint(world: World, service: str | None = None):
+    targets = _services(world, service)
+
+    def explain(s):
+        empty = [world.services[i].name for i in targets if not s.endpoints[i]]
+        return f"Service {empty[0]} has 0 ready endpoints" if empty else None
+    return explain
+
+
+@_explains("endpoints-only-ready-pods")
+def _explain_only_ready(world: World, service: str | None = None):
+    targets = _services(world, service)
+
+    def explain(s):
+        for i in targets:
+            if world.services[i].publish_not_ready:
+                continue
+            for name in s.endpoints[i]:
+                pod = s.pod(name)
+                why = ("does not exist" if pod is None else "is terminating" if pod.deleting
+                       else "is not Ready" if not pod.ready else "")
+                if why:
+                    return f"Service {world.services[i].name} lists pod {name} as an endpoint, but the pod {why}"
+        return None
+    return explain
+
+
+@_explains("service-reachable")
+def _explain_reachable(world: World, service: str | None = None):
+    targets = _services(world, service)
+
+    def explain(s):
+        for i in targets:
+            svc = world.services[i]
+            if not can_reach_serving_pod(world, s, svc.name, svc.namespace):
+                return (f"a request to Service {svc.name} reaches no pod that answers "
+                        f"({_plural(len(s.endpoints[i]), 'endpoint')} listed)")
+        return None
+    return explain
+
+
+@_explains("deployment-converges")
+def _explain_deployment_converges(world: World, deployment: str | None = None):
+    targets = _deployments(world, deployment)
+    check = _deployment_converges(world, deployment)
+
+    def explain(s):
+        if check(s):
+            return None
+        for d in targets:
+            replicas = s.replicas[d]
+            ref = _ref(world, d)
+            if replicas is None:
+                left = len(_deployment_pods(world, s, d))
+                if left:
+                    return f"{ref} is deleted but {_plural(left, 'active pod')} of it remain"
+                continue
+            status = calculate_status(world, s, d)
+            if (status.updated_replicas, status.available_replicas, status.replicas) != (replicas,) * 3:
+                return (f"{ref} is not rolled out: {status.updated_replicas} updated, "
+                        f"{status.available_replicas} available, {status.replicas} active pods for {replicas} replicas")
+        return "a Deployment is not rolled out: kubectl rollout status would not return"
+    return explain
+
+
+@_explains("deployment-min-available")
+def _explain_min_available(world: World, deployment: str | None = None):
+    targets = _deployments(world, deployment)
+
+    def explain(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is None:
+                continue
+            ready = sum(1 for p in _deployment_pods(world, s, d) if p.ready)
+            unavailable = _fenceposts(world, d, replicas)[1]
+            if ready < replicas - unavailable:
+                return (f"{_plural(ready, 'Ready pod')} of {_ref(world, d)} < {replicas} replicas"
+                        f" - maxUnavailable {unavailable}")
+        return None
+    return explain
+
+
+@_explains("deployment-max-surge")
+def _explain_max_surge(world: World, deployment: str | None = None):
+    targets = _deployments(world, deployment)
+
+    def explain(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is None:
+                continue
+            active = len(_deployment_pods(world, s, d))
+            surge = _fenceposts(world, d, replicas)[0]
+            if active > replicas + surge:
+                return f"{_plural(active, 'active pod')} of {_ref(world, d)} > {replicas} replicas + maxSurge {surge}"
+        return None
+    return explain
+
+
+@_explains("daemonset-on-every-node")
+def _explain_daemonset(world: World, daemonset: str | None = None):
+    targets = world.daemonsets if daemonset is None else (world.workload_named(daemonset, "DaemonSet"),)
+
+    def explain(s):
+        for w in targets:
+            if s.replicas[w] is None:
+                continue
+            ready_on = {p.node for p in s.pods if p.owner == w and p.ready and is_active(p)}
+            for node, rec in enumerate(s.nodes):
+                if rec.ready == READY and node not in ready_on and should_run(world, s, w, node)[0]:
+                    return f"{_ref(world, w)} has no Ready pod on Ready node {_node_name(world, node)}"
+        return None
+    return explain
+
+
+@_explains("drain-completes")
+def _explain_drain(world: World):
+    def explain(s):
+        for node, rec in enumerate(s.nodes):
+            left = [p.name for p in s.pods if p.node == node and not world.groups[p.group].daemon]
+            if rec.cordoned and left:
+                return f"cordoned node {_node_name(world, node)} still holds pod(s) {', '.join(left)}"
+        return None
+    return explain
+
+
+@_explains("no-overcommit")
+def _explain_overcommit(world: World):
+    requests, allocatable = _vectors(world)
+
+    def explain(s):
+        used: dict[int, dict[str, int]] = {}
+        for p in s.pods:
+            if p.node >= 0 and not is_terminal(p):
+                node_used = used.setdefault(p.node, {"pods": 0})
+                node_used["pods"] += 1
+                for res, amount in requests[p.group].items():
+                    node_used[res] = node_used.get(res, 0) + amount
+        for n, node_used in sorted(used.items()):
+            for res, amount in node_used.items():
+                cap = allocatable[n].get(res)
+                if cap is not None and amount > cap:
+                    unit = "m" if res == "cpu" else ""
+                    return (f"pods bound to {_node_name(world, n)} request {amount}{unit} {res}"
+                            f" > {cap}{unit} allocatable")
+        return None
+    return explain
+
+
+@_explains("scheduler-binds-only-feasible")
+def _explain_binds_feasible(world: World):
+    def explain(s):
+        placed = [p for p in s.pods if p.node >= 0 and not is_terminal(p)]
+        pods = [world.pod_object(p.group, p.name, p.node) for p in placed]
+        snapshot = Snapshot(world.nodes, pods)
+        for rec, pod in zip(placed, pods):
+            if world.groups[rec.group].pinned_node != -1:
+                continue
+            verdict = filter_pod(pod, world.nodes[rec.node], snapshot)
+            if not verdict.fits:
+                why = "; ".join(verdict.reasons) or verdict.code
+                return f"pod {rec.name} is bound to {_node_name(world, rec.node)}, which fails {verdict.plugin}: {why}"
+        return None
+    return explain
+
+
+@_explains("active-pods-converge")
+def _explain_labelled(world: World, labels: Mapping[str, str], count: int):
+    sel = _label_selector(labels)
+    selects = [sel.matches(g.labels) for g in world.groups]
+    shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+    def explain(s):
+        active = _active_labelled(world, s, selects)
+        return None if active == count else f"{_plural(active, 'active pod')} carry {shown}, not {count}"
+    return explain

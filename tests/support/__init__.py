@@ -8,6 +8,7 @@
   mutex, two counters) for the checker's tests.
 - :mod:`support.scenarios`: the bundled scenarios, explored once per test run.
 - :mod:`support.profiles`: the Hypothesis settings profiles (fast and thorough).
+- :mod:`support.browser`: headless Chromium over the DevTools protocol (HTML report tests).
 
 pytest puts ``tests/`` on ``sys.path`` (the rootdir-relative "prepend" import
 mode), so a test writes ``from support.states import pod``.

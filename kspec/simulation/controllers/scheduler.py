@@ -44,7 +44,8 @@ from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod
 from kspec.scheduling.greedy import least_allocated, non_zero_requests
 from kspec.simulation.controllers.daemonset import target_node
 
-__all__ = ["SchedulerBind", "SchedulerMarkUnschedulable", "Scheduler", "feasible_nodes", "unschedulable_message"]
+__all__ = ["SchedulerBind", "SchedulerMarkUnschedulable", "Scheduler", "default_choices", "feasible_nodes",
+           "unschedulable_message"]
 
 MODES = ("all", "least-allocated")
 
@@ -162,6 +163,17 @@ def _daemon_target(world: World, pod, fits, reasons):
 
 
 DAEMON_AFFINITY_REASON = "node(s) didn't match Pod's node affinity/selector"
+
+
+def default_choices(world: World, state: State, index: int) -> tuple[int, ...]:
+    """The nodes the default scoring (``least-allocated``) would bind pending pod
+    ``index`` of ``state`` to: the feasible nodes with the top LeastAllocated score.
+    Traces use it to say when a ``scheduler: all`` step binds elsewhere."""
+    pod = state.pods[index]
+    fits, reasons = feasible_nodes(world, state, pod.group)
+    if world.groups[pod.group].daemon:
+        fits, reasons = _daemon_target(world, pod, fits, reasons)
+    return _least_allocated(world, state, pod.group, fits) if fits else ()
 
 
 class Scheduler:
