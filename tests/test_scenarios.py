@@ -17,6 +17,13 @@ FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partitio
         "drain-with-pdb", "drain-blocked-by-pdb", "statefulset-force-delete",
         "unresponsive-pod-returns", "pinned-tainted-node", "scale-down-not-ready",
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
+SIEVE = [f"sieve-{bug}-state-{version}" for bug in ("stale", "unobserved", "intermediate")
+         for version in ("buggy", "fixed")]
+FAST += SIEVE  # the user operators of models/sieve/ (tests/test_sieve_operators.py reads their traces)
+# the control plane: informer caches, expectations, slow-start batches, etcd quorum, zone-aware eviction
+CONTROL_PLANE = ["rc-stale-cache-surplus", "rc-stale-cache-expectations-hold", "rc-restart-between-batches",
+                 "etcd-quorum-loss", "control-plane-partition-naive", "control-plane-partition-zone-aware"]
+FAST += CONTROL_PLANE
 # 2.5 s, 30 s and 10 s; myapp-antiaffinity-node-crash is the fast sibling of the first
 SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash"]
 
@@ -47,7 +54,8 @@ def test_bundled_scenario_verdicts_and_states_slow(name):
 # Scenarios whose pinned ``states_no_symmetry`` is re-checked, with the verdicts
 # compared to the reduced run; the slow ones take 1.5 to 7 s without symmetry.
 NO_SYMMETRY = ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs", "statefulset-partition",
-               "custom-singleton-fixed", "daemonset-node-crash", "drain-with-pdb", "drain-blocked-by-pdb"]
+               "custom-singleton-fixed", "daemonset-node-crash", "drain-with-pdb", "drain-blocked-by-pdb"] + SIEVE
+NO_SYMMETRY += CONTROL_PLANE
 NO_SYMMETRY_SLOW = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-force-delete",
                     "unresponsive-pod-returns", "myapp-node-crash"]
 # 710,917 and 764,248 states without symmetry: minutes each, beyond the suite's budget.

@@ -16,7 +16,18 @@ state space stays finite and convergence is judged after faults stop.
 ``pod-recover``        a hung container responds again
 ``pod-delete``         someone deletes an active pod (``kubectl delete pod``)
 ``controller-restart`` a controller process restarts and loses its in-memory
-                       state (only controllers that keep memory)
+                       state (only controllers that keep memory); an informed
+                       one lists again, possibly from a lagging API server
+``pod-fail``           a bound pod's phase becomes Failed (kubelet eviction under
+                       node pressure, graceful node shutdown): its containers stop
+``watch-drop``         a controller's watch loses its next event (until the pod's
+                       next event or a relist)
+``relist``             a controller's reflector lists again (cache rebuilt)
+``expectations-expire`` a workload's unmet expectations time out (5 minutes
+                       upstream), so the next sync acts on the cache as it is
+``control-plane-partition`` every node loses the API server at once
+``etcd-member-crash``  an etcd member stops; without a majority every write fails
+``etcd-member-restart`` a stopped etcd member comes back
 =====================  ==========================================================
 """
 
@@ -28,10 +39,14 @@ import attrs
 
 from kspec.errors import KspecError
 from kspec.checker.model import Action
-from kspec.simulation.state import CRASHED, HUNG, NOT_RUNNING, UP, State, World, delete_pod, is_active, update_node, update_pod
+from kspec.simulation.informer import drop_next, informer_index, relist
+from kspec.simulation.state import (CRASHED, FAILED, HUNG, NOT_RUNNING, UP, State, World, delete_pod, is_active,
+                                    update_node, update_pod)
 
 __all__ = ["FAULT_KINDS", "FaultInjector", "FaultBudget", "NodeCrash", "NodeRestart", "NodePartition", "NodeHeal",
-           "ContainerCrash", "PodHang", "PodRecover", "PodDelete", "ControllerRestart", "apply_fault"]
+           "ContainerCrash", "PodHang", "PodRecover", "PodDelete", "ControllerRestart", "PodFail", "WatchDrop", "Relist",
+           "ExpectationsExpire", "ControlPlanePartition", "EtcdMemberCrash", "EtcdMemberRestart", "apply_fault",
+           "can_fire"]
 
 @attrs.frozen
 class NodeCrash(Action):
@@ -83,8 +98,59 @@ class PodDelete(Action):
 
 @attrs.frozen
 class ControllerRestart(Action):
+    """A controller process restarts; an informed one relists from an API
+    server ``relisted_behind`` events behind the latest (0: up to date)."""
+
     actor: ClassVar[str] = "fault"
     controller: str
+    relisted_behind: int = 0
+
+    def __str__(self) -> str:
+        n = self.relisted_behind
+        behind = f", relisted {n} event{'s' if n > 1 else ''} behind" if n else ""
+        return f"ControllerRestart({self.controller}{behind})"
+
+
+@attrs.frozen
+class PodFail(Action):
+    actor: ClassVar[str] = "fault"
+    pod: str
+
+
+@attrs.frozen
+class WatchDrop(Action):
+    actor: ClassVar[str] = "fault"
+    controller: str
+    event: str
+
+
+@attrs.frozen
+class Relist(Action):
+    actor: ClassVar[str] = "fault"
+    controller: str
+
+
+@attrs.frozen
+class ExpectationsExpire(Action):
+    actor: ClassVar[str] = "fault"
+    workload: str
+
+
+@attrs.frozen
+class ControlPlanePartition(Action):
+    actor: ClassVar[str] = "fault"
+
+
+@attrs.frozen
+class EtcdMemberCrash(Action):
+    actor: ClassVar[str] = "fault"
+    down: int  # members down after the crash
+
+
+@attrs.frozen
+class EtcdMemberRestart(Action):
+    actor: ClassVar[str] = "fault"
+    down: int
 
 
 @attrs.frozen
@@ -172,7 +238,7 @@ def _node_partition(world: World, state: State):
 def _node_heal(world: World, state: State):
     for n, rec in enumerate(state.nodes):
         if not rec.reachable:
-            yield NodeHeal(world.node_names[n]), update_node(state, n, reachable=True)
+            yield NodeHeal(world.node_names[n]), update_node(state, n, reachable=True, together=False)
 
 
 def _container_crash(world: World, state: State):
@@ -200,15 +266,75 @@ def _pod_delete(world: World, state: State):
 
 
 def _controller_restart(world: World, state: State):
+    """Memory lost; an informed controller lists again from an API server up to
+    ``staleness`` events behind (one step per possible lag: the "time travel"
+    of a cache filled from a lagging API server)."""
     for controller in world.controllers:
         slot = world.memory_slots.get(controller.actor)
-        if slot is None:
+        k = informer_index(world, controller.actor)
+        if slot is None and k is None:
             continue
-        restarted = getattr(controller, "restarted_memory", None)
-        fresh = restarted(world, state.memory[slot]) if restarted else controller.initial_memory(world)
-        if fresh != state.memory[slot]:
-            memory = state.memory[:slot] + (fresh,) + state.memory[slot + 1:]
-            yield ControllerRestart(controller.actor), attrs.evolve(state, memory=memory)
+        after = state
+        if slot is not None:
+            restarted = getattr(controller, "restarted_memory", None)
+            fresh = restarted(world, state.memory[slot]) if restarted else controller.initial_memory(world)
+            after = attrs.evolve(state, memory=state.memory[:slot] + (fresh,) + state.memory[slot + 1:])
+        if k is None:
+            if after != state:
+                yield ControllerRestart(controller.actor), after
+            continue
+        seen = set()
+        for lag in range(len(state.log) + 1):
+            nxt = relist(world, after, k, lag, new_process=True)
+            if nxt != state and nxt not in seen:
+                seen.add(nxt)
+                yield ControllerRestart(controller.actor, lag), nxt
+
+
+def _pod_fail(world: World, state: State):
+    for i, pod in enumerate(state.pods):
+        if pod.node >= 0 and is_active(pod):
+            yield PodFail(pod.name), update_pod(state, i, phase=FAILED, ready=False, run=NOT_RUNNING)
+
+
+def _watch_drop(world: World, state: State):
+    for k, rec in enumerate(state.informers):
+        if rec.lag:
+            event = state.log[len(state.log) - rec.lag]
+            yield WatchDrop(world.informed[k].actor, repr(event)), drop_next(world, state, k)
+
+
+def _relist(world: World, state: State):
+    for k, rec in enumerate(state.informers):
+        if rec.lag or rec.missed:
+            yield Relist(world.informed[k].actor), relist(world, state, k)
+
+
+def _expectations_expire(world: World, state: State):
+    for controller in world.controllers:
+        expire = getattr(controller, "expire", None)
+        if expire is not None and controller.actor in world.memory_slots:
+            for workload, nxt in expire(world, state):
+                yield ExpectationsExpire(workload), nxt
+
+
+def _control_plane_partition(world: World, state: State):
+    if any(rec.reachable and rec.up for rec in state.nodes):
+        nxt = state
+        for n, rec in enumerate(state.nodes):
+            if rec.reachable:
+                nxt = update_node(nxt, n, reachable=False, together=True)
+        yield ControlPlanePartition(), nxt
+
+
+def _etcd_member_crash(world: World, state: State):
+    if state.etcd_down < world.etcd_members:
+        yield EtcdMemberCrash(state.etcd_down + 1), attrs.evolve(state, etcd_down=state.etcd_down + 1)
+
+
+def _etcd_member_restart(world: World, state: State):
+    if state.etcd_down:
+        yield EtcdMemberRestart(state.etcd_down - 1), attrs.evolve(state, etcd_down=state.etcd_down - 1)
 
 
 # every fault kind a scenario may name, and its steps
@@ -222,8 +348,36 @@ _FAULTS = {
     "pod-recover": _pod_recover,
     "pod-delete": _pod_delete,
     "controller-restart": _controller_restart,
+    "pod-fail": _pod_fail,
+    "watch-drop": _watch_drop,
+    "relist": _relist,
+    "expectations-expire": _expectations_expire,
+    "control-plane-partition": _control_plane_partition,
+    "etcd-member-crash": _etcd_member_crash,
+    "etcd-member-restart": _etcd_member_restart,
 }
 FAULT_KINDS = tuple(_FAULTS)
+
+
+def can_fire(world: World, kind: str) -> str | None:
+    """Why fault ``kind`` can never happen in this world (None: it can)."""
+    consistency = world.consistency
+    stale = consistency is not None and not consistency.fresh and (consistency.staleness or 0) > 0
+    if kind == "controller-restart" and not world.memory_slots and not world.informed:
+        return ("no controller keeps memory or a cache to lose (set consistency: so that the replication manager "
+                "keeps its expectations, or add a user controller with memory)")
+    if kind in ("watch-drop", "relist") and not (stale and world.informed):
+        return "no controller's cache ever lags (set consistency: {staleness: N} with N of 1 or more)"
+    if kind == "expectations-expire" and not any(hasattr(c, "expire") for c in world.controllers
+                                                 if c.actor in world.memory_slots and _has_expectations(world, c)):
+        return ("no controller keeps expectations (the replication manager keeps them under consistency: "
+                "for ReplicationControllers and ReplicaSets)")
+    return None
+
+
+def _has_expectations(world: World, controller) -> bool:
+    """The replication manager keeps expectations only for the workloads it manages."""
+    return controller.actor != "replication" or bool(world.replicated)
 
 
 def apply_fault(world: World, state: State, kind: str):
@@ -252,4 +406,4 @@ class FaultInjector:
             counts = budget.counts_after(faults, k)
             for action, nxt in apply_fault(world, state, kind):
                 yield action, State(nxt.pods, nxt.nodes, nxt.endpoints, nxt.replicas, nxt.memory, counts, nxt.ops,
-                                    nxt.rv)
+                                    nxt.rv, nxt.log, nxt.informers, nxt.etcd_down)

@@ -26,6 +26,15 @@ optional; paths are relative to the scenario file and stay under its folder)::
       - module: custom/singleton.py     # exports `controller` or build_controller(**params)
         params: {}
     disable: [replication]              # built-in controllers left out, by actor
+    consistency:                        # fresh (default) | informer caches (kspec.simulation.informer)
+      staleness: 1                      # caches at most N pod events behind the API server
+      controllers: [replication]        # who reads through a cache (default: replication and user controllers)
+    etcd: {members: 3}                  # etcd-member-crash faults: a majority must be up for any write
+    nodeLifecycle:                      # the node lifecycle controller's eviction rule
+      evictions: zone-aware             # zone-aware (default, upstream) | naive (every unreachable node, always)
+      unhealthyZoneThreshold: 0.55
+      largeClusterSizeThreshold: 50
+      secondaryEvictionRate: 0.01       # taints per second in a partially disrupted large zone (0: none)
     podGCThreshold: 12500               # --terminated-pod-gc-threshold
     bounds: {max_pods: 12}              # states with more pod records are not explored
     checks:                             # library properties (kspec.simulation.properties)
@@ -69,12 +78,14 @@ from kspec.simulation.controllers.builtin import ACTORS as BUILTIN_ACTORS, built
 from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES
 from kspec.simulation.controllers.user import Operation, UserOperations
 from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
-from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault
+from kspec.simulation.controllers.nodelifecycle import EvictionRule
+from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault, can_fire
+from kspec.simulation.informer import Consistency, InformerRec, Informers, api_record, record_events
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
 from kspec.simulation import properties as properties_lib
 from kspec.simulation.symmetry import Canonicaliser
-from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World
+from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World, has_quorum
 from kspec.loading.yamlio import YamlError, load_documents
 from kspec.util.budget import Budget, BudgetExceeded
 from kspec.util.progress import Progress
@@ -86,12 +97,15 @@ __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario",
            "ScenarioError", "BUILTIN_ACTORS"]
 
 KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
-        "controllers", "disable", "podGCThreshold", "bounds", "checks", "expect", "fuzz")
+        "controllers", "disable", "consistency", "etcd", "nodeLifecycle", "podGCThreshold", "bounds", "checks",
+        "expect", "fuzz")
 VERDICTS = ("holds", "violated", "inconclusive")
 STARTS = ("settled", "one", "applied")
 SETTLE_LIMIT = 200_000
 LOADING = "loading the scenario"  # phases named when the run's budget runs out
 SETTLING = "settling the initial state"
+INFORMED_BUILTINS = ("replication",)  # built-in controllers that can read through an informer cache
+_BUILTIN_MODULE = "kspec.simulation.controllers.replication"
 
 
 class ScenarioError(LoadError):
@@ -118,6 +132,10 @@ class Scenario:
     pod_gc_threshold: int
     max_pods: int | None
     checks: tuple[tuple[str, dict, int], ...]  # (library name, params, line)
+    staleness: int | None = None  # consistency: None is fresh
+    informed: tuple[str, ...] | None = None  # consistency.controllers (None: the default set)
+    etcd_members: int = 1
+    lifecycle: Any = None  # nodelifecycle.EvictionRule
     expect: Mapping = attrs.field(factory=dict)
     lines: Mapping = attrs.field(factory=dict, eq=False, repr=False)
 
@@ -377,6 +395,9 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
     for i, actor in enumerate(disable):
         if actor not in BUILTIN_ACTORS:
             r.error(("disable", i), f"unknown controller {actor!r}; built-in controllers: {', '.join(BUILTIN_ACTORS)}")
+    staleness, informed = _consistency(r, data.get("consistency"))
+    etcd_members = _etcd(r, data.get("etcd"))
+    lifecycle = _lifecycle(r, data.get("nodeLifecycle"))
     gc_threshold = data.get("podGCThreshold", 12500)
     gc_threshold = _int(r, gc_threshold, ("podGCThreshold",)) if gc_threshold is not None else 12500
     bounds = data.get("bounds") or {}
@@ -448,7 +469,72 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         manifests=tuple(manifests), nodes=nodes, start=start, prepare=tuple(prepare), scheduler=scheduler,
         fault_kinds=kinds, fault_budget=budget, operations=tuple(operations), controllers=tuple(controllers),
         disable=disable, pod_gc_threshold=gc_threshold, max_pods=max_pods, checks=tuple(checks),
-        expect=dict(expect), lines={"checks": r.line("checks")})
+        staleness=staleness, informed=informed, etcd_members=etcd_members, lifecycle=lifecycle,
+        expect=dict(expect), lines={"checks": r.line("checks"), "faults": r.line("faults", "kinds")})
+
+
+def _consistency(r: _Reader, value) -> tuple[int | None, tuple[str, ...] | None]:
+    """``consistency: fresh`` or ``{staleness: N, controllers: [...]}``."""
+    if value is None or value == "fresh":
+        return None, None
+    if not isinstance(value, dict):
+        r.error(("consistency",), "consistency is fresh or {staleness: N, controllers: [ACTOR, ...]}")
+        return None, None
+    for key in value:
+        if key not in ("staleness", "controllers"):
+            r.error(("consistency", key), f"unknown key {key!r} (staleness, controllers)")
+    staleness = _int(r, value.get("staleness", 0), ("consistency", "staleness"))
+    controllers = None
+    if "controllers" in value:
+        controllers = tuple(str(c) for c in _as_list(r, value["controllers"], ("consistency", "controllers")))
+        for i, actor in enumerate(controllers):
+            if actor in BUILTIN_ACTORS and actor not in INFORMED_BUILTINS:
+                r.error(("consistency", "controllers", i),
+                        f"{actor!r} reads the API directly in kspec; controllers with an informer cache: "
+                        f"{', '.join(INFORMED_BUILTINS)} and user controllers")
+    return (0 if staleness is None else staleness), controllers
+
+
+def _etcd(r: _Reader, value) -> int:
+    if value is None:
+        return 1
+    if not isinstance(value, dict) or set(value) - {"members"}:
+        r.error(("etcd",), "etcd is {members: N} (an odd number of members)")
+        return 1
+    members = _int(r, value.get("members", 1), ("etcd", "members"), minimum=1)
+    if members is not None and members % 2 == 0:
+        r.error(("etcd", "members"), f"an etcd cluster has an odd number of members (got {members}: "
+                                     f"{members} tolerate no more failures than {members - 1})")
+    return members or 1
+
+
+def _lifecycle(r: _Reader, value) -> EvictionRule:
+    if value is None:
+        return EvictionRule()
+    if not isinstance(value, dict):
+        r.error(("nodeLifecycle",), "nodeLifecycle is {evictions: zone-aware|naive, unhealthyZoneThreshold: F, "
+                                    "largeClusterSizeThreshold: N, secondaryEvictionRate: F}")
+        return EvictionRule()
+    fields = {"evictions": "evictions", "unhealthyZoneThreshold": "unhealthy_zone_threshold",
+              "largeClusterSizeThreshold": "large_cluster_size_threshold",
+              "secondaryEvictionRate": "secondary_eviction_rate"}
+    values = {}
+    for key, raw in value.items():
+        if key not in fields:
+            r.error(("nodeLifecycle", key), f"unknown key {key!r} ({', '.join(fields)})")
+        elif key == "evictions":
+            if raw not in ("zone-aware", "naive"):
+                r.error(("nodeLifecycle", key), f"evictions is zone-aware or naive, got {raw!r}")
+            values[fields[key]] = raw
+        elif key == "largeClusterSizeThreshold":
+            number = _int(r, raw, ("nodeLifecycle", key), minimum=1)
+            if number is not None:
+                values[fields[key]] = number
+        elif isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 0:
+            r.error(("nodeLifecycle", key), f"expected a number of at least 0, got {raw!r}")
+        else:
+            values[fields[key]] = float(raw)
+    return EvictionRule(**values)
 
 
 # --------------------------------------------------------------------------- building the model
@@ -531,17 +617,14 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
         problems.add(None, str(err))
         problems.raise_if_any(ScenarioError)
     controllers = builtin_controllers(scenario.scheduler, scenario.disable) + custom
-    world.controllers = tuple(controllers)
-    world.memory_slots = {}
-    for c in custom:
-        if hasattr(c, "initial_memory"):
-            world.memory_slots[c.actor] = len(world.memory_slots)
-    operations = _operations(world, scenario, problems)
     faults = FaultBudget()
     try:
         faults = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
     except KspecError as err:
         problems.add(None, f"faults: {err}")
+    controllers += _control_plane(world, scenario, controllers, custom, faults)
+    world.controllers = tuple(controllers)
+    operations = _operations(world, scenario, problems)
     environment = []
     if faults.kinds and faults.total > 0:
         environment.append(FaultInjector(faults))
@@ -551,13 +634,51 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     cls = SymmetricClusterModel if symmetric else ClusterModel
     model = cls(scenario, world, tuple(controllers), tuple(environment), faults)
     model.run_budget = budget
-    model.warnings = unsimulated(cluster)
+    model.warnings = unsimulated(cluster) + ignored_kinds(cluster) + _idle_faults(world, scenario, faults)
     try:
         model.properties()  # resolve names now, so a bad parameter is a scenario error
     except ScenarioError as err:
         problems.extend(err.diagnostics)
     problems.raise_if_any(ScenarioError)
     return model
+
+
+def _control_plane(world: World, scenario: Scenario, controllers: list, custom: list, faults: FaultBudget) -> list:
+    """Set the world's control plane from the scenario (etcd, eviction rule,
+    informer caches, controllers' memory); returns the sources it adds (the
+    watch stream's deliveries, when caches can lag)."""
+    world.etcd_members = scenario.etcd_members
+    world.lifecycle = scenario.lifecycle
+    informed_actors = scenario.informed
+    if informed_actors is None:  # the replication manager only when it has something to manage
+        informed_actors = (INFORMED_BUILTINS if world.replicated else ()) + tuple(c.actor for c in custom)
+    consistency = Consistency(scenario.staleness, tuple(informed_actors),
+                              time_travel="controller-restart" in faults.kinds and bool(scenario.staleness))
+    world.consistency = consistency
+    world.informed = tuple(c for c in controllers if consistency.informed(c.actor))
+    world.informer_slots = {c.actor: k for k, c in enumerate(world.informed)}
+    world.memory_slots = {}
+    for c in controllers:
+        keeps = c in custom or (not consistency.fresh and c.actor in INFORMED_BUILTINS)
+        if keeps and hasattr(c, "initial_memory"):
+            world.memory_slots[c.actor] = len(world.memory_slots)
+    return [Informers()] if world.informed and scenario.staleness else []
+
+
+def _idle_faults(world: World, scenario: Scenario, faults: FaultBudget) -> tuple[Diagnostic, ...]:
+    """A warning for each fault kind the scenario allows that can never happen here."""
+    out = []
+    for c in world.controllers:
+        if hasattr(c, "observe") and c.actor not in world.informer_slots and type(c).__module__ != _BUILTIN_MODULE:
+            out.append(Diagnostic(scenario.path, None, f"controller {c.actor} has event handlers (observe) but reads "
+                                  "the API directly, so they never run; set consistency: {staleness: N} to give it "
+                                  "an informer", severity="warning", code="handlers-never-run"))
+    for kind in faults.kinds:
+        why = can_fire(world, kind)
+        if why is not None:
+            out.append(Diagnostic(scenario.path, scenario.lines.get("faults"), f"fault {kind} can never happen: {why}",
+                                  severity="warning", code="fault-never-fires"))
+    return tuple(out)
 
 
 def _operations(world: World, scenario: Scenario, problems: Diagnostics) -> list[Operation]:
@@ -637,6 +758,28 @@ def unsimulated(cluster) -> tuple[Diagnostic, ...]:
     return tuple(out)
 
 
+IGNORED_KINDS = {
+    "HorizontalPodAutoscaler": "replicas stay as the manifests and operations set them",
+    "VerticalPodAutoscaler": "requests stay as the manifests set them",
+    "NetworkPolicy": "every pod can reach every Service endpoint",
+    "ResourceQuota": "pod creations are never refused for quota",
+    "LimitRange": "no default requests or limits are added to pods",
+    "PriorityClass": "no pod preempts another",
+    "PersistentVolumeClaim": "volumes never hold a pod back from a node",
+}
+
+
+def ignored_kinds(cluster) -> tuple[Diagnostic, ...]:
+    """Warnings for objects that change a real cluster's behaviour but that
+    the explored model leaves out, each saying what the model assumes instead."""
+    out = []
+    for obj in cluster.of_kind(*IGNORED_KINDS):
+        out.append(Diagnostic(str(obj.source.file), obj.source.line,
+                              f"{obj.kind}/{obj.metadata.name} is ignored by kspec explore: "
+                              f"{IGNORED_KINDS[obj.kind]}", severity="warning", code="not-modelled"))
+    return tuple(out)
+
+
 def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None,
                   budget: Budget | None = None, *, allow_outside: bool = False) -> "ClusterModel":
     """The model of a ``.yaml`` scenario file (what ``load_model`` calls); ``budget``
@@ -645,9 +788,12 @@ def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = N
 
 
 NOT_MODELLED = ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
-                "that may happen at any later point); resourceVersion conflicts between writers; the network "
-                "between pods beyond reachability of the API server; admission webhooks; anything not listed "
-                "as a controller or a fault above.")
+                "that may happen at any later point); informer caches unless the scenario sets consistency: (and "
+                "then only for pod events, the replication manager and user controllers); a resourceVersion per "
+                "object (preconditions compare the record read with the current one); generation, finalizers and "
+                "the garbage collector's foreground and orphan propagation; the network between pods beyond "
+                "reachability of the API server; admission webhooks; anything not listed as a controller or a "
+                "fault above.")
 """What every scenario leaves out; reports list it under the assumptions."""
 
 
@@ -674,7 +820,8 @@ class ClusterModel:
         self._steps_state = None
         self._steps: dict = {}
         self._init: tuple | None = None
-        self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes())
+        self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes(),
+                                    memory_marks=self._memory_marks_fn())
         self._props: tuple[Property, ...] | None = None
         self.warnings: tuple[Diagnostic, ...] = ()  # manifests the model leaves out (see unsimulated)
         self.run_budget = Budget()  # the run's time and memory bounds, checked while settling
@@ -697,6 +844,22 @@ class ClusterModel:
                 named |= {i for i, n in enumerate(self.world.node_names)
                           if f'"{n}"' in params["cel"] or f"'{n}'" in params["cel"]}
         return frozenset(named)
+
+    def _memory_marks_fn(self):
+        """The pod names controllers' memory holds, for canonical renaming (None: no such memory)."""
+        hooks = []
+        for c in self.controllers:
+            slot = self.world.memory_slots.get(c.actor)
+            if slot is not None and hasattr(c, "memory_marks"):
+                hooks.append((slot, c.memory_marks))
+        if not hooks:
+            return None
+
+        def marks(memory):
+            for slot, hook in hooks:
+                for name, mark in hook(memory[slot]):
+                    yield name, (slot, mark)
+        return marks
 
     def _rename_memory_fn(self):
         hooks = []
@@ -766,6 +929,14 @@ class ClusterModel:
             return self._steps
         steps: dict = {}
         add = steps.setdefault  # the first step with an action wins
+        if self.control_plane:
+            for source in self.sources:
+                for action, nxt in source.steps(self.world, state):
+                    nxt = self._through_api(state, nxt)
+                    if nxt is not None:
+                        add(action, nxt)
+            self._steps_state, self._steps = state, steps
+            return steps
         for source in self.sources:
             if source in self.builtin:
                 for action, nxt in source.steps(self.world, state):
@@ -777,12 +948,35 @@ class ClusterModel:
         self._steps_state, self._steps = state, steps
         return steps
 
+    @property
+    def control_plane(self) -> bool:
+        """Whether steps pass through the modelled API server (informer caches
+        or an etcd that can lose quorum); off, a step is taken as it comes."""
+        return bool(self.world.informed) or self.world.etcd_members > 1
+
+    def _through_api(self, state: State, nxt: State) -> State | None:
+        """The step ``state -> nxt`` as the API server lets it happen: without
+        etcd quorum no write succeeds (a step that would change what the API
+        holds does not happen); the pod changes it makes go out on the watch
+        stream. None: no step."""
+        if nxt == state:
+            return None
+        if not has_quorum(self.world, state) and _api_view(state) != _api_view(nxt):
+            return None
+        if self.world.informed:
+            nxt = record_events(self.world, state, nxt)
+        return nxt
+
     def controller_steps(self, state: State) -> list:
         """(action, next) for the controllers only (no faults, no user operations)."""
         out = []
         for source in self.controllers:
             for action, nxt in source.steps(self.world, state):
-                if nxt != state:
+                if self.control_plane:
+                    nxt = self._through_api(state, nxt)
+                    if nxt is not None:
+                        out.append((action, nxt))
+                elif nxt != state:
                     out.append((action, nxt))
         return out
 
@@ -810,7 +1004,8 @@ class ClusterModel:
         return State(pods=tuple(sorted(pods, key=lambda p: p.name)), nodes=tuple(nodes),
                      endpoints=tuple(() for _ in world.services),
                      replicas=world.initial_replicas(), memory=tuple(memory),
-                     faults=self.budget.initial_counts(), ops=0)
+                     faults=self.budget.initial_counts(), ops=0,
+                     informers=tuple(InformerRec() for _ in world.informed))
 
     def settle(self, starts) -> list[State]:
         """Every state the controllers alone reach from ``starts`` in which they
@@ -907,6 +1102,9 @@ class ClusterModel:
             starts = self._settle([state])
         for kind in self.scenario.prepare:
             nexts = [nxt for s in starts for _, nxt in apply_fault(self.world, s, kind)]
+            if self.control_plane:
+                nexts = [n for n in (self._through_api(s, nxt) for s in starts
+                                     for _, nxt in apply_fault(self.world, s, kind)) if n is not None]
             if not nexts:
                 raise ScenarioError([Diagnostic(self.scenario.path, None, f"prepare: {kind} can happen nowhere in the start states")])
             starts = self._settle(nexts) if self.scenario.start != "applied" else nexts
@@ -941,8 +1139,21 @@ class ClusterModel:
                                   "faults may happen, never have to, and stop once the budget is spent"))
         else:
             out.append(("faults", "no faults"))
+        out.append(("control plane", self._control_plane_text()))
         out.append(("not modelled", NOT_MODELLED))
         return tuple(out)
+
+    def _control_plane_text(self) -> str:
+        world = self.world
+        consistency = world.consistency
+        if consistency is None or consistency.fresh:
+            reads = "every controller reads the API server directly; a sync is one step"
+        else:
+            who = ", ".join(c.actor for c in world.informed) or "no controller"
+            reads = (f"{who} read through informer caches at most {consistency.staleness} pod event(s) behind; "
+                     "the replication manager keeps expectations and creates in slow-start batches")
+        rule = world.lifecycle.evictions if world.lifecycle is not None else "zone-aware"
+        return f"{reads}; etcd of {world.etcd_members} member(s); node evictions {rule}"
 
     def describe_state(self, state: State) -> tuple[str, ...]:
         """A state in words, node by node, API and physical views (for traces)."""
@@ -958,6 +1169,12 @@ class ClusterModel:
 
     def __repr__(self) -> str:
         return f"<scenario {self.name}: {len(self.world.nodes)} nodes, {len(self.world.workloads)} workloads>"
+
+
+def _api_view(state: State) -> tuple:
+    """What the API server holds in ``state`` (no physical fields, no memory)."""
+    return (tuple(api_record(p) for p in state.pods), tuple((n.ready, n.tainted, n.cordoned) for n in state.nodes),
+            state.endpoints, state.replicas)
 
 
 class SymmetricClusterModel(ClusterModel):

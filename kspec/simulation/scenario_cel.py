@@ -34,6 +34,8 @@ The variables (the API view and the physical view side by side):
     created yet).
 ``faults_used``
     how many faults have happened.
+``etcd``
+    ``{"members": N, "up": M, "quorum": bool}``: without quorum no write succeeds.
 
 When the scenario is read, each expression is compiled and then checked
 against the view's schema (:data:`SCHEMA`, the keys above): a key that no pod,
@@ -65,12 +67,12 @@ from kspec.errors import KspecError
 from kspec.checker.model import Property, always, eventually_always, sometimes
 from kspec.rules.cel import (CelCompileError, CelEvaluationError, Program, compile_expression, result_type,
                              syntax_tree)
-from kspec.simulation.state import HUNG, NOT_RUNNING, READY, UP, State, World
+from kspec.simulation.state import HUNG, NOT_RUNNING, READY, UP, State, World, has_quorum
 
 __all__ = ["VARIABLES", "KINDS", "SCHEMA", "ExpressionError", "compile_check", "schema_problems", "state_view",
            "expression_property"]
 
-VARIABLES = ("pods", "nodes", "services", "workloads", "faults_used")
+VARIABLES = ("pods", "nodes", "services", "workloads", "faults_used", "etcd")
 KINDS = ("always", "sometimes", "eventually_always")
 _CONTAINERS = {NOT_RUNNING: "none"}
 
@@ -121,8 +123,9 @@ NODE = Shape("a node", {"name": STRING, "labels": _LABELS, "ready": BOOL, "taint
                         "reachable": BOOL, "cordoned": BOOL, "orphans": ("list", STRING)})
 SERVICE = Shape("a service", {"endpoints": ("list", STRING)})
 WORKLOAD = Shape("a workload", {"kind": STRING, "replicas": INT_OR_NULL})
+ETCD = Shape("etcd", {"members": INT, "up": INT, "quorum": BOOL})
 SCHEMA = {"pods": ("list", POD), "nodes": ("list", NODE), "services": ("map", STRING, SERVICE),
-          "workloads": ("map", STRING, WORKLOAD), "faults_used": INT}
+          "workloads": ("map", STRING, WORKLOAD), "faults_used": INT, "etcd": ETCD}
 """The type of each variable of :func:`state_view` (a test keeps the two in step)."""
 
 _BOOL_FUNCTIONS = frozenset({"_&&_", "_||_", "!_", "_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "@in",
@@ -338,8 +341,10 @@ def state_view(world: World, state: State, cache: _Views | None = None) -> dict:
               "orphans": [cache.templates[g] for g in n.orphans]} for i, n in enumerate(state.nodes)]
     services = {svc.name: {"endpoints": list(addresses)} for svc, addresses in zip(world.services, state.endpoints)}
     workloads = {w.name: {"kind": w.kind, "replicas": r} for w, r in zip(world.workloads, state.replicas)}
+    members = world.etcd_members
+    etcd = {"members": members, "up": members - state.etcd_down, "quorum": has_quorum(world, state)}
     return {"pods": pods, "nodes": nodes, "services": services, "workloads": workloads,
-            "faults_used": state.faults_used}
+            "faults_used": state.faults_used, "etcd": etcd}
 
 
 def expression_property(world: World, fair: frozenset[str], name: str, kind: str, program: Program,

@@ -67,7 +67,7 @@ __all__ = [
     "PodRec", "NodeRec", "State", "World", "Workload", "PodGroup", "ServiceInfo",
     "StateError",
     "create_pod", "delete_pod", "remove_pod", "update_pod", "update_node",
-    "is_active", "is_terminal", "has_ip", "serving", "well_formed",
+    "is_active", "is_terminal", "has_ip", "serving", "well_formed", "has_quorum",
 ]
 
 # API phases (``status.phase``); Unknown is no longer written by the node controller.
@@ -127,6 +127,7 @@ class NodeRec(NamedTuple):
     timer: int = 0  # thresholds passed since the taint was added
     cordoned: bool = False  # spec.unschedulable (kubectl cordon / drain)
     orphans: tuple[int, ...] = ()  # physical: groups of containers still running whose pod objects were force-deleted
+    together: bool = False  # cut off at the same instant as every other node (a control-plane partition)
 
     def __repr__(self) -> str:
         machine = ("up" if self.up else "down") + ("" if self.reachable else " partitioned")
@@ -153,6 +154,9 @@ class State:
     faults: tuple[int, ...] = ()  # faults used: per kind of the budget, or one pooled count (FaultBudget.pooled)
     ops: int = 0  # bitmask of user operations done
     rv: int = attrs.field(default=0, eq=False, repr=False)  # last resourceVersion written
+    log: tuple = ()  # the watch stream's recent pod events some informer cache has not seen (informer.Event)
+    informers: tuple = ()  # per informed controller: its cache's position on the stream (informer.InformerRec)
+    etcd_down: int = 0  # etcd members down (ControlPlane.etcd_members in all)
 
     # ---------------------------------------------------------------- look-ups
 
@@ -180,6 +184,11 @@ class State:
 
 
 # --------------------------------------------------------------------------- pod predicates
+
+
+def has_quorum(world: "World", state: State) -> bool:
+    """Whether a majority of etcd's members is up: without it every write fails."""
+    return world.etcd_members - state.etcd_down > world.etcd_members // 2
 
 
 def is_terminal(pod: PodRec) -> bool:
@@ -324,6 +333,7 @@ class World:
         # pod_owners: the workloads whose pods the replica checks count (RCs, ReplicaSets, StatefulSets)
         self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods and w.kind != "DaemonSet")
         self.replicated = tuple(i for i in self.pod_owners if self.workloads[i].kind != "StatefulSet")
+        self.replicated_index = {w: j for j, w in enumerate(self.replicated)}
         self.daemonsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "DaemonSet")
         self.statefulsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "StatefulSet")
         self.deployments = tuple(i for i, w in enumerate(self.workloads) if w.kind == "Deployment")
@@ -346,6 +356,14 @@ class World:
                            for n in self.nodes)
         self._pod_cache: dict = {}
         self._node_cache: dict = {}
+        # the control plane, as the scenario sets it (kspec.simulation.scenario fills these in)
+        self.etcd_members = 1
+        self.lifecycle = None  # nodelifecycle.EvictionRule (None: upstream's)
+        self.consistency = None  # informer.Consistency
+        self.informed: tuple = ()  # controllers reading through an informer cache, in State.informers order
+        self.informer_slots: dict[str, int] = {}
+        self.memory_slots: dict[str, int] = {}
+        self.controllers: tuple = ()
 
     # ---------------------------------------------------------------- building
 
@@ -628,7 +646,7 @@ def _bump(state: State) -> int:
 
 def _put(state: State, pods: tuple[PodRec, ...]) -> State:
     return State(pods, state.nodes, state.endpoints, state.replicas, state.memory, state.faults, state.ops,
-                 state.rv + 1)
+                 state.rv + 1, state.log, state.informers, state.etcd_down)
 
 
 def update_pod(state: State, index: int, **changes) -> State:
@@ -636,14 +654,14 @@ def update_pod(state: State, index: int, **changes) -> State:
     pods = state.pods
     new = pods[index]._replace(**changes)
     return State(pods[:index] + (new,) + pods[index + 1:], state.nodes, state.endpoints, state.replicas,
-                 state.memory, state.faults, state.ops, state.rv + 1)
+                 state.memory, state.faults, state.ops, state.rv + 1, state.log, state.informers, state.etcd_down)
 
 
 def update_node(state: State, index: int, **changes) -> State:
     nodes = state.nodes
     new = nodes[index]._replace(**changes)
     return State(state.pods, nodes[:index] + (new,) + nodes[index + 1:], state.endpoints, state.replicas,
-                 state.memory, state.faults, state.ops, state.rv + 1)
+                 state.memory, state.faults, state.ops, state.rv + 1, state.log, state.informers, state.etcd_down)
 
 
 def free_name(state: State, prefix: str) -> str:
@@ -655,6 +673,9 @@ def free_name(state: State, prefix: str) -> str:
     taken = {p.name for p in state.pods}
     for addresses in state.endpoints:  # a stale address keeps its name until the endpoints controller syncs
         taken.update(addresses)
+    taken.update(event[0] for event in state.log)  # a name some informer cache may still hold
+    for rec in state.informers:
+        taken.update(name for name, _ in rec[1])
     index = 0
     while f"{prefix}{index}" in taken:
         index += 1

@@ -93,8 +93,14 @@ def node_classes(world: World, enabled: bool = True, pinned: frozenset[int] = fr
 class Canonicaliser:
     """Representatives of states of one world (see the module docstring)."""
 
-    def __init__(self, world: World, *, nodes: bool = True, rename_memory=None, pinned: frozenset[int] = frozenset()):
+    def __init__(self, world: World, *, nodes: bool = True, rename_memory=None, pinned: frozenset[int] = frozenset(),
+                 memory_marks=None):
+        """``memory_marks(memory)`` yields ``(pod name, mark)`` for every pod
+        name controllers' memory holds (so renaming stays canonical); with
+        informer caches node symmetry is off (past pod records name nodes)."""
         self.world = world
+        self.memory_marks = memory_marks
+        nodes = nodes and not getattr(world, "informed", ())
         self.classes = node_classes(world, nodes, pinned)
         self.members: dict[int, list[int]] = {}
         for i, c in enumerate(self.classes):
@@ -146,6 +152,10 @@ class Canonicaliser:
                     for p in pods]
         else:
             sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], 0, "" if generated[p[1]] else p[0]) for p in pods]
+        if state.log or any(rec[1] for rec in state.informers) or self.memory_marks is not None:
+            marks = self._stream_marks(state)
+            if marks:
+                sigs = [sg + (marks.get(p[0], ()),) for sg, p in zip(sigs, pods)]
         nodes = state.nodes
         if self.node_symmetry:
             on_node: list[list] = [[] for _ in nodes]
@@ -195,10 +205,71 @@ class Canonicaliser:
             get = rename.get
             new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
                                    for addrs in endpoints])
+        log, informers = state.log, state.informers
+        if log or informers or self.memory_marks is not None:
+            log, informers = self._rename_stream(log, informers, state.memory, rename,
+                                                 relabel if self.node_symmetry else None)
         memory = state.memory
         if self.rename_memory is not None and memory:
             memory = self.rename_memory(memory, rename)
-        return State(tuple(new_pods), nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv)
+        return State(tuple(new_pods), nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
+                     log, informers, state.etcd_down)
+
+
+    def _stream_marks(self, state: State) -> dict[str, tuple]:
+        """What the watch stream, the caches' missed records and controllers'
+        memory say of each pod, names left out: part of a pod's signature, so
+        that pods are interchangeable only when their histories are too."""
+        marks: dict[str, list] = {}
+        for i, event in enumerate(state.log):
+            marks.setdefault(event[0], []).append((0, i, _strip(event[1]), _strip(event[2])))
+        for k, rec in enumerate(state.informers):
+            for name, held in rec[1]:
+                marks.setdefault(name, []).append((1, k, _strip(held), None))
+        if self.memory_marks is not None and state.memory:
+            for name, mark in self.memory_marks(state.memory):
+                marks.setdefault(name, []).append((2, mark, None, None))
+        return {name: tuple(sorted(m, key=repr)) for name, m in marks.items()}
+
+    def _rename_stream(self, log: tuple, informers: tuple, memory: tuple, rename: dict, relabel) -> tuple[tuple, tuple]:
+        """The watch stream's events and the informers' missed entries with the
+        same pod renaming (and node relabelling) as the state: names of pods
+        already gone get fresh ``~gone-<i>`` names in order of appearance, so no
+        two pods' histories are ever merged (``rename`` is extended in place, for
+        controllers' memory)."""
+        gone = sum(1 for name in rename.values() if name.startswith("~gone-"))
+
+        def name_of(old: str) -> str:
+            nonlocal gone
+            new = rename.get(old)
+            if new is None:
+                new = old if self._identity(old) else f"~gone-{gone}"
+                gone += new != old
+                rename[old] = new
+            return new
+
+        def pod(rec):
+            if rec is None:
+                return None
+            node = rec[3] if relabel is None else relabel[rec[3]]
+            return tuple.__new__(PodRec, (name_of(rec[0]), rec[1], rec[2], node) + rec[4:])
+
+        log = tuple(type(e)(name_of(e[0]), pod(e[1]), pod(e[2])) for e in log)
+        renamed = []
+        for rec in informers:
+            if rec.missed:
+                ordered = sorted(rec.missed, key=lambda m: repr(_strip(m[1])))  # not by name: stays canonical
+                rec = rec._replace(missed=tuple(sorted((name_of(n), pod(r)) for n, r in ordered)))
+            renamed.append(rec)
+        if self.memory_marks is not None and memory:
+            for name, _ in sorted(self.memory_marks(memory), key=lambda m: repr(m[1])):
+                name_of(name)
+        return log, tuple(renamed)
+
+
+def _strip(rec):
+    """A pod record without its name (None stays None)."""
+    return None if rec is None else tuple(rec[1:])
 
 
 _DIGITS = tuple(str(i) for i in range(64))

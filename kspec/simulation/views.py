@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from kspec.simulation.state import NOT_RUNNING, UP, State, World
+from kspec.simulation.informer import describe_cache
+from kspec.simulation.controllers.scheduler import default_choices
+from kspec.simulation.state import NOT_RUNNING, UP, State, World, is_terminal, update_pod
 
 UNSCHEDULED = "unscheduled"
 
@@ -60,8 +62,14 @@ def physical_node_status(rec) -> str:
     return "up"
 
 
-def lanes(state: State, world: World | None) -> tuple[tuple[Lane, ...], tuple[Lane, ...]]:
-    """The API view (one lane per node, then the unscheduled lane) and the physical view."""
+ORPHANED = "orphaned, running"
+ENDPOINT = "ready endpoint"
+
+
+def lanes(state: State, world: World | None) -> tuple[tuple[Lane, ...], tuple[Lane, ...], tuple[Lane, ...]]:
+    """The API view (one lane per node, then the unscheduled lane), the physical view
+    (containers of force-deleted pods still running show as orphans of their workload)
+    and the Services view (one lane per Service, its ready endpoints as items)."""
     names = node_names(state, world)
     api: list[list[tuple[str, str]]] = [[] for _ in names]
     physical: list[list[tuple[str, str]]] = [[] for _ in names]
@@ -76,13 +84,34 @@ def lanes(state: State, world: World | None) -> tuple[tuple[Lane, ...], tuple[La
             unscheduled.append(mark)
     api_lanes = tuple(Lane(n, api_node_status(rec), tuple(p)) for n, rec, p in zip(names, state.nodes, api))
     api_lanes += (Lane(UNSCHEDULED, "", tuple(unscheduled)),)
+    for node, rec in enumerate(state.nodes):
+        if rec.up and node < len(names):
+            physical[node] += [(f"{orphan_name(world, group)} (orphan)", ORPHANED) for group in rec.orphans]
     phys_lanes = tuple(Lane(n, physical_node_status(rec), tuple(p)) for n, rec, p in zip(names, state.nodes, physical))
-    return api_lanes, phys_lanes
+    return api_lanes, phys_lanes, service_lanes(state, world)
+
+
+def orphan_name(world: World | None, group: int) -> str:
+    """What an orphaned container is called: its pod template's name prefix (the pod object is gone)."""
+    if world is None:
+        return f"group-{group}"
+    return world.groups[group].prefix.rstrip("-") or f"group-{group}"
+
+
+def service_lanes(state: State, world: World | None) -> tuple[Lane, ...]:
+    """One lane per Service: how many ready endpoints it lists, and which pods."""
+    out = []
+    for i, addresses in enumerate(state.endpoints):
+        name = world.services[i].name if world is not None else f"service-{i}"
+        count = len(addresses)
+        out.append(Lane(f"Service {name}", f"{count} ready endpoint{'' if count == 1 else 's'}",
+                        tuple((pod, ENDPOINT) for pod in addresses)))
+    return tuple(out)
 
 
 def describe_state(state: State, world: World | None) -> tuple[str, ...]:
     """A cluster state in words, one line per node (API view | physical view)."""
-    api_lanes, phys_lanes = lanes(state, world)
+    api_lanes, phys_lanes, _ = lanes(state, world)
     lines = []
     for api, physical in zip(api_lanes, phys_lanes):
         pods = ", ".join(f"{name} ({status})" for name, status in api.pods) or "no pods"
@@ -91,7 +120,28 @@ def describe_state(state: State, world: World | None) -> tuple[str, ...]:
     for lane in api_lanes[len(phys_lanes):]:
         if lane.pods:
             lines.append(f"not scheduled: {', '.join(f'{name} ({status})' for name, status in lane.pods)}")
+    if world is not None:
+        lines += placement_notes(world, state)
     return tuple(lines)
+
+
+def placement_notes(world: World, state: State) -> list[str]:
+    """Pods of a state whose node the default scoring would not give them: taken off
+    their node with every other pod in place, LeastAllocated ranks other nodes higher.
+    A settled initial state under ``scheduler: all`` may hold such placements."""
+    out = []
+    for i, pod in enumerate(state.pods):
+        group = world.groups[pod.group]
+        if pod.node < 0 or pod.deleting or is_terminal(pod) or group.daemon or group.pinned_node != -1:
+            continue
+        best = default_choices(world, update_pod(state, i, node=-1), i)
+        if best and pod.node not in best:
+            prefers = ", ".join(world.node_names[n] for n in best)
+            out.append(f"{pod.name} on {world.node_names[pod.node]} (it prefers {prefers})")
+    if not out:
+        return []
+    return [f"placement not the default scoring's choice (NodeResourcesFit LeastAllocated): {'; '.join(out)}; "
+            "a violation that needs it depends on a placement the default scheduler would not make"]
 
 
 _FIELD_LABELS = {"node": "spec.nodeName", "run": "containers (physical)", "deleting": "terminating",
@@ -124,6 +174,8 @@ def describe_changes(before: State, after: State, world: World | None) -> tuple[
                     a = world.workloads[a].ref if a >= 0 else "(none)"
                     b = world.workloads[b].ref if b >= 0 else "(none)"
                 out.append(f"{name}: {_FIELD_LABELS.get(field, field)} {a} -> {b}")
+        if pod.node < 0 <= now.node and world is not None:
+            out.extend(scoring_note(world, before, name, now.node))
     out.extend(_node_changes(before, after, names))
     services = getattr(world, "services", None) if world is not None else None
     for i, (a, b) in enumerate(zip(before.endpoints, after.endpoints)):
@@ -145,8 +197,50 @@ def describe_changes(before: State, after: State, world: World | None) -> tuple[
     if before.ops != after.ops:
         out.append(f"user operations done: {bin(before.ops).count('1')} -> {bin(after.ops).count('1')}")
     if before.memory != after.memory:
-        out.append("controller memory changed")
+        out.extend(_memory_changes(before, after, world))
+    if before.informers != after.informers or before.log != after.log:
+        informed = getattr(world, "informed", ()) if world is not None else ()
+        for k in range(len(after.informers)):
+            was, now = describe_cache(before, k), describe_cache(after, k)
+            if was != now:
+                who = informed[k].actor if k < len(informed) else f"informer-{k}"
+                out.append(f"{who} cache: {now}")
+    if before.etcd_down != after.etcd_down:
+        members = getattr(world, "etcd_members", 1)
+        quorum = "quorum" if members - after.etcd_down > members // 2 else "NO quorum: writes fail"
+        out.append(f"etcd: {members - after.etcd_down} of {members} members up ({quorum})")
     return tuple(out)
+
+
+def scoring_note(world: World, before: State, pod: str, node: int) -> list[str]:
+    """A bind the default scoring would not make (possible under ``scheduler: all``,
+    which explores every feasible node), said at the bind step."""
+    index = next(i for i, p in enumerate(before.pods) if p.name == pod)
+    best = default_choices(world, before, index)
+    if not best or node in best:
+        return []
+    names = ", ".join(world.node_names[n] for n in best)
+    return [f"{pod} -> {world.node_names[node]} is not the default scoring's choice (NodeResourcesFit "
+            f"LeastAllocated prefers {names}): a violation after this step depends on a placement "
+            "the default scheduler would not make"]
+
+
+def _memory_changes(before: State, after: State, world: World | None) -> list[str]:
+    """Each controller's memory that changed, as it now reads."""
+    slots = getattr(world, "memory_slots", {}) if world is not None else {}
+    out = []
+    for actor, slot in slots.items():
+        if slot < len(after.memory) and before.memory[slot] != after.memory[slot]:
+            out.append(f"{actor} memory: {_memory_text(after.memory[slot], world, actor)}")
+    return out or ["controller memory changed"]
+
+
+def _memory_text(memory, world, actor: str) -> str:
+    """The replication manager's expectations per workload; other memory as it prints."""
+    if actor == "replication" and isinstance(memory, tuple) and world is not None:
+        parts = [f"{world.workloads[w].ref} {e!r}" for w, e in zip(world.replicated, memory) if e is not None]
+        return "; ".join(parts) or "no expectations"
+    return repr(memory)
 
 
 def _node_changes(before: State, after: State, names: list[str]) -> list[str]:

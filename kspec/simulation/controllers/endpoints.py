@@ -69,4 +69,5 @@ class EndpointsController:
                 removed = tuple(n for n in have if n not in want)
                 endpoints = state.endpoints[:s] + (want,) + state.endpoints[s + 1:]
                 yield EndpointsSync(info.name, added, removed), State(state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults,
-                                                                   state.ops, state.rv + 1)
+                                                                   state.ops, state.rv + 1, state.log, state.informers,
+                                                                   state.etcd_down)

@@ -46,11 +46,37 @@ from kspec.simulation.state import READY, UNKNOWN, State, World, delete_pod, upd
 
 __all__ = ["NodeLifecycleMarkUnknown", "NodeLifecycleTaint", "NodeLifecycleUntaint", "NodeLifecycleStopEvictions",
            "TaintManagerEvict", "ClockTick", "NodeLifecycle", "TaintManager", "Clock",
-           "zone_states", "taint_allowed", "FULL", "PARTIAL", "NORMAL"]
+           "zone_states", "taint_allowed", "FULL", "PARTIAL", "NORMAL", "EvictionRule", "rule_of"]
 
 NORMAL, PARTIAL, FULL = "Normal", "PartialDisruption", "FullDisruption"
 UNHEALTHY_ZONE_THRESHOLD = 0.55  # --unhealthy-zone-threshold
 LARGE_CLUSTER_THRESHOLD = 50  # --large-cluster-size-threshold
+SECONDARY_EVICTION_RATE = 0.01  # --secondary-node-eviction-rate
+
+
+@attrs.frozen
+class EvictionRule:
+    """The node lifecycle controller's flags that decide whether a zone's
+    unreachable nodes get the NoExecute taint (``setLimiterInZone``,
+    ``handleDisruption``): ``zone-aware`` is upstream's rule; ``naive`` taints
+    every unreachable node whatever its zone's state, the rule a reviewer may
+    compare it with."""
+
+    evictions: str = "zone-aware"
+    unhealthy_zone_threshold: float = UNHEALTHY_ZONE_THRESHOLD
+    large_cluster_size_threshold: int = LARGE_CLUSTER_THRESHOLD
+    secondary_eviction_rate: float = SECONDARY_EVICTION_RATE
+
+    @property
+    def naive(self) -> bool:
+        return self.evictions == "naive"
+
+
+UPSTREAM = EvictionRule()
+
+
+def rule_of(world: World) -> EvictionRule:
+    return world.lifecycle or UPSTREAM
 
 
 @attrs.frozen
@@ -96,11 +122,11 @@ class ClockTick(Action):
     seconds: int
 
 
-def compute_zone_state(ready: int, not_ready: int) -> str:
+def compute_zone_state(ready: int, not_ready: int, threshold: float = UNHEALTHY_ZONE_THRESHOLD) -> str:
     """``ComputeZoneState``."""
     if ready == 0 and not_ready > 0:
         return FULL
-    if not_ready > 2 and not_ready / (not_ready + ready) >= UNHEALTHY_ZONE_THRESHOLD:
+    if not_ready > 2 and not_ready / (not_ready + ready) >= threshold:
         return PARTIAL
     return NORMAL
 
@@ -111,20 +137,34 @@ def zone_states(world: World, state: State) -> dict[str, tuple[str, int]]:
     for zone, rec in zip(world.zones, state.nodes):
         pair = counts.setdefault(zone, [0, 0])
         pair[0 if rec.ready == READY else 1] += 1
-    return {zone: (compute_zone_state(r, nr), r + nr) for zone, (r, nr) in counts.items()}
+    threshold = rule_of(world).unhealthy_zone_threshold
+    return {zone: (compute_zone_state(r, nr, threshold), r + nr) for zone, (r, nr) in counts.items()}
 
 
 def all_fully_disrupted(zones) -> bool:
     return bool(zones) and all(s == FULL for s, _ in zones.values())
 
 
+def stops_all_evictions(world: World, zones) -> bool:
+    """Every zone fully disrupted: upstream assumes the control plane is the one
+    cut off and stops evicting (the naive rule does not)."""
+    return not rule_of(world).naive and all_fully_disrupted(zones)
+
+
 def taint_allowed(world: World, state: State, node: int, zones=None) -> bool:
-    """Whether the zone's NoExecute tainter runs (its rate limiter is not 0)."""
+    """Whether the zone's NoExecute tainter runs (its rate limiter is not 0):
+    ``setLimiterInZone`` gives a partially disrupted zone the secondary rate
+    when it is larger than the large-cluster threshold, else 0."""
+    rule = rule_of(world)
+    if rule.naive:
+        return True
     zones = zones if zones is not None else zone_states(world, state)
     if all_fully_disrupted(zones):
         return False
     zone_state, size = zones[world.zones[node]]
-    return not (zone_state == PARTIAL and size <= LARGE_CLUSTER_THRESHOLD)
+    if zone_state != PARTIAL:
+        return True
+    return size > rule.large_cluster_size_threshold and rule.secondary_eviction_rate > 0
 
 
 def _untaint_all(state: State) -> State:
@@ -144,25 +184,43 @@ class NodeLifecycle:
         if all(rec.ready == READY and rec.up and rec.reachable and not rec.tainted for rec in state.nodes):
             return  # every node healthy and untainted: nothing to mark, taint or untaint
         zones = zone_states(world, state)
+        marked_together = False
         for n, rec in enumerate(state.nodes):
             name = world.node_names[n]
             if rec.ready == READY and not rec.heartbeating:
-                nxt = update_node(state, n, ready=UNKNOWN)
-                for i, pod in enumerate(nxt.pods):
-                    if pod.node == n and pod.ready:
-                        nxt = update_pod(nxt, i, ready=False)
-                new_zones = zone_states(world, nxt)
-                if all_fully_disrupted(new_zones):
-                    nxt = _untaint_all(nxt)
-                elif taint_allowed(world, nxt, n, new_zones):
-                    nxt = update_node(nxt, n, tainted=True, timer=0)
-                yield NodeLifecycleMarkUnknown(name), nxt
+                if rec.together and marked_together:
+                    continue
+                cohort = [n]
+                if rec.together:  # their grace periods end together: one monitorNodeHealth pass marks them all
+                    marked_together = True
+                    cohort = [m for m, r in enumerate(state.nodes) if r.together and r.ready == READY and not r.heartbeating]
+                yield NodeLifecycleMarkUnknown(", ".join(world.node_names[m] for m in cohort)), \
+                    self._mark_unknown(world, state, cohort)
             elif rec.ready == UNKNOWN and not rec.tainted and taint_allowed(world, state, n, zones):
                 yield NodeLifecycleTaint(name), update_node(state, n, tainted=True, timer=0)
             elif rec.ready == READY and rec.tainted:
                 yield NodeLifecycleUntaint(name), update_node(state, n, tainted=False, timer=0)
-        if all_fully_disrupted(zones) and any(rec.tainted for rec in state.nodes):
+        if stops_all_evictions(world, zones) and any(rec.tainted for rec in state.nodes):
             yield NodeLifecycleStopEvictions(), _untaint_all(state)
+
+    @staticmethod
+    def _mark_unknown(world: World, state: State, nodes: list[int]) -> State:
+        """``tryUpdateNodeHealth`` (Ready=Unknown, ``MarkPodsNotReady``) for
+        ``nodes`` in one pass, then ``handleDisruption`` on the new zone states
+        and the NoExecute taint for each node whose zone may be evicted."""
+        nxt = state
+        for n in nodes:
+            nxt = update_node(nxt, n, ready=UNKNOWN)
+            for i, pod in enumerate(nxt.pods):
+                if pod.node == n and pod.ready:
+                    nxt = update_pod(nxt, i, ready=False)
+        new_zones = zone_states(world, nxt)
+        if stops_all_evictions(world, new_zones):
+            return _untaint_all(nxt)
+        for n in nodes:
+            if taint_allowed(world, nxt, n, new_zones):
+                nxt = update_node(nxt, n, tainted=True, timer=0)
+        return nxt
 
 
 class TaintManager:

@@ -44,6 +44,27 @@ Optional members:
     controller with memory but without this method turns symmetry reduction
     off for the scenario (always safe).
 
+Reading through a cache, writing through the API (a scenario with
+``consistency:``; see :mod:`kspec.simulation.informer`):
+
+``cache_of(world, state, controller)``
+    The pods as the controller's informer cache holds them: possibly stale,
+    possibly missing what a dropped watch event carried. A controller that
+    reads ``state.pods`` instead does a quorum read of the API every time.
+
+``update_cached_pod(state, seen, **changes)`` and ``delete_cached_pod(state, seen)``
+    Writes of a pod the controller read from its cache, with the API server's
+    preconditions: an update carries the resourceVersion it read and fails
+    with :class:`Conflict` when the pod changed since (HTTP 409); both fail
+    with :class:`NotFound` when it is gone. ``create_pod`` needs no
+    precondition (the API server names the pod).
+
+``observe(world, state, event)``
+    Optional: the controller's event handlers, called with each watch event
+    (:class:`~kspec.simulation.informer.Event`) as its cache receives it,
+    returning the state (typically with memory changed: a work queue, an
+    expectations count). An edge-triggered controller acts on these.
+
 A scenario names a user controller by file (``controllers: [{module:
 custom/singleton.py}]``); the module exports ``controller`` (an instance) or
 ``build_controller(**params)``. See ``models/custom/`` for a buggy
@@ -58,10 +79,12 @@ from typing import Any, Hashable, Iterable, Protocol, runtime_checkable
 import attrs
 
 from kspec.checker.model import Action
-from kspec.simulation.state import State, World
+from kspec.errors import KspecError
+from kspec.simulation.informer import api_record, cached_state
+from kspec.simulation.state import PodRec, State, World, delete_pod, update_pod
 
 __all__ = ["Controller", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
-           "describe_sync"]
+           "describe_sync", "cache_of", "update_cached_pod", "delete_cached_pod", "Conflict", "NotFound"]
 
 Step = tuple[Action, State]
 
@@ -112,3 +135,39 @@ def describe_sync(kind: str, name: str, **lists: tuple[str, ...]) -> str:
     """``KindSync(name: create a, b; delete c)``: a sync step's text in traces."""
     parts = [f"{label} {', '.join(names)}" for label, names in lists.items() if names]
     return f"{kind}({name}: {'; '.join(parts)})"
+
+
+class Conflict(KspecError):
+    """HTTP 409: the object changed since the writer read it (stale resourceVersion)."""
+
+
+class NotFound(KspecError):
+    """HTTP 404: the object is gone."""
+
+
+def cache_of(world: World, state: State, controller) -> tuple[PodRec, ...]:
+    """The pods as ``controller``'s informer cache holds them (``state.pods``
+    when the scenario's consistency is fresh or the controller reads the API)."""
+    return cached_state(world, state, controller.actor).pods
+
+
+def _current(state: State, seen: PodRec) -> int:
+    for i, pod in enumerate(state.pods):
+        if pod.name == seen.name:
+            return i
+    raise NotFound(f"pod {seen.name!r} not found")
+
+
+def update_cached_pod(state: State, seen: PodRec, **changes) -> State:
+    """PUT of pod ``seen`` (as read from a cache) with ``changes``: the
+    resourceVersion precondition holds only if the API's pod is still the one
+    read, else :class:`Conflict` (the controller must re-read and retry)."""
+    i = _current(state, seen)
+    if api_record(state.pods[i]) != api_record(seen):
+        raise Conflict(f"pod {seen.name!r} was modified since it was read; re-read it and retry")
+    return update_pod(state, i, **changes)
+
+
+def delete_cached_pod(state: State, seen: PodRec) -> State:
+    """DELETE of pod ``seen``: :class:`NotFound` when it is gone."""
+    return delete_pod(state, _current(state, seen))

@@ -24,23 +24,43 @@ Upstream breaks ties between pods that compare equal on the modelled criteria
 by readiness time, restart count, creation time and finally UID, none of
 which the state holds; so a tie is nondeterministic here (one step per
 choice), which covers every upstream outcome.
+
+With a scenario's ``consistency:`` other than ``fresh`` the manager reads its
+informer cache (:mod:`kspec.simulation.informer`) and keeps upstream's memory
+(:class:`Expectations`, per workload, in ``State.memory``):
+
+- ``ControllerExpectations`` (``pkg/controller/controller_utils.go``): a sync
+  that creates ``n`` pods first expects ``n`` creations, one that deletes
+  expects those pods' deletions (``UIDTrackingControllerExpectations``); the
+  informer's handlers lower them as the events arrive (``addPod`` ->
+  ``CreationObserved``, ``updatePod`` with a deletionTimestamp and ``deletePod``
+  -> ``DeletionObserved``). ``syncReplicaSet`` runs ``manageReplicas`` only
+  when the expectations are satisfied (met, absent, or expired after 5
+  minutes: the ``expectations-expire`` fault).
+- ``slowStartBatch``: creations go in batches of 1, 2, 4, ...; each batch is
+  a step, so a ``controller-restart`` can fall between two batches (the rest
+  is never created by that process) and other controllers act in between.
+  A batch that fails (no etcd quorum) skips the rest and lowers the
+  expectations by what was not created.
+- A restart loses the memory (:meth:`ReplicationControllerLoop.initial_memory`).
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import ClassVar, Iterable
+from typing import ClassVar, Iterable, NamedTuple
 
 import attrs
 
-from kspec.simulation.controllers.protocol import describe_sync
+from kspec.simulation.controllers.protocol import describe_sync, memory_of, with_memory
+from kspec.simulation.informer import Event, cached_state
 from kspec.checker.model import Action
 from kspec.api.objects import WorkloadStatus
 from kspec.simulation.state import (
-    PENDING, RUNNING, TERMINAL_PHASES, State, World, create_pod, delete_pod, is_active, update_pod,
+    PENDING, RUNNING, TERMINAL_PHASES, State, World, create_pod, delete_pod, has_quorum, is_active, update_pod,
 )
 
-__all__ = ["RCSync", "ReplicationControllerLoop", "deletion_key", "pods_to_delete", "claim", "status", "BURST_REPLICAS"]
+__all__ = ["RCSync", "RCBatch", "RCExpectationsExpired", "Expectations", "ReplicationControllerLoop", "deletion_key", "pods_to_delete", "claim", "status", "BURST_REPLICAS"]
 
 BURST_REPLICAS = 500  # replicaset.BurstReplicas
 PHASE_ORDINAL = {PENDING: 0, "Unknown": 1, RUNNING: 2}  # podPhaseToOrdinal
@@ -61,6 +81,61 @@ class RCSync(Action):
     def __str__(self) -> str:
         return describe_sync("RCSync", self.workload, adopt=self.adopt, release=self.release, create=self.create,
                              delete=self.delete)
+
+
+@attrs.frozen
+class RCBatch(Action):
+    """The next slow-start batch of a sync that is creating pods (``failed``:
+    the batch's writes failed, the rest of the sync is skipped)."""
+
+    actor: ClassVar[str] = "replication"
+    workload: str
+    create: tuple[str, ...] = ()
+    failed: int = 0
+
+    def __str__(self) -> str:
+        if self.failed:
+            return f"RCBatch({self.workload}: {self.failed} creations failed, rest of the sync skipped)"
+        return describe_sync("RCBatch", self.workload, create=self.create)
+
+
+@attrs.frozen
+class RCExpectationsExpired(Action):
+    """Expectations that nothing can meet any more (the cache has every event
+    and the awaited ones never came) time out: ``ControllerExpectations``'
+    TTL of 5 minutes always fires in the end, so this is weakly fair."""
+
+    actor: ClassVar[str] = "replication"
+    workload: str
+
+
+class Expectations(NamedTuple):
+    """``ControlleeExpectations`` of one workload, plus the sync in progress:
+    ``add`` creations still expected, ``deletes`` the pods whose deletion is
+    expected, ``pending`` pods the running sync has still to create in
+    batches of ``batch``, ``batch`` doubling each time."""
+
+    add: int = 0
+    deletes: tuple[str, ...] = ()
+    pending: int = 0
+    batch: int = 1
+
+    @property
+    def satisfied(self) -> bool:
+        return self.add <= 0 and not self.deletes
+
+    def __repr__(self) -> str:
+        parts = [f"add {self.add}"] if self.add else []
+        parts += [f"del {list(self.deletes)}"] if self.deletes else []
+        parts += [f"{self.pending} to create in batches of {self.batch}+"] if self.pending else []
+        return "expect(" + ", ".join(parts) + ")"
+
+
+def _normal(exp: Expectations | None) -> Expectations | None:
+    """A met record with no sync in progress behaves as no record at all."""
+    if exp is None or (exp.satisfied and not exp.pending):
+        return None
+    return exp
 
 
 def claim(world: World, state: State, w: int, active: Iterable[int]) -> tuple[list[int], list[int], list[int]]:
@@ -119,8 +194,123 @@ class ReplicationControllerLoop:
     fair = True
 
     def steps(self, world: World, state: State):
+        informed = self.actor in world.memory_slots
         for w in world.replicated:  # RCs and ReplicaSets (Deployments: .deployment, StatefulSets: .statefulset)
-            yield from self.sync(world, state, w)
+            yield from (self.sync_informed(world, state, w) if informed else self.sync(world, state, w))
+
+    # ---------------------------------------------------------------- memory (informed mode)
+
+    def initial_memory(self, world: World):
+        """No expectations recorded, no sync in progress (also after a restart)."""
+        return tuple(None for _ in world.replicated)
+
+    def rename_memory(self, memory, pods: dict):
+        return tuple(None if e is None else e._replace(deletes=tuple(sorted(pods.get(n, n) for n in e.deletes)))
+                     for e in memory)
+
+    def memory_marks(self, memory):
+        """(pod name, workload position) for each pod whose deletion is expected."""
+        for j, exp in enumerate(memory):
+            if exp is not None:
+                for name in exp.deletes:
+                    yield name, j
+
+    def observe(self, world: World, state: State, event: Event) -> State:
+        """The informer's handlers: ``addPod`` -> ``CreationObserved``;
+        ``updatePod`` setting a deletionTimestamp, and ``deletePod`` ->
+        ``DeletionObserved`` (only for a pod whose deletion was expected)."""
+        pod = event.after if event.after is not None else event.before
+        if pod.owner < 0 or pod.owner not in world.replicated_index:
+            return state
+        j = world.replicated_index[pod.owner]
+        memory = memory_of(world, state, self)
+        exp = memory[j]
+        if exp is None:
+            return state
+        created = event.before is None and not event.after.deleting
+        gone = event.after is None or (event.after.deleting and (event.before is None or not event.before.deleting))
+        if created:
+            exp = exp._replace(add=exp.add - 1)
+        elif gone and pod.name in exp.deletes:
+            exp = exp._replace(deletes=tuple(n for n in exp.deletes if n != pod.name))
+        else:
+            return state
+        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
+
+    def expire(self, world: World, state: State):
+        """Each workload whose unmet expectations can time out (no sync running)."""
+        memory = memory_of(world, state, self)
+        for j, exp in enumerate(memory):
+            if exp is not None and not exp.pending and not exp.satisfied:
+                yield world.workloads[world.replicated[j]].ref, with_memory(world, state, self,
+                                                                            memory[:j] + (None,) + memory[j + 1:])
+
+    def _set(self, world: World, state: State, w: int, exp: Expectations | None) -> State:
+        memory = memory_of(world, state, self)
+        j = world.replicated_index[w]
+        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
+
+    def sync_informed(self, world: World, state: State, w: int):
+        """``syncReplicaSet`` reading the informer cache, gated by expectations,
+        creating in slow-start batches."""
+        exp = memory_of(world, state, self)[world.replicated_index[w]]
+        if exp is not None and exp.pending:
+            yield self._next_batch(world, state, w, exp)
+            return
+        if exp is not None and not exp.satisfied:
+            if self._caught_up(world, state):  # nothing left to arrive: the 5-minute TTL fires (isExpired)
+                yield RCExpectationsExpired(world.workloads[w].ref), self._set(world, state, w, None)
+            return
+        view = cached_state(world, state, self.actor)
+        for action, _ in self.sync(world, view, w):
+            yield self._apply(world, state, w, action)
+
+    def _caught_up(self, world: World, state: State) -> bool:
+        """The cache has every event and lost none: unmet expectations can
+        only be met by time running out."""
+        k = world.informer_slots.get(self.actor)
+        return k is None or state.informers[k] == (0, ())
+
+    def _next_batch(self, world: World, state: State, w: int, exp: Expectations):
+        name = world.workloads[w].name
+        size = min(exp.batch, exp.pending)
+        rest = exp._replace(pending=exp.pending - size, batch=exp.batch * 2)
+        if not has_quorum(world, state):  # every create fails: skip the rest, expect none of them
+            return RCBatch(name, failed=size), self._set(world, state, w, rest._replace(add=exp.add - exp.pending,
+                                                                                          pending=0))
+        nxt, created = self._set(world, state, w, rest), []
+        for _ in range(size):
+            nxt, pod_name = create_pod(world, nxt, world.workloads[w].group, owner=w)
+            created.append(pod_name)
+        return RCBatch(name, tuple(created)), nxt
+
+    def _apply(self, world: World, state: State, w: int, action: RCSync) -> tuple[RCSync, State]:
+        """The writes a sync planned on its cache, sent to the API server: patches
+        to pods that still exist, the first creation batch (the rest pending),
+        deletions of pods still there (a pod already gone counts as observed)."""
+        nxt = state
+        for name in action.adopt:
+            i = _index(nxt, name)
+            if i is not None and nxt.pods[i].owner < 0:
+                nxt = update_pod(nxt, i, owner=w)
+        for name in action.release:
+            i = _index(nxt, name)
+            if i is not None and nxt.pods[i].owner == w:
+                nxt = update_pod(nxt, i, owner=-1)
+        if action.create:
+            count = len(action.create)
+            nxt = self._set(world, nxt, w, Expectations(add=count, pending=count, batch=1))
+            batch, nxt = self._next_batch(world, nxt, w, memory_of(world, nxt, self)[world.replicated_index[w]])
+            return attrs.evolve(action, create=batch.create), nxt
+        if action.delete:
+            expected = []
+            for name in action.delete:
+                i = _index(nxt, name)
+                if i is not None and not nxt.pods[i].deleting:
+                    expected.append(name)
+                    nxt = delete_pod(nxt, i)
+            nxt = self._set(world, nxt, w, Expectations(deletes=tuple(expected)))
+        return action, nxt
 
     @staticmethod
     def _settled(world: World, state: State, w: int, namespace: str, replicas: int) -> bool:
@@ -176,3 +366,10 @@ class ReplicationControllerLoop:
                 yield RCSync(name, adopt_names, release_names, (), names), nxt
         elif adopt or release:
             yield RCSync(name, adopt_names, release_names), base
+
+
+def _index(state: State, name: str) -> int | None:
+    for i, pod in enumerate(state.pods):
+        if pod.name == name:
+            return i
+    return None
