@@ -406,4 +406,4 @@ class FaultInjector:
             counts = budget.counts_after(faults, k)
             for action, nxt in apply_fault(world, state, kind):
                 yield action, State(nxt.pods, nxt.nodes, nxt.endpoints, nxt.replicas, nxt.memory, counts, nxt.ops,
-                                    nxt.rv, nxt.log, nxt.informers, nxt.etcd_down)
+                                    nxt.rv, nxt.log, nxt.informers, nxt.etcd_down, nxt.status)

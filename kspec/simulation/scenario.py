@@ -1005,7 +1005,7 @@ class ClusterModel:
                      endpoints=tuple(() for _ in world.services),
                      replicas=world.initial_replicas(), memory=tuple(memory),
                      faults=self.budget.initial_counts(), ops=0,
-                     informers=tuple(InformerRec() for _ in world.informed))
+                     informers=tuple(InformerRec() for _ in world.informed), status=tuple(world.status_initial))
 
     def settle(self, starts) -> list[State]:
         """Every state the controllers alone reach from ``starts`` in which they
@@ -1174,7 +1174,7 @@ class ClusterModel:
 def _api_view(state: State) -> tuple:
     """What the API server holds in ``state`` (no physical fields, no memory)."""
     return (tuple(api_record(p) for p in state.pods), tuple((n.ready, n.tainted, n.cordoned) for n in state.nodes),
-            state.endpoints, state.replicas)
+            state.endpoints, state.replicas, state.status)
 
 
 class SymmetricClusterModel(ClusterModel):

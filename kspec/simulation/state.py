@@ -67,7 +67,7 @@ __all__ = [
     "PodRec", "NodeRec", "State", "World", "Workload", "PodGroup", "ServiceInfo",
     "StateError",
     "create_pod", "delete_pod", "remove_pod", "update_pod", "update_node",
-    "is_active", "is_terminal", "has_ip", "serving", "well_formed", "has_quorum",
+    "is_active", "is_terminal", "has_ip", "serving", "well_formed", "has_quorum", "status_of", "with_status",
 ]
 
 # API phases (``status.phase``); Unknown is no longer written by the node controller.
@@ -156,7 +156,8 @@ class State:
     rv: int = attrs.field(default=0, eq=False, repr=False)  # last resourceVersion written
     log: tuple = ()  # the watch stream's recent pod events some informer cache has not seen (informer.Event)
     informers: tuple = ()  # per informed controller: its cache's position on the stream (informer.InformerRec)
-    etcd_down: int = 0  # etcd members down (ControlPlane.etcd_members in all)
+    etcd_down: int = 0  # etcd members down (World.etcd_members in all)
+    status: tuple = ()  # other API objects' stored state, one slot per World.status_slots entry (see status_of)
 
     # ---------------------------------------------------------------- look-ups
 
@@ -184,6 +185,17 @@ class State:
 
 
 # --------------------------------------------------------------------------- pod predicates
+
+
+def status_of(world: "World", state: State, key: str):
+    """The stored state of API object ``key`` (a slot of ``World.status_slots``)."""
+    return state.status[world.status_slots[key]]
+
+
+def with_status(world: "World", state: State, key: str, value) -> State:
+    """``state`` with object ``key``'s stored state replaced (an API write)."""
+    slot = world.status_slots[key]
+    return attrs.evolve(state, status=state.status[:slot] + (value,) + state.status[slot + 1:], rv=state.rv + 1)
 
 
 def has_quorum(world: "World", state: State) -> bool:
@@ -363,6 +375,8 @@ class World:
         self.informed: tuple = ()  # controllers reading through an informer cache, in State.informers order
         self.informer_slots: dict[str, int] = {}
         self.memory_slots: dict[str, int] = {}
+        self.status_slots: dict[str, int] = {}  # API objects with stored state beyond the above (an HPA, a Job)
+        self.status_initial: tuple = ()  # each slot's value when the manifests are applied
         self.controllers: tuple = ()
 
     # ---------------------------------------------------------------- building
@@ -646,7 +660,8 @@ def _bump(state: State) -> int:
 
 def _put(state: State, pods: tuple[PodRec, ...]) -> State:
     return State(pods, state.nodes, state.endpoints, state.replicas, state.memory, state.faults, state.ops,
-                 state.rv + 1, state.log, state.informers, state.etcd_down)
+                 state.rv + 1, state.log, state.informers, state.etcd_down,
+                 state.status)
 
 
 def update_pod(state: State, index: int, **changes) -> State:
@@ -654,14 +669,16 @@ def update_pod(state: State, index: int, **changes) -> State:
     pods = state.pods
     new = pods[index]._replace(**changes)
     return State(pods[:index] + (new,) + pods[index + 1:], state.nodes, state.endpoints, state.replicas,
-                 state.memory, state.faults, state.ops, state.rv + 1, state.log, state.informers, state.etcd_down)
+                 state.memory, state.faults, state.ops, state.rv + 1, state.log, state.informers, state.etcd_down,
+                 state.status)
 
 
 def update_node(state: State, index: int, **changes) -> State:
     nodes = state.nodes
     new = nodes[index]._replace(**changes)
     return State(state.pods, nodes[:index] + (new,) + nodes[index + 1:], state.endpoints, state.replicas,
-                 state.memory, state.faults, state.ops, state.rv + 1, state.log, state.informers, state.etcd_down)
+                 state.memory, state.faults, state.ops, state.rv + 1, state.log, state.informers, state.etcd_down,
+                 state.status)
 
 
 def free_name(state: State, prefix: str) -> str:

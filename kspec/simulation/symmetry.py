@@ -97,10 +97,10 @@ class Canonicaliser:
                  memory_marks=None):
         """``memory_marks(memory)`` yields ``(pod name, mark)`` for every pod
         name controllers' memory holds (so renaming stays canonical); with
-        informer caches node symmetry is off (past pod records name nodes)."""
+        caches that can lag node symmetry is off (past pod records name nodes)."""
         self.world = world
         self.memory_marks = memory_marks
-        nodes = nodes and not getattr(world, "informed", ())
+        nodes = nodes and not _stream_names_nodes(world)
         self.classes = node_classes(world, nodes, pinned)
         self.members: dict[int, list[int]] = {}
         for i, c in enumerate(self.classes):
@@ -213,7 +213,7 @@ class Canonicaliser:
         if self.rename_memory is not None and memory:
             memory = self.rename_memory(memory, rename)
         return State(tuple(new_pods), nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
-                     log, informers, state.etcd_down)
+                     log, informers, state.etcd_down, state.status)
 
 
     def _stream_marks(self, state: State) -> dict[str, tuple]:
@@ -265,6 +265,13 @@ class Canonicaliser:
             for name, _ in sorted(self.memory_marks(memory), key=lambda m: repr(m[1])):
                 name_of(name)
         return log, tuple(renamed)
+
+
+def _stream_names_nodes(world: World) -> bool:
+    """Whether states can hold past pod records (a lagging cache's events or
+    lost records), which name nodes: node symmetry is then off."""
+    consistency = getattr(world, "consistency", None)
+    return bool(getattr(world, "informed", ())) and consistency is not None and bool(consistency.staleness)
 
 
 def _strip(rec):

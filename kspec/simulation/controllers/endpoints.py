@@ -70,4 +70,4 @@ class EndpointsController:
                 endpoints = state.endpoints[:s] + (want,) + state.endpoints[s + 1:]
                 yield EndpointsSync(info.name, added, removed), State(state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults,
                                                                    state.ops, state.rv + 1, state.log, state.informers,
-                                                                   state.etcd_down)
+                                                                   state.etcd_down, state.status)
