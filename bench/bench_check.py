@@ -6,19 +6,23 @@ namespaces, one file per application), then times:
 
 * ``load``: ``kspec.loading.manifests.load_objects`` (YAML, defaulting, validation);
 * ``check``: the built-in library over the loaded objects (CEL evaluation and
-  cross-object helpers);
-* ``kspec check`` end to end (a fresh process, as CI runs it);
-* checkov on the same folder, when it is installed in its own virtualenv
-  (``python3 -m venv /tmp/checkov-venv && /tmp/checkov-venv/bin/pip install
-  checkov``; never a kspec dependency).
+  cross-object helpers; large inputs on every core);
+* ``kspec check`` end to end with every built-in rule and the schema
+  strictness rules (a fresh process, as CI runs it), with JSON and with the
+  default text output, wall and CPU seconds (children included);
+* with ``--checkov``: checkov on the same folder, from its own virtualenv
+  (made once by ``bench_checkov.checkov_executable``; never a kspec
+  dependency; it takes minutes on 10,000 objects).
 
-Usage: ``python3 bench/bench_check.py [--objects N] [--checkov PATH]``.
+Usage: ``python3 bench/bench_check.py [--objects N] [--checkov]``; the
+corpus side by side: ``bench/bench_checkov.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -90,10 +94,22 @@ def timed(label: str, fn):
     return value, elapsed
 
 
+def fresh(label: str, command: list[str]) -> None:
+    """Run ``command`` with its output discarded; print wall and CPU seconds (children included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    print(f"{label:38s} {wall:7.2f} s   ({cpu:.2f} s CPU)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--objects", type=int, default=10_000, help="objects to generate")
-    parser.add_argument("--checkov", default="/tmp/checkov-venv/bin/checkov", help="checkov executable (optional)")
+    parser.add_argument("--checkov", action="store_true", help="also run checkov (installed on first use)")
+    parser.add_argument("--cache", default=None, help="where checkov's virtualenv lives (see bench_checkov.py)")
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
     args = parser.parse_args()
 
@@ -107,21 +123,20 @@ def main() -> None:
         print(f"{n} objects in {len(os.listdir(folder))} files under {folder}")
         rules, _ = timed("compile built-in library", builtin_rules)
         loaded, t_load = timed("load (YAML, defaulting, validation)", lambda: load_objects([folder]))
-        result, t_check = timed(f"check ({len(rules)} rules)", lambda: check(loaded.objects, rules))
+        result, t_check = timed(f"check ({len(rules)} rules)", lambda: check(loaded.objects, rules, parallel=True))
         print(f"{'load + check':38s} {t_load + t_check:7.2f} s   ({result.evaluations} evaluations, "
               f"{1e6 * t_check / max(1, result.evaluations):.0f} µs each)")
         counts = Counter(f.rule_id for f in result.findings)
         print("findings:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
-        _, t_cli = timed("kspec check (fresh process)", lambda: subprocess.run(
-            [sys.executable, "-m", "kspec", "check", folder, "-o", "json"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        if os.path.exists(args.checkov):
-            proc, t_checkov = timed("checkov -d (kubernetes framework)", lambda: subprocess.run(
-                [args.checkov, "-d", folder, "--framework", "kubernetes", "--quiet", "--compact", "-o", "json"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
-            print(f"checkov exit {proc.returncode}, {len(proc.stdout)} bytes of JSON")
-        else:
-            print(f"checkov: not installed at {args.checkov} (see the module docstring)")
+        for output in ("json", "text"):
+            fresh(f"kspec check -o {output} (fresh process)",
+                  [sys.executable, "-m", "kspec", "check", folder, "-o", output])
+        if args.checkov:
+            from bench_checkov import DEFAULT_CACHE, checkov_command, checkov_executable
+            from pathlib import Path
+
+            executable = checkov_executable(Path(args.cache) if args.cache else DEFAULT_CACHE)
+            fresh("checkov -d (kubernetes framework)", checkov_command(executable, Path(folder)))
     finally:
         if args.keep:
             print("kept", folder)

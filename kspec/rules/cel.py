@@ -108,6 +108,7 @@ class CelEvaluationError(KspecError):
 MEMORY_BUDGET = 1 << 30  # bytes of address space one evaluation may add
 COST_EXCEEDED = "CEL cost budget exceeded"
 _ITERATIONS_EXCEEDED = "Iteration budget exceeded"  # cel-cpp's comprehension iteration limit
+_ERROR = cel.Type.ERROR
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _statm: list = []  # /proc/self/statm kept open: reading it costs well under a microsecond
 
@@ -156,15 +157,15 @@ def _cap(size: int, soft: int, hard: int) -> int:
     return cap
 
 
-def _within_memory_budget(call):
-    """``call()`` with the address space capped at its current size plus
+def _within_memory_budget(call, *args, **kwargs):
+    """``call(*args, **kwargs)`` with the address space capped at its current size plus
     :data:`MEMORY_BUDGET` (by the enclosing :func:`memory_budget` block, or
     here around this one call); a failed allocation becomes a CelEvaluationError."""
     try:
         if _batch[0]:
-            return call()
+            return call(*args, **kwargs)
         with memory_budget():
-            return call()
+            return call(*args, **kwargs)
     except MemoryError:
         raise CelEvaluationError(f"{COST_EXCEEDED}: the expression needed more than "
                                  f"{MEMORY_BUDGET >> 20} MiB") from None
@@ -260,15 +261,14 @@ class Program:
         ``variables`` is a dict, or :class:`Bindings` shared by several
         programs so that each value is converted to CEL once.
         """
-        cel, _ = _environment()
         try:
             if isinstance(variables, Bindings):
-                value = _within_memory_budget(lambda: self._expression.eval(variables.activation))
+                value = _within_memory_budget(self._expression.eval, variables.activation)
             else:
-                value = _within_memory_budget(lambda: self._expression.eval(data=variables))
+                value = _within_memory_budget(self._expression.eval, data=variables)
         except RuntimeError as err:  # bad input types for the bindings, or the iteration budget
             raise _evaluation_error(err) from None
-        if value.type() == cel.Type.ERROR:
+        if value.type() == _ERROR:
             raise _evaluation_error(value.value())
         return value.plain_value()
 
