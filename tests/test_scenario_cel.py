@@ -63,8 +63,8 @@ def test_expressions_agree_with_the_library_properties_they_restate(tmp_path):
     assert len(result["backend-endpoint"].trace) == len(result["service-always-has-endpoint"].trace)
 
 
-def test_sometimes_expression_satisfies_the_companion_rule(tmp_path):
-    """Alone it is the "sometimes" check a scenario needs (its verdict is checked above)."""
+def test_sometimes_expression_alone_is_a_scenario_s_checks(tmp_path):
+    """Alone it makes a scenario's checks (its verdict is checked above)."""
     model = load_scenario(scenario(tmp_path, A_NODE_DOWN))
     assert [p.name for p in model.properties()] == ["a-node-down"]
 

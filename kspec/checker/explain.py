@@ -11,7 +11,8 @@ breaks each violated property and puts the sentence there, so text traces,
 - ``leads_to``: the last state where the condition holds, after which the
   goal never does;
 - ``sometimes``: there is no trace; the sentence says that no reachable state
-  satisfies it.
+  satisfies it and, when the property measures closeness, how close the
+  search came (:attr:`~kspec.checker.explore.PropertyResult.nearest`).
 
 A property without ``explain`` gets a sentence naming it and its description.
 """
@@ -91,7 +92,7 @@ def sentence(res) -> str | None:
     if res.trace is not None:
         return res.trace.explanation
     if res.kind is Kind.SOMETIMES:
-        return f"no reachable state satisfies {res.name}"
+        return f"no reachable state satisfies {res.name}" + (f"; nearest: {res.nearest}" if res.nearest else "")
     return None
 
 

@@ -75,6 +75,7 @@ from kspec.checker.model import (
 )
 from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
+from kspec.checker.vacuity import Watch, nearest_key
 from kspec.util.budget import Budget, BudgetExceeded, peak_memory_bytes
 from kspec.util.progress import Progress
 
@@ -144,7 +145,12 @@ class PropertyResult:
     violated (a lasso with ``cycle_start`` for liveness), or for a
     ``sometimes`` that holds, the example that shows it. ``bound`` names what
     stopped the search when the verdict is inconclusive, and ``reason`` says
-    why in words."""
+    why in words. ``vacuous``: a property that holds while a witness of it
+    was never reached (:mod:`kspec.checker.vacuity`) says why here; the
+    verdict stays ``holds``. For a violated ``sometimes``: ``unreached`` says
+    what no reachable state satisfies (the property's description, else its
+    name), ``nearest`` how close the search came, in words, when the property
+    measures closeness, and ``nearest_trace`` the path to that state."""
 
     name: str
     kind: Kind
@@ -152,6 +158,10 @@ class PropertyResult:
     trace: Trace | None = None
     bound: str | None = None
     reason: str | None = None
+    vacuous: str | None = None
+    unreached: str | None = None
+    nearest: str | None = None
+    nearest_trace: Trace | None = None
 
     @property
     def cycle_start(self) -> int | None:
@@ -168,6 +178,12 @@ class PropertyResult:
             if self.kind.is_liveness:
                 out["cycle_start"] = self.trace.cycle_start
                 out["cycle_up_to_symmetry"] = self.trace.cycle_up_to_symmetry
+        if self.vacuous:
+            out["vacuous"] = self.vacuous
+        if self.unreached:
+            out["unreached"] = self.unreached
+        if self.nearest:
+            out["nearest"] = {"state": self.nearest, "trace": self.nearest_trace.to_json() if self.nearest_trace else None}
         return out
 
     def __str__(self) -> str:
@@ -176,6 +192,14 @@ class PropertyResult:
             head += f" (bound hit: {self.bound})"
         if self.reason and self.verdict is Verdict.INCONCLUSIVE:
             head += f": {self.reason}"
+        if self.vacuous:
+            head += f" (vacuous: {self.vacuous})"
+        if self.unreached:
+            head += f": never reached: {self.unreached}"
+        if self.nearest:
+            n = len(self.nearest_trace) if self.nearest_trace is not None else None
+            steps = "" if n is None else f" ({n} step{'' if n == 1 else 's'} from the start)"
+            head += f"; nearest state{steps}: {self.nearest}"
         if self.trace is not None and self.verdict is Verdict.VIOLATED:
             head += f", counterexample of {len(self.trace)} steps:\n{self.trace}"
         elif self.trace is not None:
@@ -499,6 +523,7 @@ class _Run:
         self._all_sccs: list | None = None
         self.budget_phase = ""  # the model's phase a BudgetExceeded came from
         self.budget_reached = ""  # and what that phase had reached
+        self.watch = Watch((), space.predicate)  # witnesses reached, set up by _search
 
     # -- search ----------------------------------------------------------------
 
@@ -555,6 +580,7 @@ class _Run:
         outside: set = set()
         self.depth_cut = False
         checks = self._checks()
+        watch = self.watch = Watch(self.props, space.predicate)
         queue: collections.deque = collections.deque()
         pop = queue.popleft if s.strategy == "bfs" else queue.pop
         count = 0
@@ -573,6 +599,8 @@ class _Run:
                         checks = self._checks()
                         if s.stop_at_first and entry[3] is Kind.ALWAYS:
                             raise _Stop("stopped_at_first_violation")
+            if watch.active:
+                watch.see(key)
             if count >= limit:
                 raise _Stop("max_states")
 
@@ -720,9 +748,10 @@ class _Run:
                 except KeyboardInterrupt:
                     late = "interrupted"
                 out[i] = self._inconclusive(prop, late, "a state deciding it was found, but its trace was not rebuilt")
+            elif decided and prop.kind is Kind.ALWAYS:
+                out[i] = PropertyResult(prop.name, prop.kind, Verdict.HOLDS, vacuous=self.watch.vacuous(i))
             elif decided:
-                verdict = Verdict.HOLDS if prop.kind is Kind.ALWAYS else Verdict.VIOLATED
-                out[i] = PropertyResult(prop.name, prop.kind, verdict)
+                out[i] = self._never_reached(i, prop)
             else:  # a bound was hit, or within_boundary cut states off: nothing proven
                 out[i] = self._inconclusive(prop, bound or "boundary")
         for i in self.liveness:
@@ -746,10 +775,28 @@ class _Run:
                 out[i] = self._inconclusive(prop, late, "in the liveness analysis")
                 continue
             if decided:
-                out[i] = PropertyResult(prop.name, prop.kind, Verdict.HOLDS)
+                out[i] = PropertyResult(prop.name, prop.kind, Verdict.HOLDS, vacuous=self.watch.vacuous(i))
             else:
                 out[i] = self._inconclusive(prop, bound or "boundary")
         return out, late
+
+    def _never_reached(self, i: int, prop: Property) -> PropertyResult:
+        """A violated ``sometimes``, with the nearest state the search reached
+        when the property measures closeness (found, and its trace rebuilt,
+        within the time allowed for traces)."""
+        violated = PropertyResult(prop.name, prop.kind, Verdict.VIOLATED,
+                                  unreached=(prop.description or prop.name).rstrip("."))
+        if prop.closeness is None or prop.nearest is None:
+            return violated
+        keys = self.keys if self.graph else self.store.parent
+        try:
+            key = nearest_key(self.space.predicate(prop.closeness, None), keys, self._check_trace_time)
+            if key is None:
+                return violated
+            trace = self._trace(self.store.path_to(key))
+        except BudgetExceeded:
+            return violated
+        return attrs.evolve(violated, nearest=prop.nearest(self.space.state(key)), nearest_trace=trace)
 
     def _inconclusive(self, prop: Property, bound: str, detail: str = "") -> PropertyResult:
         reason = self._reason(bound) if not detail else explain(bound, detail)

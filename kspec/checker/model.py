@@ -117,6 +117,7 @@ __all__ = [
     "Symmetric",
     "UnknownPropertyError",
     "Verdict",
+    "Witness",
     "actor_of",
     "always",
     "describe_title",
@@ -127,6 +128,7 @@ __all__ = [
     "is_symmetric",
     "leads_to",
     "load_model_file",
+    "nearest_by_parts",
     "parse_params",
     "select_properties",
     "sometimes",
@@ -226,6 +228,18 @@ class Property:
     ``explain`` (optional) says in one sentence why ``condition`` is false in a
     state, for the step of a trace that breaks the property
     (:func:`kspec.checker.explain.explain_result`).
+
+    Sanity, so that nothing passes vacuously: ``witnesses`` are what must
+    happen in some reachable state for the verdict to mean something (a fault
+    fires, the antecedent of an implication holds); a property that holds
+    while one of them is never reached holds *vacuously*, and the result says
+    which and why (:attr:`Witness.reason`). ``eventually_always`` and
+    ``leads_to`` get one by default (their condition fails somewhere / holds
+    somewhere). For a ``sometimes``, ``closeness`` measures how near a state
+    comes to satisfying ``condition`` (comparable values, higher is nearer)
+    and ``nearest`` says it in words, so a violated ``sometimes`` tells how
+    close the search came (:func:`nearest_by_parts` builds both for a
+    conjunction).
     """
 
     name: str
@@ -239,6 +253,9 @@ class Property:
     score: Callable[[Any], float] | None = attrs.field(default=None, eq=False, repr=False)
     encoded_score: Callable[[Any], float] | None = attrs.field(default=None, eq=False, repr=False)
     explain: Callable[[Any], str | None] | None = attrs.field(default=None, eq=False, repr=False)
+    witnesses: tuple[Witness, ...] = attrs.field(default=(), converter=tuple, eq=False, repr=False)
+    closeness: Callable[[Any], Any] | None = attrs.field(default=None, eq=False, repr=False)
+    nearest: Callable[[Any], str] | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         if not self.name or not isinstance(self.name, str):
@@ -247,6 +264,49 @@ class Property:
             raise ModelError(f"property {self.name}: leads_to needs a goal")
         if self.fair and not self.kind.is_liveness:
             raise ModelError(f"property {self.name}: fairness only applies to liveness properties")
+        if self.closeness is not None and self.kind is not Kind.SOMETIMES:
+            raise ModelError(f"property {self.name}: closeness only applies to sometimes properties")
+        if not all(isinstance(w, Witness) for w in self.witnesses):
+            raise ModelError(f"property {self.name}: witnesses must be Witness values")
+
+
+@attrs.frozen
+class Witness:
+    """What must happen in some reachable state for a property to mean something.
+
+    ``condition`` is a predicate on states (``encoded`` the same on packed
+    keys); ``reason`` says what it means when no reachable state satisfies it,
+    e.g. "no fault ever fires".
+    """
+
+    reason: str
+    condition: Callable[[Any], bool] = attrs.field(eq=False, repr=False)
+    encoded: Callable[[Any], bool] | None = attrs.field(default=None, eq=False, repr=False)
+
+
+def nearest_by_parts(parts: Sequence[tuple[str, Callable[[Any], bool]]]):
+    """``(closeness, nearest)`` for a condition that is the conjunction of
+    named ``parts``: a state is nearer the more parts it satisfies at once,
+    and the words name the parts that held there and those that did not.
+
+    >>> closeness, nearest = nearest_by_parts([("x > 0", lambda s: s > 0), ("x even", lambda s: s % 2 == 0)])
+    >>> closeness(3), nearest(3)
+    (1, 'at most 1 of 2 parts held at once: x > 0 held; x even did not')
+    """
+    parts = tuple(parts)
+
+    def closeness(state) -> int:
+        return sum(1 for _, part in parts if part(state))
+
+    def nearest(state) -> str:
+        values = [(name, part(state)) for name, part in parts]
+        held = [name for name, value in values if value]
+        missed = [name for name, value in values if not value]
+        words = f"at most {len(held)} of {len(parts)} parts held at once"
+        if held:
+            words += f": {', '.join(held)} held"
+        return words + (f"; {', '.join(missed)} did not" if missed else "")
+    return closeness, nearest
 
 
 def always(
@@ -263,9 +323,14 @@ def always(
     )
 
 
-def sometimes(name: str, condition: Callable[[Any], bool], description: str = "", encoded=None) -> Property:
-    """Reachability: some reachable state satisfies ``condition`` (violated if none does)."""
-    return Property(name, Kind.SOMETIMES, condition, description=description, encoded=encoded)
+def sometimes(name: str, condition: Callable[[Any], bool], description: str = "", encoded=None, closeness=None,
+              nearest=None) -> Property:
+    """Reachability: some reachable state satisfies ``condition`` (violated if none does).
+
+    ``closeness`` and ``nearest`` (optional, see :class:`Property`) let a
+    violation say how close the search came."""
+    return Property(name, Kind.SOMETIMES, condition, description=description, encoded=encoded, closeness=closeness,
+                    nearest=nearest)
 
 
 def eventually_always(
@@ -276,10 +341,14 @@ def eventually_always(
 
     A behaviour may stop (stutter forever) in a state where no fair actor is
     enabled, as in TLA+; a terminal state violating ``condition`` is therefore
-    a counterexample (a lasso whose cycle is empty)."""
-    return Property(
-        name, Kind.EVENTUALLY_ALWAYS, condition, fair=frozenset(fair), description=description, encoded=encoded
-    )
+    a counterexample (a lasso whose cycle is empty).
+
+    Witness by default: ``condition`` is false in some reachable state (else
+    nothing ever had to converge and the property holds vacuously)."""
+    witness = Witness("its condition holds in every reachable state, so nothing ever had to converge",
+                      lambda state: not condition(state), None if encoded is None else lambda key: not encoded(key))
+    return Property(name, Kind.EVENTUALLY_ALWAYS, condition, fair=frozenset(fair), description=description,
+                    encoded=encoded, witnesses=(witness,))
 
 
 def leads_to(
@@ -292,7 +361,10 @@ def leads_to(
     encoded_goal=None,
 ) -> Property:
     """P ~> Q: under weak fairness of the ``fair`` actors, whenever ``condition``
-    holds, ``goal`` holds then or later."""
+    holds, ``goal`` holds then or later.
+
+    Witness by default: ``condition`` holds in some reachable state (else
+    the property holds vacuously)."""
     return Property(
         name,
         Kind.LEADS_TO,
@@ -302,6 +374,7 @@ def leads_to(
         description=description,
         encoded=encoded,
         encoded_goal=encoded_goal,
+        witnesses=(Witness("its condition never holds, so nothing ever had to follow", condition, encoded),),
     )
 
 

@@ -3,7 +3,9 @@
 Results go to stdout (text or JSON), the run summary to stderr. Exit codes as
 every verb (:mod:`kspec.cli.exits`): 0 every property holds, 1 one is
 violated, 2 bad input, 3 inconclusive under ``--strict`` (else inconclusive
-exits 0), 130 on Ctrl-C after printing what was found so far.
+exits 0), 130 on Ctrl-C after printing what was found so far. A property that
+holds vacuously (what must happen for it to mean something never did) is
+printed as such and exits 0, or 3 under ``--strict``, like an inconclusive one.
 """
 
 from __future__ import annotations
@@ -85,6 +87,10 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
             stop_at_first, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
+    A check that holds while what must happen for it to mean something never
+    does (no fault fires, nothing disturbs the workload) is reported as
+    vacuous, with the reason; it exits 0, or 3 under --strict.
+
     Example: kspec explore models/reference/rc_converge.py -p N=3 -p R=5 -p F=3
     """
     # --max-states and --progress apply to settling a scenario's initial state too (the budget carries them)
@@ -122,14 +128,17 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
     else:
         for res in result.properties:
             click.echo(str(res))
-        click.echo(f"verdict: {result.verdict}" + (f" (bound hit: {result.bound})" if result.bound else ""))
+        vacuous = sum(1 for r in result.properties if r.vacuous)
+        click.echo(f"verdict: {result.verdict}" + (f" (bound hit: {result.bound})" if result.bound else "")
+                   + (f" ({vacuous} vacuous)" if vacuous else ""))
     click.echo(summary(result.stats, model_path), err=True)
     if report_path:
         write_report(result, report_path, inputs=[model_path, *scenario_manifests(model)], model=model,
                      model_path=model_path, params=values, settings=explorer)
     if emit_test_path:
         write_emitted_test(result, emit_test_path, model_path, values)
-    return exit_code([r.verdict for r in result.properties], strict=strict, interrupted=result.bound == "interrupted")
+    verdicts = [Verdict.INCONCLUSIVE if r.vacuous else r.verdict for r in result.properties]
+    return exit_code(verdicts, strict=strict, interrupted=result.bound == "interrupted")
 
 
 def write_emitted_test(result, path: str, model_path: str, values: dict) -> None:

@@ -15,7 +15,8 @@ inputs (the scenario, its manifests or controllers, a rule file) is refused
 before any work. Exit codes as every verb (:mod:`kspec.cli.exits`): 0
 everything holds, 1 something is violated (a property, a rule at or above
 ``--severity-threshold``, feasibility or failure tolerance), 3 inconclusive
-under ``--strict``, 130 on Ctrl-C (the report of what finished is written).
+under ``--strict`` (a property that holds vacuously too), 130 on Ctrl-C (the
+report of what finished is written).
 """
 
 from __future__ import annotations
@@ -205,7 +206,8 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
         click.echo(f"{output}: {fmt} report, verdict {report.verdict} ({report.status.state})", err=True)
     else:
         click.echo(text, nl=False)
-    return exit_code([report.verdict], strict=strict, interrupted=interrupted is not None)
+    vacuous = ["inconclusive"] if any(v.vacuous for v in report.verdicts) else []  # exits 3 under --strict only
+    return exit_code([report.verdict, *vacuous], strict=strict, interrupted=interrupted is not None)
 
 
 def _real_argv() -> bool:

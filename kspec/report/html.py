@@ -46,7 +46,7 @@ code,.mono,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
 th{background:var(--bg2)}
 .verdict{font-weight:600;padding:1px 8px;border-radius:10px;white-space:nowrap}
-.v-holds{color:#fff;background:var(--ok)}.v-violated,.v-rejected{color:#fff;background:var(--bad)}.v-inconclusive{color:#fff;background:var(--unk)}.v-warning{color:#1f2328;background:#d0d7de}
+.v-holds{color:#fff;background:var(--ok)}.v-violated,.v-rejected{color:#fff;background:var(--bad)}.v-inconclusive{color:#fff;background:var(--unk)}.v-warning,.v-vacuous{color:#1f2328;background:#d0d7de}
 .banner{padding:10px 14px;border-radius:6px;margin:8px 0;border:1px solid}
 .b-complete{background:#dafbe1;border-color:#aceebb}.b-inconclusive,.b-interrupted{background:#fff8c5;border-color:#d4a72c}
 .b-rejected{background:#ffebe9;border-color:#ff8182}
@@ -227,7 +227,8 @@ def _verdict_table(report: Report) -> str:
             name = f'<a href="#{esc(v.anchor)}">{name}</a>'
         states = "" if v.states is None else f"{v.states:,}"
         seconds = "" if v.seconds is None else f"{v.seconds:.2f}"
-        rows.append(f"<tr><td>{esc(v.section)}</td><td>{name}</td><td>{esc(v.kind)}</td><td>{_verdict(v.verdict)}</td>"
+        verdict = _verdict(v.verdict) + (" " + _verdict("vacuous") if v.vacuous else "")
+        rows.append(f"<tr><td>{esc(v.section)}</td><td>{name}</td><td>{esc(v.kind)}</td><td>{verdict}</td>"
                     f'<td>{esc(v.detail)}</td><td class="num">{states}</td><td class="num">{seconds}</td></tr>')
     return ('<table class="verdicts" id="verdict-table"><thead><tr><th>part</th><th>rule or property</th><th>kind</th>'
             '<th>verdict</th><th>detail</th><th>states explored</th><th>time (s)</th></tr></thead><tbody>'

@@ -59,6 +59,8 @@ def to_junit(report: Report) -> ET.Element:
                 text = "\n".join(lines + [lasso_words(cx)])
             message = f"bound hit: {p.bound}" if p.verdict == "inconclusive" else f"{p.kind} property {p.verdict}"
             f, s = _case(suite, sec.model, p.name, p.verdict, message, text)
+            if p.vacuous:  # passes, and says why it proves nothing
+                ET.SubElement(suite[-1], "system-out").text = f"vacuous: {p.vacuous}"
             failures += f
             skipped += s
         _finish(root, suite, len(sec.properties), failures, skipped)

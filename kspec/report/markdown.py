@@ -107,8 +107,8 @@ def render(report: Report) -> str:
         for v in report.verdicts:
             states = "" if v.states is None else f"{v.states:,}"
             seconds = "" if v.seconds is None else f"{v.seconds:.2f}"
-            rows.append((cell(v.section), cell(v.name), cell(v.kind), _verdict(v.verdict), cell(v.detail), states,
-                         seconds))
+            verdict = _verdict(v.verdict) + (" (*vacuous*)" if v.vacuous else "")
+            rows.append((cell(v.section), cell(v.name), cell(v.kind), verdict, cell(v.detail), states, seconds))
         out += _table(("part", "rule or property", "kind", "verdict", "detail", "states", "time (s)"), rows)
     else:
         out.append("Nothing was checked.")

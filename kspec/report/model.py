@@ -167,6 +167,12 @@ class VerdictRow:
     states: int | None = None
     seconds: float | None = None
     anchor: str | None = None  # id of the section showing the evidence
+    vacuous: str = ""  # holds, but what must happen for it to mean something never did: why
+
+    @property
+    def shown(self) -> str:
+        """The verdict as a table shows it: ``holds (vacuous)`` for a vacuous one."""
+        return f"{self.verdict} (vacuous)" if self.vacuous else self.verdict
 
 
 # --------------------------------------------------------------------------- explore
@@ -256,6 +262,7 @@ class PropertyRow:
     fair: tuple[str, ...] = ()
     description: str = ""
     explanation: str = ""  # violated: why, in one sentence
+    vacuous: str = ""  # holds vacuously: what never happened
 
 
 @attrs.frozen

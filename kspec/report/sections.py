@@ -153,6 +153,7 @@ def explore_section(result, *, model=None, model_path: str = "", params: dict | 
             fair=tuple(sorted(prop.fair)) if prop is not None else (),
             description=(prop.description if prop is not None else ""),
             explanation=sentence(res) or "",
+            vacuous=res.vacuous or "",
         ))
         if res.trace is not None:
             (traces if str(res.verdict) == VIOLATED else examples).append(counterexample(res, model))
@@ -338,10 +339,13 @@ def verdict_rows(explore: Sequence[ExploreSection], check: CheckSection | None,
                 if p.explanation:
                     detail = f"{p.explanation} ({detail})"
             elif p.verdict == VIOLATED and p.kind == "sometimes":
-                detail = "never happens in any reachable state"
+                detail = p.explanation or "never happens in any reachable state"
             elif p.verdict == HOLDS and p.kind == "sometimes" and p.name in anchors:
                 detail = "reachable: example shown"
-            rows.append(VerdictRow("explore", p.name, p.kind, p.verdict, detail, states, seconds, anchors.get(p.name)))
+            elif p.vacuous:
+                detail = f"vacuous: {p.vacuous}"
+            rows.append(VerdictRow("explore", p.name, p.kind, p.verdict, detail, states, seconds, anchors.get(p.name),
+                                   p.vacuous))
     if check is not None:
         for rule in check.rules:
             detail, verdict = "", rule.verdict

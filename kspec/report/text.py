@@ -163,7 +163,7 @@ def render(report: Report, width: int | None = None) -> str:
     out += [f"  {d}" for d in report.status.details]
     out.append("")
     if report.verdicts:
-        rows = [(v.section, v.name, v.kind, v.verdict.upper() if v.verdict != "holds" else v.verdict, v.detail)
+        rows = [(v.section, v.name, v.kind, v.verdict.upper() if v.verdict != "holds" else v.shown, v.detail)
                 for v in report.verdicts]
         out.append(table(("", "check", "kind", "verdict", "detail"), rows, width=width))
         out.append("")
