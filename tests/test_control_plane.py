@@ -216,17 +216,17 @@ def test_a_fault_that_can_never_fire_is_a_warning(tmp_path, body, code, text):
 
 
 def test_a_kind_the_scenario_ignores_is_a_warning_at_its_line(tmp_path):
-    (tmp_path / "hpa.yaml").write_text("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
-                                       "metadata: {name: frontend}\nspec:\n  scaleTargetRef: {kind: "
-                                       "ReplicationController, name: frontend}\n  maxReplicas: 5\n")
+    (tmp_path / "policy.yaml").write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                          "metadata: {name: deny-all}\nspec:\n  podSelector: {}\n"
+                                          "  policyTypes: [Ingress]\n")
     path = tmp_path / "s.yaml"
     path.write_text(f"name: s\nmanifests: [{MODELS / 'myapp' / 'frontend-rc.yaml'}, "
-                    f"{MODELS / 'myapp' / 'nodes.yaml'}, hpa.yaml]\nchecks: [rc-replicas-converge, "
+                    f"{MODELS / 'myapp' / 'nodes.yaml'}, policy.yaml]\nchecks: [rc-replicas-converge, "
                     "replacement-created]\n")
     model = load_scenario(path, allow_outside=True)
     (warning,) = model.warnings
-    assert warning.line == 1 and warning.file.endswith("hpa.yaml") and "HorizontalPodAutoscaler/frontend" in \
-        warning.message and "replicas stay" in warning.message
+    assert warning.line == 1 and warning.file.endswith("policy.yaml") and "NetworkPolicy/deny-all" in \
+        warning.message and "every pod can reach" in warning.message
 
 
 @pytest.mark.parametrize("body, where", [
@@ -242,3 +242,42 @@ def test_control_plane_settings_are_checked_at_their_line(tmp_path, body, where)
     with pytest.raises(ScenarioError) as err:
         scenario(tmp_path, body + "checks: [rc-replicas-converge, replacement-created]\n")
     assert any(where in str(d) and d.line == 4 for d in err.value.diagnostics), err.value.diagnostics
+
+
+# --------------------------------------------------------------------------- deletion propagation
+
+
+PROPAGATION_CHECKS = """checks:
+  - expression: {name: owner-outlives-dependents, kind: always,
+                 cel: 'workloads["frontend"].replicas != null || pods.size() == 0'}
+  - expression: {name: no-pod-deleted, kind: always, cel: 'pods.all(p, !p.terminating)'}
+  - expression: {name: orphans-run-on, kind: sometimes,
+                 cel: 'workloads["frontend"].replicas == null && pods.filter(p, p.workload == "" && p.running).size() == 3'}
+  - expression: {name: all-gone, kind: sometimes, cel: 'workloads["frontend"].replicas == null && pods.size() == 0'}
+"""
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("Background", {"owner-outlives-dependents": "violated", "no-pod-deleted": "violated",
+                    "orphans-run-on": "violated", "all-gone": "holds"}),
+    ("Foreground", {"owner-outlives-dependents": "holds", "no-pod-deleted": "violated",
+                    "orphans-run-on": "violated", "all-gone": "holds"}),
+    ("Orphan", {"owner-outlives-dependents": "violated", "no-pod-deleted": "holds",
+                "orphans-run-on": "holds", "all-gone": "violated"}),
+])
+def test_delete_propagation_as_the_garbage_collector_does_it(tmp_path, policy, expected):
+    """garbagecollector: Background deletes the owner at once and its dependents
+    after; Foreground keeps the owner (foregroundDeletion finalizer) until every
+    dependent is gone from the API; Orphan removes the dependents'
+    ownerReferences and leaves them running."""
+    model = scenario(tmp_path, f"operations: [{{delete: {{workload: frontend, propagationPolicy: {policy}}}}}]\n"
+                               + PROPAGATION_CHECKS)
+    assert verdicts(model)[0] == expected
+
+
+def test_propagation_is_checked_at_its_line(tmp_path):
+    with pytest.raises(ScenarioError) as err:
+        scenario(tmp_path, "operations: [{delete: {workload: frontend, propagationPolicy: Later}}]\n"
+                           "checks: [rc-replicas-converge, replacement-created]\n")
+    assert any("propagationPolicy is Background, Foreground or Orphan, got 'Later'" in str(d)
+               for d in err.value.diagnostics)

@@ -262,8 +262,8 @@ checks:
     got = problems(err.value)
     assert got[:3] == [
         "3: colour: unknown key 'colour'; scenario keys are: name, description, manifests, nodes, start, prepare, "
-        "scheduler, faults, operations, controllers, disable, consistency, etcd, nodeLifecycle, podGCThreshold, "
-        "bounds, checks, expect, fuzz",
+        "scheduler, faults, operations, load, controllers, disable, consistency, etcd, nodeLifecycle, "
+        "podGCThreshold, bounds, checks, expect, fuzz",
         "2: start: start must be one of settled, one, applied, got 'sometime'",
         "5: faults.kinds[1]: unknown fault kind 'meteor'; the kinds are: node-crash, node-restart, node-partition, "
         "node-heal, container-crash, pod-hang, pod-recover, pod-delete, controller-restart, pod-fail, watch-drop, "

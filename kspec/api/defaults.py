@@ -258,7 +258,8 @@ def _default_job(obj: dict) -> None:
         spec["completions"] = 1
         spec["parallelism"] = 1
     spec.setdefault("parallelism", 1)
-    spec.setdefault("backoffLimit", 6)
+    # with a per-index limit there is no Job-wide one: the largest int32
+    spec.setdefault("backoffLimit", 2**31 - 1 if spec.get("backoffLimitPerIndex") is not None else 6)
     spec.setdefault("completionMode", "NonIndexed")
     labels = _template_labels(spec)
     if "selector" not in spec and labels:

@@ -454,12 +454,25 @@ class Deployment:
 
 
 @frozen
+class UpdateStrategy:
+    """A StatefulSet's or DaemonSet's ``spec.updateStrategy``: ``RollingUpdate`` or ``OnDelete``.
+    ``partition`` is a StatefulSet's, ``max_surge`` a DaemonSet's; ``max_unavailable`` is an int or
+    a percentage string, None when unset (a StatefulSet then updates one pod at a time)."""
+
+    type: str = "RollingUpdate"
+    partition: int = 0
+    max_unavailable: int | str | None = None
+    max_surge: int | str | None = None
+
+
+@frozen
 class StatefulSetSpec:
     replicas: int
     selector: Selector
     template: PodTemplate
     service_name: str = ""
     pod_management_policy: str = "OrderedReady"
+    update_strategy: UpdateStrategy = UpdateStrategy()
 
 
 @frozen
@@ -477,6 +490,7 @@ class StatefulSet:
 class DaemonSetSpec:
     selector: Selector
     template: PodTemplate
+    update_strategy: UpdateStrategy = UpdateStrategy(max_unavailable=1, max_surge=0)
     replicas = None  # one pod per eligible node
 
 

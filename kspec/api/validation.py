@@ -1174,6 +1174,49 @@ def _deployment(obj: dict, source: o.Source, errs: ErrorList) -> o.Deployment:
     )
 
 
+def _positive_percent(value, path: str):
+    """An int-or-percent field that is not more than 100% (``IsNotMoreThan100Percent``)."""
+    value = int_or_percent(value, path)
+    if isinstance(value, str) and int(value[:-1]) > 100:
+        raise invalid(path, value, "must not be greater than 100%")
+    return value
+
+
+def _update_strategy(spec: dict, errs: ErrorList, stateful: bool) -> o.UpdateStrategy:
+    """``spec.updateStrategy`` of a StatefulSet (``ValidateStatefulSetUpdateStrategy``: a
+    non-negative ``partition``, a ``maxUnavailable`` above 0) or a DaemonSet
+    (``ValidateRollingUpdateDaemonSet``: exactly one of ``maxUnavailable`` and ``maxSurge`` non-zero)."""
+    path = "spec.updateStrategy"
+    s = as_map(spec.get("updateStrategy"), path)
+    mark = errs.mark()
+    kind = errs.field(get_choice, s, "type", path, ("RollingUpdate", "OnDelete"), "RollingUpdate")
+    errs.complete(mark)
+    if kind == "OnDelete":
+        if s.get("rollingUpdate") is not None:
+            errs.add(ValidationError(f"{path}.rollingUpdate",
+                                     "Forbidden: only allowed for updateStrategy 'RollingUpdate'"))
+        errs.complete(mark)
+        return o.UpdateStrategy("OnDelete")
+    r = as_map(s.get("rollingUpdate"), f"{path}.rollingUpdate")
+    rpath = f"{path}.rollingUpdate"
+    if stateful:
+        partition = errs.field(get_int, r, "partition", rpath, 0, minimum=0)
+        unavailable = errs.field(_positive_percent, r.get("maxUnavailable"), f"{rpath}.maxUnavailable")
+        if _is_zero(unavailable):
+            errs.add(invalid(f"{rpath}.maxUnavailable", unavailable, "cannot be 0"))
+        errs.complete(mark)
+        return o.UpdateStrategy("RollingUpdate", partition, unavailable)
+    unavailable = errs.field(_positive_percent, r.get("maxUnavailable", 1), f"{rpath}.maxUnavailable")
+    surge = errs.field(_positive_percent, r.get("maxSurge", 0), f"{rpath}.maxSurge")
+    errs.complete(mark)
+    if not _is_zero(unavailable) and not _is_zero(surge):  # exactly one of the two is non-zero
+        errs.add(invalid(f"{rpath}.maxSurge", surge, "may not be set when maxUnavailable is non-zero"))
+    elif _is_zero(unavailable) and _is_zero(surge):
+        errs.add(ValidationError(f"{rpath}.maxUnavailable", "Required value: cannot be 0 when maxSurge is 0"))
+    errs.complete(mark)
+    return o.UpdateStrategy("RollingUpdate", max_unavailable=unavailable, max_surge=surge)
+
+
 def _stateful_set(obj: dict, source: o.Source, errs: ErrorList) -> o.StatefulSet:
     """ValidateStatefulSetSpec: podManagementPolicy, replicas, selector, template."""
     mark = errs.mark()
@@ -1184,10 +1227,11 @@ def _stateful_set(obj: dict, source: o.Source, errs: ErrorList) -> o.StatefulSet
     replicas = field(_replicas, spec)
     selector, template = _selected_template(spec, errs)
     service_name = field(get_str, spec, "serviceName", "spec")
+    strategy = field(_update_strategy, spec, errs, True)
     errs.complete(mark)
     return o.StatefulSet(
         metadata=metadata,
-        spec=o.StatefulSetSpec(replicas, selector, template, service_name, policy),
+        spec=o.StatefulSetSpec(replicas, selector, template, service_name, policy, strategy),
         api_version=obj["apiVersion"],
         source=source,
         raw=obj,
@@ -1199,10 +1243,11 @@ def _daemon_set(obj: dict, source: o.Source, errs: ErrorList) -> o.DaemonSet:
     metadata = errs.field(build_meta, obj, "DaemonSet", True, errs)
     spec = _spec(obj, errs, mark)
     selector, template = _selected_template(spec, errs)
+    strategy = errs.field(_update_strategy, spec, errs, False)
     errs.complete(mark)
     return o.DaemonSet(
         metadata=metadata,
-        spec=o.DaemonSetSpec(selector, template),
+        spec=o.DaemonSetSpec(selector, template, strategy),
         api_version=obj["apiVersion"],
         source=source,
         raw=obj,

@@ -22,16 +22,25 @@ import attrs
 
 from kspec.errors import KspecError
 from kspec.api.labels import selector_from_map
-from kspec.checker.model import Property, always, eventually_always, sometimes
+from kspec.checker.model import Kind, Property, Witness, always, eventually_always, sometimes
 from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod, request_vector
-from kspec.simulation.controllers.daemonset import should_run
+from kspec.simulation.controllers.daemonset import current_group as ds_current_group
+from kspec.simulation.controllers.daemonset import should_run, updated_desired_node_counts
+from kspec.simulation.controllers.cronjob import cron_record
+from kspec.simulation.controllers.job import index_of as job_index_of, record_of as job_record_of
+from kspec.simulation.controllers.statefulset import ordinal as sts_ordinal
+from kspec.simulation.controllers.statefulset import pod_group as sts_pod_group
+from kspec.simulation.controllers.statefulset import revision_of as sts_revision_of
+from kspec.simulation.controllers.statefulset import update_strategy as sts_update_strategy
 from kspec.simulation.controllers.deployment import (
     calculate_status, deployment_status_viewer, max_unavailable, observed, resolve_fenceposts,
 )
 from kspec.simulation.network import can_reach_serving_pod
-from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal
+from kspec.simulation.controllers.podautoscaler import SYNC_PERIOD, steady_replicas
+from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal, status_of
 
-__all__ = ["EXPLAINERS", "LIBRARY", "Entry", "build", "names"]
+__all__ = ["EXPLAINERS", "LIBRARY", "NEAREST", "WITNESSES", "Entry", "build", "names", "with_fault_witness",
+           "with_sanity"]
 
 
 @attrs.frozen
@@ -84,7 +93,8 @@ def build(world: World, fair: frozenset[str], name: str, params: Mapping[str, An
     else:
         prop = eventually_always(label, condition, fair, description)
     explainer = EXPLAINERS.get(name)
-    return attrs.evolve(prop, explain=explainer(world, **params)) if explainer else prop
+    prop = attrs.evolve(prop, explain=explainer(world, **params)) if explainer else prop
+    return with_sanity(world, name, params, prop)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -816,4 +826,810 @@ def _explain_labelled(world: World, labels: Mapping[str, str], count: int):
     def explain(s):
         active = _active_labelled(world, s, selects)
         return None if active == count else f"{_plural(active, 'active pod')} carry {shown}, not {count}"
+    return explain
+
+
+# --------------------------------------------------------------------------- sanity
+#
+# What must happen for each check to mean something (kspec.checker.model.Witness:
+# a check that holds while one is never reached holds vacuously, and says why),
+# and for a ``sometimes``, how near a state comes to it (closeness, and the
+# nearest state in words), so that a violated one says how close the search came.
+# Each entry takes the property's parameters; entries of ``WITNESSES`` replace
+# the checker's generic witnesses of that property (see ``eventually_always``).
+
+WITNESSES: dict[str, Callable] = {}
+NEAREST: dict[str, Callable] = {}
+
+
+def _witnesses(*names_: str):
+    def register(fn):
+        for name in names_:
+            WITNESSES[name] = fn
+        return fn
+    return register
+
+
+def _nearest(*names_: str):
+    def register(fn):
+        for name in names_:
+            NEAREST[name] = fn
+        return fn
+    return register
+
+
+def with_sanity(world: World, name: str, params: Mapping[str, Any], prop: Property) -> Property:
+    """``prop`` (library property ``name``) with its witnesses and, for a ``sometimes``, its nearest-state measure."""
+    witnesses = WITNESSES.get(name)
+    if witnesses is not None:
+        prop = attrs.evolve(prop, witnesses=witnesses(world, **params))
+    nearest = NEAREST.get(name)
+    if nearest is not None:
+        closeness, words = nearest(world, **params)
+        prop = attrs.evolve(prop, closeness=closeness, nearest=words)
+    return prop
+
+
+def with_fault_witness(props, fault_budget: int) -> tuple[Property, ...]:
+    """A scenario that allows faults: each check but the ``sometimes`` ones also
+    needs a fault to fire in some reachable state, else it says nothing about faults."""
+    if fault_budget <= 0:
+        return tuple(props)
+    witness = Witness(f"no fault ever fires (the scenario allows {_plural(fault_budget, 'fault')})",
+                      lambda s: s.faults_used >= 1)
+    return tuple(p if p.kind is Kind.SOMETIMES else attrs.evolve(p, witnesses=p.witnesses + (witness,))
+                 for p in props)
+
+
+def _nothing(what: str) -> tuple[Witness, ...]:
+    """A check over no object at all: vacuous whatever happens."""
+    return (Witness(f"there is no {what} to check", lambda s: False),)
+
+
+def _refs(world: World, targets) -> str:
+    return ", ".join(_ref(world, w) for w in targets)
+
+
+@_witnesses("rc-replicas-converge")
+def _witness_converge(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+    if not targets:
+        return _nothing("ReplicationController or ReplicaSet")
+    return (Witness(f"no fault or operation ever takes {_refs(world, targets)} off its replicas, so nothing had to "
+                    "converge", lambda s: not all(converged(s, w) for w in targets)),)
+
+
+@_witnesses("rc-never-exceeds-replicas", "at-most-replicas-running")
+def _witness_creates(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+    if not targets:
+        return _nothing("ReplicationController or ReplicaSet")
+
+    def short(s):
+        return any(s.replicas[w] is not None and active_owned(s, w) < s.replicas[w] for w in targets)
+    return (Witness(f"{_refs(world, targets)} never has fewer active pods than replicas, so its controller never "
+                    "creates a pod that could be one too many", short),)
+
+
+@_witnesses("scale-down-deletes-not-ready")
+def _witness_scale_down(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+    if not targets:
+        return _nothing("ReplicationController or ReplicaSet")
+    return (Witness(f"{_refs(world, targets)} never has more active pods than replicas, so it never chooses a pod "
+                    "to delete", lambda s: any(s.replicas[w] is not None and active_owned(s, w) > s.replicas[w]
+                                               for w in targets)),)
+
+
+@_witnesses("service-always-has-endpoint", "service-reachable", "endpoints-only-ready-pods")
+def _witness_endpoint(world: World, service: str | None = None):
+    targets = _services(world, service)
+    if not targets:
+        return _nothing("Service with a selector")
+    names_ = ", ".join(world.services[i].name for i in targets)
+    return (Witness(f"Service {names_} never has an endpoint to lose after a fault or an operation",
+                    lambda s: (s.faults_used >= 1 or s.ops != 0) and any(s.endpoints[i] for i in targets)),)
+
+
+@_witnesses("deployment-converges", "deployment-min-available", "deployment-max-surge")
+def _witness_deployment(world: World, deployment: str | None = None):
+    targets = _deployments(world, deployment)
+    if not targets:
+        return _nothing("Deployment")
+
+    def disturbed(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            pods = _deployment_pods(world, s, d)
+            if replicas is None or len(pods) != replicas or len({p.owner for p in pods}) > 1 or not all(
+                    p.ready for p in pods):
+                return True
+        return False
+    return (Witness(f"no fault, edit or rollout ever disturbs {_refs(world, targets)}: it always runs its replicas, "
+                    "Ready, from one ReplicaSet", disturbed),)
+
+
+@_witnesses("daemonset-on-every-node")
+def _witness_daemonset(world: World, daemonset: str | None = None):
+    targets = world.daemonsets if daemonset is None else (world.workload_named(daemonset, "DaemonSet"),)
+    if not targets:
+        return _nothing("DaemonSet")
+    check = _daemonset_on_every_node(world, daemonset)
+    return (Witness(f"every Ready node always runs a Ready pod of {_refs(world, targets)}, so nothing had to "
+                    "converge", lambda s: not check(s)),)
+
+
+@_witnesses("drain-completes")
+def _witness_drain(world: World):
+    check = _drain_completes(world)
+    return (Witness("no node is ever cordoned while it holds pods, so no drain had anything to do",
+                    lambda s: not check(s)),)
+
+
+@_witnesses("no-overcommit", "scheduler-binds-only-feasible")
+def _witness_scheduling(world: World):
+    return (Witness("no pod ever waits to be scheduled, so the scheduler never places one",
+                    lambda s: any(p.node < 0 and not is_terminal(p) for p in s.pods)),)
+
+
+@_nearest("running-copies-reach")
+def _nearest_copies(world: World, workload: str, count: int):
+    w = world.workload_named(workload)
+    group = world.workloads[w].group
+
+    def words(s):
+        return (f"at most {_plural(running_copies(s, w, group), 'container')} of {_ref(world, w)} ran at once, "
+                f"not {count}")
+    return (lambda s: running_copies(s, w, group)), words
+
+
+@_nearest("replacement-created")
+def _nearest_replacement(world: World, workload: str | None = None):
+    targets = _workloads(world, workload)
+
+    def terminating(s):
+        return any(p.owner in targets and p.deleting for p in s.pods)
+
+    def at_replicas(s):
+        return any(s.replicas[w] is not None and converged(s, w) and any(p.owner == w and p.deleting for p in s.pods)
+                   for w in targets)
+
+    def closeness(s):
+        # a pod terminating first, then the most active pods of a workload that has one terminating
+        return (terminating(s), max((active_owned(s, w) - (s.replicas[w] or 0) for w in targets
+                                     if any(p.owner == w and p.deleting for p in s.pods)), default=-1_000_000))
+
+    def words(s):
+        if not terminating(s):
+            return "no pod of it was ever terminating"
+        for w in targets:
+            if any(p.owner == w and p.deleting for p in s.pods) and not at_replicas(s):
+                return (f"while a pod of {_ref(world, w)} was terminating, it had at most "
+                        f"{_plural(active_owned(s, w), 'active pod')} of {s.replicas[w] or 0} replicas")
+        return "a replacement was created"
+    return closeness, words
+
+
+@_nearest("fault-then-converged")
+def _nearest_fault_converged(world: World):
+    owners = world.pod_owners
+
+    def lagging(s):
+        return [p.name for p in s.pods if is_active(p) and not (p.run == UP and p.ready)]
+
+    def closeness(s):
+        return (s.faults_used >= 1, sum(1 for w in owners if converged(s, w)), -len(lagging(s)))
+
+    def words(s):
+        if s.faults_used < 1:
+            return "no fault ever fired"
+        off = [_ref(world, w) for w in owners if not converged(s, w)]
+        parts = [f"{', '.join(off)} not at its replicas"] if off else ["every workload at its replicas"]
+        late = lagging(s)
+        parts.append(f"pod {', '.join(late)} not running and Ready" if late else "every active pod running and Ready")
+        return "after a fault, the nearest state had " + " and ".join(parts)
+    return closeness, words
+
+
+@_nearest("endpoint-lost")
+def _nearest_endpoint_lost(world: World, service: str | None = None):
+    targets = _services(world, service)
+
+    def fewest(s):
+        return min((len(s.endpoints[i]), world.services[i].name) for i in targets) if targets else (0, "")
+
+    def words(s):
+        count, name = fewest(s)
+        return f"Service {name} kept at least {_plural(count, 'ready endpoint')}" if name else "there is no Service"
+    return (lambda s: -fewest(s)[0]), words
+
+
+@_nearest("service-sees-workloads")
+def _nearest_sees(world: World, service: str, workloads: list):
+    i = world.service_named(service)
+    groups = [(w, _workloads(world, w)) for w in workloads]
+
+    def seen(s):
+        owners = {p.owner for p in s.pods if p.name in s.endpoints[i]}
+        return [name for name, group in groups if any(w in owners for w in group)]
+
+    def words(s):
+        got = seen(s)
+        return (f"Service {service} routed to pods of at most {len(got)} of the {len(groups)} workloads at once"
+                + (f" ({', '.join(got)})" if got else ""))
+    return (lambda s: len(seen(s))), words
+
+
+@_nearest("rollout-serves-both-versions")
+def _nearest_both(world: World, deployment: str | None = None):
+    targets = _deployments(world, deployment)
+
+    def versions(s):
+        return max((len({p.owner for p in _deployment_pods(world, s, d) if p.ready}) for d in targets), default=0)
+    return versions, lambda s: f"Ready pods of at most {_plural(versions(s), 'ReplicaSet')} of a Deployment at once"
+
+
+@_nearest("active-pods-reach")
+def _nearest_labelled(world: World, labels: Mapping[str, str], count: int):
+    sel = _label_selector(labels)
+    selects = [sel.matches(g.labels) for g in world.groups]
+    shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+    def words(s):
+        return f"the nearest count was {_plural(_active_labelled(world, s, selects), 'active pod')} carrying {shown}, not {count}"
+    return (lambda s: -abs(_active_labelled(world, s, selects) - count)), words
+
+
+# --------------------------------------------------------------------------- update strategies (StatefulSet, DaemonSet)
+# Registered after EXPLAINERS so each entry and its explainer sit together.
+
+
+def _statefulsets(world: World, statefulset: str | None) -> tuple[int, ...]:
+    return world.statefulsets if statefulset is None else (world.workload_named(statefulset, "StatefulSet"),)
+
+
+def _daemonsets(world: World, daemonset: str | None) -> tuple[int, ...]:
+    return world.daemonsets if daemonset is None else (world.workload_named(daemonset, "DaemonSet"),)
+
+
+def _statefulset_lag(world: World, s: State, w: int) -> str | None:
+    """Why StatefulSet ``w`` is not rolled out in ``s`` (None when it is): every ordinal below its
+    replicas Running and Ready from the template its strategy gives that ordinal, nothing above."""
+    replicas = s.replicas[w]
+    owned = {sts_ordinal(world, w, p.name): p for p in s.pods if p.owner == w}
+    if replicas is None:
+        left = ", ".join(p.name for p in owned.values())
+        return f"{_ref(world, w)} is deleted but pod(s) {left} remain" if owned else None
+    for i in range(replicas):
+        pod = owned.get(i)
+        if pod is None or pod.deleting or pod.phase != "Running" or not pod.ready:
+            return f"{_ref(world, w)} has no Running and Ready pod with ordinal {i}"
+        want = sts_pod_group(world, s, w, i)
+        if pod.group != want:
+            return (f"{pod.name} of {_ref(world, w)} runs template revision {sts_revision_of(world, w, pod) + 1}, "
+                    f"not {world.workloads[w].revisions.index(want) + 1}")
+    extra = sorted(i for i in owned if i >= replicas)
+    return f"{_ref(world, w)} still has pod {owned[extra[0]].name} above its {replicas} replicas" if extra else None
+
+
+@_entry("statefulset-rollout-converges", "eventually_always", ("statefulset",))
+def _statefulset_rollout_converges(world: World, statefulset: str | None = None):
+    """Once faults and edits stop, each StatefulSet eventually always runs every ordinal Running and Ready from the template its strategy gives it.
+
+    RollingUpdate: ordinals at or above ``partition`` on the new template, those
+    below on the old one (``newVersionedStatefulSetPod``). OnDelete: every ordinal on
+    the new template, which never happens unless someone deletes the old pods.
+    """
+    targets = _statefulsets(world, statefulset)
+    return lambda s: all(_statefulset_lag(world, s, w) is None for w in targets)
+
+
+@_explains("statefulset-rollout-converges")
+def _explain_statefulset_rollout(world: World, statefulset: str | None = None):
+    targets = _statefulsets(world, statefulset)
+
+    def explain(s):
+        return next((why for why in (_statefulset_lag(world, s, w) for w in targets) if why), None)
+    return explain
+
+
+def _below_partition_updated(world: World, s: State, w: int) -> str | None:
+    partition = sts_update_strategy(world, w).partition
+    for p in s.pods:
+        if p.owner == w and sts_ordinal(world, w, p.name) < partition and sts_revision_of(world, w, p) > 0:
+            return f"{p.name} of {_ref(world, w)} runs the new template below partition {partition}"
+    return None
+
+
+@_entry("statefulset-respects-partition", "always", ("statefulset",))
+def _statefulset_partition(world: World, statefulset: str | None = None):
+    """A StatefulSet's pods with an ordinal below its RollingUpdate ``partition`` never run the new template.
+
+    What a canary rollout relies on: ``partition: 2`` of 3 updates only the
+    pod with ordinal 2; the others keep the old template even when they are
+    deleted and made again.
+    """
+    targets = _statefulsets(world, statefulset)
+    return lambda s: all(_below_partition_updated(world, s, w) is None for w in targets)
+
+
+@_explains("statefulset-respects-partition")
+def _explain_statefulset_partition(world: World, statefulset: str | None = None):
+    targets = _statefulsets(world, statefulset)
+    return lambda s: next((why for why in (_below_partition_updated(world, s, w) for w in targets) if why), None)
+
+
+def _daemonset_unavailable(world: World, s: State, w: int) -> tuple[int, int]:
+    """(nodes that should run DaemonSet ``w`` and have no available pod of it, maxUnavailable as
+    ``updatedDesiredNodeCounts`` resolves it)."""
+    desired = [n for n in range(len(world.nodes)) if should_run(world, s, w, n)[0]]
+    up = {p.node for p in s.pods if p.owner == w and p.ready and is_active(p)}
+    strategy = world.workloads[w].record.spec.update_strategy
+    limit = updated_desired_node_counts(strategy.max_surge, strategy.max_unavailable, len(desired))[1]
+    return sum(1 for n in desired if n not in up), limit
+
+
+@_entry("daemonset-max-unavailable", "always", ("daemonset",))
+def _daemonset_max_unavailable(world: World, daemonset: str | None = None):
+    """A DaemonSet never has more nodes without an available pod than its RollingUpdate ``maxUnavailable``.
+
+    What ``maxUnavailable`` promises while the pods are replaced node by node
+    (``maxSurge`` starts the new pod before the old one goes, so none is
+    missing); a node failure breaks it, and so does OnDelete when pods are deleted by hand.
+    """
+    targets = _daemonsets(world, daemonset)
+
+    def check(s):
+        for w in targets:
+            if s.replicas[w] is not None:
+                missing, limit = _daemonset_unavailable(world, s, w)
+                if missing > limit:
+                    return False
+        return True
+    return check
+
+
+@_explains("daemonset-max-unavailable")
+def _explain_daemonset_unavailable(world: World, daemonset: str | None = None):
+    targets = _daemonsets(world, daemonset)
+
+    def explain(s):
+        for w in targets:
+            if s.replicas[w] is not None:
+                missing, limit = _daemonset_unavailable(world, s, w)
+                if missing > limit:
+                    return (f"{_plural(missing, 'node')} without an available pod of {_ref(world, w)}"
+                            f" > maxUnavailable {limit}")
+        return None
+    return explain
+
+
+def _daemonset_lag(world: World, s: State, w: int) -> str | None:
+    if s.replicas[w] is None:
+        return None
+    group = ds_current_group(world, s, w)
+    old = [p.name for p in s.pods if p.owner == w and p.group != group]
+    if old:
+        return f"{_ref(world, w)} still has pod {old[0]} of its old template"
+    for n, rec in enumerate(s.nodes):
+        if rec.ready == READY and should_run(world, s, w, n)[0] and not any(
+                p.owner == w and p.node == n and p.ready and is_active(p) for p in s.pods):
+            return f"{_ref(world, w)} has no Ready pod on Ready node {_node_name(world, n)}"
+    return None
+
+
+@_entry("daemonset-rollout-converges", "eventually_always", ("daemonset",))
+def _daemonset_rollout_converges(world: World, daemonset: str | None = None):
+    """Once faults and edits stop, each DaemonSet eventually always runs only its current template, Ready on every Ready node that should run it.
+
+    RollingUpdate gets there by itself; OnDelete waits for someone to delete
+    the old pods, so it is violated in a scenario where nobody does.
+    """
+    targets = _daemonsets(world, daemonset)
+    return lambda s: all(_daemonset_lag(world, s, w) is None for w in targets)
+
+
+@_explains("daemonset-rollout-converges")
+def _explain_daemonset_rollout(world: World, daemonset: str | None = None):
+    targets = _daemonsets(world, daemonset)
+    return lambda s: next((why for why in (_daemonset_lag(world, s, w) for w in targets) if why), None)
+
+
+def _deployment_running(world: World, s: State, d: int) -> int:
+    """Containers really running (up or hung) for a Deployment's pods, terminating ones included."""
+    return sum(running_copies(s, rs) for rs in world.workloads[d].replica_sets)
+
+
+@_entry("deployment-running-within-surge", "always", ("deployment",))
+def _deployment_running_within_surge(world: World, deployment: str | None = None):
+    """Physical view: no more containers of a Deployment really run than replicas + maxSurge.
+
+    The deployment controller counts neither terminating pods nor their
+    containers, so while old pods shut down (their grace period) new ones
+    start and the cluster carries more pods than ``maxSurge`` allows: upstream
+    documents it (kubernetes#95498). Capacity planned for replicas + maxSurge
+    is too little.
+    """
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is None:
+                continue
+            if _deployment_running(world, s, d) > replicas + _fenceposts(world, d, replicas)[0]:
+                return False
+        return True
+    return check
+
+
+@_explains("deployment-running-within-surge")
+def _explain_running_within_surge(world: World, deployment: str | None = None):
+    targets = _deployments(world, deployment)
+
+    def explain(s):
+        for d in targets:
+            replicas = s.replicas[d]
+            if replicas is None:
+                continue
+            running = _deployment_running(world, s, d)
+            surge = _fenceposts(world, d, replicas)[0]
+            terminating = sum(1 for p in s.pods if p.owner in world.workloads[d].replica_sets and p.deleting
+                              and p.run in (UP, HUNG))
+            if running > replicas + surge:
+                return (f"{_plural(running, 'container')} of {_ref(world, d)} run ({terminating} of them terminating)"
+                        f" > {replicas} replicas + maxSurge {surge}")
+        return None
+    return explain
+
+
+# --------------------------------------------------------------------------- Jobs
+
+
+def _jobs(world: World, job: str | None) -> tuple[int, ...]:
+    return world.jobs if job is None else (world.workload_named(job, "Job"),)
+
+
+def _job_present(s: State, w: int) -> list:
+    """A Job's pods that are active or terminating (not yet Succeeded or Failed)."""
+    return [p for p in s.pods if p.owner == w and not is_terminal(p)]
+
+
+def _job_running_by_index(world: World, s: State, w: int) -> dict[int, list[str]]:
+    """An Indexed Job's pods whose containers really run (up or hung), by completion index."""
+    out: dict[int, list[str]] = {}
+    for p in s.pods:
+        if p.owner == w and p.run in (UP, HUNG) and p.node >= 0 and s.nodes[p.node].up:
+            out.setdefault(job_index_of(world, p), []).append(p.name)
+    return out
+
+
+@_entry("job-pods-within-parallelism", "always", ("job",))
+def _job_within_parallelism(world: World, job: str | None = None):
+    """API view: a Job's active plus terminating pods never exceed its parallelism.
+
+    The job controller's over-creation (kubernetes#28486, #115844): with the
+    default podReplacementPolicy (TerminatingOrFailed) a terminating pod is
+    replaced at once; `podReplacementPolicy: Failed` waits until it is Failed.
+    """
+    targets = _jobs(world, job)
+    return lambda s: all(s.replicas[w] is None or len(_job_present(s, w)) <= world.job_specs[w].parallelism
+                         for w in targets)
+
+
+@_entry("job-finishes", "eventually_always", ("job",))
+def _job_finishes(world: World, job: str | None = None):
+    """Once faults stop, every Job that exists eventually has its Complete or Failed condition.
+
+    A Job that never finishes holds its pods' slots and, under a CronJob with
+    `concurrencyPolicy: Forbid`, every later run.
+    """
+    targets = _jobs(world, job)
+    return lambda s: all(s.replicas[w] is None or job_record_of(world, s, w).finished for w in targets)
+
+
+@_entry("job-completes", "sometimes", ("job",))
+def _job_completes(world: World, job: str | None = None):
+    """Sometimes a Job is Complete (the scenario's work can finish at all)."""
+    targets = _jobs(world, job)
+    return lambda s: any(job_record_of(world, s, w).condition == "Complete" for w in targets)
+
+
+@_entry("job-one-pod-per-index", "always", ("job",))
+def _job_one_pod_per_index(world: World, job: str | None = None):
+    """Physical view: at most one pod of each completion index of an Indexed Job really runs.
+
+    Two running pods of one index do the same shard of work twice (the old one
+    on a node cut off from the API server, the replacement elsewhere).
+    """
+    targets = [w for w in _jobs(world, job) if world.job_specs[w].indexed]
+    return lambda s: all(len(names) <= 1 for w in targets for names in _job_running_by_index(world, s, w).values())
+
+
+@_explains("job-pods-within-parallelism")
+def _explain_job_within_parallelism(world: World, job: str | None = None):
+    targets = _jobs(world, job)
+
+    def explain(s):
+        for w in targets:
+            present = _job_present(s, w)
+            parallelism = world.job_specs[w].parallelism
+            if s.replicas[w] is not None and len(present) > parallelism:
+                terminating = sum(1 for p in present if p.deleting)
+                return (f"{_ref(world, w)} has {len(present) - terminating} active + {terminating} terminating pods"
+                        f" > parallelism {parallelism}")
+        return None
+    return explain
+
+
+@_explains("job-finishes")
+def _explain_job_finishes(world: World, job: str | None = None):
+    targets = _jobs(world, job)
+
+    def explain(s):
+        for w in targets:
+            record = job_record_of(world, s, w)
+            if s.replicas[w] is not None and not record.finished:
+                stuck = [p.name for p in s.pods if p.owner == w and p.deleting and not is_terminal(p)]
+                why = f"; pod(s) {', '.join(stuck)} still terminating" if stuck else ""
+                return (f"{_ref(world, w)} is neither Complete nor Failed ({record.succeeded} succeeded, "
+                        f"{record.failed} failed{why})")
+        return None
+    return explain
+
+
+@_explains("job-one-pod-per-index")
+def _explain_job_one_pod_per_index(world: World, job: str | None = None):
+    targets = [w for w in _jobs(world, job) if world.job_specs[w].indexed]
+
+    def explain(s):
+        for w in targets:
+            for index, names in sorted(_job_running_by_index(world, s, w).items()):
+                if len(names) > 1:
+                    return (f"{_plural(len(names), 'pod')} of {_ref(world, w)} index {index} run at once"
+                            f" ({', '.join(names)})")
+        return None
+    return explain
+
+
+# --------------------------------------------------------------------------- horizontal pod autoscaling
+
+
+def _autoscalers(world: World, hpa: str | None) -> tuple[int, ...]:
+    """The HorizontalPodAutoscalers meant (indexes of ``World.autoscalers``): all, or the one named."""
+    if hpa is None:
+        return tuple(range(len(world.autoscalers)))
+    for h, autoscaler in enumerate(world.autoscalers):
+        if autoscaler.name == hpa:
+            return (h,)
+    known = ", ".join(a.name for a in world.autoscalers) or "(none)"
+    raise PropertyParamError(f"no HorizontalPodAutoscaler named {hpa!r}; the scenario has: {known}")
+
+
+def _hpa_status(world: World, s: State, h: int):
+    return status_of(world, s, world.autoscalers[h].key)
+
+
+def _out_of_bounds(world: World, s: State, h: int) -> bool:
+    """The HPA wrote a desired count outside [min, max] for a target it did not find at 0 replicas."""
+    status, hpa = _hpa_status(world, s, h), world.autoscalers[h]
+    return status.current != 0 and not hpa.min_replicas <= status.desired <= hpa.max_replicas
+
+
+@_entry("hpa-replicas-within-bounds", "always", ("hpa",))
+def _hpa_within_bounds(world: World, hpa: str | None = None):
+    """Every count a HorizontalPodAutoscaler sets is within its minReplicas and maxReplicas.
+
+    ``reconcileAutoscaler`` brings a target above max or below min back to the
+    bound and clamps every recommendation; a target found at 0 replicas (with
+    minReplicas above 0) is left alone: autoscaling is off for it.
+    """
+    targets = _autoscalers(world, hpa)
+    return lambda s: not any(_out_of_bounds(world, s, h) for h in targets)
+
+
+def _constant(world: World, targets) -> dict[int, int]:
+    """HPA index -> the count it holds under its constant load (those whose load is one value)."""
+    out = {}
+    for h in targets:
+        autoscaler = world.autoscalers[h]
+        if all(len(choices) == 1 for choices in autoscaler.readings):
+            out[h] = steady_replicas(world, autoscaler, tuple(choices[0] for choices in autoscaler.readings))
+    return out
+
+
+@_entry("hpa-desired-constant", "always", ("hpa",))
+def _hpa_desired_constant(world: World, hpa: str | None = None):
+    """Under a constant load, a HorizontalPodAutoscaler's desired replicas never leave the count that load calls for.
+
+    The count is the one the HPA holds when every pod is Ready and reports the
+    load (:func:`~kspec.simulation.controllers.podautoscaler.steady_replicas`);
+    nothing but a change of load should move it. A rollout with ``maxSurge``
+    does move it: the replica calculator counts the surge pods, Ready and
+    reporting the same per-pod usage, and scales up (kubernetes#72775, #90461).
+    Checked from a settled start, for HPAs whose load is one value.
+    """
+    steady = _constant(world, _autoscalers(world, hpa))
+    if not steady:
+        raise PropertyParamError("hpa-desired-constant: no HorizontalPodAutoscaler here has a constant load "
+                                 "(one value per metric under load:)")
+
+    def check(s):
+        return all(_hpa_status(world, s, h).desired in (0, count) for h, count in steady.items())
+    return check
+
+
+@_entry("hpa-no-flapping", "always", ("hpa",))
+def _hpa_no_flapping(world: World, hpa: str | None = None):
+    """A HorizontalPodAutoscaler never undoes a scale at its next sync.
+
+    The stabilisation windows exist so that a count is not raised and lowered
+    again one period later. The window keeps a scale-up from being undone only
+    while the controller remembers the recommendation behind it: a restart
+    forgets it, and a scale-up driven by a recommendation about to leave the
+    window is followed, one period later, by the scale-down the window held
+    back. The check looks one sync period back (not the whole window).
+    """
+    targets = _autoscalers(world, hpa)
+    return lambda s: not any(_hpa_status(world, s, h).reversal for h in targets)
+
+
+@_entry("hpa-rescales", "sometimes", ("hpa",))
+def _hpa_rescales(world: World, hpa: str | None = None):
+    """Sometimes a HorizontalPodAutoscaler changes its target's replicas (the autoscaler really acts)."""
+    targets = _autoscalers(world, hpa)
+    return lambda s: any(_hpa_status(world, s, h).last != 0 for h in targets)
+
+
+@_explains("hpa-replicas-within-bounds")
+def _explain_hpa_bounds(world: World, hpa: str | None = None):
+    targets = _autoscalers(world, hpa)
+
+    def explain(s):
+        for h in targets:
+            if _out_of_bounds(world, s, h):
+                autoscaler, status = world.autoscalers[h], _hpa_status(world, s, h)
+                return (f"HorizontalPodAutoscaler {autoscaler.name} set {status.desired} replicas, outside "
+                        f"[{autoscaler.min_replicas}, {autoscaler.max_replicas}]")
+        return None
+    return explain
+
+
+@_explains("hpa-desired-constant")
+def _explain_hpa_constant(world: World, hpa: str | None = None):
+    steady = _constant(world, _autoscalers(world, hpa))
+
+    def explain(s):
+        for h, count in steady.items():
+            status = _hpa_status(world, s, h)
+            if status.desired not in (0, count):
+                autoscaler = world.autoscalers[h]
+                return (f"HorizontalPodAutoscaler {autoscaler.name} wants {status.desired} replicas of "
+                        f"{_ref(world, autoscaler.target)} under a load that calls for {count} "
+                        f"({_active_selected(world, s, autoscaler)} active pods selected, "
+                        f"{sum(1 for p in s.pods if world.selects[autoscaler.target][p.group] and p.ready)} Ready)")
+        return None
+    return explain
+
+
+def _active_selected(world: World, s: State, autoscaler) -> int:
+    """Active pods the HPA's target selects (a Deployment's: every ReplicaSet's)."""
+    return sum(1 for p in s.pods if world.selects[autoscaler.target][p.group] and is_active(p))
+
+
+@_explains("hpa-no-flapping")
+def _explain_hpa_flapping(world: World, hpa: str | None = None):
+    targets = _autoscalers(world, hpa)
+
+    def explain(s):
+        for h in targets:
+            status = _hpa_status(world, s, h)
+            if status.reversal:
+                way, back = ("down", "up") if status.last < 0 else ("up", "down")
+                return (f"HorizontalPodAutoscaler {world.autoscalers[h].name} scaled {way} from {status.current} "
+                        f"to {status.desired} one sync ({SYNC_PERIOD} s) after scaling {back}")
+        return None
+    return explain
+
+
+@_witnesses("hpa-replicas-within-bounds", "hpa-desired-constant")
+def _witness_hpa_syncs(world: World, hpa: str | None = None):
+    targets = _autoscalers(world, hpa)
+    if not targets:
+        return _nothing("HorizontalPodAutoscaler")
+    return (Witness("no HorizontalPodAutoscaler ever syncs (its target never reaches a count it reads)",
+                    lambda s: any(_hpa_status(world, s, h).current != 0 for h in targets)),)
+
+
+@_witnesses("hpa-no-flapping")
+def _witness_hpa_scales(world: World, hpa: str | None = None):
+    targets = _autoscalers(world, hpa)
+    if not targets:
+        return _nothing("HorizontalPodAutoscaler")
+    return (Witness("no HorizontalPodAutoscaler ever scales, so none could undo a scale",
+                    lambda s: any(_hpa_status(world, s, h).last != 0 for h in targets)),)
+
+
+# --------------------------------------------------------------------------- CronJobs
+
+
+def _cronjobs(world: World, cronjob: str | None) -> tuple[int, ...]:
+    if cronjob is None:
+        return tuple(range(len(world.cronjobs)))
+    for c, info in enumerate(world.cronjobs):
+        if info.name == cronjob:
+            return (c,)
+    known = ", ".join(info.name for info in world.cronjobs) or "(none)"
+    raise PropertyParamError(f"no CronJob named {cronjob!r}; the scenario has: {known}")
+
+
+def _unfinished_runs(world: World, s: State, c: int) -> list[str]:
+    """A CronJob's Jobs that exist and have neither Complete nor Failed."""
+    return [world.workloads[w].name for w in world.cronjobs[c].jobs
+            if s.replicas[w] is not None and not job_record_of(world, s, w).finished]
+
+
+def _runs_with_pods(world: World, s: State, c: int) -> list[str]:
+    """A CronJob's Jobs with a pod not yet Succeeded or Failed (terminating ones included)."""
+    jobs = world.cronjobs[c].jobs
+    return [world.workloads[w].name for w in jobs if any(p.owner == w and not is_terminal(p) for p in s.pods)]
+
+
+@_entry("cronjob-one-job-at-a-time", "always", ("cronjob",))
+def _cronjob_one_at_a_time(world: World, cronjob: str | None = None):
+    """API view: a CronJob with `concurrencyPolicy: Forbid` or `Replace` never has two unfinished Jobs.
+
+    What the policy promises, as the CronJob controller reads it: Jobs, by
+    their conditions (a CronJob that allows overlap is not checked).
+    """
+    targets = [c for c in _cronjobs(world, cronjob) if world.cronjobs[c].concurrency_policy != "Allow"]
+    return lambda s: all(len(_unfinished_runs(world, s, c)) <= 1 for c in targets)
+
+
+@_entry("cronjob-one-job-running", "always", ("cronjob",))
+def _cronjob_one_running(world: World, cronjob: str | None = None):
+    """API view: pods of at most one of a Forbid or Replace CronJob's runs are active or terminating at once.
+
+    A run that finished (its replacement pod succeeded) may still hold a pod
+    Terminating on a node that is down or cut off: the next run starts beside it.
+    """
+    targets = [c for c in _cronjobs(world, cronjob) if world.cronjobs[c].concurrency_policy != "Allow"]
+    return lambda s: all(len(_runs_with_pods(world, s, c)) <= 1 for c in targets)
+
+
+@_entry("cronjob-runs-again", "sometimes", ("cronjob",))
+def _cronjob_runs_again(world: World, cronjob: str | None = None):
+    """Sometimes a CronJob has started a second run (its schedule really fires)."""
+    targets = _cronjobs(world, cronjob)
+    return lambda s: any(cron_record(world, s, c).last is not None
+                         and cron_record(world, s, c).last > world.cronjobs[c].times[0] for c in targets)
+
+
+@_explains("cronjob-one-job-at-a-time")
+def _explain_cronjob_one_at_a_time(world: World, cronjob: str | None = None):
+    targets = [c for c in _cronjobs(world, cronjob) if world.cronjobs[c].concurrency_policy != "Allow"]
+
+    def explain(s):
+        for c in targets:
+            runs = _unfinished_runs(world, s, c)
+            if len(runs) > 1:
+                info = world.cronjobs[c]
+                return (f"CronJob/{info.name} ({info.concurrency_policy}) has {len(runs)} unfinished Jobs at once"
+                        f" ({', '.join(runs)})")
+        return None
+    return explain
+
+
+@_explains("cronjob-one-job-running")
+def _explain_cronjob_one_running(world: World, cronjob: str | None = None):
+    targets = [c for c in _cronjobs(world, cronjob) if world.cronjobs[c].concurrency_policy != "Allow"]
+
+    def explain(s):
+        for c in targets:
+            runs = _runs_with_pods(world, s, c)
+            if len(runs) > 1:
+                info = world.cronjobs[c]
+                return (f"pods of {len(runs)} runs of CronJob/{info.name} ({info.concurrency_policy}) are active or "
+                        f"terminating at once ({', '.join(runs)})")
+        return None
     return explain

@@ -18,8 +18,8 @@ optional; paths are relative to the scenario file and stay under its folder)::
       kinds: [node-crash]               # or {node-crash: 1, node-restart: 1} (caps per kind)
     operations:
       - scale: {workload: frontend, replicas: 2}
-      - delete: {workload: backend}
-      - rollout: {workload: web, image: "nginx:1.27"}  # a Deployment's template edit (no image: rollout restart)
+      - delete: {workload: backend}     # propagationPolicy: Background (default) | Foreground | Orphan
+      - rollout: {workload: web, image: "nginx:1.27"}  # a Deployment's, StatefulSet's or DaemonSet's template edit
       - drain: {node: node-1}           # kubectl drain --ignore-daemonsets (PodDisruptionBudgets apply)
       - force-delete: {workload: db}    # kubectl delete pod --force --grace-period=0 of a terminating pod
     controllers:
@@ -36,6 +36,9 @@ optional; paths are relative to the scenario file and stay under its folder)::
       largeClusterSizeThreshold: 50
       secondaryEvictionRate: 0.01       # taints per second in a partially disrupted large zone (0: none)
     podGCThreshold: 12500               # --terminated-pod-gc-threshold
+    load:                               # what the metrics pipeline reports to HorizontalPodAutoscalers
+      web: {cpu: 40%}                   # per target workload and metric: each pod's usage (% of its request, or
+      api: {cpu: [30%, 90%], qps: 10}   # a quantity); a list: the reading at each sync is any of them
     bounds: {max_pods: 12}              # states with more pod records are not explored
     checks:                             # library properties (kspec.simulation.properties)
       - rc-replicas-converge
@@ -56,8 +59,10 @@ manifests, have nothing left to do (each placement the scheduler could pick is
 one initial state). With many workloads every order of the rollout is too
 many; ``start: one`` settles along one fixed order (the first controller's
 first action each time) and begins from that one state. ``start: applied``
-begins with the objects just created, so faults can strike during the rollout. Each scenario must check at least one
-``sometimes`` property, so that a model in which nothing happens cannot pass.
+begins with the objects just created, so faults can strike during the rollout. No check passes vacuously
+unnoticed: each says what must happen for it to mean something (a fault fires, a workload is taken off its
+replicas; ``kspec.simulation.properties``), and one that holds without it is reported as vacuous, with the
+reason; a ``sometimes`` companion (``fault-then-converged``, say) is another way to show that things happen.
 
 Parameters (``-p NAME=VALUE`` on ``kspec explore``/``kspec fuzz``) override
 the file: ``budget``, ``scheduler``, ``start``, ``max_pods``; ``kspec fuzz
@@ -79,13 +84,15 @@ from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES
 from kspec.simulation.controllers.user import Operation, UserOperations
 from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
 from kspec.simulation.controllers.nodelifecycle import EvictionRule
+from kspec.simulation.controllers.podautoscaler import HPAStatus, autoscalers, parse_reading
 from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault, can_fire
 from kspec.simulation.informer import Consistency, InformerRec, Informers, api_record, record_events
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
 from kspec.simulation import properties as properties_lib
 from kspec.simulation.symmetry import Canonicaliser
-from kspec.simulation.state import NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec, State, World, has_quorum
+from kspec.simulation.state import (CRON_HORIZON, DELETIONS, NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec,
+                                    State, World, add_status_slot, has_quorum)
 from kspec.loading.yamlio import YamlError, load_documents
 from kspec.util.budget import Budget, BudgetExceeded
 from kspec.util.progress import Progress
@@ -97,13 +104,14 @@ __all__ = ["Scenario", "ClusterModel", "SymmetricClusterModel", "load_scenario",
            "ScenarioError", "BUILTIN_ACTORS"]
 
 KEYS = ("name", "description", "manifests", "nodes", "start", "prepare", "scheduler", "faults", "operations",
-        "controllers", "disable", "consistency", "etcd", "nodeLifecycle", "podGCThreshold", "bounds", "checks",
-        "expect", "fuzz")
+        "load", "controllers", "disable", "consistency", "etcd", "nodeLifecycle", "podGCThreshold", "bounds",
+        "checks", "expect", "fuzz")
 VERDICTS = ("holds", "violated", "inconclusive")
 STARTS = ("settled", "one", "applied")
 SETTLE_LIMIT = 200_000
 LOADING = "loading the scenario"  # phases named when the run's budget runs out
 SETTLING = "settling the initial state"
+PROPAGATION = ("Background", "Foreground", "Orphan")  # a DELETE's propagationPolicy
 INFORMED_BUILTINS = ("replication",)  # built-in controllers that can read through an informer cache
 _BUILTIN_MODULE = "kspec.simulation.controllers.replication"
 
@@ -136,6 +144,7 @@ class Scenario:
     informed: tuple[str, ...] | None = None  # consistency.controllers (None: the default set)
     etcd_members: int = 1
     lifecycle: Any = None  # nodelifecycle.EvictionRule
+    load: Mapping = attrs.field(factory=dict)  # workload -> metric -> podautoscaler readings
     expect: Mapping = attrs.field(factory=dict)
     lines: Mapping = attrs.field(factory=dict, eq=False, repr=False)
 
@@ -191,10 +200,6 @@ def _one_key(reader: _Reader, item, where) -> tuple[str, Any] | None:
         return str(key), value
     reader.error(where, "expected a name or a one-key mapping {name: {parameters}}")
     return None
-
-
-def _check_kind(name: str, body: dict) -> str:
-    return body["kind"] if name == "expression" else properties_lib.LIBRARY[name].kind
 
 
 def _expression_check(r: _Reader, body, where: tuple) -> dict | None:
@@ -365,7 +370,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
             continue
         if verb not in ("scale", "delete", "rollout", "force-delete") or not isinstance(body, dict) or "workload" not in body:
             r.error(("operations", i), "an operation is {scale: {workload: NAME, replicas: N}}, {delete: {workload: NAME}}, "
-                                       "{rollout: {workload: DEPLOYMENT, image: IMAGE}}, {force-delete: {workload: NAME}} "
+                                       "{rollout: {workload: NAME, image: IMAGE}}, {force-delete: {workload: NAME}} "
                                        "or {drain: {node: NODE}}")
             continue
         value = None
@@ -373,6 +378,11 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
             value = _int(r, body.get("replicas"), ("operations", i, verb, "replicas"))
         elif verb == "rollout" and body.get("image") is not None:
             value = str(body["image"])
+        elif verb == "delete" and body.get("propagationPolicy", "Background") != "Background":
+            value = str(body["propagationPolicy"])
+            if value not in PROPAGATION:
+                r.error(("operations", i, verb, "propagationPolicy"),
+                        f"propagationPolicy is Background, Foreground or Orphan, got {value!r}")
         operations.append((verb, str(body["workload"]), value, r.line("operations", i)))
 
     controllers = []
@@ -398,6 +408,7 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
     staleness, informed = _consistency(r, data.get("consistency"))
     etcd_members = _etcd(r, data.get("etcd"))
     lifecycle = _lifecycle(r, data.get("nodeLifecycle"))
+    load = _load(r, data.get("load"))
     gc_threshold = data.get("podGCThreshold", 12500)
     gc_threshold = _int(r, gc_threshold, ("podGCThreshold",)) if gc_threshold is not None else 12500
     bounds = data.get("bounds") or {}
@@ -436,9 +447,6 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         checks.append((name, dict(body), r.line("checks", i)))
     if "checks" not in data:
         r.problems.add(1, "missing required key", "checks")
-    elif checks and not any(_check_kind(n, body) == "sometimes" for n, body, _ in checks):
-        r.error(("checks",), "a scenario needs at least one sometimes property (e.g. fault-then-converged), "
-                             "so that a model in which nothing happens cannot pass")
 
     expect = data.get("expect") or {}
     if not isinstance(expect, dict):
@@ -469,8 +477,9 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         manifests=tuple(manifests), nodes=nodes, start=start, prepare=tuple(prepare), scheduler=scheduler,
         fault_kinds=kinds, fault_budget=budget, operations=tuple(operations), controllers=tuple(controllers),
         disable=disable, pod_gc_threshold=gc_threshold, max_pods=max_pods, checks=tuple(checks),
-        staleness=staleness, informed=informed, etcd_members=etcd_members, lifecycle=lifecycle,
-        expect=dict(expect), lines={"checks": r.line("checks"), "faults": r.line("faults", "kinds")})
+        staleness=staleness, informed=informed, etcd_members=etcd_members, lifecycle=lifecycle, load=load,
+        expect=dict(expect), lines={"checks": r.line("checks"), "faults": r.line("faults", "kinds"),
+                                    "start": r.line("start")})
 
 
 def _consistency(r: _Reader, value) -> tuple[int | None, tuple[str, ...] | None]:
@@ -493,6 +502,29 @@ def _consistency(r: _Reader, value) -> tuple[int | None, tuple[str, ...] | None]
                         f"{actor!r} reads the API directly in kspec; controllers with an informer cache: "
                         f"{', '.join(INFORMED_BUILTINS)} and user controllers")
     return (0 if staleness is None else staleness), controllers
+
+
+def _load(r: _Reader, value) -> dict:
+    """``load: {WORKLOAD: {METRIC: VALUE or [VALUE, ...]}}``, each value read by
+    :func:`~kspec.simulation.controllers.podautoscaler.parse_reading`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        r.error(("load",), "load is {WORKLOAD: {METRIC: VALUE}} (VALUE: 40%, 200m, or a list of them)")
+        return {}
+    out = {}
+    for workload, metrics in value.items():
+        if not isinstance(metrics, dict):
+            r.error(("load", workload), "expected a mapping {METRIC: VALUE} (cpu: 40%)")
+            continue
+        readings = {}
+        for metric, reading in metrics.items():
+            try:
+                readings[str(metric)] = parse_reading(reading)
+            except ValueError as err:
+                r.error(("load", workload, metric), str(err))
+        out[str(workload)] = readings
+    return out
 
 
 def _etcd(r: _Reader, value) -> int:
@@ -616,6 +648,14 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     except KspecError as err:
         problems.add(None, str(err))
         problems.raise_if_any(ScenarioError)
+    try:
+        world.autoscalers = autoscalers(world, cluster.of_kind("HorizontalPodAutoscaler"), scenario.load)
+    except LoadError as err:  # an HPA's own problem, at its manifest's line
+        problems.extend(err.diagnostics)
+        problems.raise_if_any(ScenarioError)
+    for hpa in world.autoscalers:  # each HPA's stored status
+        world.status_slots[hpa.key] = len(world.status_slots)
+        world.status_initial += (HPAStatus(),)
     controllers = builtin_controllers(scenario.scheduler, scenario.disable) + custom
     faults = FaultBudget()
     try:
@@ -634,7 +674,7 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     cls = SymmetricClusterModel if symmetric else ClusterModel
     model = cls(scenario, world, tuple(controllers), tuple(environment), faults)
     model.run_budget = budget
-    model.warnings = unsimulated(cluster) + ignored_kinds(cluster) + _idle_faults(world, scenario, faults)
+    model.warnings = ignored_kinds(cluster) + _idle_faults(world, scenario, faults) + _batch_start(world, scenario)
     try:
         model.properties()  # resolve names now, so a bad parameter is a scenario error
     except ScenarioError as err:
@@ -649,6 +689,8 @@ def _control_plane(world: World, scenario: Scenario, controllers: list, custom: 
     watch stream's deliveries, when caches can lag)."""
     world.etcd_members = scenario.etcd_members
     world.lifecycle = scenario.lifecycle
+    if any(verb == "delete" and value for verb, _, value, _ in scenario.operations):
+        add_status_slot(world, DELETIONS, tuple(None for _ in world.workloads))
     informed_actors = scenario.informed
     if informed_actors is None:  # the replication manager only when it has something to manage
         informed_actors = (INFORMED_BUILTINS if world.replicated else ()) + tuple(c.actor for c in custom)
@@ -660,6 +702,7 @@ def _control_plane(world: World, scenario: Scenario, controllers: list, custom: 
     world.memory_slots = {}
     for c in controllers:
         keeps = c in custom or (not consistency.fresh and c.actor in INFORMED_BUILTINS)
+        keeps = keeps or (hasattr(c, "keeps_memory") and c.keeps_memory(world))  # a built-in's own say (HPAs)
         if keeps and hasattr(c, "initial_memory"):
             world.memory_slots[c.actor] = len(world.memory_slots)
     return [Informers()] if world.informed and scenario.staleness else []
@@ -681,6 +724,17 @@ def _idle_faults(world: World, scenario: Scenario, faults: FaultBudget) -> tuple
     return tuple(out)
 
 
+def _batch_start(world: World, scenario: Scenario) -> tuple[Diagnostic, ...]:
+    """A warning when Jobs run to their end before the exploration starts: a
+    settled start is where the controllers have nothing left to do, which for
+    a Job is after it finished (and for a CronJob, after its explored runs)."""
+    if scenario.start == "applied" or not world.jobs:
+        return ()
+    return (Diagnostic(scenario.path, scenario.lines.get("start"), f"start: {scenario.start} runs every Job to its "
+                       "end before any fault or operation; use start: applied to explore a Job while it runs",
+                       severity="warning", code="job-settled"),)
+
+
 def _operations(world: World, scenario: Scenario, problems: Diagnostics) -> list[Operation]:
     """The scenario's operations on the world's workloads and nodes; each one
     that names something missing or unfit is a problem at its line."""
@@ -698,9 +752,9 @@ def _operations(world: World, scenario: Scenario, problems: Diagnostics) -> list
             problems.add(line, str(err))
             continue
         if verb == "rollout":
-            if world.workloads[w].kind != "Deployment":
-                problems.add(line, f"rollout: {world.workloads[w].ref} is not a "
-                                   "Deployment (only a Deployment rolls to a new template)")
+            if world.workloads[w].kind not in ("Deployment", "StatefulSet", "DaemonSet"):
+                problems.add(line, f"rollout: {world.workloads[w].ref} is not a Deployment, StatefulSet "
+                                   "or DaemonSet (only those roll to a new template)")
             elif w in world.rollout_bits:
                 problems.add(line, f"rollout: {world.workloads[w].ref} is rolled out twice")
             else:
@@ -709,11 +763,18 @@ def _operations(world: World, scenario: Scenario, problems: Diagnostics) -> list
         elif verb == "scale" and world.workloads[w].kind == "DaemonSet":
             problems.add(line, f"scale: {world.workloads[w].ref} has no replicas "
                                "(a DaemonSet runs one pod per eligible node)")
+        elif verb == "scale" and world.workloads[w].kind == "Job":
+            problems.add(line, f"scale: {world.workloads[w].ref} has no replicas "
+                               "(a Job runs its parallelism, fixed in its manifest)")
+        elif verb == "delete" and value and world.workloads[w].kind not in ("ReplicationController", "ReplicaSet"):
+            problems.add(line, f"delete: propagationPolicy {value} is modelled for ReplicationControllers and "
+                               f"ReplicaSets; {world.workloads[w].ref} is deleted with Background propagation only")
         elif verb == "force-delete" and not world.workloads[w].owns_pods:
             problems.add(line, f"force-delete: {world.workloads[w].ref} owns no pods "
                                "(name the ReplicaSet, RC, StatefulSet or DaemonSet)")
         else:
-            operations.append(Operation(verb, w, value if verb == "scale" else None))
+            operations.append(Operation(verb, w, value if verb == "scale" else None,
+                                        propagation=value if verb == "delete" and value else "Background"))
     return operations
 
 
@@ -733,6 +794,19 @@ def check_pod_count(cluster, scenario: Scenario) -> None:
         total += obj.spec.replicas or 0
         if total > MAX_SCENARIO_PODS:
             raise ScenarioError([Diagnostic(str(obj.source.file), obj.source.line, _too_many(total), "spec.replicas")])
+    for obj in cluster.of_kind("Job"):  # every completion is a pod (an Indexed Job's, a template each)
+        total += obj.spec.completions or obj.spec.parallelism
+        if total > MAX_SCENARIO_PODS:
+            raise ScenarioError([Diagnostic(str(obj.source.file), obj.source.line, _too_many(total),
+                                            "spec.completions")])
+    for obj in cluster.of_kind("CronJob"):  # a Job per explored activation
+        raw = obj.raw if isinstance(obj.raw, dict) else {}
+        job = ((raw.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}
+        size = job.get("completions") or job.get("parallelism") or 1
+        total += CRON_HORIZON * (size if isinstance(size, int) and not isinstance(size, bool) else 1)
+        if total > MAX_SCENARIO_PODS:
+            raise ScenarioError([Diagnostic(str(obj.source.file), obj.source.line, _too_many(total),
+                                            "spec.jobTemplate.spec.completions")])
     for verb, workload, value, line in scenario.operations:
         if verb == "scale" and isinstance(value, int) and value > MAX_SCENARIO_PODS:
             raise ScenarioError([Diagnostic(scenario.path, line, _too_many(value), "operations.scale.replicas")])
@@ -743,23 +817,7 @@ def _too_many(count: int) -> str:
             "kspec schedule answers placement questions at any size")
 
 
-UNSIMULATED = ("Job", "CronJob")
-
-
-def unsimulated(cluster) -> tuple[Diagnostic, ...]:
-    """Warnings for workloads in the manifests that no modelled controller runs:
-    their pods never exist in the explored states, so checks about them hold vacuously."""
-    out = []
-    for obj in cluster.of_kind(*UNSIMULATED):
-        out.append(Diagnostic(str(obj.source.file), obj.source.line,
-                              f"{obj.kind}/{obj.metadata.name} is not simulated (kspec explore runs ReplicationControllers, "
-                              "ReplicaSets, Deployments, StatefulSets, DaemonSets and bare Pods): its pods never "
-                              "exist in the explored states", severity="warning", code="not-simulated"))
-    return tuple(out)
-
-
 IGNORED_KINDS = {
-    "HorizontalPodAutoscaler": "replicas stay as the manifests and operations set them",
     "VerticalPodAutoscaler": "requests stay as the manifests set them",
     "NetworkPolicy": "every pod can reach every Service endpoint",
     "ResourceQuota": "pod creations are never refused for quota",
@@ -790,10 +848,10 @@ def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = N
 NOT_MODELLED = ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
                 "that may happen at any later point); informer caches unless the scenario sets consistency: (and "
                 "then only for pod events, the replication manager and user controllers); a resourceVersion per "
-                "object (preconditions compare the record read with the current one); generation, finalizers and "
-                "the garbage collector's foreground and orphan propagation; the network between pods beyond "
-                "reachability of the API server; admission webhooks; anything not listed as a controller or a "
-                "fault above.")
+                "object (preconditions compare the record read with the current one); generation; finalizers other "
+                "than the garbage collector's foreground and orphan ones (those for RCs and ReplicaSets); the "
+                "network between pods beyond reachability of the API server; admission webhooks; anything not "
+                "listed as a controller or a fault above.")
 """What every scenario leaves out; reports list it under the assumptions."""
 
 
@@ -823,7 +881,7 @@ class ClusterModel:
         self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes(),
                                     memory_marks=self._memory_marks_fn())
         self._props: tuple[Property, ...] | None = None
-        self.warnings: tuple[Diagnostic, ...] = ()  # manifests the model leaves out (see unsimulated)
+        self.warnings: tuple[Diagnostic, ...] = ()  # what the model leaves out (see ignored_kinds)
         self.run_budget = Budget()  # the run's time and memory bounds, checked while settling
 
     def __getstate__(self):
@@ -833,7 +891,11 @@ class ClusterModel:
 
     def _default_max_pods(self) -> int:
         replicas = sum(w.replicas for w in self.world.workloads)
+        # a Job keeps its finished pods: each completion, and a replacement per failure the budget allows
+        replicas += sum(len(self.world.job_groups[w]) if self.world.job_specs[w].indexed
+                        else self.world.job_specs[w].completions or 0 for w in self.world.jobs)
         scaled = sum((op.replicas or 0) for env in self.environment for op in getattr(env, "operations", ()))
+        scaled += sum(hpa.max_replicas for hpa in self.world.autoscalers)  # as far as an autoscaler may go
         return 2 * (replicas + scaled) + len(self.world.bare_pods) + 2 * len(self.world.template_groups) + 2
 
     def _named_nodes(self) -> frozenset[int]:
@@ -916,7 +978,7 @@ class ClusterModel:
                 if taken.count(prop.name) > 1 and taken.index(prop.name) == index:  # once, at the first
                     problems.add(line, f"two checks are named {prop.name!r}; rename one (as: or name:)")
             problems.raise_if_any(ScenarioError)
-            self._props = tuple(props)
+            self._props = properties_lib.with_fault_witness(props, self.scenario.fault_budget)
         return self._props
 
     def within_boundary(self, state: State) -> bool:

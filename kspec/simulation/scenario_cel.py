@@ -64,13 +64,13 @@ from typing import Any, Mapping
 import attrs
 
 from kspec.errors import KspecError
-from kspec.checker.model import Property, always, eventually_always, sometimes
+from kspec.checker.model import Property, Witness, always, eventually_always, nearest_by_parts, sometimes
 from kspec.rules.cel import (CelCompileError, CelEvaluationError, Program, compile_expression, result_type,
                              syntax_tree)
 from kspec.simulation.state import HUNG, NOT_RUNNING, READY, UP, State, World, has_quorum
 
 __all__ = ["VARIABLES", "KINDS", "SCHEMA", "ExpressionError", "compile_check", "schema_problems", "state_view",
-           "expression_property"]
+           "expression_property", "split_top_level"]
 
 VARIABLES = ("pods", "nodes", "services", "workloads", "faults_used", "etcd")
 KINDS = ("always", "sometimes", "eventually_always")
@@ -312,6 +312,7 @@ class _Views:
         self.labels = tuple(dict(g.labels) for g in world.groups)
         self.node_labels = tuple(dict(n.metadata.labels) for n in world.nodes)
         owner_of = {w.group: w.name for w in world.workloads if w.group >= 0}
+        owner_of.update({g: w.name for w in world.workloads for g in w.revisions})  # a rolled-out template's too
         self.templates = tuple(owner_of.get(g, grp.prefix) for g, grp in enumerate(world.groups))
 
     def __call__(self, state: State) -> dict:
@@ -355,6 +356,22 @@ def expression_property(world: World, fair: frozenset[str], name: str, kind: str
     if problems:
         raise ExpressionError(*problems)
     views = views or _Views(world)
+    condition = _predicate(name, program, views)
+    description = description or f"CEL: {program.source.strip()}"
+    if kind == "always":
+        return attrs.evolve(always(name, condition, description), witnesses=_antecedent(name, program.source, views))
+    if kind == "sometimes":
+        parts = [(text, _predicate(name, part, views)) for text, part in _parts(program.source, "&&")]
+        if len(parts) < 2:
+            return sometimes(name, condition, description)
+        closeness, nearest = nearest_by_parts(parts)
+        return sometimes(name, condition, description, closeness=closeness, nearest=nearest)
+    return eventually_always(name, condition, fair, description)
+
+
+def _predicate(name: str, program: Program, views: _Views):
+    """The compiled expression as a predicate on states; an evaluation error
+    or a value that is not a bool stops the run, naming the check."""
 
     def condition(state: State) -> bool:
         try:
@@ -366,12 +383,70 @@ def expression_property(world: World, fair: frozenset[str], name: str, kind: str
         return value
 
     condition.__name__ = name
-    description = description or f"CEL: {program.source.strip()}"
-    if kind == "always":
-        return always(name, condition, description)
-    if kind == "sometimes":
-        return sometimes(name, condition, description)
-    return eventually_always(name, condition, fair, description)
+    return condition
+
+
+def _antecedent(name: str, source: str, views: _Views) -> tuple[Witness, ...]:
+    """An ``always`` of the form ``A || B`` (``!P || Q``: P implies Q) tests
+    ``B`` only in states where ``A`` is false: it is vacuous unless some
+    reachable state makes ``A`` false."""
+    parts = _parts(source, "||")
+    if len(parts) < 2:
+        return ()
+    (first, program), rest = parts[0], " || ".join(text for text, _ in parts[1:])
+    holds = _predicate(name, program, views)
+    return (Witness(f"`{first}` holds in every reachable state, so `{rest}` is never tested",
+                    lambda state: not holds(state)),)
+
+
+def _parts(source: str, operator: str) -> list[tuple[str, Program]]:
+    """``source`` split at ``operator`` (``&&`` or ``||``) where it joins the
+    whole expression, each part with its compiled program; one part when the
+    operator is not there, when an operator binding less tightly is (``? :``,
+    or ``||`` when splitting at ``&&``), or when a part does not compile alone."""
+    texts = split_top_level(source, operator)
+    if len(texts) < 2:
+        return [(source.strip(), None)]
+    try:
+        return [(text, compile_check(text)) for text in texts]
+    except ExpressionError:
+        return [(source.strip(), None)]
+
+
+def split_top_level(source: str, operator: str) -> list[str]:
+    """The operands of ``operator`` at the top level of a CEL expression
+    (outside brackets and string literals), whitespace collapsed; ``[source]``
+    when a lower-precedence operator is at the top level too.
+
+    >>> split_top_level('a && (b || c) && d["&&"]', "&&")
+    ['a', '(b || c)', 'd["&&"]']
+    >>> split_top_level('a && b || c', "&&")
+    ['a && b || c']
+    """
+    lower = {"&&": ("||", "?"), "||": ("?",)}[operator]
+    cuts, depth, quote, i = [], 0, "", 0
+    while i < len(source):
+        c = source[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and source.startswith(operator, i):
+            cuts.append(i)
+            i += len(operator)
+            continue
+        elif depth == 0 and any(source.startswith(op, i) for op in lower):
+            return [" ".join(source.split())]
+        i += 1
+    bounds = [0] + [x for cut in cuts for x in (cut, cut + len(operator))] + [len(source)]
+    return [" ".join(source[a:b].split()) for a, b in zip(bounds[::2], bounds[1::2])]
 
 
 def views_for(world: World) -> _Views:

@@ -59,15 +59,18 @@ from kspec.loading.manifests import parse_object
 from kspec.util.frozendict import FrozenDict
 from kspec.api.labels import Selector, new_requirement, selector_from_dict, selector_from_map
 from kspec.api.objects import Node, NodeCondition, Pod, Taint, pod_requests
+from kspec.simulation.controllers.cronschedule import CronScheduleError, parse_schedule
+from kspec.simulation.controllers.jobspec import job_spec
 
 __all__ = [
     "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TERMINAL_PHASES",
     "NOT_RUNNING", "UP", "HUNG", "CRASHED",
     "READY", "UNKNOWN",
-    "PodRec", "NodeRec", "State", "World", "Workload", "PodGroup", "ServiceInfo",
+    "PodRec", "NodeRec", "State", "World", "Workload", "PodGroup", "ServiceInfo", "CronJobInfo", "CRON_HORIZON",
     "StateError",
     "create_pod", "delete_pod", "remove_pod", "update_pod", "update_node",
     "is_active", "is_terminal", "has_ip", "serving", "well_formed", "has_quorum", "status_of", "with_status",
+    "add_status_slot", "deletion_pending", "DELETIONS",
 ]
 
 # API phases (``status.phase``); Unknown is no longer written by the node controller.
@@ -187,6 +190,22 @@ class State:
 # --------------------------------------------------------------------------- pod predicates
 
 
+DELETIONS = "deletions"  # status slot: per workload, the propagation of a pending deletion (Foreground, Orphan)
+
+
+def add_status_slot(world: "World", key: str, initial) -> None:
+    """Give API object ``key`` a slot in ``State.status``, starting at ``initial``."""
+    world.status_slots[key] = len(world.status_slots)
+    world.status_initial = tuple(world.status_initial) + (initial,)
+
+
+def deletion_pending(world: "World", state: State, w: int) -> str | None:
+    """How workload ``w`` is being deleted, while it still exists: the
+    ``foregroundDeletion`` or ``orphan`` finalizer its DELETE set (None: not being deleted)."""
+    slot = world.status_slots.get(DELETIONS)
+    return None if slot is None else state.status[slot][w]
+
+
 def status_of(world: "World", state: State, key: str):
     """The stored state of API object ``key`` (a slot of ``World.status_slots``)."""
     return state.status[world.status_slots[key]]
@@ -242,6 +261,9 @@ class PodGroup:
     restart_policy: str = "Always"
     pinned_node: int = -1  # spec.nodeName in the template: bound at creation, the scheduler skips it
     daemon: bool = False  # a DaemonSet's: one pod per node, named <daemonset>-<node>, scheduled to that node only
+    runs_to_completion: bool = False  # a Job's: its containers finish their work and exit 0 (phase Succeeded)
+    finalizer: bool = False  # a Job's, with the tracking finalizer: the object stays until the Job counts it
+    completion_index: int = -1  # an Indexed Job's: batch.kubernetes.io/job-completion-index
 
 
 @attrs.frozen
@@ -267,6 +289,8 @@ class Workload:
     revision: int = 0  # a Deployment's ReplicaSet: its template revision (1, 2, ...)
     strategy: Any = None  # a Deployment: its DeploymentStrategy
     replica_sets: tuple[int, ...] = ()  # a Deployment: its ReplicaSets, oldest revision first
+    cronjob: int = -1  # a CronJob's Job: that CronJob's index in World.cronjobs (the Job exists once created)
+    revisions: tuple[int, ...] = ()  # a rolled-out StatefulSet or DaemonSet: its pod groups, oldest template first
 
     @property
     def ref(self) -> str:
@@ -276,6 +300,29 @@ class Workload:
     def owns_pods(self) -> bool:
         """RCs, ReplicaSets and StatefulSets own pods; a Deployment owns ReplicaSets."""
         return self.group >= 0
+
+
+CRON_HORIZON = 3
+"""Activations of each CronJob's schedule a scenario explores (the clock stops after the last)."""
+
+
+@attrs.frozen
+class CronJobInfo:
+    """A CronJob (batch/v1): its schedule, the times of its first activations on
+    the scenario's clock (seconds since its creation at 0) and the Job workload
+    made for each, ``concurrencyPolicy``, ``startingDeadlineSeconds``, ``suspend``
+    and the history limits."""
+
+    name: str
+    namespace: str
+    schedule: Any
+    times: tuple[int, ...]
+    jobs: tuple[int, ...]
+    concurrency_policy: str = "Allow"
+    starting_deadline: int | None = None
+    suspend: bool = False
+    successful_history: int = 3
+    failed_history: int = 1
 
 
 @attrs.frozen
@@ -312,7 +359,8 @@ class World:
                  rollouts: Mapping[str, str | None] | None = None):
         """``rollouts``: Deployments whose template a user operation changes
         (name -> the new image of the first container, or None for ``kubectl
-        rollout restart``); each gets a second ReplicaSet for revision 2."""
+        rollout restart``); each gets a second ReplicaSet for revision 2, and
+        a StatefulSet or DaemonSet named there a second pod group (``revisions``)."""
         self.cluster = cluster
         self.rollouts = dict(rollouts or {})
         self.rollout_bits: dict[int, int] = {}  # Deployment index -> its rollout operation's bit in State.ops
@@ -325,6 +373,10 @@ class World:
         self.workloads: list[Workload] = []
         self.groups: list[PodGroup] = []
         self.services: list[ServiceInfo] = []
+        self.job_groups: dict[int, tuple[tuple[int, int], ...]] = {}  # Job -> per index: (tracked, counted) groups
+        self.job_specs: dict = {}  # Job -> its jobmath.JobSpec
+        self.counted_twin: dict[int, int] = {}  # a Job pod's template with the tracking finalizer -> without it
+        self.cronjobs: list[CronJobInfo] = []
         self._build_workloads(cluster)
         self.bare_pods: list[tuple[Pod, int]] = []  # (pod record, group) from the manifests
         for pod in cluster.pods:
@@ -343,12 +395,15 @@ class World:
         self.workloads = tuple(self.workloads)
         self.budgets = tuple(_budget(obj) for obj in cluster.of_kind("PodDisruptionBudget"))
         # pod_owners: the workloads whose pods the replica checks count (RCs, ReplicaSets, StatefulSets)
-        self.pod_owners = tuple(i for i, w in enumerate(self.workloads) if w.owns_pods and w.kind != "DaemonSet")
+        self.pod_owners = tuple(i for i, w in enumerate(self.workloads)
+                                if w.owns_pods and w.kind not in ("DaemonSet", "Job"))
         self.replicated = tuple(i for i in self.pod_owners if self.workloads[i].kind != "StatefulSet")
         self.replicated_index = {w: j for j, w in enumerate(self.replicated)}
         self.daemonsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "DaemonSet")
         self.statefulsets = tuple(i for i, w in enumerate(self.workloads) if w.kind == "StatefulSet")
         self.deployments = tuple(i for i, w in enumerate(self.workloads) if w.kind == "Deployment")
+        self.jobs = tuple(self.job_groups)
+        self.cronjobs = tuple(self.cronjobs)
         self.groups = tuple(self.groups)
         self.services = tuple(self.services)
         self.levels = self._levels()
@@ -377,14 +432,22 @@ class World:
         self.memory_slots: dict[str, int] = {}
         self.status_slots: dict[str, int] = {}  # API objects with stored state beyond the above (an HPA, a Job)
         self.status_initial: tuple = ()  # each slot's value when the manifests are applied
+        # a Job's and a CronJob's status (kspec.simulation.controllers.job, .cronjob): None until first written
+        for ref in [self.workloads[w].ref for w in self.jobs] + [f"CronJob/{c.name}" for c in self.cronjobs]:
+            add_status_slot(self, ref, None)
+        self.autoscalers: tuple = ()  # podautoscaler.Autoscaler per HorizontalPodAutoscaler (the scenario fills it in)
         self.controllers: tuple = ()
 
     # ---------------------------------------------------------------- building
 
     def _build_workloads(self, cluster: Cluster) -> None:
-        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet"):
+        for obj in cluster.of_kind("ReplicationController", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet",
+                                   "Job"):
             namespace = obj.metadata.namespace or "default"
             uid = obj.metadata.uid or f"uid-{obj.kind.lower()}-{namespace}-{obj.metadata.name}"
+            if obj.kind == "Job":
+                self._build_job(obj, namespace, uid)
+                continue
             if obj.kind == "Deployment":
                 self._build_deployment(obj, namespace, uid)
                 continue
@@ -392,13 +455,29 @@ class World:
                 pod = self._template_pod(obj, _daemon_template(_raw_template(obj)), namespace)
                 group = self._add_group(pod, obj.metadata.name + "-", generated=False, daemon=True)
                 self.workloads.append(Workload(obj.kind, obj.metadata.name, namespace, uid, obj.spec.selector,
-                                               len(self.nodes), group, obj))
+                                               len(self.nodes), group, obj, revisions=self._revised(obj, group)))
                 continue
             pod = self._template_pod(obj, _raw_template(obj), namespace)
             # a StatefulSet's pods have stable identities (<name>-<ordinal>): symmetry never renames them
             group = self._add_group(pod, obj.metadata.name + "-", generated=obj.kind != "StatefulSet")
+            revisions = self._revised(obj, group) if obj.kind == "StatefulSet" else ()
             self.workloads.append(Workload(obj.kind, obj.metadata.name, namespace, uid, obj.spec.selector,
-                                           obj.spec.replicas, group, obj))
+                                           obj.spec.replicas, group, obj, revisions=revisions))
+        for obj in cluster.of_kind("CronJob"):
+            self._build_cronjob(obj)
+
+    def _revised(self, obj, group: int) -> tuple[int, ...]:
+        """A StatefulSet's or DaemonSet's pod groups per template revision when a rollout changes
+        its template (empty otherwise). A StatefulSet's revision-2 pods keep the ordinal names; a
+        DaemonSet's are named ``<daemonset>-v2-<node>``, so a surge pod can run beside the old one."""
+        if obj.metadata.name not in self.rollouts:
+            return ()
+        template = _next_revision(_raw_template(obj), self.rollouts[obj.metadata.name])
+        daemon = obj.kind == "DaemonSet"
+        namespace = obj.metadata.namespace or "default"
+        pod = self._template_pod(obj, _daemon_template(template) if daemon else template, namespace)
+        prefix = obj.metadata.name + ("-v2-" if daemon else "-")
+        return group, self._add_group(pod, prefix, generated=False, daemon=daemon)
 
     def _build_deployment(self, obj, namespace: str, uid: str) -> None:
         """The Deployment and a ReplicaSet per template revision, named
@@ -425,6 +504,88 @@ class World:
                                            obj.spec.replicas, group, None, deployment=d, revision=revision))
         self.workloads[d] = attrs.evolve(self.workloads[d], replica_sets=tuple(indexes))
 
+    def _build_cronjob(self, obj) -> None:
+        """A CronJob and the Jobs of its first :data:`CRON_HORIZON` activations
+        after its creation (at time 0 of the scenario's clock), each named
+        ``<cronjob>-<scheduled minute>`` as ``getJobName`` does; a Job exists once
+        the CronJob controller creates it."""
+        raw = obj.raw if isinstance(obj.raw, dict) else {}
+        spec = raw.get("spec") or {}
+        namespace = obj.metadata.namespace or "default"
+        name = obj.metadata.name
+
+        def fail(field: str, message: str):
+            raise LoadError([Diagnostic(str(obj.source.file), obj.source.line, f"CronJob/{name}: {message}", field)])
+
+        try:
+            schedule = parse_schedule(str(spec.get("schedule", "")))
+        except CronScheduleError as err:
+            fail("spec.schedule", str(err))
+        policy = spec.get("concurrencyPolicy", "Allow")
+        if policy not in ("Allow", "Forbid", "Replace"):
+            fail("spec.concurrencyPolicy", 'Unsupported value: supported values: "Allow", "Forbid", "Replace"')
+        limits = []
+        for key, default in (("startingDeadlineSeconds", None), ("successfulJobsHistoryLimit", 3),
+                             ("failedJobsHistoryLimit", 1)):
+            value = spec.get(key, default)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                fail(f"spec.{key}", "must be greater than or equal to 0")
+            limits.append(value)
+        template = spec.get("jobTemplate") if isinstance(spec.get("jobTemplate"), dict) else {}
+        times: list[int] = []
+        t: int | None = 0
+        while len(times) < CRON_HORIZON:
+            t = schedule.next(t)
+            if t is None:
+                break
+            times.append(t)
+        c = len(self.cronjobs)
+        slots = []
+        for t in times:
+            manifest = {"apiVersion": "batch/v1", "kind": "Job",
+                        "metadata": {**copy.deepcopy(template.get("metadata") or {}), "name": f"{name}-{t // 60}",
+                                     "namespace": namespace},
+                        "spec": copy.deepcopy(template.get("spec") or {})}
+            job = parse_object(manifest, file=str(obj.source.file), line=obj.source.line)
+            slots.append(len(self.workloads))
+            self._build_job(job, namespace, f"uid-cronjob-{namespace}-{name}-{t}")
+            self.workloads[-1] = attrs.evolve(self.workloads[-1], cronjob=c)
+        self.cronjobs.append(CronJobInfo(name, namespace, schedule, tuple(times), tuple(slots), policy,
+                                         limits[0], spec.get("suspend") is True, limits[1], limits[2]))
+
+    def _build_job(self, obj, namespace: str, uid: str) -> None:
+        """A Job and its pod templates: an Indexed Job has one per completion
+        index (pods ``<job>-<index>-<n>``, the index in the
+        ``batch.kubernetes.io/job-completion-index`` annotation and label), and
+        each template comes twice, with the job controller's tracking finalizer
+        and without it (the pod once the controller has counted it), under one
+        name prefix. The template gets the ``job-name`` labels the API server adds."""
+        spec = job_spec(obj)
+        w = len(self.workloads)
+        name = obj.metadata.name
+        base = copy.deepcopy(_raw_template(obj))
+        meta = base.setdefault("metadata", {})
+        meta["labels"] = {**(meta.get("labels") or {}), "batch.kubernetes.io/job-name": name, "job-name": name}
+        pairs = []
+        for index in (range(spec.completions) if spec.indexed else (-1,)):
+            template = copy.deepcopy(base)
+            prefix = f"{name}-"
+            if index >= 0:
+                meta = template["metadata"]
+                meta["labels"]["batch.kubernetes.io/job-completion-index"] = str(index)
+                meta["annotations"] = {**(meta.get("annotations") or {}),
+                                       "batch.kubernetes.io/job-completion-index": str(index)}
+                prefix = f"{name}-{index}-"
+            pod = self._template_pod(obj, template, namespace)
+            pair = tuple(self._add_group(pod, prefix, generated=True, job=(finalizer, index))
+                         for finalizer in (True, False))
+            self.counted_twin[pair[0]] = pair[1]
+            pairs.append(pair)
+        self.job_groups[w] = tuple(pairs)
+        self.job_specs[w] = spec
+        self.workloads.append(Workload("Job", name, namespace, uid, obj.spec.selector, spec.parallelism,
+                                       pairs[0][0], obj))
+
     def _template_pod(self, obj, template: Mapping, namespace: str) -> Pod:
         """The pod a controller would create: the template through API admission
         (defaulting and DefaultTolerationSeconds), as ``controller.GetPodFromTemplate``."""
@@ -441,17 +602,20 @@ class World:
     def initial_replicas(self) -> tuple[int | None, ...]:
         """``spec.replicas`` per workload when the manifests are applied: a
         Deployment's ReplicaSets do not exist yet (None)."""
-        return tuple(None if w.deployment >= 0 else w.replicas for w in self.workloads)
+        return tuple(None if w.deployment >= 0 or w.cronjob >= 0 else w.replicas for w in self.workloads)
 
     def current_revision(self, state: State, d: int) -> int:
         """Which of Deployment ``d``'s ReplicaSets holds its current template
-        (index into ``replica_sets``): the second once its rollout operation
-        (bit ``rollout_bits[d]`` of ``State.ops``) is done."""
+        (index into ``replica_sets``; for a StatefulSet or DaemonSet, into
+        ``revisions``): the second once its rollout operation (bit
+        ``rollout_bits[d]`` of ``State.ops``) is done."""
         bit = self.rollout_bits.get(d)
         return 1 if bit is not None and state.ops >> bit & 1 else 0
 
 
-    def _add_group(self, pod: Pod, prefix: str, *, generated: bool, daemon: bool = False) -> int:
+    def _add_group(self, pod: Pod, prefix: str, *, generated: bool, daemon: bool = False,
+                   job: tuple[bool, int] | None = None) -> int:
+        """``job``: a Job's template, (with the tracking finalizer, completion index or -1)."""
         spec = pod.spec
         containers = spec.containers
         cost = 0
@@ -467,7 +631,9 @@ class World:
             generated=generated, deletion_cost=cost,
             readiness_probe=any(c.readiness_probe is not None for c in containers),
             liveness_probe=any(c.liveness_probe is not None for c in containers),
-            restart_policy=spec.restart_policy, pinned_node=pinned, daemon=daemon))
+            restart_policy=spec.restart_policy, pinned_node=pinned, daemon=daemon,
+            runs_to_completion=job is not None, finalizer=job is not None and job[0],
+            completion_index=job[1] if job is not None else -1))
         return len(self.groups) - 1
 
     def _levels(self) -> tuple[int, ...]:

@@ -25,7 +25,8 @@ physical state, and which Endpoints list it); a node's signature is its class,
 its record and the sorted signatures of its pods. Nodes of a class are put in
 signature order; then the pods are sorted by (signature, new node) and the
 pods of each generated group are renamed ``<prefix>0``, ``<prefix>1``, ... in
-that order. Stale Endpoints addresses (pods already gone) are renamed
+that order (groups with one prefix, a Job's pods before and after it counts
+them, share the numbering). Stale Endpoints addresses (pods already gone) are renamed
 ``~gone-<i>`` in order of which Endpoints hold them, except names that are
 identities (a StatefulSet's ``db-0``, a DaemonSet's, a bare pod's): such a
 name comes back with the next pod, so it is kept. Nodes with equal signatures
@@ -96,11 +97,9 @@ class Canonicaliser:
     def __init__(self, world: World, *, nodes: bool = True, rename_memory=None, pinned: frozenset[int] = frozenset(),
                  memory_marks=None):
         """``memory_marks(memory)`` yields ``(pod name, mark)`` for every pod
-        name controllers' memory holds (so renaming stays canonical); with
-        caches that can lag node symmetry is off (past pod records name nodes)."""
+        name controllers' memory holds (so renaming stays canonical)."""
         self.world = world
         self.memory_marks = memory_marks
-        nodes = nodes and not _stream_names_nodes(world)
         self.classes = node_classes(world, nodes, pinned)
         self.members: dict[int, list[int]] = {}
         for i, c in enumerate(self.classes):
@@ -108,6 +107,9 @@ class Canonicaliser:
         self.node_symmetry = any(len(m) > 1 for m in self.members.values())
         self.generated = tuple(g.generated for g in world.groups)
         self.prefixes = tuple(g.prefix for g in world.groups)
+        # groups sharing a name prefix (a Job's pods before and after it counts them) share one numbering
+        first = {}
+        self.counter = tuple(first.setdefault(g.prefix, i) for i, g in enumerate(world.groups))
         self.rename_memory = rename_memory
         self.multi = [idxs for idxs in self.members.values() if len(idxs) > 1]
 
@@ -152,7 +154,8 @@ class Canonicaliser:
                     for p in pods]
         else:
             sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], 0, "" if generated[p[1]] else p[0]) for p in pods]
-        if state.log or any(rec[1] for rec in state.informers) or self.memory_marks is not None:
+        history = bool(state.log) or any(rec[1] for rec in state.informers)
+        if history or self.memory_marks is not None:
             marks = self._stream_marks(state)
             if marks:
                 sigs = [sg + (marks.get(p[0], ()),) for sg, p in zip(sigs, pods)]
@@ -167,8 +170,12 @@ class Canonicaliser:
             new_nodes = list(nodes)
             relabel = list(range(len(nodes)))
             relabel.append(-1)  # relabel[-1] keeps unbound pods unbound
+            refs = self._node_references(state) if history else None
             for idxs in self.multi:
-                order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
+                if refs is None:
+                    order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
+                else:
+                    order = sorted(idxs, key=lambda i: (nodes[i], on_node[i], refs.get(i, ())))
                 for new, old in zip(idxs, order):
                     relabel[old] = new
                     new_nodes[new] = nodes[old]
@@ -180,13 +187,15 @@ class Canonicaliser:
         rename: dict[str, str] = {}
         new_pods = []
         prefixes = self.prefixes
+        counter = self.counter
         make = tuple.__new__
         for _, node, p in keyed:
             old = p[0]
             group = p[1]
             if generated[group]:
-                k = counters[group]
-                counters[group] = k + 1
+                c = counter[group]
+                k = counters[c]
+                counters[c] = k + 1
                 name = prefixes[group] + _DIGITS[k] if k < len(_DIGITS) else prefixes[group] + str(k)
             else:
                 name = old
@@ -221,15 +230,40 @@ class Canonicaliser:
         memory say of each pod, names left out: part of a pod's signature, so
         that pods are interchangeable only when their histories are too."""
         marks: dict[str, list] = {}
+        strip = self._strip
         for i, event in enumerate(state.log):
-            marks.setdefault(event[0], []).append((0, i, _strip(event[1]), _strip(event[2])))
+            marks.setdefault(event[0], []).append((0, i, strip(event[1]), strip(event[2])))
         for k, rec in enumerate(state.informers):
             for name, held in rec[1]:
-                marks.setdefault(name, []).append((1, k, _strip(held), None))
+                marks.setdefault(name, []).append((1, k, strip(held), None))
         if self.memory_marks is not None and state.memory:
             for name, mark in self.memory_marks(state.memory):
                 marks.setdefault(name, []).append((2, mark, None, None))
         return {name: tuple(sorted(m, key=repr)) for name, m in marks.items()}
+
+    def _strip(self, rec):
+        """A past pod record without its name, its node as the node's class:
+        the same for every member of the state's symmetry class."""
+        if rec is None:
+            return None
+        node = rec[3]
+        return (rec[1], rec[2], self.classes[node] if node >= 0 else -1) + tuple(rec[4:])
+
+    def _node_references(self, state: State) -> dict[int, tuple]:
+        """For each node, the past pod records that name it (where in the
+        stream, names left out): part of a node's sort key, so that nodes are
+        interchangeable only when their histories are too."""
+        refs: dict[int, list] = {}
+        strip = self._strip
+        for i, event in enumerate(state.log):
+            for role, rec in ((0, event[1]), (1, event[2])):
+                if rec is not None and rec[3] >= 0:
+                    refs.setdefault(rec[3], []).append((0, i, role, strip(rec)))
+        for k, rec in enumerate(state.informers):
+            for _, held in rec[1]:
+                if held is not None and held[3] >= 0:
+                    refs.setdefault(held[3], []).append((1, k, 0, strip(held)))
+        return {node: tuple(sorted(items)) for node, items in refs.items()}
 
     def _rename_stream(self, log: tuple, informers: tuple, memory: tuple, rename: dict, relabel) -> tuple[tuple, tuple]:
         """The watch stream's events and the informers' missed entries with the
@@ -258,25 +292,13 @@ class Canonicaliser:
         renamed = []
         for rec in informers:
             if rec.missed:
-                ordered = sorted(rec.missed, key=lambda m: repr(_strip(m[1])))  # not by name: stays canonical
+                ordered = sorted(rec.missed, key=lambda m: repr(self._strip(m[1])))  # not by name: stays canonical
                 rec = rec._replace(missed=tuple(sorted((name_of(n), pod(r)) for n, r in ordered)))
             renamed.append(rec)
         if self.memory_marks is not None and memory:
             for name, _ in sorted(self.memory_marks(memory), key=lambda m: repr(m[1])):
                 name_of(name)
         return log, tuple(renamed)
-
-
-def _stream_names_nodes(world: World) -> bool:
-    """Whether states can hold past pod records (a lagging cache's events or
-    lost records), which name nodes: node symmetry is then off."""
-    consistency = getattr(world, "consistency", None)
-    return bool(getattr(world, "informed", ())) and consistency is not None and bool(consistency.staleness)
-
-
-def _strip(rec):
-    """A pod record without its name (None stays None)."""
-    return None if rec is None else tuple(rec[1:])
 
 
 _DIGITS = tuple(str(i) for i in range(64))

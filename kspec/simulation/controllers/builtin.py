@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from kspec.simulation.controllers.cronjob import CronJobController
 from kspec.simulation.controllers.daemonset import DaemonSetController
 from kspec.simulation.controllers.deployment import DeploymentController
 from kspec.simulation.controllers.drain import Drainer
 from kspec.simulation.controllers.endpoints import EndpointsController
 from kspec.simulation.controllers.gc import GarbageCollector, PodGC
+from kspec.simulation.controllers.job import JobController, TTLAfterFinished
 from kspec.simulation.controllers.kubelet import Kubelet
 from kspec.simulation.controllers.nodelifecycle import Clock, NodeLifecycle, TaintManager
+from kspec.simulation.controllers.podautoscaler import HorizontalPodAutoscalerController
 from kspec.simulation.controllers.replication import ReplicationControllerLoop
 from kspec.simulation.controllers.scheduler import Scheduler
 from kspec.simulation.controllers.statefulset import StatefulSetController
@@ -25,6 +28,8 @@ CONTROLLERS = (
     ReplicationControllerLoop,
     StatefulSetController,
     DaemonSetController,
+    CronJobController,
+    JobController,
     Drainer,
     Scheduler,
     Kubelet,
@@ -34,6 +39,8 @@ CONTROLLERS = (
     EndpointsController,
     GarbageCollector,
     PodGC,
+    TTLAfterFinished,
+    HorizontalPodAutoscalerController,
 )
 
 # one name may cover several controllers (``gc``: owner-reference and terminated-pod collection)

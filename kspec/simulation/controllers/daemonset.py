@@ -27,14 +27,26 @@ in batches within one sync).
 - A Failed pod is deleted (and made again by a later sync); a pod on a node
   that should not keep running it is deleted.
 
-Not modelled as steps: update strategies (the state holds no DaemonSet
-template revisions yet) and the failed-pod back-off (time is abstract). The
-RollingUpdate arithmetic (``updatedDesiredNodeCounts``, ``rollingUpdate``) is
-:func:`updated_desired_node_counts` and :func:`rolling_update`, ready for that.
+Update strategies, once a ``rollout`` operation has changed the template
+(``syncDaemonSet``): the new template's pods are named ``<daemonset>-v2-<node>``.
+A node with a daemon pod of either template, terminating ones included, gets
+no new pod from the manage pass; with both an old and a new pod running there,
+the old one goes once it is not Ready or the new one is available
+(``podsShouldBeOnNode`` with surge). Only a sync whose manage pass changed
+nothing goes on to the strategy (upstream waits for its expectations):
+``OnDelete`` replaces nothing until someone deletes a pod; ``RollingUpdate``
+runs :func:`rolling_update` with :func:`updated_desired_node_counts`, and
+where upstream takes "the first" candidates in map order the model branches
+on every choice. Available means Running and Ready (``minReadySeconds`` counts
+as elapsed).
+
+Not modelled as steps: the failed-pod back-off (time is abstract), revision
+history and a template changed twice.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import ClassVar
 
 import attrs
@@ -43,10 +55,11 @@ from kspec.api.objects import Node, PodSpec
 from kspec.simulation.controllers.protocol import describe_sync, scaled_value
 from kspec.checker.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
-from kspec.simulation.state import FAILED, State, World, create_pod, delete_pod
+from kspec.simulation.state import FAILED, RUNNING, State, World, create_pod, delete_pod
 
-__all__ = ["DaemonSetSync", "DaemonSetController", "NodeDaemonPods", "RollingUpdatePlan", "node_should_run_daemon_pod",
-           "rolling_update", "should_run", "target_node", "updated_desired_node_counts"]
+__all__ = ["DaemonSetSync", "DaemonSetController", "NodeDaemonPods", "RollingUpdatePlan", "current_group",
+           "node_should_run_daemon_pod", "rollout_syncs", "rolling_update", "should_run", "sync", "target_node",
+           "updated_desired_node_counts"]
 
 
 @attrs.frozen
@@ -94,26 +107,103 @@ def should_run(world: World, state: State, w: int, node: int) -> tuple[bool, boo
     return node_should_run_daemon_pod(spec, world.node_object(node, state.nodes[node]))
 
 
+def current_group(world: World, state: State, w: int) -> int:
+    """The pod group of the DaemonSet's current template (the second once its rollout is done)."""
+    workload = world.workloads[w]
+    return workload.revisions[world.current_revision(state, w)] if workload.revisions else workload.group
+
+
+def _node_pods(world: World, state: State, w: int, node: int) -> list:
+    """The DaemonSet's pods for ``node``, of every template revision, terminating ones included."""
+    groups = world.workloads[w].revisions or (world.workloads[w].group,)
+    pods = (state.pod(world.groups[g].prefix + world.node_names[node]) for g in groups)
+    return [p for p in pods if p is not None]
+
+
+def _available(pod) -> bool:
+    """``IsPodAvailable`` with ``minReadySeconds`` elapsed: Running, Ready and not terminating."""
+    return pod.phase == RUNNING and pod.ready and not pod.deleting
+
+
+def _surplus(pods: list, group: int) -> list:
+    """``podsShouldBeOnNode`` with surge: of an old and a new pod both running on a node, the old
+    one goes when it is not Ready or the new one is available."""
+    live = [p for p in pods if not p.deleting and p.phase != FAILED]
+    new = [p for p in live if p.group == group]
+    old = [p for p in live if p.group != group]
+    if new and old and (not old[0].ready or _available(new[0])):
+        return old[:1]
+    return []
+
+
 def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str]]:
-    """One ``syncNodes``: the next state and the pods created and deleted."""
+    """One manage pass (``syncNodes`` over ``podsShouldBeOnNode``): the next state and the pods
+    created and deleted."""
     if state.replicas[w] is None:  # deleted: the garbage collector removes its pods
         return state, [], []
-    group = world.workloads[w].group
-    prefix = world.groups[group].prefix
+    group = current_group(world, state, w)
     created: list[str] = []
     deleted: list[str] = []
     for node in range(len(world.nodes)):
         run, keep = should_run(world, state, w, node)
-        name = prefix + world.node_names[node]
-        pod = state.pod(name)
-        if pod is not None and not pod.deleting and (pod.phase == FAILED or not keep):
-            state = delete_pod(state, state.index_of(name))
-            deleted.append(name)
-            continue
-        if pod is None and run:
+        pods = _node_pods(world, state, w, node)
+        gone = [p for p in pods if not p.deleting and (p.phase == FAILED or not keep)]
+        for pod in gone or (_surplus(pods, group) if keep else []):
+            state = delete_pod(state, state.index_of(pod.name))
+            deleted.append(pod.name)
+        if not pods and run:
+            name = world.groups[group].prefix + world.node_names[node]
             state, _ = create_pod(world, state, group, owner=w, name=name)
             created.append(name)
     return state, created, deleted
+
+
+def _rollout_nodes(world: World, state: State, w: int, group: int) -> tuple[list[NodeDaemonPods], int]:
+    """The nodes that hold a pod of the DaemonSet, as ``rollingUpdate`` sees them, and how many
+    nodes should run it (``desiredNumberScheduled``)."""
+    nodes = []
+    desired = 0
+    for node in range(len(world.nodes)):
+        run = should_run(world, state, w, node)[0]
+        desired += run
+        pods = _node_pods(world, state, w, node)
+        if not pods:
+            continue
+        live = [p for p in pods if not p.deleting]
+        new = [p for p in live if p.group == group]
+        old = [p for p in live if p.group != group]
+        nodes.append(NodeDaemonPods(world.node_names[node], run, tuple(p.name for p in new),
+                                    bool(new) and _available(new[0]), tuple(p.name for p in old),
+                                    bool(old) and _available(old[0])))
+    return nodes, desired
+
+
+def rollout_syncs(world: World, state: State, w: int):
+    """``rollingUpdate`` then ``syncNodes``: one (next state, created, deleted) per way of taking
+    the plan's choices; nothing when the DaemonSet is not rolling out."""
+    workload = world.workloads[w]
+    strategy = workload.record.spec.update_strategy
+    if state.replicas[w] is None or strategy.type != "RollingUpdate" or not workload.revisions \
+            or world.current_revision(state, w) == 0:
+        return
+    group = current_group(world, state, w)
+    nodes, desired = _rollout_nodes(world, state, w, group)
+    surge, unavailable = updated_desired_node_counts(strategy.max_surge, strategy.max_unavailable, desired)
+    plan = rolling_update(nodes, surge, unavailable, desired)
+    for deletes in itertools.combinations(plan.delete_choices, plan.delete_count):
+        for creates in itertools.combinations(plan.create_choices, plan.create_count):
+            nxt = state
+            deleted = [name for name in plan.delete + deletes if not nxt.pod(name).deleting]
+            for name in deleted:
+                nxt = delete_pod(nxt, nxt.index_of(name))
+            created = []
+            for node in plan.create_on + creates:
+                name = world.groups[group].prefix + node
+                if nxt.pod(name) is None:  # upstream's generated name never collides; ours waits
+                    nxt, _ = create_pod(world, nxt, group, owner=w, name=name)
+                    created.append(name)
+            if created or deleted:
+                yield nxt, created, deleted
 
 
 class DaemonSetController:
@@ -126,6 +216,9 @@ class DaemonSetController:
         for w in world.daemonsets:
             nxt, created, deleted = sync(world, state, w)
             if created or deleted:
+                yield DaemonSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
+                continue
+            for nxt, created, deleted in rollout_syncs(world, state, w):
                 yield DaemonSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
 
 

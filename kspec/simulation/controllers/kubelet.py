@@ -26,7 +26,15 @@ Steps (one pod or node each):
     hung means not Ready only if a readiness probe can notice.
 ``KubeletKillPod``
     a pod whose API object is being deleted: stop its containers and remove
-    the object (the status manager's final delete with grace period 0).
+    the object (the status manager's final delete with grace period 0). A Job's
+    pod still carrying the job controller's tracking finalizer is not removed:
+    the kubelet posts its terminal phase (Failed, unless it had Succeeded) and
+    the object waits for the job controller.
+``KubeletPodSucceeded``
+    a Job's pod whose containers finished their work: they exit 0 and the
+    kubelet posts phase Succeeded (``restartPolicy`` Never and OnFailure alike).
+    The kubelet is fair, so a Job's running pod eventually completes unless a
+    fault strikes first: the work itself is taken to terminate.
 ``KubeletHeartbeat``
     post node status with Ready=True after the node was marked Unknown.
 """
@@ -39,12 +47,13 @@ import attrs
 
 from kspec.checker.model import Action
 from kspec.simulation.state import (
-    CRASHED, FAILED, HUNG, NOT_RUNNING, PENDING, READY, RUNNING, UP,
+    CRASHED, FAILED, HUNG, NOT_RUNNING, PENDING, READY, RUNNING, SUCCEEDED, TERMINAL_PHASES, UP,
     State, World, remove_pod, update_node, update_pod,
 )
 
 __all__ = ["KubeletStartPod", "KubeletRejectPod", "KubeletRestartContainer", "KubeletSyncStatus",
-           "KubeletKillPod", "KubeletKillOrphans", "KubeletHeartbeat", "Kubelet", "reported_status"]
+           "KubeletKillPod", "KubeletKillOrphans", "KubeletPodSucceeded", "KubeletHeartbeat", "Kubelet",
+           "reported_status"]
 
 
 @attrs.frozen
@@ -79,6 +88,13 @@ class KubeletSyncStatus(Action):
 
 @attrs.frozen
 class KubeletKillPod(Action):
+    actor: ClassVar[str] = "kubelet"
+    pod: str
+    node: str
+
+
+@attrs.frozen
+class KubeletPodSucceeded(Action):
     actor: ClassVar[str] = "kubelet"
     pod: str
     node: str
@@ -138,10 +154,19 @@ class Kubelet:
             if n < 0 or not nodes[n].up:
                 continue
             if pod.run == UP and pod.ready and pod.phase == RUNNING and not pod.deleting:
+                if world.groups[pod.group].runs_to_completion and nodes[n].reachable:
+                    yield (KubeletPodSucceeded(pod.name, world.node_names[n]),
+                           update_pod(state, i, phase=SUCCEEDED, ready=False, run=NOT_RUNNING))
                 continue  # running as reported: nothing to start, restart, report or kill
             node_name = world.node_names[n]
             online = nodes[n].reachable
             group = world.groups[pod.group]
+            if online and pod.deleting and group.finalizer:  # the object stays for the job controller
+                if pod.run != NOT_RUNNING or pod.phase not in TERMINAL_PHASES:
+                    phase = SUCCEEDED if pod.phase == SUCCEEDED else FAILED
+                    yield (KubeletKillPod(pod.name, node_name),
+                           update_pod(state, i, phase=phase, ready=False, run=NOT_RUNNING))
+                continue
             if online and pod.deleting:
                 nxt = remove_pod(state, i) if pod.run == NOT_RUNNING else remove_pod(update_pod(state, i, run=NOT_RUNNING), i)
                 yield KubeletKillPod(pod.name, node_name), nxt

@@ -57,7 +57,8 @@ from kspec.simulation.informer import Event, cached_state
 from kspec.checker.model import Action
 from kspec.api.objects import WorkloadStatus
 from kspec.simulation.state import (
-    PENDING, RUNNING, TERMINAL_PHASES, State, World, create_pod, delete_pod, has_quorum, is_active, update_pod,
+    PENDING, RUNNING, TERMINAL_PHASES, State, World, create_pod, deletion_pending, delete_pod, has_quorum, is_active,
+    update_pod,
 )
 
 __all__ = ["RCSync", "RCBatch", "RCExpectationsExpired", "Expectations", "ReplicationControllerLoop", "deletion_key", "pods_to_delete", "claim", "status", "BURST_REPLICAS"]
@@ -335,6 +336,8 @@ class ReplicationControllerLoop:
     def sync(self, world: World, state: State, w: int):
         replicas = state.replicas[w]
         if replicas is None:  # the workload was deleted: nothing to sync (the GC removes its pods)
+            return
+        if deletion_pending(world, state, w):  # a deletionTimestamp: syncReplicaSet skips manageReplicas
             return
         namespace = world.workloads[w].namespace
         if self._settled(world, state, w, namespace, replicas):

@@ -21,8 +21,23 @@ force-deletes it, and no second copy ever runs. That is the difference with a
 ReplicationController, and the cost is that the StatefulSet does not recover
 while the node stays unreachable.
 
-Not modelled: adoption of orphans, update strategies (no template changes in
-scenarios), volume claims, ``minReadySeconds``, ``persistentVolumeClaimRetentionPolicy``.
+4. the update strategy, only when steps 2 and 3 did not stop the sync
+   (``updateStatefulSetAfterInvariantEstablished``), once a ``rollout``
+   operation has changed the template: ``OnDelete`` replaces nothing (a pod
+   someone deletes comes back with the new template); ``RollingUpdate``
+   deletes the pod with the highest ordinal at or above ``partition`` that has
+   the old template and waits for it to come back Running and Ready before the
+   next (one at a time); with ``maxUnavailable`` (upstream's
+   ``MaxUnavailableStatefulSet`` feature, honoured here whenever the field is
+   set) it deletes up to ``maxUnavailable`` minus the replicas already
+   unavailable, highest ordinals first. A pod is made from the new template
+   when its ordinal is at or above ``partition`` (``newVersionedStatefulSetPod``),
+   so pods below the partition keep the old one: a partitioned rollout never
+   completes, which is what a canary wants.
+
+Not modelled: adoption of orphans, volume claims, ``minReadySeconds`` (Running
+and Ready counts as available), ``persistentVolumeClaimRetentionPolicy``, a
+partition changed during the rollout, revision history.
 """
 
 from __future__ import annotations
@@ -31,11 +46,13 @@ from typing import ClassVar
 
 import attrs
 
-from kspec.simulation.controllers.protocol import describe_sync
+from kspec.api.objects import UpdateStrategy
+from kspec.simulation.controllers.protocol import describe_sync, scaled_value
 from kspec.checker.model import Action
 from kspec.simulation.state import RUNNING, State, World, create_pod, delete_pod, is_terminal
 
-__all__ = ["StatefulSetSync", "StatefulSetController", "ordinal", "sync"]
+__all__ = ["StatefulSetSync", "StatefulSetController", "max_unavailable", "ordinal", "pod_group", "revision_of", "sync",
+           "update_strategy"]
 
 
 @attrs.frozen
@@ -62,6 +79,74 @@ def _running_and_ready(pod) -> bool:
     return pod.phase == RUNNING and pod.ready
 
 
+def _healthy(pod) -> bool:
+    """``isHealthy``: Running and Ready and not terminating."""
+    return _running_and_ready(pod) and not pod.deleting
+
+
+def update_strategy(world: World, w: int) -> UpdateStrategy:
+    """The StatefulSet's ``spec.updateStrategy`` (RollingUpdate, partition 0, when the record has none)."""
+    record = world.workloads[w].record
+    return record.spec.update_strategy if record is not None else UpdateStrategy()
+
+
+def revision_of(world: World, w: int, pod) -> int:
+    """Which template revision ``pod`` was made from (index into the workload's ``revisions``; 0 without a rollout)."""
+    revisions = world.workloads[w].revisions
+    return revisions.index(pod.group) if pod.group in revisions else 0
+
+
+def pod_group(world: World, state: State, w: int, i: int) -> int:
+    """``newVersionedStatefulSetPod``: the template of a new pod with ordinal ``i``. Below a
+    RollingUpdate's ``partition`` the current (old) revision; at or above it, or with OnDelete,
+    the update revision."""
+    workload = world.workloads[w]
+    if not workload.revisions:
+        return workload.group
+    strategy = update_strategy(world, w)
+    if strategy.type == "RollingUpdate" and i < strategy.partition:
+        return workload.revisions[0]
+    return workload.revisions[world.current_revision(state, w)]
+
+
+def max_unavailable(strategy: UpdateStrategy, replicas: int) -> int | None:
+    """``getStatefulSetMaxUnavailable``: percentages of ``replicas`` rounded up, at least 1;
+    None when the field is unset (one pod at a time)."""
+    if strategy.max_unavailable is None:
+        return None
+    return max(1, scaled_value(strategy.max_unavailable, replicas, True))
+
+
+def _update(world: World, state: State, w: int, replicas: int) -> tuple[State, list[str]]:
+    """``updateStatefulSetAfterInvariantEstablished``: the old-template pods a RollingUpdate
+    deletes in this sync (their replacements come from the template's new revision)."""
+    strategy = update_strategy(world, w)
+    update = world.current_revision(state, w)
+    if strategy.type != "RollingUpdate" or not world.workloads[w].revisions or update == 0:
+        return state, []
+    owned = {ordinal(world, w, p.name): p for p in state.pods if p.owner == w}
+    targets = [owned.get(i) for i in range(replicas)]
+    limit = max_unavailable(strategy, replicas)
+    deleted: list[str] = []
+    if limit is None:
+        for pod in reversed(targets[strategy.partition:]):
+            if pod is None:
+                return state, deleted
+            if revision_of(world, w, pod) != update and not pod.deleting:
+                return delete_pod(state, state.index_of(pod.name)), [pod.name]
+            if not _healthy(pod):
+                return state, deleted
+        return state, deleted
+    unavailable = sum(1 for pod in targets if pod is None or not _healthy(pod))
+    for pod in reversed(targets[strategy.partition:]):
+        if len(deleted) >= limit - unavailable:
+            break
+        if pod is not None and revision_of(world, w, pod) != update and not pod.deleting:
+            state = delete_pod(state, state.index_of(pod.name))
+            deleted.append(pod.name)
+    return state, deleted
+
+
 def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str]]:
     """One ``updateStatefulSet``: the next state and the pods created and deleted."""
     replicas = state.replicas[w]
@@ -80,7 +165,7 @@ def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str
             deleted.append(pod.name)
             pod = state.pod(pod.name)
         if pod is None:
-            state, name = create_pod(world, state, workload.group, owner=w, name=f"{prefix}{i}")
+            state, name = create_pod(world, state, pod_group(world, state, w, i), owner=w, name=f"{prefix}{i}")
             created.append(name)
             if monotonic:
                 return state, created, deleted
@@ -95,15 +180,16 @@ def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str
         pod = owned[i]
         if pod.deleting:
             if monotonic:
-                break
+                return state, created, deleted
             continue
         if monotonic and not _running_and_ready(pod) and i != first_unhealthy:
-            break
+            return state, created, deleted
         state = delete_pod(state, state.index_of(pod.name))
         deleted.append(pod.name)
         if monotonic:
-            break
-    return state, created, deleted
+            return state, created, deleted
+    state, updated = _update(world, state, w, replicas)
+    return state, created, deleted + updated
 
 
 class StatefulSetController:

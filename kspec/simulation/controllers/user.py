@@ -20,10 +20,10 @@ from typing import ClassVar
 import attrs
 
 from kspec.checker.model import Action
-from kspec.simulation.state import NOT_RUNNING, State, World
+from kspec.simulation.state import DELETIONS, NOT_RUNNING, State, World, status_of, with_status
 
 __all__ = ["Operation", "UserScale", "UserDeleteWorkload", "UserRollout", "UserDrain", "UserForceDelete",
-           "UserOperations"]
+           "UserOperations", "mark_deletion"]
 
 
 @attrs.frozen
@@ -36,6 +36,7 @@ class Operation:
     replicas: int | None = None
     image: str | None = None
     node: int = -1  # drain
+    propagation: str = "Background"  # delete: the DELETE's propagationPolicy
 
 
 @attrs.frozen
@@ -47,8 +48,19 @@ class UserScale(Action):
 
 @attrs.frozen
 class UserDeleteWorkload(Action):
+    """``kubectl delete`` of a workload. Background (the default): the object
+    goes at once and the garbage collector deletes its pods; Foreground and
+    Orphan: the object stays with a deletionTimestamp and the
+    ``foregroundDeletion`` or ``orphan`` finalizer until the garbage collector
+    has deleted, or orphaned, its pods."""
+
     actor: ClassVar[str] = "user"
     workload: str
+    propagation: str = "Background"
+
+    def __str__(self) -> str:
+        how = "" if self.propagation == "Background" else f", propagationPolicy={self.propagation}"
+        return f"UserDeleteWorkload({self.workload}{how})"
 
 
 @attrs.frozen
@@ -72,7 +84,7 @@ class UserDrain(Action):
 
 @attrs.frozen
 class UserRollout(Action):
-    """The Deployment's pod template changes (a new image, or a restart annotation)."""
+    """A Deployment's, StatefulSet's or DaemonSet's pod template changes (a new image, or a restart annotation)."""
 
     actor: ClassVar[str] = "user"
     workload: str
@@ -101,6 +113,10 @@ class UserOperations:
             if state.replicas[op.workload] is None:
                 continue
             name = world.workloads[op.workload].ref
+            if op.verb == "delete" and op.propagation != "Background":
+                yield (UserDeleteWorkload(name, op.propagation),
+                       attrs.evolve(mark_deletion(world, state, op.workload, op.propagation), ops=state.ops | (1 << bit)))
+                continue
             replicas = list(state.replicas)
             if op.verb == "scale":
                 replicas[op.workload] = op.replicas
@@ -126,3 +142,9 @@ class UserOperations:
             pods = state.pods[:i] + state.pods[i + 1:]
             yield UserForceDelete(pod.name), attrs.evolve(state, pods=pods, nodes=nodes, ops=state.ops | (1 << bit),
                                                           rv=state.rv + 1)
+
+
+def mark_deletion(world: World, state: State, w: int, propagation: str | None) -> State:
+    """``state`` with workload ``w``'s pending deletion set (or cleared with None)."""
+    pending = status_of(world, state, DELETIONS)
+    return with_status(world, state, DELETIONS, pending[:w] + (propagation,) + pending[w + 1:])
