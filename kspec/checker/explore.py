@@ -24,6 +24,12 @@ How it works:
   or some state in it has the actor disabled: weak fairness) and visits a bad
   state, or a bad state where no fair actor is enabled (the behaviour may
   stop there, as in TLA+). It is reported as a lasso.
+- Under partial-order reduction (on by default when the model declares its
+  steps' footprints, :mod:`kspec.checker.reduction`) a state may be expanded
+  by an ample set of its steps only; an ample expansion that reaches a state
+  already stored is redone in full (the cycle proviso). It preserves
+  ``always`` and ``sometimes``; when a liveness property is checked the
+  reduction is off, and the statistics say why.
 - Under symmetry reduction the store holds one representative per orbit;
   traces are rebuilt with concrete names by choosing, from the concrete state,
   a successor whose representative is the next one stored.
@@ -65,6 +71,7 @@ from kspec.checker.model import (
     PackedEncoding,
     PackedSymmetric,
     PackedSymmetricSteps,
+    Independent,
     Property,
     Symmetric,
     Verdict,
@@ -73,6 +80,7 @@ from kspec.checker.model import (
     select_properties,
     successors,
 )
+from kspec.checker.reduction import ample
 from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
 from kspec.util.budget import Budget, BudgetExceeded, peak_memory_bytes
@@ -120,6 +128,9 @@ class Stats:
     peak_memory_bytes: int
     strategy: str = "bfs"
     symmetry: bool = False
+    reduction: bool = False
+    reduction_note: str = ""
+    reduced_expansions: int = 0
 
     @property
     def states_per_second(self) -> float:
@@ -135,7 +146,16 @@ class Stats:
             "peak_memory_bytes": self.peak_memory_bytes,
             "strategy": self.strategy,
             "symmetry": self.symmetry,
+            "reduction": {"partial_order": self.reduction, "note": self.reduction_note,
+                          "reduced_expansions": self.reduced_expansions},
         }
+
+    def reduction_text(self) -> str:
+        """The reduction used, in words: ``partial-order reduction on (...)`` or off and why."""
+        if self.reduction:
+            return (f"partial-order reduction on ({self.reduced_expansions:,} states expanded by an ample set"
+                    + (f"; {self.reduction_note}" if self.reduction_note else "") + ")")
+        return f"partial-order reduction off ({self.reduction_note})"
 
 
 @attrs.frozen
@@ -392,7 +412,9 @@ class Explorer:
     ``time_limit`` and ``max_memory`` make one when the search starts.
     ``stop_at_first``: stop at the first safety violation. ``progress``: None
     shows progress on a terminal only. ``packed``: use the model's packed fast
-    path when it has one.
+    path when it has one. ``por``: partial-order reduction where it is sound
+    (the model declares footprints, and only ``always`` and ``sometimes``
+    properties are checked); :meth:`reduction_plan` says whether it applies.
     """
 
     model: Model
@@ -408,6 +430,7 @@ class Explorer:
     progress: bool | None = None
     packed: bool = True
     budget: Budget | None = None
+    por: bool = True
 
     def run(self) -> ExploreResult:
         if self.strategy not in STRATEGIES:
@@ -418,6 +441,27 @@ class Explorer:
         if self.strategy == "random":
             return _RandomRun(self, props, space, budget).run()
         return _Run(self, props, space, budget).run()
+
+    def reduction_plan(self, props: Sequence[Property], space: Space) -> tuple[frozenset | None, str]:
+        """The visible keys when partial-order reduction applies (else None),
+        and a note saying why it is off, or what it leaves out."""
+        model = self.model
+        if not self.por:
+            return None, "turned off (--no-por)"
+        if self.strategy == "random":
+            return None, "random walks expand one step at a time"
+        if not isinstance(model, Independent):
+            return None, "the model does not declare what its steps read and write"
+        if space.packed:
+            return None, "the packed fast path is on (explore with packed=False to reduce)"
+        liveness = [p.name for p in props if p.kind.is_liveness]
+        if liveness:
+            return None, ("liveness checks under fairness are explored without it, which keeps their fair cycles: "
+                          + ", ".join(liveness))
+        visible = model.visible_keys(props)
+        if visible is None:
+            return None, "a checked property does not declare what it reads, so every step is visible"
+        return frozenset(visible), "ample sets from declared footprints"
 
     def run_budget(self) -> Budget | None:
         """The budget given, else one made of ``time_limit`` and ``max_memory``, else None."""
@@ -499,6 +543,8 @@ class _Run:
         self._all_sccs: list | None = None
         self.budget_phase = ""  # the model's phase a BudgetExceeded came from
         self.budget_reached = ""  # and what that phase had reached
+        self.visible, self.reduction_note = settings.reduction_plan(props, space)
+        self.reduced = 0  # states expanded by an ample set
 
     # -- search ----------------------------------------------------------------
 
@@ -528,7 +574,8 @@ class _Run:
             bound = "boundary"
         seconds = time.monotonic() - start
         stats = Stats(
-            len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry
+            len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry,
+            self.visible is not None, self.reduction_note, self.reduced,
         )
         ordered = tuple(results[i] for i in range(len(self.props)))
         return ExploreResult(ordered, stats, complete, bound, self._reason(bound))
@@ -558,11 +605,16 @@ class _Run:
         queue: collections.deque = collections.deque()
         pop = queue.popleft if s.strategy == "bfs" else queue.pop
         count = 0
+        # the states found while expanding the current breadth-first level (the cycle proviso's exemption)
+        fresh: set | None = set() if self.visible is not None and s.strategy == "bfs" else None
+        level = 0
 
         def admit(key, depth) -> None:
             """Queue and check a state the caller has just stored."""
             nonlocal count, checks
             count += 1
+            if fresh is not None:
+                fresh.add(key)
             if depth > self.max_depth:
                 self.max_depth = depth
             queue.append((key, depth))
@@ -598,6 +650,9 @@ class _Run:
                 if bound is not None:
                     raise _Stop(bound)
             key, depth = pop()
+            if fresh is not None and depth != level:
+                level = depth
+                fresh.clear()
             tick += 1
             if tick >= self.PROGRESS_EVERY:
                 tick = 0
@@ -608,6 +663,8 @@ class _Run:
                 self.depth_cut = True
                 continue
             succ = steps(key)
+            if self.visible is not None and len(succ) > 1:
+                succ = self._ample(key, succ, parent, fresh)
             self.transitions += len(succ)
             if graph:
                 self._expand_graph(key, depth, succ, boundary, outside, admit)
@@ -624,6 +681,29 @@ class _Run:
                         continue
                 parent[nxt] = key
                 admit(nxt, depth + 1)
+
+    def _ample(self, key, succ: list, seen, fresh: set | None) -> list:
+        """The successors by an ample set of ``key``'s steps, or all of them
+        when none applies or when one would reach a state stored before
+        (the cycle proviso: every cycle of the reduced graph then holds a fully
+        expanded state). Under breadth-first search a successor first found
+        while expanding the current level (in ``fresh``) is deeper than
+        ``key``, so it cannot close a cycle and does not count; every cycle
+        has an edge that does not go one level deeper, to a state stored before."""
+        footprints = self.space.model.footprints(self.space.state(key))
+        if footprints is None:
+            return succ
+        chosen = ample(footprints, self.visible)
+        if chosen is None:
+            return succ
+        wanted = set(chosen)
+        subset = [(i, nxt) for i, nxt in succ if i in wanted]
+        if not subset or len(subset) == len(succ):
+            return succ
+        if any(nxt in seen and (fresh is None or nxt not in fresh) for _, nxt in subset):
+            return succ
+        self.reduced += 1
+        return subset
 
     def _checks(self) -> list:
         """Undecided safety properties as (index, predicate on keys, value that decides, kind)."""

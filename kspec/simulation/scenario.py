@@ -60,6 +60,7 @@ Every problem in a scenario file is reported as ``file:line: error: message``.
 from __future__ import annotations
 
 import collections
+import functools
 import pathlib
 from typing import Any, Mapping
 
@@ -69,6 +70,7 @@ from kspec.simulation.controllers.builtin import ACTORS as BUILTIN_ACTORS, built
 from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES
 from kspec.simulation.controllers.user import Operation, UserOperations
 from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
+from kspec.simulation.footprints import Footprinting
 from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
@@ -758,6 +760,18 @@ class ClusterModel:
 
     def within_boundary(self, state: State) -> bool:
         return len(state.pods) <= self.max_pods
+
+    def footprints(self, state: State):
+        """What ``state``'s enabled steps read and write, for partial-order reduction."""
+        return self.footprinting.of(state, self.actions(state))
+
+    def visible_keys(self, props):
+        """The keys ``props`` and ``within_boundary`` read (partial-order reduction's visibility)."""
+        return self.footprinting.visible(props, self.properties(), self.scenario.checks)
+
+    @functools.cached_property
+    def footprinting(self) -> Footprinting:
+        return Footprinting(self)
 
     # ---------------------------------------------------------------- steps
 
