@@ -450,10 +450,10 @@ class Explorer:
             return None, "turned off (--no-por)"
         if self.strategy == "random":
             return None, "random walks expand one step at a time"
-        if not isinstance(model, Independent):
-            return None, "the model does not declare what its steps read and write"
         if space.packed:
             return None, "the packed fast path is on (explore with packed=False to reduce)"
+        if not isinstance(model, Independent):
+            return None, "the model does not declare what its steps read and write"
         liveness = [p.name for p in props if p.kind.is_liveness]
         if liveness:
             return None, ("liveness checks under fairness are explored without it, which keeps their fair cycles: "
@@ -662,9 +662,7 @@ class _Run:
             if depth >= max_depth:
                 self.depth_cut = True
                 continue
-            succ = steps(key)
-            if self.visible is not None and len(succ) > 1:
-                succ = self._ample(key, succ, parent, fresh)
+            succ = steps(key) if self.visible is None else self._ample(key, parent, fresh)
             self.transitions += len(succ)
             if graph:
                 self._expand_graph(key, depth, succ, boundary, outside, admit)
@@ -682,7 +680,7 @@ class _Run:
                 parent[nxt] = key
                 admit(nxt, depth + 1)
 
-    def _ample(self, key, succ: list, seen, fresh: set | None) -> list:
+    def _ample(self, key, seen, fresh: set | None) -> list:
         """The successors by an ample set of ``key``'s steps, or all of them
         when none applies or when one would reach a state stored before
         (the cycle proviso: every cycle of the reduced graph then holds a fully
@@ -690,18 +688,22 @@ class _Run:
         while expanding the current level (in ``fresh``) is deeper than
         ``key``, so it cannot close a cycle and does not count; every cycle
         has an edge that does not go one level deeper, to a state stored before."""
-        footprints = self.space.model.footprints(self.space.state(key))
-        if footprints is None:
-            return succ
-        chosen = ample(footprints, self.visible)
+        space = self.space
+        concrete = space.concrete_steps(key)
+        canon = space.canon or _identity
+        full = lambda: [(i, x if x in seen else canon(x)) for i, x in concrete]  # noqa: E731
+        if len(concrete) < 2:
+            return full()
+        footprints = space.model.footprints(space.state(key))
+        chosen = None if footprints is None else ample(footprints, self.visible)
         if chosen is None:
-            return succ
+            return full()
         wanted = set(chosen)
-        subset = [(i, nxt) for i, nxt in succ if i in wanted]
-        if not subset or len(subset) == len(succ):
-            return succ
+        subset = [(i, x if x in seen else canon(x)) for i, x in concrete if i in wanted]
+        if not subset or len(subset) == len(concrete):
+            return full()
         if any(nxt in seen and (fresh is None or nxt not in fresh) for _, nxt in subset):
-            return succ
+            return full()
         self.reduced += 1
         return subset
 

@@ -398,7 +398,9 @@ class Footprint:
 @attrs.frozen
 class Footprints:
     """A state's step families and, for each enabled step, ``(action index,
-    family index)`` (the action index into ``tuple(actions(state))``)."""
+    family index)`` (the action index into ``tuple(actions(state))``). When
+    every enabled step belongs to one family no smaller set can be chosen,
+    and the other families may be left out."""
 
     families: tuple[Footprint, ...] = attrs.field(converter=tuple)
     of_step: tuple[tuple[int, int], ...] = attrs.field(converter=tuple)

@@ -44,14 +44,16 @@ explorer turns the reduction off when a liveness property is checked.
 
 from __future__ import annotations
 
-from typing import Any, Hashable, Iterable, Sequence
+import functools
+from typing import Any, Hashable, Sequence
 
 from kspec.checker.model import Footprint, Footprints
 
 __all__ = ["ample", "is_visible"]
 
 
-def is_visible(writes: Iterable[Hashable], visible: frozenset) -> bool:
+@functools.lru_cache(maxsize=65536)
+def is_visible(writes: frozenset[Hashable], visible: frozenset) -> bool:
     """Whether a write set touches a visible key: a key in ``visible``, or a
     tuple key one of whose prefixes is in ``visible`` (``("pods",)`` names
     every ``("pods", g)``)."""
@@ -118,7 +120,9 @@ def ample(footprints: Footprints, visible: frozenset) -> tuple[int, ...] | None:
     steps_of: dict[int, list[int]] = {}
     for index, f in of_step:
         steps_of.setdefault(f, []).append(index)
-    if len(of_step) < 2:
+    if len(steps_of) < 2:  # one family: no smaller set closed under conflicts
+        return None
+    if all(is_visible(families[f].writes, visible) for f in steps_of):
         return None
     comp = _components(families, _live(families, set(steps_of)))
     groups: dict[int, list[int]] = {}

@@ -140,6 +140,9 @@ class Footprinting:
         self.operations = next((s for s in self.sources if isinstance(s, UserOperations)), None)
         self.podgc_possible = world.pod_gc_threshold < model.max_pods
         self.static: dict[Any, Footprint] = self._static_families()
+        self.memo: dict[tuple, Any] = {}
+        self.quiet = {key: Footprint({key}, {key}) for key in (("F",), ("O",))}  # a spent budget: never again
+        self.drain_idle = Footprint(self.everything, self.everything, self.all_nodes)  # no node cordoned
 
     # ------------------------------------------------------------------ set-up
 
@@ -225,19 +228,25 @@ class Footprinting:
         step is not understood."""
         if self.unknown:
             return None
+        names = []
+        for action in actions:
+            name = self._family_of(state, action)
+            if name is None:
+                return None
+            names.append(name)
+        if len(set(names)) < 2:  # one family: nothing smaller to choose, so the others are not needed
+            return Footprints((self.universal,), tuple((i, 0) for i in range(len(names))))
         families = dict(self.static)
         self._state_families(state, families)
         index = {name: i for i, name in enumerate(families)}
-        of_step = []
-        for i, action in enumerate(actions):
-            name = self._family_of(state, action)
-            if name is None or name not in index:
-                return None
-            of_step.append((i, index[name]))
-        return Footprints(tuple(families.values()), tuple(of_step))
+        if any(name not in index for name in names):
+            return None
+        return Footprints(tuple(families.values()), tuple((i, index[name]) for i, name in enumerate(names)))
 
     def _state_families(self, state: State, out: dict) -> None:
-        world = self.world
+        """The families whose footprints depend on the state, each built once
+        per distinct input (``memo``)."""
+        world, memo = self.world, self.memo
         nodes_of: dict[int, set[int]] = {}
         for pod in state.pods:
             if pod.node >= 0:
@@ -245,45 +254,62 @@ class Footprinting:
         if Kubelet in self.present:
             may_fail = self._may_fail(state)
             for g in self.all_groups:
-                on = {_n(n) for n in nodes_of.get(g, ())}
-                run_writes = {_s(g)} | ({_a(g)} if g in may_fail else set())
-                out[("kubelet-run", g)] = Footprint({_a(g), _s(g)} | on, run_writes)
-                out[("kubelet-kill", g)] = Footprint({_a(g), _s(g)} | on, _pods({g}), {_a(g)} | on)
+                key = ("kubelet", g, frozenset(nodes_of.get(g, ())), g in may_fail)
+                pair = memo.get(key)
+                if pair is None:
+                    on = {_n(n) for n in key[2]}
+                    run_writes = {_s(g)} | ({_a(g)} if key[3] else set())
+                    pair = memo[key] = (Footprint({_a(g), _s(g)} | on, run_writes),
+                                        Footprint({_a(g), _s(g)} | on, _pods({g}), {_a(g)} | on))
+                out[("kubelet-run", g)], out[("kubelet-kill", g)] = pair
         if Scheduler in self.present:
             pending = {p.group for p in state.pods if p.node < 0 and not p.deleting and p.phase == PENDING}
             for g in self.scheduled:
-                higher = {_a(h) for h in self.scheduled if self.priority[h] > self.priority[g]}
-                reads = self.all_a | self.all_nodes | {_s(g)}
-                guard = None if g in pending else {_a(g)} | higher
-                out[("scheduler", g)] = Footprint(reads, {_a(g), _s(g)}, guard)
+                key = ("scheduler", g, g in pending)
+                fp = memo.get(key)
+                if fp is None:
+                    higher = {_a(h) for h in self.scheduled if self.priority[h] > self.priority[g]}
+                    reads = self.all_a | self.all_nodes | {_s(g)}
+                    fp = memo[key] = Footprint(reads, {_a(g), _s(g)}, None if key[2] else {_a(g)} | higher)
+                out[("scheduler", g)] = fp
         if TaintManager in self.present:
             for n in range(len(world.nodes)):
-                here = {p.group for p in state.pods if p.node == n and not p.deleting}
-                quiet = not state.nodes[n].tainted and not world.static_noexecute[n]
-                guard = {_n(n)} if quiet else self.all_a | {_n(n)}
-                out[("taint", n)] = Footprint(self.all_a | {_n(n)}, _pods(here), guard)
-        if DeploymentController in self.present:
-            for d in world.deployments:
-                out[("deploy", d)] = self._deployment(state, d)
+                here = frozenset(p.group for p in state.pods if p.node == n and not p.deleting)
+                key = ("taint", n, here, not state.nodes[n].tainted and not world.static_noexecute[n])
+                fp = memo.get(key)
+                if fp is None:
+                    guard = {_n(n)} if key[3] else self.all_a | {_n(n)}
+                    fp = memo[key] = Footprint(self.all_a | {_n(n)}, _pods(here), guard)
+                out[("taint", n)] = fp
         if GarbageCollector in self.present:
             for w, workload in enumerate(world.workloads):
                 if workload.owns_pods:
-                    groups = self.pod_groups[w]
-                    guard = {("R", w)} if state.replicas[w] is not None else None
-                    out[("gc-pods", w)] = Footprint({("R", w)} | {_a(g) for g in groups}, _pods(groups), guard)
+                    key = ("gc-pods", w, state.replicas[w] is None)
+                    fp = memo.get(key)
+                    if fp is None:
+                        groups = self.pod_groups[w]
+                        fp = memo[key] = Footprint({("R", w)} | {_a(g) for g in groups}, _pods(groups),
+                                                   None if key[2] else {("R", w)})
+                    out[("gc-pods", w)] = fp
                 if workload.deployment >= 0:
                     d = workload.deployment
-                    guard = {("R", d)} if state.replicas[d] is not None else None
-                    out[("gc-rs", w)] = Footprint({("R", d), ("R", w)}, {("R", w)}, guard)
+                    key = ("gc-rs", w, state.replicas[d] is None)
+                    fp = memo.get(key)
+                    if fp is None:
+                        fp = memo[key] = Footprint({("R", d), ("R", w)}, {("R", w)}, None if key[2] else {("R", d)})
+                    out[("gc-rs", w)] = fp
+        if DeploymentController in self.present:
+            for d in world.deployments:
+                out[("deploy", d)] = self._deployment(state, d)
         if self.faults is not None:
             spent = sum(state.faults) >= self.faults.budget.total
-            out[("faults",)] = Footprint({("F",)}, {("F",)}) if spent else self.universal
+            out[("faults",)] = self.quiet[("F",)] if spent else self.universal
         if self.operations is not None:
             done = all(state.ops >> bit & 1 for bit in range(len(self.operations.operations)))
-            out[("user",)] = Footprint({("O",)}, {("O",)}) if done else self.universal
+            out[("user",)] = self.quiet[("O",)] if done else self.universal
         if Drainer in self.present:
             cordoned = any(rec.cordoned for rec in state.nodes)
-            out[("drain",)] = self.universal if cordoned else Footprint(self.everything, self.everything, self.all_nodes)
+            out[("drain",)] = self.universal if cordoned else self.drain_idle
 
     def _deployment(self, state: State, d: int) -> Footprint:
         """Deployment ``d``'s sync reads its replicas, its ReplicaSets' and
@@ -293,13 +319,17 @@ class Footprinting:
         for), so pods becoming ready cannot enable it."""
         world = self.world
         sets = world.workloads[d].replica_sets
-        groups = set().union(*(self.pod_groups[rs] for rs in sets)) if sets else set()
-        counts = {("R", d), ("O",)} | {("R", rs) for rs in sets}
-        reads = counts | {k for g in groups for k in (_a(g), _s(g))}
         new = sets[world.current_revision(state, d)] if sets else -1
         alone = new >= 0 and state.replicas[new] is not None and all(
             state.replicas[rs] is None for rs in sets if rs != new)
-        return Footprint(reads, {("R", rs) for rs in sets}, counts if alone else None)
+        key = ("deploy", d, alone)
+        fp = self.memo.get(key)
+        if fp is None:
+            groups = set().union(*(self.pod_groups[rs] for rs in sets)) if sets else set()
+            counts = {("R", d), ("O",)} | {("R", rs) for rs in sets}
+            reads = counts | {k for g in groups for k in (_a(g), _s(g))}
+            fp = self.memo[key] = Footprint(reads, {("R", rs) for rs in sets}, counts if alone else None)
+        return fp
 
     def _may_fail(self, state: State) -> set[int]:
         """Groups whose kubelet steps may make a pod Failed (an API-core write):
