@@ -13,7 +13,7 @@ import runpy
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 
 from kspec.checker.explore import Explorer
 from kspec.checker.model import Kind, Verdict
@@ -143,6 +143,7 @@ def _compare_random(drawn) -> None:
                 assert result.complete
                 assert _verdicts(result) == expected, (por, symmetry)
                 if por:
+                    event(f"ample expansions: {'some' if result.stats.reduced_expansions else 'none'}")
                     _traces_replay(model, result, folder, path)
 
 

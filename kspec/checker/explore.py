@@ -447,7 +447,7 @@ class Explorer:
         and a note saying why it is off, or what it leaves out."""
         model = self.model
         if not self.por:
-            return None, "turned off (--no-por)"
+            return None, "--no-por"
         if self.strategy == "random":
             return None, "random walks expand one step at a time"
         if space.packed:
@@ -456,11 +456,10 @@ class Explorer:
             return None, "the model does not declare what its steps read and write"
         liveness = [p.name for p in props if p.kind.is_liveness]
         if liveness:
-            return None, ("liveness checks under fairness are explored without it, which keeps their fair cycles: "
-                          + ", ".join(liveness))
+            return None, "liveness checks are explored in full: " + ", ".join(liveness)
         visible = model.visible_keys(props)
         if visible is None:
-            return None, "a checked property does not declare what it reads, so every step is visible"
+            return None, "every step may change what a checked property reads (or a check does not say what it reads)"
         return frozenset(visible), "ample sets from declared footprints"
 
     def run_budget(self) -> Budget | None:

@@ -48,6 +48,7 @@ import attrs
 
 from kspec.errors import KspecError
 from kspec.checker.model import Footprint, Footprints, Property
+from kspec.checker.reduction import is_visible
 from kspec.simulation.controllers.daemonset import DaemonSetController, DaemonSetSync
 from kspec.simulation.controllers.deployment import DeploymentController, DeploymentSync
 from kspec.simulation.controllers.drain import DrainEvict, Drainer
@@ -391,7 +392,7 @@ class Footprinting:
     def visible(self, props: Sequence[Property], defined: Sequence[Property],
                 checks: Sequence[tuple[str, dict, int]]) -> frozenset | None:
         """The keys the properties ``props`` and ``within_boundary`` read, or
-        None when one of them may read anything. ``defined`` is every property
+        None when one of them may read anything (or together they read every key). ``defined`` is every property
         of the scenario, in the order of its ``checks`` (library name,
         parameters, line)."""
         keys: set = {("C",)}  # within_boundary counts pods
@@ -404,7 +405,10 @@ class Footprinting:
             if reads is None:
                 return None
             keys |= reads
-        return frozenset(keys)
+        visible = frozenset(keys)
+        if all(is_visible(frozenset({key}), visible) for key in self.everything):
+            return None  # every step may change what a check reads: nothing to reduce
+        return visible
 
     def _check_reads(self, name: str, params: dict) -> set | None:
         """What a library check reads: the pods of the workloads or Services it
