@@ -25,9 +25,9 @@ from support.random_scenarios import scenarios
 from support.scenarios import MODELS
 
 FAST = ("custom-singleton-buggy", "custom-singleton-fixed", "daemonset-node-crash", "drain-blocked-by-pdb",
-        "drain-with-pdb", "myapp-antiaffinity-node-crash", "overlapping-rcs", "pinned-tainted-node",
-        "scale-down-not-ready", "statefulset-force-delete", "statefulset-partition", "unresponsive-pod-returns")
-SLOW = ("myapp-node-crash", "myapp-two-faults", "rolling-update", "rolling-update-node-crash")
+        "drain-with-pdb", "overlapping-rcs", "pinned-tainted-node", "scale-down-not-ready", "unresponsive-pod-returns")
+SLOW = ("myapp-antiaffinity-node-crash", "myapp-node-crash", "myapp-two-faults", "rolling-update",
+        "rolling-update-node-crash", "statefulset-force-delete", "statefulset-partition")
 
 
 def _explore(model, properties, *, por: bool, symmetry: bool, max_states: int | None = None):
@@ -107,6 +107,7 @@ def test_every_bundled_scenario_is_compared():
     assert sorted(FAST + SLOW) == sorted(p.stem for p in MODELS.glob("*.yaml"))
 
 
+@pytest.mark.slow
 def test_reduction_applies_to_safety_checks_and_says_so():
     """The reduction expands some states by an ample set when only safety
     checks are asked, and is off (with the reason) for liveness checks or --no-por."""
