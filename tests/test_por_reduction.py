@@ -62,6 +62,9 @@ class Counters:
     def visible_keys(self, props):
         return frozenset({"a"})
 
+    def undeclared_steps(self):
+        return ""
+
 
 def test_independent_counters_reduce_to_one_order():
     """b (invisible) goes first, then a: 4 states for b, 3 more for a, not 16."""

@@ -29,7 +29,8 @@ How it works:
   by an ample set of its steps only; an ample expansion that reaches a state
   already stored is redone in full (the cycle proviso). It preserves
   ``always`` and ``sometimes``; when a liveness property is checked the
-  reduction is off, and the statistics say why.
+  reduction is off, and the statistics say why. A counterexample found under
+  it is a real trace, not necessarily a shortest one.
 - Under symmetry reduction the store holds one representative per orbit;
   traces are rebuilt with concrete names by choosing, from the concrete state,
   a successor whose representative is the next one stored.
@@ -454,6 +455,9 @@ class Explorer:
             return None, "the packed fast path is on (explore with packed=False to reduce)"
         if not isinstance(model, Independent):
             return None, "the model does not declare what its steps read and write"
+        undeclared = model.undeclared_steps()
+        if undeclared:
+            return None, f"steps without declared footprints: {undeclared}"
         liveness = [p.name for p in props if p.kind.is_liveness]
         if liveness:
             return None, "liveness checks are explored in full: " + ", ".join(liveness)
@@ -690,21 +694,18 @@ class _Run:
         space = self.space
         concrete = space.concrete_steps(key)
         canon = space.canon or _identity
-        full = lambda: [(i, x if x in seen else canon(x)) for i, x in concrete]  # noqa: E731
-        if len(concrete) < 2:
-            return full()
-        footprints = space.model.footprints(space.state(key))
-        chosen = None if footprints is None else ample(footprints, self.visible)
-        if chosen is None:
-            return full()
-        wanted = set(chosen)
-        subset = [(i, x if x in seen else canon(x)) for i, x in concrete if i in wanted]
-        if not subset or len(subset) == len(concrete):
-            return full()
-        if any(nxt in seen and (fresh is None or nxt not in fresh) for _, nxt in subset):
-            return full()
-        self.reduced += 1
-        return subset
+        chosen = None
+        if len(concrete) > 1:
+            footprints = space.model.footprints(space.state(key))
+            chosen = None if footprints is None else ample(footprints, self.visible)
+        if chosen is not None:
+            wanted = set(chosen)
+            subset = [(i, x if x in seen else canon(x)) for i, x in concrete if i in wanted]
+            if 0 < len(subset) < len(concrete) and not any(
+                    nxt in seen and (fresh is None or nxt not in fresh) for _, nxt in subset):
+                self.reduced += 1
+                return subset
+        return [(i, x if x in seen else canon(x)) for i, x in concrete]
 
     def _checks(self) -> list:
         """Undecided safety properties as (index, predicate on keys, value that decides, kind)."""

@@ -57,7 +57,7 @@ at a model's own fields or type names:
     parameters, for a report's header), a state in lines, what a step changed
     in lines (an empty result means: use the field-by-field difference).
 
-:class:`Independent` -- ``footprints(state)``, ``visible_keys(properties)``
+:class:`Independent` -- ``footprints(state)``, ``visible_keys(properties)``, ``undeclared_steps()``
     What steps read and write, for partial-order reduction
     (:mod:`kspec.checker.reduction`). ``footprints(state)`` returns
     :class:`Footprints`: *families* of steps, each a :class:`Footprint` of
@@ -71,6 +71,8 @@ at a model's own fields or type names:
     expanded fully. ``visible_keys(properties)`` is every key the given
     properties and ``within_boundary`` read (a tuple key also stands for
     every longer key it begins), or None when they may read anything.
+    ``undeclared_steps()`` says which steps have no footprint at all (a user's
+    controller, say), or is empty; the reduction is then off, for that reason.
 
 :class:`HasAssumptions` -- ``assumptions()`` and ``warnings``
     ``assumptions()`` yields ``(topic, text)`` pairs a report lists under its
@@ -413,6 +415,8 @@ class Independent(Protocol):
     def footprints(self, state: Any) -> Footprints | None: ...
 
     def visible_keys(self, properties: Sequence[Property]) -> frozenset | None: ...
+
+    def undeclared_steps(self) -> str: ...
 
 
 @attrs.frozen

@@ -148,12 +148,13 @@ class Footprinting:
     # ------------------------------------------------------------------ set-up
 
     def _unknown_reason(self, model) -> str:
-        if any(type(s) not in KNOWN_SOURCES for s in self.sources):
-            return "a controller without declared footprints (dependent on everything)"
+        unknown = [getattr(s, "actor", type(s).__name__) for s in self.sources if type(s) not in KNOWN_SOURCES]
+        if unknown:
+            return f"controller {', '.join(unknown)} (dependent on everything)"
         if tuple(a.name for a in attrs.fields(State)) != KNOWN_STATE_FIELDS:
             return "the state has fields the footprints do not cover"
         if self.world.memory_slots:
-            return "a controller keeps memory"
+            return "a controller keeps memory the footprints do not cover"
         return ""
 
     def _pod_groups(self, w: int) -> frozenset[int]:

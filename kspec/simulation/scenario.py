@@ -769,6 +769,10 @@ class ClusterModel:
         """The keys ``props`` and ``within_boundary`` read (partial-order reduction's visibility)."""
         return self.footprinting.visible(props, self.properties(), self.scenario.checks)
 
+    def undeclared_steps(self) -> str:
+        """Which steps have no declared footprint ('' when all have): the reduction is then off."""
+        return self.footprinting.unknown
+
     @functools.cached_property
     def footprinting(self) -> Footprinting:
         return Footprinting(self)
