@@ -3,10 +3,12 @@
 For every bundled scenario (``models/*.yaml``) and the Online Boutique bench
 scenarios (``bench/scenarios/*.yaml``), explore twice with symmetry reduction
 on, reduction on and off, each run in its own process (so the peak resident
-memory is that run's) under a time limit, once with every check and once with
-the safety checks only (``always`` and ``sometimes``: the reduction is off
-when a liveness check is asked, see ``kspec/checker/reduction.py``). Prints a
-Markdown table, the one in docs/controllers.md. Usage::
+memory is that run's) under a time limit: with every check ("all"), with the
+safety checks only ("safety": ``always`` and ``sometimes``; the reduction is
+off when a liveness check is asked, see ``kspec/checker/reduction.py``), and
+with the safety checks that name a workload or a Service ("named": a check
+about everything makes every step visible). Prints a Markdown table, the one
+in docs/controllers.md. Usage::
 
     python3 bench/bench_por.py                          # everything, 120 s per run
     python3 bench/bench_por.py --time-limit 60 models/myapp-node-crash.yaml
@@ -28,7 +30,9 @@ from kspec.simulation.scenario import load_scenario
 from kspec.checker.explore import Explorer
 path, por, limit, which = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3]), sys.argv[4]
 model = load_scenario(path, allow_outside=True)
-names = [p.name for p in model.properties() if which == "all" or not p.kind.is_liveness]
+checks = dict(zip((p.name for p in model.properties()), model.scenario.checks))
+names = [p.name for p in model.properties()
+         if which == "all" or (not p.kind.is_liveness and (which == "safety" or checks[p.name][1]))]
 if not names:
     print(json.dumps(None))
     sys.exit(0)
@@ -69,7 +73,7 @@ def main() -> None:
     print("| scenario | checks | states, no reduction | s | MiB | states, reduction | s | MiB | ample expansions | same verdicts |")  # noqa: E501
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for path in paths:
-        for which in ("all", "safety"):
+        for which in ("all", "safety", "named"):
             off = run(path, False, args.time_limit, which)
             if off is None:
                 continue

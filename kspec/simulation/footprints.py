@@ -17,6 +17,11 @@ Keys (tuples; a property may read a whole class by its first element):
     the rest of those pods: phase, Ready, containers, PodScheduled=False;
 ``("C", g)``
     how many pods group ``g`` has (written by creation and final removal);
+``("L", n)``
+    which groups' pods are bound to node ``n`` and whether each is terminated:
+    all the scheduler's view of placements holds (its snapshot of bound pods
+    is built from group and node alone), and how the taint manager finds a
+    node's pods;
 ``("N", n)``, ``("E", s)``, ``("R", w)``
     node ``n``'s record, Service ``s``'s ready addresses, workload ``w``'s
     ``spec.replicas``;
@@ -104,6 +109,10 @@ def _n(n: int) -> tuple:
     return ("N", n)
 
 
+def _l(n: int) -> tuple:
+    return ("L", n)
+
+
 def _pods(groups) -> set:
     """Every key of the pods of ``groups``."""
     return {k for g in groups for k in (_a(g), _s(g), _c(g))}
@@ -126,8 +135,9 @@ class Footprinting:
         self.all_groups = range(ngroups)
         self.all_nodes = frozenset(_n(n) for n in range(nnodes))
         self.all_a = frozenset(_a(g) for g in self.all_groups)
+        self.all_l = frozenset(_l(n) for n in range(nnodes))
         self.everything = frozenset(
-            _pods(self.all_groups) | self.all_nodes | {("E", s) for s in range(len(world.services))}
+            _pods(self.all_groups) | self.all_nodes | self.all_l | {("E", s) for s in range(len(world.services))}
             | {("R", w) for w in range(len(world.workloads))} | {("F",), ("O",), ("M",)})
         self.universal = Footprint(self.everything, self.everything)
         self.pod_groups = tuple(self._pod_groups(w) for w in range(len(world.workloads)))
@@ -172,6 +182,10 @@ class Footprinting:
         return frozenset(h for h in self.all_groups
                          if self.world.groups[h].prefix.startswith(prefix) or prefix.startswith(self.world.groups[h].prefix))
 
+    def _pinned(self, groups) -> set:
+        """The placements written by creating pods of ``groups`` whose template names a node."""
+        return {_l(self.world.groups[g].pinned_node) for g in groups if self.world.groups[g].pinned_node >= 0}
+
     def _creation_reads(self, g: int) -> set:
         """What choosing a new pod name in group ``g`` reads: pods of groups whose
         names could collide, and the addresses of Services selecting them
@@ -198,17 +212,17 @@ class Footprinting:
                 groups = self.pod_groups[w]
                 reads = _pods(groups) | {("R", w)} | self._creation_reads(world.workloads[w].group)
                 guard = {_a(g) for g in groups} | {("R", w)}
-                out[("rc", w)] = Footprint(reads, _pods(groups), guard)
+                out[("rc", w)] = Footprint(reads, _pods(groups) | self._pinned(groups), guard)
         if StatefulSetController in self.present:
             for w in world.statefulsets:
                 g = world.workloads[w].group
                 reads = _pods({g}) | {("R", w)} | {_a(h) for h in self.colliding[g]}
-                out[("sts", w)] = Footprint(reads, _pods({g}))
+                out[("sts", w)] = Footprint(reads, _pods({g}) | self.all_l)  # removes failed pods
         if DaemonSetController in self.present:
             for w in world.daemonsets:
                 g = world.workloads[w].group
                 reads = _pods({g}) | {("R", w)} | {_a(h) for h in self.colliding[g]} | self.all_nodes
-                out[("ds", w)] = Footprint(reads, _pods({g}))
+                out[("ds", w)] = Footprint(reads, _pods({g}) | self.all_l)  # removes failed pods
         if NodeLifecycle in self.present:
             pods = {k for g in self.all_groups for k in (_a(g), _s(g))}
             out[("lifecycle",)] = Footprint(self.all_nodes | pods, self.all_nodes | {_s(g) for g in self.all_groups},
@@ -260,9 +274,10 @@ class Footprinting:
                 pair = memo.get(key)
                 if pair is None:
                     on = {_n(n) for n in key[2]}
-                    run_writes = {_s(g)} | ({_a(g)} if key[3] else set())
+                    placed = {_l(n) for n in key[2]}
+                    run_writes = {_s(g)} | ({_a(g)} | placed if key[3] else set())
                     pair = memo[key] = (Footprint({_a(g), _s(g)} | on, run_writes),
-                                        Footprint({_a(g), _s(g)} | on, _pods({g}), {_a(g)} | on))
+                                        Footprint({_a(g), _s(g)} | on, _pods({g}) | placed, {_a(g)} | on))
                 out[("kubelet-run", g)], out[("kubelet-kill", g)] = pair
         if Scheduler in self.present:
             pending = {p.group for p in state.pods if p.node < 0 and not p.deleting and p.phase == PENDING}
@@ -271,17 +286,24 @@ class Footprinting:
                 fp = memo.get(key)
                 if fp is None:
                     higher = {_a(h) for h in self.scheduled if self.priority[h] > self.priority[g]}
-                    reads = self.all_a | self.all_nodes | {_s(g)}
-                    fp = memo[key] = Footprint(reads, {_a(g), _s(g)}, None if key[2] else {_a(g)} | higher)
+                    reads = self.all_l | self.all_nodes | {_a(g), _s(g)} | higher
+                    fp = memo[key] = Footprint(reads, {_a(g), _s(g)} | self.all_l, None if key[2] else {_a(g)} | higher)
                 out[("scheduler", g)] = fp
         if TaintManager in self.present:
+            on_node: dict[int, set[int]] = {}
+            live_on: dict[int, set[int]] = {}
+            for pod in state.pods:
+                if pod.node >= 0:
+                    on_node.setdefault(pod.node, set()).add(pod.group)
+                    if not pod.deleting:
+                        live_on.setdefault(pod.node, set()).add(pod.group)
             for n in range(len(world.nodes)):
-                here = frozenset(p.group for p in state.pods if p.node == n and not p.deleting)
-                key = ("taint", n, here, not state.nodes[n].tainted and not world.static_noexecute[n])
+                quiet = not state.nodes[n].tainted and not world.static_noexecute[n]
+                key = ("taint", n, frozenset(on_node.get(n, ())), frozenset(live_on.get(n, ())), quiet)
                 fp = memo.get(key)
                 if fp is None:
-                    guard = {_n(n)} if key[3] else self.all_a | {_n(n)}
-                    fp = memo[key] = Footprint(self.all_a | {_n(n)}, _pods(here), guard)
+                    reads = {_n(n), _l(n)} | {_a(g) for g in key[2]}
+                    fp = memo[key] = Footprint(reads, _pods(key[3]) | {_l(n)}, {_n(n)} if quiet else {_n(n), _l(n)})
                 out[("taint", n)] = fp
         if GarbageCollector in self.present:
             for w, workload in enumerate(world.workloads):
@@ -290,7 +312,7 @@ class Footprinting:
                     fp = memo.get(key)
                     if fp is None:
                         groups = self.pod_groups[w]
-                        fp = memo[key] = Footprint({("R", w)} | {_a(g) for g in groups}, _pods(groups),
+                        fp = memo[key] = Footprint({("R", w)} | {_a(g) for g in groups}, _pods(groups) | self.all_l,
                                                    None if key[2] else {("R", w)})
                     out[("gc-pods", w)] = fp
                 if workload.deployment >= 0:
