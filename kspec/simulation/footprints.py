@@ -122,8 +122,7 @@ class Footprinting:
     """The families of one scenario's steps (see the module docstring).
 
     ``model`` is the scenario's ClusterModel: its ``world``, ``sources``
-    (controllers, faults, operations), ``builtin`` set, ``budget`` (faults)
-    and ``max_pods`` are read once here.
+    (controllers, faults, operations) and ``max_pods`` are read once here.
     """
 
     def __init__(self, model):
