@@ -24,6 +24,13 @@ How it works:
   or some state in it has the actor disabled: weak fairness) and visits a bad
   state, or a bad state where no fair actor is enabled (the behaviour may
   stop there, as in TLA+). It is reported as a lasso.
+- Under partial-order reduction (on by default when the model declares its
+  steps' footprints, :mod:`kspec.checker.reduction`) a state may be expanded
+  by an ample set of its steps only; an ample expansion that reaches a state
+  already stored is redone in full (the cycle proviso). It preserves
+  ``always`` and ``sometimes``; when a liveness property is checked the
+  reduction is off, and the statistics say why. A counterexample found under
+  it is a real trace, not necessarily a shortest one.
 - Under symmetry reduction the store holds one representative per orbit;
   traces are rebuilt with concrete names by choosing, from the concrete state,
   a successor whose representative is the next one stored.
@@ -65,6 +72,7 @@ from kspec.checker.model import (
     PackedEncoding,
     PackedSymmetric,
     PackedSymmetricSteps,
+    Independent,
     Property,
     Symmetric,
     Verdict,
@@ -73,6 +81,7 @@ from kspec.checker.model import (
     select_properties,
     successors,
 )
+from kspec.checker.reduction import ample
 from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
 from kspec.checker.vacuity import Watch, nearest_key
@@ -121,6 +130,9 @@ class Stats:
     peak_memory_bytes: int
     strategy: str = "bfs"
     symmetry: bool = False
+    reduction: bool = False
+    reduction_note: str = ""
+    reduced_expansions: int = 0
 
     @property
     def states_per_second(self) -> float:
@@ -136,7 +148,16 @@ class Stats:
             "peak_memory_bytes": self.peak_memory_bytes,
             "strategy": self.strategy,
             "symmetry": self.symmetry,
+            "reduction": {"partial_order": self.reduction, "note": self.reduction_note,
+                          "reduced_expansions": self.reduced_expansions},
         }
+
+    def reduction_text(self) -> str:
+        """The reduction used, in words: ``partial-order reduction on (...)`` or off and why."""
+        if self.reduction:
+            return (f"partial-order reduction on ({self.reduced_expansions:,} states expanded by an ample set"
+                    + (f"; {self.reduction_note}" if self.reduction_note else "") + ")")
+        return f"partial-order reduction off ({self.reduction_note})"
 
 
 @attrs.frozen
@@ -416,7 +437,9 @@ class Explorer:
     ``time_limit`` and ``max_memory`` make one when the search starts.
     ``stop_at_first``: stop at the first safety violation. ``progress``: None
     shows progress on a terminal only. ``packed``: use the model's packed fast
-    path when it has one.
+    path when it has one. ``por``: partial-order reduction where it is sound
+    (the model declares footprints, and only ``always`` and ``sometimes``
+    properties are checked); :meth:`reduction_plan` says whether it applies.
     """
 
     model: Model
@@ -432,6 +455,7 @@ class Explorer:
     progress: bool | None = None
     packed: bool = True
     budget: Budget | None = None
+    por: bool = True
 
     def run(self) -> ExploreResult:
         if self.strategy not in STRATEGIES:
@@ -442,6 +466,29 @@ class Explorer:
         if self.strategy == "random":
             return _RandomRun(self, props, space, budget).run()
         return _Run(self, props, space, budget).run()
+
+    def reduction_plan(self, props: Sequence[Property], space: Space) -> tuple[frozenset | None, str]:
+        """The visible keys when partial-order reduction applies (else None),
+        and a note saying why it is off, or what it leaves out."""
+        model = self.model
+        if not self.por:
+            return None, "--no-por"
+        if self.strategy == "random":
+            return None, "random walks expand one step at a time"
+        if space.packed:
+            return None, "the packed fast path is on (explore with packed=False to reduce)"
+        if not isinstance(model, Independent):
+            return None, "the model does not declare what its steps read and write"
+        undeclared = model.undeclared_steps()
+        if undeclared:
+            return None, f"steps without declared footprints: {undeclared}"
+        liveness = [p.name for p in props if p.kind.is_liveness]
+        if liveness:
+            return None, "liveness checks are explored in full: " + ", ".join(liveness)
+        visible = model.visible_keys(props)
+        if visible is None:
+            return None, "every step may change what a checked property reads (or a check does not say what it reads)"
+        return frozenset(visible), "ample sets from declared footprints"
 
     def run_budget(self) -> Budget | None:
         """The budget given, else one made of ``time_limit`` and ``max_memory``, else None."""
@@ -524,6 +571,8 @@ class _Run:
         self.budget_phase = ""  # the model's phase a BudgetExceeded came from
         self.budget_reached = ""  # and what that phase had reached
         self.watch = Watch((), space.predicate)  # witnesses reached, set up by _search
+        self.visible, self.reduction_note = settings.reduction_plan(props, space)
+        self.reduced = 0  # states expanded by an ample set
 
     # -- search ----------------------------------------------------------------
 
@@ -553,7 +602,8 @@ class _Run:
             bound = "boundary"
         seconds = time.monotonic() - start
         stats = Stats(
-            len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry
+            len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry,
+            self.visible is not None, self.reduction_note, self.reduced,
         )
         ordered = tuple(results[i] for i in range(len(self.props)))
         return ExploreResult(ordered, stats, complete, bound, self._reason(bound))
@@ -584,11 +634,16 @@ class _Run:
         queue: collections.deque = collections.deque()
         pop = queue.popleft if s.strategy == "bfs" else queue.pop
         count = 0
+        # the states found while expanding the current breadth-first level (the cycle proviso's exemption)
+        fresh: set | None = set() if self.visible is not None and s.strategy == "bfs" else None
+        level = 0
 
         def admit(key, depth) -> None:
             """Queue and check a state the caller has just stored."""
             nonlocal count, checks
             count += 1
+            if fresh is not None:
+                fresh.add(key)
             if depth > self.max_depth:
                 self.max_depth = depth
             queue.append((key, depth))
@@ -626,6 +681,9 @@ class _Run:
                 if bound is not None:
                     raise _Stop(bound)
             key, depth = pop()
+            if fresh is not None and depth != level:
+                level = depth
+                fresh.clear()
             tick += 1
             if tick >= self.PROGRESS_EVERY:
                 tick = 0
@@ -635,7 +693,7 @@ class _Run:
             if depth >= max_depth:
                 self.depth_cut = True
                 continue
-            succ = steps(key)
+            succ = steps(key) if self.visible is None else self._ample(key, parent, fresh)
             self.transitions += len(succ)
             if graph:
                 self._expand_graph(key, depth, succ, boundary, outside, admit)
@@ -652,6 +710,30 @@ class _Run:
                         continue
                 parent[nxt] = key
                 admit(nxt, depth + 1)
+
+    def _ample(self, key, seen, fresh: set | None) -> list:
+        """The successors by an ample set of ``key``'s steps, or all of them
+        when none applies or when one would reach a state stored before
+        (the cycle proviso: every cycle of the reduced graph then holds a fully
+        expanded state). Under breadth-first search a successor first found
+        while expanding the current level (in ``fresh``) is deeper than
+        ``key``, so it cannot close a cycle and does not count; every cycle
+        has an edge that does not go one level deeper, to a state stored before."""
+        space = self.space
+        concrete = space.concrete_steps(key)
+        canon = space.canon or _identity
+        chosen = None
+        if len(concrete) > 1:
+            footprints = space.model.footprints(space.state(key))
+            chosen = None if footprints is None else ample(footprints, self.visible)
+        if chosen is not None:
+            wanted = set(chosen)
+            subset = [(i, x if x in seen else canon(x)) for i, x in concrete if i in wanted]
+            if 0 < len(subset) < len(concrete) and not any(
+                    nxt in seen and (fresh is None or nxt not in fresh) for _, nxt in subset):
+                self.reduced += 1
+                return subset
+        return [(i, x if x in seen else canon(x)) for i, x in concrete]
 
     def _checks(self) -> list:
         """Undecided safety properties as (index, predicate on keys, value that decides, kind)."""

@@ -57,6 +57,23 @@ at a model's own fields or type names:
     parameters, for a report's header), a state in lines, what a step changed
     in lines (an empty result means: use the field-by-field difference).
 
+:class:`Independent` -- ``footprints(state)``, ``visible_keys(properties)``, ``undeclared_steps()``
+    What steps read and write, for partial-order reduction
+    (:mod:`kspec.checker.reduction`). ``footprints(state)`` returns
+    :class:`Footprints`: *families* of steps, each a :class:`Footprint` of
+    hashable keys, and the family of every enabled step. The families must
+    cover every step that is enabled in ``state`` or may become enabled in a
+    state reached from it; a family's steps are enabled and act according to
+    the values of its ``reads`` only, change only its ``writes``, and a family
+    with no enabled step gets one only after a step writes its ``guard``
+    (default: its reads). A family's footprint may depend on the state only
+    through the keys it reads. None means "not known here": the state is
+    expanded fully. ``visible_keys(properties)`` is every key the given
+    properties and ``within_boundary`` read (a tuple key also stands for
+    every longer key it begins), or None when they may read anything.
+    ``undeclared_steps()`` says which steps have no footprint at all (a user's
+    controller, say), or is empty; the reduction is then off, for that reason.
+
 :class:`HasAssumptions` -- ``assumptions()`` and ``warnings``
     ``assumptions()`` yields ``(topic, text)`` pairs a report lists under its
     assumptions (``nodes``, ``faults``, ``not modelled``, ...); ``warnings`` is
@@ -104,7 +121,10 @@ __all__ = [
     "Action",
     "Describable",
     "Description",
+    "Footprint",
+    "Footprints",
     "HasAssumptions",
+    "Independent",
     "Kind",
     "Model",
     "ModelError",
@@ -437,6 +457,43 @@ class PackedBoundary(Protocol):
     """``within_boundary`` on packed keys; None when every state is within the boundary."""
 
     encoded_within_boundary: Callable[[Any], bool] | None
+
+
+@attrs.frozen
+class Footprint:
+    """What a family of steps reads and writes, as hashable keys; ``guard``
+    (None: the reads) holds the keys whose change may enable the family when
+    none of its steps is enabled."""
+
+    reads: frozenset = attrs.field(converter=frozenset)
+    writes: frozenset = attrs.field(converter=frozenset)
+    guard: frozenset | None = attrs.field(default=None, converter=attrs.converters.optional(frozenset))
+
+    @property
+    def guard_keys(self) -> frozenset:
+        return self.reads if self.guard is None else self.guard
+
+
+@attrs.frozen
+class Footprints:
+    """A state's step families and, for each enabled step, ``(action index,
+    family index)`` (the action index into ``tuple(actions(state))``). When
+    every enabled step belongs to one family no smaller set can be chosen,
+    and the other families may be left out."""
+
+    families: tuple[Footprint, ...] = attrs.field(converter=tuple)
+    of_step: tuple[tuple[int, int], ...] = attrs.field(converter=tuple)
+
+
+@runtime_checkable
+class Independent(Protocol):
+    """Footprints of steps, for partial-order reduction (see the module docstring)."""
+
+    def footprints(self, state: Any) -> Footprints | None: ...
+
+    def visible_keys(self, properties: Sequence[Property]) -> frozenset | None: ...
+
+    def undeclared_steps(self) -> str: ...
 
 
 @attrs.frozen

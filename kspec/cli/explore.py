@@ -52,6 +52,7 @@ def summary(stats, model_path: str) -> str:
         f"depth {stats.max_depth}, {stats.seconds:.2f}s ({stats.states_per_second:,.0f} states/s), "
         f"peak memory {stats.peak_memory_bytes / 2**20:,.0f} MiB"
         + (", symmetry reduction on" if stats.symmetry else "")
+        + f", {stats.reduction_text()}"
     )
 
 
@@ -69,6 +70,8 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
 @click.option("--property", "properties", multiple=True, metavar="NAME", help="Check only this property (repeatable).")
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="bfs", help="bfs: shortest counterexamples; dfs: less frontier memory; random: seeded random walks.")
 @click.option("--symmetry/--no-symmetry", default=None, help="Symmetry reduction  [default: on when the model defines a representative]")
+@click.option("--por/--no-por", default=True, show_default=False,
+              help="Partial-order reduction where it is sound (declared footprints, only always/sometimes checks)  [default: on]")
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="Stop after storing this many distinct states.")
 @click.option("--max-depth", type=click.IntRange(min=0), default=None, help="Do not expand states deeper than this.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Stop after this many seconds (loading included).")
@@ -83,7 +86,7 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
 @report_option
 @click.option("--emit-test", "emit_test_path", metavar="FILE", default=None,
               help="Write a pytest file that replays each counterexample step by step (a regression test).")
-def command(model_path, params, properties, strategy, symmetry, max_states, max_depth, time_limit, max_memory,
+def command(model_path, params, properties, strategy, symmetry, por, max_states, max_depth, time_limit, max_memory,
             stop_at_first, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
@@ -111,6 +114,7 @@ def command(model_path, params, properties, strategy, symmetry, max_states, max_
         properties=properties,
         strategy=strategy,
         symmetry=symmetry,
+        por=por,
         max_states=max_states,
         max_depth=max_depth,
         time_limit=time_limit,

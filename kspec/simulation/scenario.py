@@ -74,6 +74,7 @@ Every problem in a scenario file is reported as ``file:line: error: message``.
 from __future__ import annotations
 
 import collections
+import functools
 import pathlib
 from typing import Any, Mapping
 
@@ -86,6 +87,7 @@ from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
 from kspec.simulation.controllers.nodelifecycle import EvictionRule
 from kspec.simulation.controllers.podautoscaler import HPAStatus, autoscalers, parse_reading
 from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault, can_fire
+from kspec.simulation.footprints import Footprinting
 from kspec.simulation.informer import Consistency, InformerRec, Informers, api_record, record_events
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
@@ -983,6 +985,22 @@ class ClusterModel:
 
     def within_boundary(self, state: State) -> bool:
         return len(state.pods) <= self.max_pods
+
+    def footprints(self, state: State):
+        """What ``state``'s enabled steps read and write, for partial-order reduction."""
+        return self.footprinting.of(state, self.actions(state))
+
+    def visible_keys(self, props):
+        """The keys ``props`` and ``within_boundary`` read (partial-order reduction's visibility)."""
+        return self.footprinting.visible(props, self.properties(), self.scenario.checks)
+
+    def undeclared_steps(self) -> str:
+        """Which steps have no declared footprint ('' when all have): the reduction is then off."""
+        return self.footprinting.unknown
+
+    @functools.cached_property
+    def footprinting(self) -> Footprinting:
+        return Footprinting(self)
 
     # ---------------------------------------------------------------- steps
 

@@ -1,0 +1,89 @@
+"""Benchmark: states and time with and without partial-order reduction.
+
+For every bundled scenario (``models/*.yaml``) and the Online Boutique bench
+scenarios (``bench/scenarios/*.yaml``), explore twice with symmetry reduction
+on, reduction on and off, each run in its own process (so the peak resident
+memory is that run's) under a time limit: with every check ("all"), with the
+safety checks only ("safety": ``always`` and ``sometimes``; the reduction is
+off when a liveness check is asked, see ``kspec/checker/reduction.py``), and
+with the safety checks that name a workload or a Service ("named": a check
+about everything makes every step visible). Prints a Markdown table, the one
+in docs/controllers.md. Usage::
+
+    python3 bench/bench_por.py                          # everything, 120 s per run
+    python3 bench/bench_por.py --time-limit 60 models/myapp-node-crash.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, sys
+from kspec.simulation.scenario import load_scenario
+from kspec.checker.explore import Explorer
+path, por, limit, which = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3]), sys.argv[4]
+model = load_scenario(path, allow_outside=True)
+checks = dict(zip((p.name for p in model.properties()), model.scenario.checks))
+names = [p.name for p in model.properties()
+         if which == "all" or (not p.kind.is_liveness and (which == "safety" or checks[p.name][1]))]
+if not names:
+    print(json.dumps(None))
+    sys.exit(0)
+result = Explorer(model, properties=names, symmetry=hasattr(model, "representative"), por=por,
+                  time_limit=limit, progress=False).run()
+print(json.dumps({"complete": result.complete, "bound": result.bound, "stats": result.stats.to_json(),
+                  "verdicts": {p.name: str(p.verdict) for p in result.properties}}))
+"""
+
+
+def run(path: pathlib.Path, por: bool, limit: float, which: str) -> dict | None:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), "1" if por else "0", str(limit), which],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout)
+
+
+def cell(doc: dict) -> str:
+    stats = doc["stats"]
+    states = f"{stats['distinct_states']:,}" + ("" if doc["complete"] else f" ({doc['bound']})")
+    return f"{states} | {stats['seconds']:.1f} | {stats['peak_memory_bytes'] / 2**20:,.0f}"
+
+
+def short(note: str) -> str:
+    """The reason the reduction was off, in a table cell's words."""
+    for words, text in (("liveness", "liveness check"), ("every step may change", "every step visible"),
+                        ("without declared footprints", "no footprints")):
+        if words in note:
+            return text
+    return note
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", type=pathlib.Path)
+    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per run (default 120)")
+    args = parser.parse_args()
+    paths = args.scenarios or sorted((ROOT / "models").glob("*.yaml")) + sorted((ROOT / "bench" / "scenarios").glob("*.yaml"))
+    print("| scenario | checks | states, no reduction | s | MiB | states, reduction | s | MiB | ample expansions | same verdicts |")  # noqa: E501
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for path in paths:
+        for which in ("all", "safety", "named"):
+            off = run(path, False, args.time_limit, which)
+            if off is None:
+                continue
+            on = run(path, True, args.time_limit, which)
+            reduction = on["stats"]["reduction"]
+            ample = f"{reduction['reduced_expansions']:,}" if reduction["partial_order"] else f"off: {short(reduction['note'])}"
+            same = on["verdicts"] == off["verdicts"] if on["complete"] and off["complete"] else "n/a (bound)"
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            print(f"| {name} | {which} | {cell(off)} | {cell(on)} | {ample} | {same} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
