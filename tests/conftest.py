@@ -23,6 +23,13 @@ def pytest_report_header(config):
     return f"hypothesis profile: {HYPOTHESIS_PROFILE} (set {profiles.ENV}=thorough for more examples)"
 
 
+@pytest.fixture(autouse=True)
+def no_terminal_width(monkeypatch):
+    """Tables wrap to ``$COLUMNS`` when it is set; tests compare unwrapped output
+    whatever the terminal (or pytest-xdist's workers) set it to."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
