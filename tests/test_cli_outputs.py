@@ -8,11 +8,13 @@ their mode; (e) a run rejected for bad input writes nothing.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -160,12 +162,27 @@ def test_fifo_is_written_in_place(verb, work):
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
     result = write(verb, work, fifo)
-    if reader.is_alive() and not received:  # nothing opened the FIFO: release the reader
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    if reader.is_alive() and not received:  # nothing opened the FIFO: release the reader once it waits
+        _release(fifo)
     reader.join(timeout=60)
     assert result.exit_code in (0, 1), result.stderr
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert json.loads(received[0])["schema"] == "kspec-report"
+
+
+def _release(fifo, seconds: float = 10.0) -> None:
+    """Open ``fifo`` for writing and close it, so a reader blocked in open()
+    sees end of file; until that reader has opened it, non-blocking open
+    answers ENXIO, so try again for a while."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            return
+        except OSError as err:
+            if err.errno != errno.ENXIO or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------------- (d)

@@ -156,11 +156,7 @@ def outcome(run) -> ExitCode:
     except KspecError as err:
         return report_error(err)
     except KeyboardInterrupt:
-        # Objects the interrupt left half-built (a Z3 term) complain when they
-        # are collected at exit; nothing is wrong, so say nothing.
-        sys.unraisablehook = lambda unraisable: None
-        click.echo("kspec: interrupted", err=True)
-        return ExitCode.INTERRUPTED
+        return _interrupted()
     except BrokenPipeError:
         _silence_stdout()
         return ExitCode.BROKEN_PIPE
@@ -174,7 +170,23 @@ def outcome(run) -> ExitCode:
                    err=True)
         return ExitCode.BAD_INPUT
     except Exception as err:  # a bug in kspec: its own code, never 1
+        if _interrupt_in_foreign_call(err):
+            return _interrupted()
         return _internal_error(err)
+
+
+def _interrupted() -> ExitCode:
+    # Objects the interrupt left half-built (a Z3 term) complain when they
+    # are collected at exit; nothing is wrong, so say nothing.
+    sys.unraisablehook = lambda unraisable: None
+    click.echo("kspec: interrupted", err=True)
+    return ExitCode.INTERRUPTED
+
+
+def _interrupt_in_foreign_call(err: Exception) -> bool:
+    """Ctrl-C that landed while ctypes converted a call's arguments (a Z3 call)
+    comes back as ``ctypes.ArgumentError: argument 1: KeyboardInterrupt``."""
+    return type(err).__name__ == "ArgumentError" and "KeyboardInterrupt" in str(err)
 
 
 class Verb(click.Command):
