@@ -444,3 +444,12 @@ def test_a_diagnostic_quoting_a_value_spells_out_its_controls(tmp_path):
         code, _, err = run(verb, path)
         assert code == 2 and "\\x1b]0;x\\x07\\x0a" in err and not _raw_controls(err), verb
         assert len([line for line in err.splitlines() if "metadata.name" in line]) == 1
+
+
+@pytest.mark.parametrize("kind", ["[]", "{}", "3"])
+@pytest.mark.parametrize("verb", ["check", "inspect"])
+def test_a_kind_that_is_not_a_string_is_a_field_error(tmp_path, verb, kind):
+    """Found by the mutation tests: ``kind: []`` reached dict look-ups by kind and crashed (exit 4)."""
+    path = write(tmp_path, "a.yaml", f"apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: a}}\nspec: {{}}\n")
+    code, _, err = run(verb, path)
+    assert code == 2 and "a.yaml:2: error: kind: expected a string" in err

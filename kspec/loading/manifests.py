@@ -300,7 +300,9 @@ def build_part(part: Part, parsed: ParsedPart, quota: PoolQuota | None = None,
 def _give_namespace(manifest: dict, namespace: str) -> None:
     """``kubectl -n``: a namespaced object without a namespace gets ``namespace``."""
     metadata = manifest.get("metadata")
-    if isinstance(metadata, dict) and not metadata.get("namespace") and manifest.get("kind") not in CLUSTER_SCOPED_KINDS:
+    kind = manifest.get("kind")
+    if isinstance(metadata, dict) and not metadata.get("namespace") and \
+            not (isinstance(kind, str) and kind in CLUSTER_SCOPED_KINDS):
         metadata["namespace"] = namespace
 
 
@@ -317,6 +319,8 @@ def _describe(kind: str) -> str:
 def build_object(manifest: dict, source: Source, *, in_place: bool = False):
     """Default and validate one manifest dict into its record."""
     kind = manifest.get("kind")
+    if not isinstance(kind, str):  # before defaulting, which looks kinds up by name
+        raise ValidationError("kind", f"expected a string, got {type(kind).__name__}")
     namespaced = kind not in CLUSTER_SCOPED_KINDS
     defaulted = apply_defaults(manifest, namespaced, in_place=in_place)
     return build_record(defaulted, source)
