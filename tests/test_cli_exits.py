@@ -322,3 +322,28 @@ def test_ctrl_c_in_check_exits_130(tmp_path):
     result = interrupt_after(["check", path], 2.0)
     assert result.returncode == 130, result.stderr
     assert "Aborted" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_interrupt_swallowed_in_a_finalizer_prints_nothing(capsys):
+    """Ctrl-C landing in a Z3 term's __del__ is recorded and raised again later;
+    Python's 'Exception ignored in' report of it would only be noise."""
+    import sys
+
+    from kspec.util import interrupt
+
+    seen = []
+    previous, sys.unraisablehook = sys.unraisablehook, lambda unraisable: seen.append(unraisable.exc_type)
+    try:
+        with interrupt.watching():
+            class Finalized:
+                def __init__(self, error):
+                    self.error = error
+
+                def __del__(self):
+                    raise self.error
+
+            Finalized(KeyboardInterrupt())
+            Finalized(ValueError("kept"))
+    finally:
+        sys.unraisablehook = previous
+    assert seen == [ValueError]

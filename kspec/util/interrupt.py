@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 
 __all__ = ["pending", "raise_if_pending", "watching"]
@@ -48,8 +49,22 @@ def watching():
         return
     _pending = False
     previous = signal.signal(signal.SIGINT, _record)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupts(previous_hook)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook
         _pending = False
+
+
+def _quiet_interrupts(previous):
+    """An unraisable-exception hook that says nothing of a ``KeyboardInterrupt``
+    swallowed in a finalizer (it is recorded, and raised again where the
+    command can stop) and passes anything else on to ``previous``."""
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        previous(unraisable)
+    return hook
