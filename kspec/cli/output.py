@@ -25,11 +25,13 @@ import shutil
 import stat
 import sys
 import tempfile
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from kspec.errors import KspecError
 from kspec.loading.manifests import expand_paths
-from kspec.report import Report, format_for, render, report_for
+
+if TYPE_CHECKING:
+    from kspec.report import Report
 
 __all__ = ["OutputError", "check_output", "input_files", "terminal_width", "write_report", "write_text"]
 
@@ -80,6 +82,7 @@ def check_output(path: str | None, inputs: Iterable[str] = (), what: str = "repo
     elif not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {what} to {path}: permission denied")
     if what == "report" and check_format:
+        from kspec.report import format_for  # deferred: start-up time (kspec check rarely writes a report)
         format_for(path, fmt)
 
 
@@ -110,6 +113,7 @@ def write_report(results: Any, path: str, *, fmt: str | None = None,
     and write it to ``path`` in ``fmt`` or the format its suffix names."""
     if command_line is None:
         command_line = ["kspec", *sys.argv[1:]]
+    from kspec.report import format_for, render, report_for  # deferred: start-up time
     report = report_for(results, command_line=command_line, inputs=inputs, title=title, **context)
     write_text(render(report, format_for(path, fmt)), path)
     return report
