@@ -183,7 +183,7 @@ def test_host_path_volume_is_forbidden_even_unmounted_check_hostPathVolumes():
 @pytest.mark.parametrize("path, fails", [
     ("/var/run/docker.sock", True),
     ("/var/run", True),                                         # a directory holding a socket
-    ("/run/containerd/", True),                                 # trailing slash
+    ("/var/run/crio/", True),                                   # trailing slash (a hostPath value, not a local path)
     ("/", True),
     ("/var/log", False),
     ("/var/runtime", False),                                    # a prefix of a name is not a parent directory
