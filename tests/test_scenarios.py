@@ -24,6 +24,11 @@ FAST += SIEVE  # the user operators of models/sieve/ (tests/test_sieve_operators
 CONTROL_PLANE = ["rc-stale-cache-surplus", "rc-stale-cache-expectations-hold", "rc-restart-between-batches",
                  "etcd-quorum-loss", "control-plane-partition-naive", "control-plane-partition-zone-aware"]
 FAST += CONTROL_PLANE
+# built-in controllers other than the replication manager reading through their informer caches
+INFORMED = ["job-stale-cache-surplus", "job-stale-cache-expectations-hold",
+            "statefulset-stale-cache-deletes-replacement", "statefulset-stale-cache-one-behind-holds",
+            "endpoints-stale-cache-lists-deleted-pod", "endpoints-stale-cache-time-travel"]
+FAST += INFORMED
 # update strategies: StatefulSet partition and OnDelete, DaemonSet surge and maxUnavailable, the overshoot of kubernetes#95498
 ROLLOUTS = ["statefulset-rollout-partition", "statefulset-rollout-ondelete", "daemonset-rollout-surge",
             "daemonset-rollout-unavailable", "rollout-overshoot"]
@@ -33,6 +38,10 @@ BATCH = ["job-replacement-while-terminating", "job-replace-only-failed", "cronjo
 FAST += BATCH
 # horizontal pod autoscaling (tests/test_hpa_scenarios.py reads their traces)
 FAST += ["hpa-load-swings"]
+# generations and finalizers (tests/test_generation_finalizers.py reads their traces)
+GENERATIONS_FINALIZERS = ["rollout-status-generation", "finalizer-stuck-terminating", "finalizer-removed-by-controller",
+                          "deployment-delete-foreground"]
+FAST += GENERATIONS_FINALIZERS
 # 2.5 s, 30 s and 10 s; myapp-antiaffinity-node-crash is the fast sibling of the first
 SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash", "job-indexed-node-crash",
         "hpa-rollout-ratchet"]  # 18 s: bench/bench_hpa.py
@@ -66,9 +75,10 @@ def test_bundled_scenario_verdicts_and_states_slow(name):
 NO_SYMMETRY = ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs", "statefulset-partition",
                "custom-singleton-fixed", "daemonset-node-crash", "drain-with-pdb", "drain-blocked-by-pdb"] + SIEVE
 NO_SYMMETRY += CONTROL_PLANE + ROLLOUTS + ["cronjob-forbid-node-crash"]
+NO_SYMMETRY += [name for name in INFORMED if name != "job-stale-cache-surplus"] + GENERATIONS_FINALIZERS
 NO_SYMMETRY_SLOW = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-force-delete",
                     "unresponsive-pod-returns", "myapp-node-crash", "job-replacement-while-terminating",
-                    "job-replace-only-failed"]
+                    "job-replace-only-failed", "job-stale-cache-surplus"]
 # 710,917 and 764,248 states without symmetry: minutes each, beyond the suite's budget.
 NO_SYMMETRY_TOO_BIG = ["myapp-two-faults", "rolling-update-node-crash"]
 

@@ -262,7 +262,7 @@ def _pod_recover(world: World, state: State):
 def _pod_delete(world: World, state: State):
     for i, pod in enumerate(state.pods):
         if is_active(pod):
-            yield PodDelete(pod.name), delete_pod(state, i)
+            yield PodDelete(pod.name), delete_pod(state, i, world)
 
 
 def _controller_restart(world: World, state: State):

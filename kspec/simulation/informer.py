@@ -27,7 +27,10 @@ Bounded staleness: a cache is at most ``staleness`` events behind; a write
 that would leave it further behind delivers the oldest events with it. Every
 other delivery is a step of the ``informer`` actor, weakly fair (a watch
 delivers eventually). Only pod events travel the stream: nodes, workloads'
-``spec.replicas`` and Endpoints are read fresh.
+``spec.replicas``, a Job's status and Endpoints are read fresh. Controllers
+that can read through a cache: the replication manager, the job, StatefulSet
+and endpoints controllers, and user controllers (the scenario's
+``consistency.controllers`` chooses).
 
 Faults on the stream (see :mod:`kspec.simulation.faults`): ``watch-drop`` (the
 next event is lost for one controller), ``relist`` (the reflector lists again:

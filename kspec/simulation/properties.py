@@ -33,14 +33,15 @@ from kspec.simulation.controllers.statefulset import pod_group as sts_pod_group
 from kspec.simulation.controllers.statefulset import revision_of as sts_revision_of
 from kspec.simulation.controllers.statefulset import update_strategy as sts_update_strategy
 from kspec.simulation.controllers.deployment import (
-    calculate_status, deployment_status_viewer, max_unavailable, observed, resolve_fenceposts,
+    calculate_status, deployment_status_viewer, generation, max_unavailable, observed, observed_generation,
+    resolve_fenceposts,
 )
 from kspec.simulation.network import can_reach_serving_pod
 from kspec.simulation.controllers.podautoscaler import SYNC_PERIOD, steady_replicas
-from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal, status_of
+from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal, released, status_of
 
 __all__ = ["EXPLAINERS", "LIBRARY", "NEAREST", "WITNESSES", "Entry", "build", "names", "with_fault_witness",
-           "with_sanity"]
+           "with_sanity", "GENERATION_CHECKS", "VIEWERS", "stuck_terminating"]
 
 
 @attrs.frozen
@@ -322,7 +323,8 @@ def _sees_workloads(world: World, service: str, workloads: list):
 
 
 def _deployment_pods(world: World, s: State, d: int):
-    rss = world.workloads[d].replica_sets
+    """Active pods of Deployment ``d``'s ReplicaSets (not those it orphaned when deleted)."""
+    rss = [rs for rs in world.workloads[d].replica_sets if not released(world, s, rs)]
     return [p for p in s.pods if p.owner in rss and is_active(p)]
 
 
@@ -331,8 +333,9 @@ def _deployment_converges(world: World, deployment: str | None = None):
     """Once faults and edits stop, each Deployment eventually always runs exactly its replicas, updated and available (`kubectl rollout status`).
 
     What ``kubectl rollout status`` requires (``DeploymentStatusViewer``, on the
-    status ``calculateStatus`` computes): the spec observed (here: the current
-    template's ReplicaSet exists), ``updatedReplicas >= replicas``, no old
+    status ``calculateStatus`` computes): the spec observed (``observedGeneration``
+    where the scenario keeps generations, else: the current template's
+    ReplicaSet exists), ``updatedReplicas >= replicas``, no old
     replica left (``replicas <= updatedReplicas``) and every updated replica
     available (``availableReplicas >= updatedReplicas``); and, as a
     convergence claim, no surplus: ``updatedReplicas == replicas``. A deleted
@@ -1633,3 +1636,130 @@ def _explain_cronjob_one_running(world: World, cronjob: str | None = None):
                         f"terminating at once ({', '.join(runs)})")
         return None
     return explain
+
+
+# --------------------------------------------------------------------------- generations and finalizers
+
+GENERATION_CHECKS = ("rollout-status-truthful",)
+"""Checks that read ``metadata.generation``/``status.observedGeneration``: a scenario
+with one keeps them in its states (:func:`~kspec.simulation.controllers.deployment.track_generations`)."""
+
+VIEWERS = ("kubectl", "without-generation-check")
+"""How ``rollout-status-truthful`` reads a Deployment: ``kubectl rollout status``
+(``DeploymentStatusViewer``), or the same comparisons without its
+``observedGeneration`` guard (what a hand-written wait script often does)."""
+
+
+def _viewer_done(world: World, s: State, d: int, viewer: str) -> bool:
+    replicas = s.replicas[d]
+    guard = observed(world, s, d) if viewer == "kubectl" else True
+    return deployment_status_viewer(world.workloads[d].name, replicas, calculate_status(world, s, d), guard)[1]
+
+
+def _not_rolled(world: World, s: State, d: int) -> list[str]:
+    """Active pods of Deployment ``d`` that are not of its current template."""
+    current = world.workloads[d].replica_sets[world.current_revision(s, d)]
+    return [p.name for p in _deployment_pods(world, s, d) if p.owner != current]
+
+
+def _check_viewer(viewer: str) -> None:
+    if viewer not in VIEWERS:
+        raise PropertyParamError(f"rollout-status-truthful: viewer is {' or '.join(VIEWERS)}, got {viewer!r}")
+
+
+@_entry("rollout-status-truthful", "always", ("deployment", "viewer"))
+def _rollout_status_truthful(world: World, deployment: str | None = None, viewer: str = "kubectl"):
+    """Whenever `kubectl rollout status` says a Deployment is rolled out, every active pod of it runs its current template.
+
+    The rule is ``DeploymentStatusViewer`` (kubectl ``rollout_status.go``)
+    reading the status the controller last wrote: done only once
+    ``status.observedGeneration >= metadata.generation``. Right after ``kubectl
+    set image`` the status still describes the old template, every replica
+    "updated", so a reader that skips that guard (``viewer:
+    without-generation-check``) reports success while only old pods run.
+    Terminating pods are not counted (the viewer counts none).
+    """
+    _check_viewer(viewer)
+    targets = _deployments(world, deployment)
+
+    def check(s):
+        for d in targets:
+            if s.replicas[d] is not None and _viewer_done(world, s, d, viewer) and _not_rolled(world, s, d):
+                return False
+        return True
+    return check
+
+
+@_explains("rollout-status-truthful")
+def _explain_rollout_status(world: World, deployment: str | None = None, viewer: str = "kubectl"):
+    targets = _deployments(world, deployment)
+
+    def explain(s):
+        for d in targets:
+            if s.replicas[d] is None or not _viewer_done(world, s, d, viewer):
+                continue
+            old = _not_rolled(world, s, d)
+            if old:
+                name = world.workloads[d].name
+                seen = observed_generation(world, s, d)
+                at = "" if seen is None else f" (observedGeneration {seen}, generation {generation(world, s, d)})"
+                return (f"the status reads as 'deployment \"{name}\" successfully rolled out'{at} while "
+                        f"{_plural(len(old), 'pod')} of an old template run{'s' if len(old) == 1 else ''}: "
+                        f"{', '.join(old)}")
+        return None
+    return explain
+
+
+@_witnesses("rollout-status-truthful")
+def _witness_rollout_status(world: World, deployment: str | None = None, viewer: str = "kubectl"):
+    targets = _deployments(world, deployment)
+    if not targets:
+        return _nothing("Deployment")
+    return (Witness(f"the controller never lags behind a change of {_refs(world, targets)}'s spec, so the "
+                    "observedGeneration guard never matters",
+                    lambda s: any(s.replicas[d] is not None and not observed(world, s, d) for d in targets)),)
+
+
+def stuck_terminating(world: World, s: State) -> list[str]:
+    """Pods Terminating that nothing physical holds back: unbound, or on a node
+    that is up and reaches the API server (its kubelet can finish them). What
+    keeps such a pod is a finalizer, or a controller that has not acted yet."""
+    out = []
+    for p in s.pods:
+        if p.deleting and (p.node < 0 or s.nodes[p.node].heartbeating):
+            out.append(p.name)
+    return out
+
+
+@_entry("no-stuck-terminating", "eventually_always", ())
+def _no_stuck_terminating(world: World):
+    """Once faults stop, no pod stays Terminating on a node that works (or on none): every deletion eventually finishes.
+
+    A pod with a deletionTimestamp leaves the API once its kubelet has stopped
+    it and its ``metadata.finalizers`` are empty. A finalizer no controller
+    removes keeps it Terminating for ever (``kubectl get pods`` shows it; a
+    ReplicationController has long made its replacement, as a pod with a
+    deletionTimestamp is not active). Pods on a node that stays down or cut
+    off are not counted: only its kubelet, or a force delete, can end them.
+    """
+    return lambda s: not stuck_terminating(world, s)
+
+
+@_explains("no-stuck-terminating")
+def _explain_stuck_terminating(world: World):
+    def explain(s):
+        names = stuck_terminating(world, s)
+        if not names:
+            return None
+        pod = s.pod(names[0])
+        held = world.groups[pod.group].finalizers
+        why = f" held by finalizer {', '.join(held)}" if held else ""
+        where = world.node_names[pod.node] if pod.node >= 0 else "no node"
+        return f"pod {pod.name} is Terminating ({pod.phase}) on {where}{why}"
+    return explain
+
+
+@_witnesses("no-stuck-terminating")
+def _witness_stuck_terminating(world: World):
+    return (Witness("no pod is ever deleted, so none could get stuck Terminating",
+                    lambda s: any(p.deleting for p in s.pods)),)

@@ -28,7 +28,8 @@ optional; paths are relative to the scenario file and stay under its folder)::
     disable: [replication]              # built-in controllers left out, by actor
     consistency:                        # fresh (default) | informer caches (kspec.simulation.informer)
       staleness: 1                      # caches at most N pod events behind the API server
-      controllers: [replication]        # who reads through a cache (default: replication and user controllers)
+      controllers: [replication]        # who reads through a cache (default: replication and user controllers;
+                                        # job, statefulset, endpoints when named)
     etcd: {members: 3}                  # etcd-member-crash faults: a majority must be up for any write
     nodeLifecycle:                      # the node lifecycle controller's eviction rule
       evictions: zone-aware             # zone-aware (default, upstream) | naive (every unreachable node, always)
@@ -83,6 +84,7 @@ import attrs
 from kspec.simulation.controllers.builtin import ACTORS as BUILTIN_ACTORS, builtin_controllers
 from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES
 from kspec.simulation.controllers.user import Operation, UserOperations
+from kspec.simulation.controllers.deployment import track_generations
 from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
 from kspec.simulation.controllers.nodelifecycle import EvictionRule
 from kspec.simulation.controllers.podautoscaler import HPAStatus, autoscalers, parse_reading
@@ -93,8 +95,8 @@ from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Prop
                                  user_error)
 from kspec.simulation import properties as properties_lib
 from kspec.simulation.symmetry import Canonicaliser
-from kspec.simulation.state import (CRON_HORIZON, DELETIONS, NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec,
-                                    State, World, add_status_slot, has_quorum)
+from kspec.simulation.state import (CRON_HORIZON, DELETIONS, RELEASED, NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec,
+                                    PodRec, State, World, add_status_slot, has_quorum)
 from kspec.loading.yamlio import YamlError, load_documents
 from kspec.util.budget import Budget, BudgetExceeded
 from kspec.util.progress import Progress
@@ -114,8 +116,8 @@ SETTLE_LIMIT = 200_000
 LOADING = "loading the scenario"  # phases named when the run's budget runs out
 SETTLING = "settling the initial state"
 PROPAGATION = ("Background", "Foreground", "Orphan")  # a DELETE's propagationPolicy
-INFORMED_BUILTINS = ("replication",)  # built-in controllers that can read through an informer cache
-_BUILTIN_MODULE = "kspec.simulation.controllers.replication"
+INFORMED_BUILTINS = ("replication", "job", "statefulset", "endpoints")  # built-ins that can read through a cache
+_BUILTIN_PACKAGE = "kspec.simulation.controllers."
 
 
 class ScenarioError(LoadError):
@@ -481,7 +483,8 @@ def parse_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = 
         disable=disable, pod_gc_threshold=gc_threshold, max_pods=max_pods, checks=tuple(checks),
         staleness=staleness, informed=informed, etcd_members=etcd_members, lifecycle=lifecycle, load=load,
         expect=dict(expect), lines={"checks": r.line("checks"), "faults": r.line("faults", "kinds"),
-                                    "start": r.line("start")})
+                                    "start": r.line("start"),
+                                    "consistency": r.line("consistency", "controllers") or r.line("consistency")})
 
 
 def _consistency(r: _Reader, value) -> tuple[int | None, tuple[str, ...] | None]:
@@ -667,6 +670,8 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     controllers += _control_plane(world, scenario, controllers, custom, faults)
     world.controllers = tuple(controllers)
     operations = _operations(world, scenario, problems)
+    if any(name in properties_lib.GENERATION_CHECKS for name, _, _ in scenario.checks):
+        track_generations(world, operations)  # metadata.generation and status.observedGeneration
     environment = []
     if faults.kinds and faults.total > 0:
         environment.append(FaultInjector(faults))
@@ -676,7 +681,9 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     cls = SymmetricClusterModel if symmetric else ClusterModel
     model = cls(scenario, world, tuple(controllers), tuple(environment), faults)
     model.run_budget = budget
-    model.warnings = ignored_kinds(cluster) + _idle_faults(world, scenario, faults) + _batch_start(world, scenario)
+    model.warnings = (ignored_kinds(cluster) + _idle_faults(world, scenario, faults) + _batch_start(world, scenario)
+                      + _idle_informers(world, scenario))
+    model.warnings += tuple(world.unmodelled_finalizers.values())
     try:
         model.properties()  # resolve names now, so a bad parameter is a scenario error
     except ScenarioError as err:
@@ -693,9 +700,11 @@ def _control_plane(world: World, scenario: Scenario, controllers: list, custom: 
     world.lifecycle = scenario.lifecycle
     if any(verb == "delete" and value for verb, _, value, _ in scenario.operations):
         add_status_slot(world, DELETIONS, tuple(None for _ in world.workloads))
+    if any(verb == "delete" and value == "Orphan" for verb, _, value, _ in scenario.operations):
+        add_status_slot(world, RELEASED, tuple(False for _ in world.workloads))  # a Deployment's orphaned ReplicaSets
     informed_actors = scenario.informed
     if informed_actors is None:  # the replication manager only when it has something to manage
-        informed_actors = (INFORMED_BUILTINS if world.replicated else ()) + tuple(c.actor for c in custom)
+        informed_actors = (("replication",) if world.replicated else ()) + tuple(c.actor for c in custom)
     consistency = Consistency(scenario.staleness, tuple(informed_actors),
                               time_travel="controller-restart" in faults.kinds and bool(scenario.staleness))
     world.consistency = consistency
@@ -703,7 +712,8 @@ def _control_plane(world: World, scenario: Scenario, controllers: list, custom: 
     world.informer_slots = {c.actor: k for k, c in enumerate(world.informed)}
     world.memory_slots = {}
     for c in controllers:
-        keeps = c in custom or (not consistency.fresh and c.actor in INFORMED_BUILTINS)
+        keeps = c in custom or (not consistency.fresh and c.actor == "replication")  # expectations, named or not
+        keeps = keeps or (consistency.informed(c.actor) and c.actor in INFORMED_BUILTINS)
         keeps = keeps or (hasattr(c, "keeps_memory") and c.keeps_memory(world))  # a built-in's own say (HPAs)
         if keeps and hasattr(c, "initial_memory"):
             world.memory_slots[c.actor] = len(world.memory_slots)
@@ -714,7 +724,8 @@ def _idle_faults(world: World, scenario: Scenario, faults: FaultBudget) -> tuple
     """A warning for each fault kind the scenario allows that can never happen here."""
     out = []
     for c in world.controllers:
-        if hasattr(c, "observe") and c.actor not in world.informer_slots and type(c).__module__ != _BUILTIN_MODULE:
+        if (hasattr(c, "observe") and c.actor not in world.informer_slots
+                and not type(c).__module__.startswith(_BUILTIN_PACKAGE)):
             out.append(Diagnostic(scenario.path, None, f"controller {c.actor} has event handlers (observe) but reads "
                                   "the API directly, so they never run; set consistency: {staleness: N} to give it "
                                   "an informer", severity="warning", code="handlers-never-run"))
@@ -723,6 +734,32 @@ def _idle_faults(world: World, scenario: Scenario, faults: FaultBudget) -> tuple
         if why is not None:
             out.append(Diagnostic(scenario.path, scenario.lines.get("faults"), f"fault {kind} can never happen: {why}",
                                   severity="warning", code="fault-never-fires"))
+    return tuple(out)
+
+
+def _idle_informers(world: World, scenario: Scenario) -> tuple[Diagnostic, ...]:
+    """A warning for each controller ``consistency.controllers`` names that
+    reads nothing through its cache here: none by that name runs, or it has
+    nothing to manage in these manifests."""
+    if scenario.informed is None or scenario.staleness is None:
+        return ()
+    running = {c.actor for c in world.controllers}
+    manages = {"replication": bool(world.replicated), "job": bool(world.jobs),
+               "statefulset": bool(world.statefulsets),
+               "endpoints": any(info.selector is not None for info in world.services)}
+    out = []
+    for actor in scenario.informed:
+        if actor not in running:
+            why = "is disabled" if actor in BUILTIN_ACTORS else "names no controller of this scenario"
+        elif not manages.get(actor, True):
+            why = "has nothing to manage here (" + {"replication": "no ReplicationController or ReplicaSet",
+                                                    "job": "no Job", "statefulset": "no StatefulSet",
+                                                    "endpoints": "no Service with a selector"}[actor] + ")"
+        else:
+            continue
+        out.append(Diagnostic(scenario.path, scenario.lines.get("consistency"),
+                              f"consistency.controllers: {actor} {why}, so no cache of it is read",
+                              severity="warning", code="cache-never-read"))
     return tuple(out)
 
 
@@ -768,9 +805,11 @@ def _operations(world: World, scenario: Scenario, problems: Diagnostics) -> list
         elif verb == "scale" and world.workloads[w].kind == "Job":
             problems.add(line, f"scale: {world.workloads[w].ref} has no replicas "
                                "(a Job runs its parallelism, fixed in its manifest)")
-        elif verb == "delete" and value and world.workloads[w].kind not in ("ReplicationController", "ReplicaSet"):
-            problems.add(line, f"delete: propagationPolicy {value} is modelled for ReplicationControllers and "
-                               f"ReplicaSets; {world.workloads[w].ref} is deleted with Background propagation only")
+        elif verb == "delete" and value and world.workloads[w].kind not in ("ReplicationController", "ReplicaSet",
+                                                                              "Deployment"):
+            problems.add(line, f"delete: propagationPolicy {value} is modelled for ReplicationControllers, "
+                               f"ReplicaSets and Deployments; {world.workloads[w].ref} is deleted with Background "
+                               "propagation only")
         elif verb == "force-delete" and not world.workloads[w].owns_pods:
             problems.add(line, f"force-delete: {world.workloads[w].ref} owns no pods "
                                "(name the ReplicaSet, RC, StatefulSet or DaemonSet)")
@@ -849,9 +888,11 @@ def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = N
 
 NOT_MODELLED = ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
                 "that may happen at any later point); informer caches unless the scenario sets consistency: (and "
-                "then only for pod events, the replication manager and user controllers); a resourceVersion per "
-                "object (preconditions compare the record read with the current one); generation; finalizers other "
-                "than the garbage collector's foreground and orphan ones (those for RCs and ReplicaSets); the "
+                "then only for pod events, the replication manager, the job, StatefulSet and endpoints controllers "
+                "when named, and user controllers); a resourceVersion per "
+                "object (preconditions compare the record read with the current one); generation, except a "
+                "Deployment's where a check reads it; finalizers on StatefulSet, DaemonSet and Job templates; "
+                "foreground and orphan deletion beyond RCs, ReplicaSets and Deployments; the "
                 "network between pods beyond reachability of the API server; admission webhooks; anything not "
                 "listed as a controller or a fault above.")
 """What every scenario leaves out; reports list it under the assumptions."""

@@ -57,7 +57,7 @@ from kspec.errors import Diagnostic, KspecError, LoadError, SelectorError, Valid
 from kspec.loading.cluster import Cluster
 from kspec.loading.manifests import parse_object
 from kspec.util.frozendict import FrozenDict
-from kspec.api.labels import Selector, new_requirement, selector_from_dict, selector_from_map
+from kspec.api.labels import Selector, new_requirement, qualified_name_errors, selector_from_dict, selector_from_map
 from kspec.api.objects import Node, NodeCondition, Pod, Taint, pod_requests
 from kspec.simulation.controllers.cronschedule import CronScheduleError, parse_schedule
 from kspec.simulation.controllers.jobspec import job_spec
@@ -70,7 +70,8 @@ __all__ = [
     "StateError",
     "create_pod", "delete_pod", "remove_pod", "update_pod", "update_node",
     "is_active", "is_terminal", "has_ip", "serving", "well_formed", "has_quorum", "status_of", "with_status",
-    "add_status_slot", "deletion_pending", "DELETIONS",
+    "add_status_slot", "deletion_pending", "DELETIONS", "RELEASED", "released", "remove_finalizer",
+    "finished_terminating", "FINALIZED_TEMPLATES",
 ]
 
 # API phases (``status.phase``); Unknown is no longer written by the node controller.
@@ -206,6 +207,17 @@ def deletion_pending(world: "World", state: State, w: int) -> str | None:
     return None if slot is None else state.status[slot][w]
 
 
+RELEASED = "released"  # status slot: per workload, whether the GC removed its controller ownerReference (Orphan)
+
+
+def released(world: "World", state: State, w: int) -> bool:
+    """Whether workload ``w`` (a Deployment's ReplicaSet) was orphaned: the
+    garbage collector removed its ownerReference when its Deployment was
+    deleted with ``propagationPolicy: Orphan``; it lives on, owned by nobody."""
+    slot = world.status_slots.get(RELEASED)
+    return slot is not None and state.status[slot][w]
+
+
 def status_of(world: "World", state: State, key: str):
     """The stored state of API object ``key`` (a slot of ``World.status_slots``)."""
     return state.status[world.status_slots[key]]
@@ -263,6 +275,7 @@ class PodGroup:
     daemon: bool = False  # a DaemonSet's: one pod per node, named <daemonset>-<node>, scheduled to that node only
     runs_to_completion: bool = False  # a Job's: its containers finish their work and exit 0 (phase Succeeded)
     finalizer: bool = False  # a Job's, with the tracking finalizer: the object stays until the Job counts it
+    finalizers: tuple[str, ...] = ()  # metadata.finalizers of the template or bare pod (see World.finalizer_twins)
     completion_index: int = -1  # an Indexed Job's: batch.kubernetes.io/job-completion-index
 
 
@@ -364,6 +377,9 @@ class World:
         self.cluster = cluster
         self.rollouts = dict(rollouts or {})
         self.rollout_bits: dict[int, int] = {}  # Deployment index -> its rollout operation's bit in State.ops
+        # Deployment index -> the bits of State.ops whose operations change its spec (metadata.generation counts
+        # them); empty unless a check reads generations (kspec.simulation.controllers.deployment.track_generations)
+        self.spec_bits: dict[int, int] = {}
         self.nodes: tuple[Node, ...] = tuple(cluster.nodes)
         if not self.nodes:
             raise KspecError("the scenario has no nodes: add Node manifests or a node pool (nodes: [\"3:cpu=2,memory=4Gi\"])")
@@ -376,6 +392,9 @@ class World:
         self.job_groups: dict[int, tuple[tuple[int, int], ...]] = {}  # Job -> per index: (tracked, counted) groups
         self.job_specs: dict = {}  # Job -> its jobmath.JobSpec
         self.counted_twin: dict[int, int] = {}  # a Job pod's template with the tracking finalizer -> without it
+        # (group, finalizer) -> the same template without that finalizer (see remove_finalizer)
+        self.finalizer_twins: dict[tuple[int, str], int] = {}
+        self.unmodelled_finalizers: dict[str, Diagnostic] = {}  # workload ref -> warning: template finalizers left out
         self.cronjobs: list[CronJobInfo] = []
         self._build_workloads(cluster)
         self.bare_pods: list[tuple[Pod, int]] = []  # (pod record, group) from the manifests
@@ -597,6 +616,14 @@ class World:
                          "annotations": dict(meta.get("annotations") or {})},
             "spec": copy.deepcopy(dict(template.get("spec") or {})),
         }
+        finalizers = _finalizers(template, obj.source, "spec.template.metadata.finalizers")
+        if finalizers and obj.kind in FINALIZED_TEMPLATES:
+            manifest["metadata"]["finalizers"] = list(finalizers)
+        elif finalizers:
+            self.unmodelled_finalizers[f"{obj.kind}/{obj.metadata.name}"] = Diagnostic(
+                str(obj.source.file), obj.source.line, f"{obj.kind}/{obj.metadata.name}: the finalizers of its pod "
+                "template are left out by kspec explore (modelled for bare pods, RCs, ReplicaSets and Deployments)",
+                "spec.template.metadata.finalizers", severity="warning", code="not-modelled")
         return parse_object(manifest, file=str(obj.source.file), line=obj.source.line)
 
     def initial_replicas(self) -> tuple[int | None, ...]:
@@ -633,8 +660,25 @@ class World:
             liveness_probe=any(c.liveness_probe is not None for c in containers),
             restart_policy=spec.restart_policy, pinned_node=pinned, daemon=daemon,
             runs_to_completion=job is not None, finalizer=job is not None and job[0],
-            completion_index=job[1] if job is not None else -1))
-        return len(self.groups) - 1
+            completion_index=job[1] if job is not None else -1,
+            finalizers=_finalizers(pod.raw, pod.source, "metadata.finalizers")))
+        index = len(self.groups) - 1
+        self._add_finalizer_twins(index, {})
+        return index
+
+    def _add_finalizer_twins(self, group: int, made: dict) -> None:
+        """The template ``group`` less each of its finalizers in turn (and so on
+        down to none), under the same name prefix: what a pod becomes when a
+        controller removes a finalizer (``made``: finalizer sets already made)."""
+        finalizers = self.groups[group].finalizers
+        for name in finalizers:
+            rest = tuple(f for f in finalizers if f != name)
+            twin = made.get(rest)
+            if twin is None:
+                self.groups.append(attrs.evolve(self.groups[group], finalizers=rest))
+                twin = made[rest] = len(self.groups) - 1
+                self._add_finalizer_twins(twin, made)
+            self.finalizer_twins[(group, name)] = twin
 
     def _levels(self) -> tuple[int, ...]:
         """Distinct positive tolerationSeconds for the unreachable taint: the timer's thresholds."""
@@ -730,6 +774,33 @@ class World:
 
 
 _UNREACHABLE_NOEXECUTE = Taint(UNREACHABLE_TAINT, "NoExecute")
+
+FINALIZED_TEMPLATES = ("ReplicationController", "ReplicaSet", "Deployment")
+"""Workloads whose template's ``metadata.finalizers`` the model keeps on the pods it makes (a
+StatefulSet's, DaemonSet's or Job's pod groups stand for revisions and counts, not finalizers)."""
+
+
+def _finalizers(raw, source, field: str) -> tuple[str, ...]:
+    """``metadata.finalizers`` of a pod manifest or template, validated as the API
+    server does (``ValidateFinalizers``: each a qualified name, not both
+    ``orphan`` and ``foregroundDeletion``); a bad one is a :class:`LoadError` at the manifest's line."""
+    meta = raw.get("metadata") if isinstance(raw, dict) else None
+    names = meta.get("finalizers") if isinstance(meta, dict) else None
+    if names is None:
+        return ()
+
+    def fail(where: str, message: str):
+        raise LoadError([Diagnostic(str(source.file), source.line, message, where)])
+
+    if not isinstance(names, list):
+        fail(field, f"must be a list of strings, got {type(names).__name__}")
+    for name in names:
+        problems = qualified_name_errors(name)
+        if problems:
+            fail(field, f"Invalid value: {json.dumps(name)}: {'; '.join(problems)}")
+    if "orphan" in names and "foregroundDeletion" in names:
+        fail(field, "Invalid value: finalizer orphan and foregroundDeletion cannot be both set")
+    return tuple(dict.fromkeys(names))
 
 def _budget(obj) -> DisruptionBudget:
     """A PodDisruptionBudget from its manifest (kspec loads it as a kept,
@@ -892,18 +963,46 @@ def remove_pod(state: State, index: int) -> State:
     return _put(state, state.pods[:index] + state.pods[index + 1:])
 
 
-def delete_pod(state: State, index: int) -> State:
+def delete_pod(state: State, index: int, world: World | None = None) -> State:
     """DELETE with the default grace period (``pod strategy CheckGracefulDelete``):
     unbound or already terminated pods go at once; others get a
-    ``deletionTimestamp`` and wait for their kubelet to confirm."""
+    ``deletionTimestamp`` and wait for their kubelet to confirm. With ``world``,
+    a pod whose ``metadata.finalizers`` are not empty never goes at once: it
+    keeps its ``deletionTimestamp`` until the last finalizer is removed
+    (``BeforeDelete`` then ``updateForGracefulDeletionAndFinalizers`` in the
+    generic registry store)."""
     pod = state.pods[index]
     if pod.deleting:
         return state
+    if world is not None and world.groups[pod.group].finalizers:
+        return update_pod(state, index, deleting=True)
     if pod.node < 0 or pod.phase in TERMINAL_PHASES:
         if pod.run != NOT_RUNNING:  # containers cannot outlive a terminal or unbound pod
             return update_pod(state, index, deleting=True)
         return remove_pod(state, index)
     return update_pod(state, index, deleting=True)
+
+
+def finished_terminating(pod: PodRec) -> bool:
+    """A deleted pod nothing but finalizers keeps: its grace period is over
+    (``deletionGracePeriodSeconds`` 0: it was unbound or terminal when deleted,
+    or its kubelet has stopped its containers and posted a terminal phase)."""
+    return pod.deleting and pod.run == NOT_RUNNING and (pod.node < 0 or pod.phase in TERMINAL_PHASES)
+
+
+def remove_finalizer(world: World, state: State, index: int, finalizer: str) -> State:
+    """UPDATE of pod ``index`` that removes ``finalizer`` from ``metadata.finalizers``:
+    the pod moves to its template's twin without it; if that was the last one and
+    the pod's grace period is over, the API server deletes the object in the same
+    update (the generic registry store's ``ShouldDeleteDuringUpdate``). A
+    :class:`StateError` when the pod does not carry ``finalizer``."""
+    pod = state.pods[index]
+    twin = world.finalizer_twins.get((pod.group, finalizer))
+    if twin is None:
+        raise StateError(f"pod {pod.name!r} has no finalizer {finalizer!r}")
+    if not world.groups[twin].finalizers and finished_terminating(pod):
+        return remove_pod(state, index)
+    return update_pod(state, index, group=twin)
 
 
 # --------------------------------------------------------------------------- invariants of the encoding

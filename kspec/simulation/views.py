@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 from kspec.simulation.informer import describe_cache
 from kspec.simulation.controllers.scheduler import default_choices
-from kspec.simulation.state import NOT_RUNNING, UP, State, World, is_terminal, update_pod
+from kspec.simulation.controllers.deployment import GENERATIONS, generation
+from kspec.simulation.state import DELETIONS, NOT_RUNNING, RELEASED, UP, State, World, is_terminal, update_pod
 
 UNSCHEDULED = "unscheduled"
 
@@ -174,6 +175,10 @@ def describe_changes(before: State, after: State, world: World | None) -> tuple[
                     a = world.workloads[a].ref if a >= 0 else "(none)"
                     b = world.workloads[b].ref if b >= 0 else "(none)"
                 out.append(f"{name}: {_FIELD_LABELS.get(field, field)} {a} -> {b}")
+        if world is not None and pod.group != now.group:
+            was, then = world.groups[pod.group].finalizers, world.groups[now.group].finalizers
+            if was != then:
+                out.append(f"{name}: metadata.finalizers [{', '.join(was)}] -> [{', '.join(then)}]")
         if pod.node < 0 <= now.node and world is not None:
             out.extend(scoring_note(world, before, name, now.node))
     out.extend(_node_changes(before, after, names))
@@ -198,6 +203,8 @@ def describe_changes(before: State, after: State, world: World | None) -> tuple[
         out.append(f"user operations done: {bin(before.ops).count('1')} -> {bin(after.ops).count('1')}")
     if before.memory != after.memory:
         out.extend(_memory_changes(before, after, world))
+    if world is not None and (before.status != after.status or before.ops != after.ops):
+        out.extend(_object_changes(before, after, world))
     if before.informers != after.informers or before.log != after.log:
         informed = getattr(world, "informed", ()) if world is not None else ()
         for k in range(len(after.informers)):
@@ -223,6 +230,31 @@ def scoring_note(world: World, before: State, pod: str, node: int) -> list[str]:
     return [f"{pod} -> {world.node_names[node]} is not the default scoring's choice (NodeResourcesFit "
             f"LeastAllocated prefers {names}): a violation after this step depends on a placement "
             "the default scheduler would not make"]
+
+
+_FINALIZER_OF = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}
+
+
+def _object_changes(before: State, after: State, world: World) -> list[str]:
+    """Workload metadata the state keeps beside ``spec.replicas``: a pending
+    deletion's finalizer, an orphaned ReplicaSet, a Deployment's generations."""
+    slots = getattr(world, "status_slots", {})
+    out = []
+    for w, workload in enumerate(world.workloads):
+        if DELETIONS in slots:
+            was, now = before.status[slots[DELETIONS]][w], after.status[slots[DELETIONS]][w]
+            if was != now:
+                out.append(f"{workload.ref}: deletionTimestamp set, finalizer {_FINALIZER_OF[now]}" if now
+                           else f"{workload.ref}: finalizer {_FINALIZER_OF[was]} removed")
+        if RELEASED in slots and before.status[slots[RELEASED]][w] != after.status[slots[RELEASED]][w]:
+            out.append(f"{workload.ref}: controller ownerReference removed (orphaned)")
+        if GENERATIONS in slots and w in world.deployments:
+            for field, count in (("metadata.generation", lambda s: generation(world, s, w)),
+                                 ("status.observedGeneration",
+                                  lambda s: 1 + bin(s.status[slots[GENERATIONS]][w]).count("1"))):
+                if count(before) != count(after):
+                    out.append(f"{workload.ref}: {field} {count(before)} -> {count(after)}")
+    return out
 
 
 def _memory_changes(before: State, after: State, world: World | None) -> list[str]:

@@ -37,9 +37,22 @@ a user operation (``rollout``: ``kubectl set image`` or ``kubectl rollout
 restart``); :meth:`~kspec.simulation.state.World.current_revision` reads it.
 
 The Deployment's status is :func:`calculate_status`; :func:`rollout_status` is
-``kubectl rollout status`` reading it. The status conditions (Progressing with
-``progressDeadlineSeconds``, Available) are computed by :func:`sync_rollout_status`
-and :func:`available_condition` over a clock in seconds; the model's state has
+``kubectl rollout status`` reading it.
+
+Generations (only in a scenario whose checks read them, :func:`track_generations`:
+elsewhere :func:`observed` stands in and no state changes). A ``scale`` or
+``rollout`` operation changes the spec, and the API server bumps
+``metadata.generation`` (``deploymentStrategy.PrepareForUpdate``): it is one
+plus the spec-changing operations done (:func:`generation`). Every sync writes
+``status.observedGeneration`` (``calculateStatus``), so a sync with nothing to
+scale still happens once after a spec change, to write it. The state keeps
+which of those operations the controller has observed (a status slot), and the
+status until then is the one the last sync computed, for the template it then
+held: :func:`calculate_status` counts the pods for the observed template.
+
+The status conditions (Progressing with ``progressDeadlineSeconds``,
+Available) are computed by :func:`sync_rollout_status` and
+:func:`available_condition` over a clock in seconds; the model's state has
 no clock and no conditions yet, so no step writes them.
 """
 
@@ -51,14 +64,19 @@ import attrs
 
 from kspec.simulation.controllers.protocol import scaled_value
 from kspec.checker.model import Action
-from kspec.simulation.state import State, World, is_active, is_terminal
+from kspec.simulation.state import (State, World, add_status_slot, deletion_pending, is_active, is_terminal, status_of,
+                                    with_status)
 
 __all__ = ["DeploymentSync", "DeploymentController", "DeploymentStatus", "resolve_fenceposts", "max_unavailable",
            "new_rs_new_replicas", "available", "revisions", "rollout_step", "reconcile_old_replica_sets",
            "cleanup_unhealthy_replicas", "scale_down_old_replica_sets_for_rolling_update", "ReplicaSetSize",
            "replica_set_proportion", "proportional_scale", "DeploymentCondition", "deployment_complete",
            "deployment_progressing", "deployment_timed_out", "sync_rollout_status", "available_condition",
-           "calculate_status", "observed", "rollout_status", "deployment_status_viewer"]
+           "calculate_status", "observed", "rollout_status", "deployment_status_viewer", "GENERATIONS",
+           "track_generations", "generation", "observed_generation", "status_revision"]
+
+GENERATIONS = "generations"
+"""Status slot: per workload, the spec-changing operations (bits of ``State.ops``) its controller has observed."""
 
 
 @attrs.frozen
@@ -436,9 +454,54 @@ def available_condition(replicas: int, max_unavailable: int, status: DeploymentS
     return "False", "MinimumReplicasUnavailable"
 
 
+def track_generations(world: World, operations) -> None:
+    """Keep ``metadata.generation`` and ``status.observedGeneration`` of every
+    Deployment in the scenario (``operations``: its user operations, bit ``i``
+    of ``State.ops`` the ``i``-th): a scale or rollout of a Deployment changes
+    its spec."""
+    for bit, op in enumerate(operations):
+        if op.verb in ("scale", "rollout") and op.workload in world.deployments:
+            world.spec_bits[op.workload] = world.spec_bits.get(op.workload, 0) | 1 << bit
+    add_status_slot(world, GENERATIONS, tuple(0 for _ in world.workloads))
+
+
+def generation(world: World, state: State, d: int) -> int:
+    """``metadata.generation`` of Deployment ``d``: 1 at creation, one more per spec change."""
+    return 1 + bin(state.ops & world.spec_bits.get(d, 0)).count("1")
+
+
+def observed_generation(world: World, state: State, d: int) -> int | None:
+    """``status.observedGeneration`` of Deployment ``d`` (None when the scenario keeps no generations)."""
+    if GENERATIONS not in world.status_slots:
+        return None
+    return 1 + bin(status_of(world, state, GENERATIONS)[d]).count("1")
+
+
+def status_revision(world: World, state: State, d: int) -> int:
+    """Which template (index into ``replica_sets``) the status of Deployment ``d``
+    was computed for: the current one, unless the controller has not observed
+    the rollout yet."""
+    if GENERATIONS not in world.status_slots:
+        return world.current_revision(state, d)
+    bit = world.rollout_bits.get(d)
+    return 1 if bit is not None and status_of(world, state, GENERATIONS)[d] >> bit & 1 else 0
+
+
+def _unobserved(world: World, state: State, d: int) -> int | None:
+    """The spec changes of Deployment ``d`` its next sync observes (None: nothing new)."""
+    if GENERATIONS not in world.status_slots:
+        return None
+    done = state.ops & world.spec_bits.get(d, 0)
+    return None if status_of(world, state, GENERATIONS)[d] == done else done
+
+
 def calculate_status(world: World, state: State, d: int) -> DeploymentStatus:
-    """``calculateStatus`` of Deployment ``d`` (the model does not delay status writes)."""
-    new, olds = revisions(world, state, d)
+    """``calculateStatus`` of Deployment ``d``, for the template it had at the
+    last sync (:func:`status_revision`); the model does not delay status writes
+    otherwise, so the counts are the pods' now."""
+    dep = world.workloads[d]
+    new = dep.replica_sets[status_revision(world, state, d)]
+    olds = [rs for rs in dep.replica_sets if rs != new and state.replicas[rs] is not None]
     owners = set(olds) | ({new} if state.replicas[new] is not None else set())
     pods = [p for p in state.pods if p.owner in owners and is_active(p)]
     ready = sum(1 for p in pods if p.ready)
@@ -449,13 +512,17 @@ def calculate_status(world: World, state: State, d: int) -> DeploymentStatus:
 
 
 def observed(world: World, state: State, d: int) -> bool:
-    """Stands for ``status.observedGeneration >= metadata.generation``: the
-    model keeps no generation, and the first sync after a template change is
+    """``status.observedGeneration >= metadata.generation``, in a scenario that
+    keeps generations (:func:`track_generations`). Elsewhere a stand-in: the
+    first sync after a template change is
     the one that creates the current template's ReplicaSet (``getNewReplicaSet``)
     and writes ``observedGeneration``. A ``kubectl scale`` has no stand-in: a
     scale-up leaves ``updatedReplicas`` short until the controller acts, but a
     scale-down reads as done before it acts (the ``deployment-converges``
     property asks ``updatedReplicas == replicas`` as well, which it is not)."""
+    seen = observed_generation(world, state, d)
+    if seen is not None:
+        return seen >= generation(world, state, d)
     new, _ = revisions(world, state, d)
     return state.replicas[new] is not None
 
@@ -501,8 +568,10 @@ class DeploymentController:
     def steps(self, world: World, state: State):
         for d in world.deployments:
             dep = world.workloads[d]
-            writes = rollout_step(world, state, d)
-            if not writes:
+            # a deletionTimestamp (Foreground or Orphan deletion under way): syncStatusOnly
+            writes = {} if deletion_pending(world, state, d) else rollout_step(world, state, d)
+            unseen = _unobserved(world, state, d) if state.replicas[d] is not None else None
+            if not writes and unseen is None:
                 continue
             replicas = list(state.replicas)
             changes = []
@@ -511,5 +580,9 @@ class DeploymentController:
                 changes.append(f"create {world.workloads[rs].name} with {n}" if before is None
                                else f"scale {world.workloads[rs].name} {before} -> {n}")
                 replicas[rs] = n
-            yield DeploymentSync(dep.name, tuple(changes)), attrs.evolve(state, replicas=tuple(replicas),
-                                                                          rv=state.rv + 1)
+            nxt = attrs.evolve(state, replicas=tuple(replicas), rv=state.rv + 1)
+            if unseen is not None:  # calculateStatus: observedGeneration = generation
+                seen = status_of(world, state, GENERATIONS)
+                nxt = with_status(world, nxt, GENERATIONS, seen[:d] + (unseen,) + seen[d + 1:])
+                changes.append(f"observedGeneration {generation(world, state, d)}")
+            yield DeploymentSync(dep.name, tuple(changes)), nxt

@@ -100,4 +100,4 @@ class Drainer:
                 continue
             for i in to_evict(world, state, node):
                 if eviction_allowed(world, state, i):
-                    yield DrainEvict(state.pods[i].name, world.node_names[node]), delete_pod(state, i)
+                    yield DrainEvict(state.pods[i].name, world.node_names[node]), delete_pod(state, i, world)

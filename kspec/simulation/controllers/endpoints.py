@@ -21,6 +21,7 @@ from typing import ClassVar
 import attrs
 
 from kspec.checker.model import Action
+from kspec.simulation.informer import cached_state
 from kspec.simulation.state import State, World, has_ip, is_terminal
 
 __all__ = ["EndpointsSync", "EndpointsController", "desired_addresses"]
@@ -57,12 +58,19 @@ def desired_addresses(world: World, state: State, service: int) -> tuple[str, ..
 
 
 class EndpointsController:
+    """One :class:`EndpointsSync` per Service whose Endpoints differ from what
+    the controller sees. Named in a scenario's ``consistency.controllers`` it
+    sees the pods through its informer cache (upstream's pod lister), so it
+    may write an address of a pod the API has already deleted or marked not
+    ready; the Endpoints it compares with are read fresh."""
+
     actor = "endpoints"
     fair = True
 
     def steps(self, world: World, state: State):
+        view = cached_state(world, state, self.actor)
         for s, info in enumerate(world.services):
-            want = desired_addresses(world, state, s)
+            want = desired_addresses(world, view, s)
             have = state.endpoints[s]
             if want != have:
                 added = tuple(n for n in want if n not in have)

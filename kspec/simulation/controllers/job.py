@@ -32,6 +32,10 @@ time does not stop. ``ttlSecondsAfterFinished``: once finished, the TTL
 controller deletes the Job (:class:`TTLDeleteJob`) and the garbage collector
 its pods.
 
+Read through an informer cache (a scenario's ``consistency.controllers``
+names ``job``), the controller keeps upstream's expectations and creates in
+slow-start batches: see :class:`JobController`.
+
 Pod facts the counting reads and the state does not hold: a Failed pod that
 was not deleted had a container exit with code 1 (what ``onExitCodes`` rules
 match); a pod that was deleted while bound carries ``DisruptionTarget=True``
@@ -43,7 +47,7 @@ failed pods.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import attrs
 
@@ -51,14 +55,16 @@ from kspec.checker.model import Action
 from kspec.simulation.controllers.jobmath import (
     ContainerExit, JobPod, JobSpec, JobStatus, is_pod_failed, match_pod_failure_policy, sync_job,
 )
-from kspec.simulation.controllers.protocol import describe_sync
+from kspec.simulation.controllers.protocol import describe_sync, memory_of, with_memory
+from kspec.simulation.informer import cached_state
 from kspec.simulation.state import (
-    FAILED, NOT_RUNNING, TERMINAL_PHASES, PodRec, State, World, create_pod, delete_pod, remove_pod,
+    FAILED, NOT_RUNNING, TERMINAL_PHASES, PodRec, State, World, create_pod, delete_pod, has_quorum, remove_pod,
     status_of, update_pod, with_status,
 )
 
-__all__ = ["JobRecord", "JobSync", "JobDeadlinePassed", "TTLDeleteJob", "JobController", "TTLAfterFinished",
-           "record_of", "job_pods", "index_of", "sync"]
+__all__ = ["JobRecord", "JobSync", "JobBatch", "JobExpectationsExpired", "JobDeadlinePassed", "TTLDeleteJob",
+           "JobController", "JobExpectations", "JobPlan", "TTLAfterFinished", "record_of", "job_pods", "index_of",
+           "decide", "enact", "sync"]
 
 AFTER_ANY_BACKOFF = 10**9
 """``now`` for every sync: later than any back-off the failures so far imply (abstract time)."""
@@ -183,30 +189,46 @@ def _release(world: World, state: State, names) -> State:
     return state
 
 
-def sync(world: World, state: State, w: int) -> tuple[State, JobSync | None]:
-    """One ``syncJob`` of Job ``w``: the next state and its action (None: nothing to do)."""
+@attrs.frozen
+class JobPlan:
+    """What one ``syncJob`` decided on the pods it saw: pods to delete, pods
+    whose end it counted (their finalizers go), the templates of the pods to
+    create, and the status to write."""
+
+    delete: tuple[str, ...] = ()
+    counted: tuple[str, ...] = ()
+    create: tuple[int, ...] = ()
+    record: JobRecord | None = None
+    condition: str | None = None
+
+
+def decide(world: World, state: State, w: int, *, manage: bool = True, skip=()) -> JobPlan:
+    """``syncJob`` of Job ``w`` on ``state`` (the pods as the controller sees
+    them). ``manage`` False is a sync whose expectations are not met: it counts
+    finished pods and may complete the Job, but creates and deletes nothing and
+    declares no failure (upstream's ``deleted != active || !satisfiedExpectations``
+    keeps the Job unfinished; here such a sync waits whole). ``skip``: pods
+    whose finalizer removal the controller expects (``expectedRmFinalizers``):
+    already counted, left out."""
     record = record_of(world, state, w)
-    name = world.workloads[w].name
-    tracked = job_pods(world, state, w)
+    tracked = [p for p in job_pods(world, state, w) if p.name not in skip]
     if state.replicas[w] is None:  # deleted: its finalizers go, the garbage collector does the rest
-        names = tuple(p.name for p in tracked)
-        return (_release(world, state, names), JobSync(name, counted=names)) if names else (state, None)
+        return JobPlan(counted=tuple(p.name for p in tracked))
     if record.finished:
-        return state, None
-    spec = world.job_specs[w]
+        return JobPlan()
+    spec = _effective(world.job_specs[w], record)
     pods = [_job_pod(world, p, record) for p in tracked]
     status = JobStatus(record.succeeded, record.failed, record.completed_indexes, start_time=0)
-    result = sync_job(_effective(spec, record), status, pods, now=AFTER_ANY_BACKOFF)
-    nxt = state
-    for pod_name in result.delete:
-        nxt = delete_pod(nxt, nxt.index_of(pod_name))
-    counted = _counted(spec, pods, result.finished is not None)
-    nxt = _release(world, nxt, counted)
-    created = []
+    result = sync_job(spec if manage else attrs.evolve(spec, deleting=True), status, pods, now=AFTER_ANY_BACKOFF)
+    finished = result.finished
+    if not manage:
+        if finished is not None:
+            return JobPlan()
+        complete = result.succeeded > 0 if spec.completions is None else result.succeeded >= spec.completions
+        finished = "Complete" if complete and result.active == 0 else None
+    counted = _counted(spec, pods, finished is not None)
     groups = world.job_groups[w]
-    for index in (result.indexes if spec.indexed else (0,) * result.create):
-        nxt, pod_name = create_pod(world, nxt, groups[index][0], owner=w)
-        created.append(pod_name)
+    create = tuple(groups[index][0] for index in (result.indexes if spec.indexed else (0,) * result.create))
     failures = list(record.index_failures)
     if failures:
         for pod in pods:
@@ -214,32 +236,260 @@ def sync(world: World, state: State, w: int) -> tuple[State, JobSync | None]:
             if (pod.name in counted and is_pod_failed(pod, spec) and pod.index is not None
                     and match_pod_failure_policy(spec.pod_failure_policy, pod)[1]):
                 failures[pod.index] += 1
-    new = JobRecord(result.succeeded, result.failed, result.completed_indexes, tuple(failures), result.finished,
+    new = JobRecord(result.succeeded, result.failed, result.completed_indexes, tuple(failures), finished,
                     record.deadline_passed)
-    if new != record or status_of(world, state, world.workloads[w].ref) is None:
-        nxt = with_status(world, nxt, world.workloads[w].ref, new)
+    if new == record and status_of(world, state, world.workloads[w].ref) is not None:
+        new = None
+    return JobPlan(tuple(result.delete), tuple(counted), create, new, finished)
+
+
+def enact(world: World, state: State, w: int, plan: JobPlan) -> tuple[State, tuple[str, ...]]:
+    """The writes of ``plan``: deletions, finalizer removals, creations, then
+    the status; returns the next state and the names of the pods created."""
+    nxt = state
+    for pod_name in plan.delete:
+        nxt = delete_pod(nxt, nxt.index_of(pod_name))
+    nxt = _release(world, nxt, plan.counted)
+    created = []
+    for group in plan.create:
+        nxt, pod_name = create_pod(world, nxt, group, owner=w)
+        created.append(pod_name)
+    if plan.record is not None:
+        nxt = with_status(world, nxt, world.workloads[w].ref, plan.record)
+    return nxt, tuple(created)
+
+
+def sync(world: World, state: State, w: int) -> tuple[State, JobSync | None]:
+    """One ``syncJob`` of Job ``w`` reading the API: the next state and its action (None: nothing to do)."""
+    plan = decide(world, state, w)
+    nxt, created = enact(world, state, w, plan)
     if nxt == state:
         return state, None
-    return nxt, JobSync(name, tuple(created), tuple(result.delete), tuple(counted), result.finished)
+    return nxt, JobSync(world.workloads[w].name, created, plan.delete, plan.counted, plan.condition)
+
+
+# --------------------------------------------------------------------------- reading through an informer cache
+
+
+@attrs.frozen
+class JobBatch(Action):
+    """The next slow-start batch of a sync creating a Job's pods (``failed``:
+    the batch's creations failed, the rest of the sync is skipped)."""
+
+    actor: ClassVar[str] = "job"
+    job: str
+    create: tuple[str, ...] = ()
+    failed: int = 0
+
+    def __str__(self) -> str:
+        if self.failed:
+            return f"JobBatch({self.job}: {self.failed} creations failed, rest of the sync skipped)"
+        return describe_sync("JobBatch", self.job, create=self.create)
+
+
+@attrs.frozen
+class JobExpectationsExpired(Action):
+    """Expectations nothing can meet any more (the cache has every event)
+    time out: ``ControllerExpectations``' 5-minute TTL always fires in the end."""
+
+    actor: ClassVar[str] = "job"
+    job: str
+
+
+class JobExpectations(NamedTuple):
+    """The job controller's memory of one Job: ``ControlleeExpectations``
+    (``add`` creations and ``delete`` deletions still expected, counts as
+    upstream keeps them for Jobs), ``finalizers``, the pods whose finalizer
+    removal is expected (``uidTrackingExpectations``, by name here), and the
+    sync in progress: ``pending`` templates still to create, in batches of
+    ``batch`` doubling each time."""
+
+    add: int = 0
+    delete: int = 0
+    finalizers: tuple[str, ...] = ()
+    pending: tuple[int, ...] = ()
+    batch: int = 1
+
+    @property
+    def satisfied(self) -> bool:
+        """``SatisfiedExpectations`` (finalizer expectations do not gate a sync)."""
+        return self.add <= 0 and self.delete <= 0
+
+    def __repr__(self) -> str:
+        parts = [f"add {self.add}"] if self.add else []
+        parts += [f"del {self.delete}"] if self.delete else []
+        parts += [f"finalizers {list(self.finalizers)}"] if self.finalizers else []
+        parts += [f"{len(self.pending)} to create in batches of {self.batch}+"] if self.pending else []
+        return "expect(" + ", ".join(parts) + ")"
+
+
+def _normal(exp: JobExpectations | None) -> JobExpectations | None:
+    """A met record with nothing else to remember behaves as no record at all."""
+    if exp is None or (exp.satisfied and not exp.pending and not exp.finalizers):
+        return None
+    return exp
+
+
+def _observed(world: World, pod: PodRec, event_before, event_after, exp: JobExpectations) -> JobExpectations:
+    """The handlers ``addPod``, ``updatePod`` and ``deletePod`` on ``exp``: a
+    new pod is ``CreationObserved``; a pod that has a deletionTimestamp (each
+    of its updates) or is gone is ``DeletionObserved``; a pod whose tracking
+    finalizer is gone (or the pod itself) is ``finalizerRemovalObserved``."""
+    if event_before is None and not event_after.deleting:
+        exp = exp._replace(add=exp.add - 1)
+    elif event_after is None or event_after.deleting:
+        exp = exp._replace(delete=exp.delete - 1)
+    if pod.name in exp.finalizers and (event_after is None or not world.groups[event_after.group].finalizer):
+        exp = exp._replace(finalizers=tuple(n for n in exp.finalizers if n != pod.name))
+    return exp
 
 
 class JobController:
     """The job controller: a :class:`JobSync` per Job with work, and the
-    deadline of each started, unfinished Job with ``activeDeadlineSeconds``."""
+    deadline of each started, unfinished Job with ``activeDeadlineSeconds``.
+
+    Named in a scenario's ``consistency.controllers`` it reads its informer
+    cache and keeps upstream's memory (:class:`JobExpectations`, per Job):
+    ``manageJob`` raises the expectations (``ExpectCreations`` with the number
+    it creates, ``ExpectDeletions`` with the number it deletes) and creates
+    in slow-start batches (1, 2, 4, ...), one step each; the handlers
+    (:meth:`observe`) lower them; a sync whose expectations are unmet only
+    counts. Counted pods' finalizer removals are expected by name until the
+    cache sees them, and until then the pods are not counted again. The
+    expectations expire after 5 minutes (the ``expectations-expire`` fault, or
+    a fair step once nothing is left to arrive); a restart loses them."""
 
     actor = "job"
     fair = True
 
     def steps(self, world: World, state: State):
+        informed = self.actor in world.memory_slots
         for w in world.jobs:
-            nxt, action = sync(world, state, w)
-            if action is not None:
-                yield action, nxt
+            if informed:
+                yield from self.sync_informed(world, state, w)
+            else:
+                nxt, action = sync(world, state, w)
+                if action is not None:
+                    yield action, nxt
             record = status_of(world, state, world.workloads[w].ref)
             if (world.job_specs[w].active_deadline_seconds is not None and record is not None
                     and not record.finished and not record.deadline_passed and state.replicas[w] is not None):
                 yield (JobDeadlinePassed(world.workloads[w].name),
                        with_status(world, state, world.workloads[w].ref, attrs.evolve(record, deadline_passed=True)))
+
+    # ---------------------------------------------------------------- memory (informed mode)
+
+    def initial_memory(self, world: World):
+        """No expectations, no sync in progress (also after a restart)."""
+        return tuple(None for _ in world.jobs)
+
+    def rename_memory(self, memory, pods: dict):
+        return tuple(None if e is None else e._replace(finalizers=tuple(sorted(pods.get(n, n) for n in e.finalizers)))
+                     for e in memory)
+
+    def memory_marks(self, memory):
+        """(pod name, Job position) for each pod whose finalizer removal is expected."""
+        for j, exp in enumerate(memory):
+            if exp is not None:
+                for name in exp.finalizers:
+                    yield name, j
+
+    def _get(self, world: World, state: State, w: int) -> JobExpectations | None:
+        return memory_of(world, state, self)[world.jobs.index(w)]
+
+    def _set(self, world: World, state: State, w: int, exp: JobExpectations | None) -> State:
+        memory = memory_of(world, state, self)
+        j = world.jobs.index(w)
+        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
+
+    def observe(self, world: World, state: State, event) -> State:
+        """The informer's handlers for a pod of a Job; the deletion handler
+        ignores a Job that is gone or finished, as upstream's ``deletePod`` does."""
+        pod = event.after if event.after is not None else event.before
+        if pod.owner not in world.job_groups:
+            return state
+        exp = self._get(world, state, pod.owner)
+        if exp is None:
+            return state
+        if event.after is None or event.after.deleting:
+            record = status_of(world, state, world.workloads[pod.owner].ref)
+            if state.replicas[pod.owner] is None or (record is not None and record.finished):
+                return state
+        new = _observed(world, pod, event.before, event.after, exp)
+        return state if new == exp else self._set(world, state, pod.owner, new)
+
+    def expire(self, world: World, state: State):
+        """Each Job whose unmet expectations can time out (no sync running)."""
+        for w in world.jobs:
+            exp = self._get(world, state, w)
+            if exp is not None and not exp.pending and not exp.satisfied:
+                yield world.workloads[w].ref, self._set(world, state, w, exp._replace(add=0, delete=0))
+
+    def _caught_up(self, world: World, state: State) -> bool:
+        """The cache has every event and lost none: unmet expectations can
+        only be met by time running out."""
+        k = world.informer_slots.get(self.actor)
+        return k is None or state.informers[k] == (0, ())
+
+    def sync_informed(self, world: World, state: State, w: int):
+        """``syncJob`` reading the informer cache, ``manageJob`` gated by the
+        expectations, creations in slow-start batches."""
+        exp = self._get(world, state, w)
+        name = world.workloads[w].name
+        if exp is not None and exp.pending:
+            yield self._next_batch(world, state, w, exp)
+            return
+        satisfied = exp is None or exp.satisfied
+        if not satisfied and self._caught_up(world, state):  # nothing left to arrive: the TTL fires
+            yield JobExpectationsExpired(name), self._set(world, state, w, exp._replace(add=0, delete=0))
+        view = cached_state(world, state, self.actor)
+        plan = decide(world, view, w, manage=satisfied, skip=exp.finalizers if exp is not None else ())
+        nxt, created = self._apply(world, state, w, plan, exp or JobExpectations())
+        if nxt != state:
+            yield JobSync(name, created, plan.delete, plan.counted, plan.condition), nxt
+
+    def _apply(self, world: World, state: State, w: int, plan: JobPlan, exp: JobExpectations):
+        """``plan``'s writes sent to the API server: deletions of pods still
+        there (``ExpectDeletions``; a pod already gone answers NotFound and is
+        not expected), finalizer removals of pods that still have one
+        (expected by name), the status, then the first creation batch
+        (``ExpectCreations``; the rest pending)."""
+        nxt = state
+        deleted = 0
+        for pod_name in plan.delete:
+            if nxt.pod(pod_name) is not None:
+                deleted += 1
+                nxt = delete_pod(nxt, nxt.index_of(pod_name))
+        nxt = _release(world, nxt, [n for n in plan.counted
+                                    if nxt.pod(n) is not None and world.groups[nxt.pod(n).group].finalizer])
+        if plan.delete:
+            exp = exp._replace(add=0, delete=deleted)
+        # every counted pod, found or not: until the cache sees its finalizer go, it is not counted again
+        exp = exp._replace(finalizers=tuple(sorted(set(exp.finalizers) | set(plan.counted))))
+        if plan.record is not None:
+            nxt = with_status(world, nxt, world.workloads[w].ref, plan.record)
+        if plan.create:
+            exp = exp._replace(add=len(plan.create), delete=0, pending=plan.create, batch=1)
+            batch, nxt = self._next_batch(world, nxt, w, exp)
+            return nxt, batch.create
+        if state.replicas[w] is None or plan.condition is not None:
+            exp = None  # gone: syncJob deletes its expectations; finished: no sync reads them again
+        return self._set(world, nxt, w, exp), ()
+
+    def _next_batch(self, world: World, state: State, w: int, exp: JobExpectations):
+        """``manageJob``'s next slow-start batch (without quorum every creation
+        fails: the rest is skipped and no longer expected)."""
+        name = world.workloads[w].name
+        size = min(exp.batch, len(exp.pending))
+        rest = exp._replace(pending=exp.pending[size:], batch=exp.batch * 2)
+        if not has_quorum(world, state):
+            return JobBatch(name, failed=size), self._set(world, state, w, rest._replace(
+                add=exp.add - len(exp.pending), pending=()))
+        nxt, created = self._set(world, state, w, rest), []
+        for group in exp.pending[:size]:
+            nxt, pod_name = create_pod(world, nxt, group, owner=w)
+            created.append(pod_name)
+        return JobBatch(name, tuple(created)), nxt
 
 
 class TTLAfterFinished:

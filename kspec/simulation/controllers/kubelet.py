@@ -29,7 +29,9 @@ Steps (one pod or node each):
     the object (the status manager's final delete with grace period 0). A Job's
     pod still carrying the job controller's tracking finalizer is not removed:
     the kubelet posts its terminal phase (Failed, unless it had Succeeded) and
-    the object waits for the job controller.
+    the object waits for the job controller. So does a pod with any other
+    finalizer (``metadata.finalizers``): the kubelet's final delete leaves it
+    Terminating until whoever owns the finalizer removes it.
 ``KubeletPodSucceeded``
     a Job's pod whose containers finished their work: they exit 0 and the
     kubelet posts phase Succeeded (``restartPolicy`` Never and OnFailure alike).
@@ -161,7 +163,7 @@ class Kubelet:
             node_name = world.node_names[n]
             online = nodes[n].reachable
             group = world.groups[pod.group]
-            if online and pod.deleting and group.finalizer:  # the object stays for the job controller
+            if online and pod.deleting and (group.finalizer or group.finalizers):  # the object stays for its finalizers
                 if pod.run != NOT_RUNNING or pod.phase not in TERMINAL_PHASES:
                     phase = SUCCEEDED if pod.phase == SUCCEEDED else FAILED
                     yield (KubeletKillPod(pod.name, node_name),

@@ -246,7 +246,7 @@ class TaintManager:
             names = tuple(state.pods[i].name for i, _ in items)
             nxt = state
             for name in names:
-                nxt = delete_pod(nxt, nxt.index_of(name))
+                nxt = delete_pod(nxt, nxt.index_of(name), world)
             reasons = sorted({r for _, r in items})
             yield TaintManagerEvict(world.node_names[node], names, ", ".join(reasons)), nxt
 

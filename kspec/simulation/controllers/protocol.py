@@ -65,6 +65,14 @@ Reading through a cache, writing through the API (a scenario with
     returning the state (typically with memory changed: a work queue, an
     expectations count). An edge-triggered controller acts on these.
 
+Finalizers (``metadata.finalizers`` on a bare pod or on the template of a
+ReplicationController, ReplicaSet or Deployment) are in
+``world.groups[pod.group].finalizers``. A deleted pod that still carries one
+stays Terminating (its kubelet stops it and posts a terminal phase, the
+object stays) until its owner calls ``remove_finalizer(world, state, index,
+name)``; with the last one gone the API server deletes the object in that
+update if its grace period is over (``models/finalizers/``).
+
 A scenario names a user controller by file (``controllers: [{module:
 custom/singleton.py}]``); the module exports ``controller`` (an instance) or
 ``build_controller(**params)``. See ``models/custom/`` for a buggy
@@ -81,10 +89,11 @@ import attrs
 from kspec.checker.model import Action
 from kspec.errors import KspecError
 from kspec.simulation.informer import api_record, cached_state
-from kspec.simulation.state import PodRec, State, World, delete_pod, update_pod
+from kspec.simulation.state import PodRec, State, World, delete_pod, remove_finalizer, update_pod
 
 __all__ = ["Controller", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
-           "describe_sync", "cache_of", "update_cached_pod", "delete_cached_pod", "Conflict", "NotFound"]
+           "describe_sync", "cache_of", "update_cached_pod", "delete_cached_pod", "Conflict", "NotFound",
+           "remove_finalizer"]
 
 Step = tuple[Action, State]
 

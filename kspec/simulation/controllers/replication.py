@@ -309,7 +309,7 @@ class ReplicationControllerLoop:
                 i = _index(nxt, name)
                 if i is not None and not nxt.pods[i].deleting:
                     expected.append(name)
-                    nxt = delete_pod(nxt, i)
+                    nxt = delete_pod(nxt, i, world)
             nxt = self._set(world, nxt, w, Expectations(deletes=tuple(expected)))
         return action, nxt
 
@@ -365,7 +365,7 @@ class ReplicationControllerLoop:
                 names = tuple(base.pods[i].name for i in choice)
                 nxt = base
                 for pod_name in names:
-                    nxt = delete_pod(nxt, nxt.index_of(pod_name))
+                    nxt = delete_pod(nxt, nxt.index_of(pod_name), world)
                 yield RCSync(name, adopt_names, release_names, (), names), nxt
         elif adopt or release:
             yield RCSync(name, adopt_names, release_names), base

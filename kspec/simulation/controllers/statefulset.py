@@ -49,10 +49,11 @@ import attrs
 from kspec.api.objects import UpdateStrategy
 from kspec.simulation.controllers.protocol import describe_sync, scaled_value
 from kspec.checker.model import Action
+from kspec.simulation.informer import cached_state
 from kspec.simulation.state import RUNNING, State, World, create_pod, delete_pod, is_terminal
 
 __all__ = ["StatefulSetSync", "StatefulSetController", "max_unavailable", "ordinal", "pod_group", "revision_of", "sync",
-           "update_strategy"]
+           "sync_informed", "update_strategy"]
 
 
 @attrs.frozen
@@ -63,9 +64,11 @@ class StatefulSetSync(Action):
     statefulset: str
     create: tuple[str, ...] = ()
     delete: tuple[str, ...] = ()
+    error: str = ""  # the write that failed and ended the sync (read through a cache only)
 
     def __str__(self) -> str:
-        return describe_sync("StatefulSetSync", self.statefulset, create=self.create, delete=self.delete)
+        text = describe_sync("StatefulSetSync", self.statefulset, create=self.create, delete=self.delete)
+        return text[:-1] + f"; {self.error})" if self.error else text
 
 
 def ordinal(world: World, w: int, name: str) -> int:
@@ -117,7 +120,7 @@ def max_unavailable(strategy: UpdateStrategy, replicas: int) -> int | None:
     return max(1, scaled_value(strategy.max_unavailable, replicas, True))
 
 
-def _update(world: World, state: State, w: int, replicas: int) -> tuple[State, list[str]]:
+def _update(world: World, state: State, w: int, replicas: int, ops: list) -> tuple[State, list[str]]:
     """``updateStatefulSetAfterInvariantEstablished``: the old-template pods a RollingUpdate
     deletes in this sync (their replacements come from the template's new revision)."""
     strategy = update_strategy(world, w)
@@ -133,7 +136,7 @@ def _update(world: World, state: State, w: int, replicas: int) -> tuple[State, l
             if pod is None:
                 return state, deleted
             if revision_of(world, w, pod) != update and not pod.deleting:
-                return delete_pod(state, state.index_of(pod.name)), [pod.name]
+                return _delete(state, pod.name, ops), [pod.name]
             if not _healthy(pod):
                 return state, deleted
         return state, deleted
@@ -142,13 +145,25 @@ def _update(world: World, state: State, w: int, replicas: int) -> tuple[State, l
         if len(deleted) >= limit - unavailable:
             break
         if pod is not None and revision_of(world, w, pod) != update and not pod.deleting:
-            state = delete_pod(state, state.index_of(pod.name))
+            state = _delete(state, pod.name, ops)
             deleted.append(pod.name)
     return state, deleted
 
 
-def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str]]:
-    """One ``updateStatefulSet``: the next state and the pods created and deleted."""
+def _delete(state: State, name: str, ops: list) -> State:
+    ops.append(("delete", name, -1))
+    return delete_pod(state, state.index_of(name))
+
+
+def _create(world: World, state: State, w: int, group: int, name: str, ops: list) -> tuple[State, str]:
+    ops.append(("create", name, group))
+    return create_pod(world, state, group, owner=w, name=name)
+
+
+def sync(world: World, state: State, w: int, ops: list | None = None) -> tuple[State, list[str], list[str]]:
+    """One ``updateStatefulSet``: the next state and the pods created and deleted
+    (``ops`` gets each write in order: ``(verb, pod name, template)``)."""
+    ops = [] if ops is None else ops
     replicas = state.replicas[w]
     if replicas is None:  # deleted: the garbage collector removes its pods
         return state, [], []
@@ -161,11 +176,11 @@ def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str
     for i in range(replicas):
         pod = owned.get(i)
         if pod is not None and is_terminal(pod) and not pod.deleting:  # delete and recreate failed pods
-            state = delete_pod(state, state.index_of(pod.name))
+            state = _delete(state, pod.name, ops)
             deleted.append(pod.name)
             pod = state.pod(pod.name)
         if pod is None:
-            state, name = create_pod(world, state, pod_group(world, state, w, i), owner=w, name=f"{prefix}{i}")
+            state, name = _create(world, state, w, pod_group(world, state, w, i), f"{prefix}{i}", ops)
             created.append(name)
             if monotonic:
                 return state, created, deleted
@@ -184,11 +199,11 @@ def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str
             continue
         if monotonic and not _running_and_ready(pod) and i != first_unhealthy:
             return state, created, deleted
-        state = delete_pod(state, state.index_of(pod.name))
+        state = _delete(state, pod.name, ops)
         deleted.append(pod.name)
         if monotonic:
             return state, created, deleted
-    state, updated = _update(world, state, w, replicas)
+    state, updated = _update(world, state, w, replicas, ops)
     return state, created, deleted + updated
 
 
@@ -199,7 +214,40 @@ class StatefulSetController:
     fair = True
 
     def steps(self, world: World, state: State):
+        k = world.informer_slots.get(self.actor)
         for w in world.statefulsets:
+            if k is not None:
+                yield from sync_informed(world, state, w)
+                continue
             nxt, created, deleted = sync(world, state, w)
             if created or deleted:
                 yield StatefulSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
+
+
+def sync_informed(world: World, state: State, w: int):
+    """``updateStatefulSet`` planned on the controller's informer cache (upstream
+    reads its pod lister and keeps no expectations), its writes sent to the API
+    server in order: a DELETE names the pod and carries no UID precondition
+    (``realStatefulPodControlObjectManager.DeletePod``), so it deletes whatever
+    pod has that name now; a DELETE of a pod already gone answers NotFound and
+    a CREATE of a name that exists answers AlreadyExists, and either error ends
+    the sync (the writes before it stay done; the StatefulSet is queued again)."""
+    ops: list = []
+    sync(world, cached_state(world, state, StatefulSetController.actor), w, ops)
+    nxt, created, deleted, error = state, [], [], ""
+    for verb, name, group in ops:
+        current = nxt.pod(name)
+        if verb == "delete":
+            if current is None:
+                error = f"delete {name}: NotFound"
+                break
+            nxt = delete_pod(nxt, nxt.index_of(name))
+            deleted.append(name)
+        else:
+            if current is not None:
+                error = f"create {name}: AlreadyExists"
+                break
+            nxt, _ = create_pod(world, nxt, group, owner=w, name=name)
+            created.append(name)
+    if nxt != state:
+        yield StatefulSetSync(world.workloads[w].name, tuple(created), tuple(deleted), error), nxt

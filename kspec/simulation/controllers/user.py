@@ -130,9 +130,12 @@ class UserOperations:
 
     @staticmethod
     def _force_delete(world: World, state: State, bit: int, workload: int):
-        """One step per terminating pod of ``workload``: that pod force-deleted."""
+        """One step per terminating pod of ``workload``: that pod force-deleted. A
+        pod with finalizers is not offered: grace period 0 does not remove an
+        object whose finalizers remain, so it stays as it is (the model keeps no
+        grace period to shorten)."""
         for i, pod in enumerate(state.pods):
-            if pod.owner != workload or not pod.deleting:
+            if pod.owner != workload or not pod.deleting or world.groups[pod.group].finalizers:
                 continue
             nodes = state.nodes
             if pod.node >= 0 and pod.run != NOT_RUNNING and nodes[pod.node].up:
