@@ -74,6 +74,7 @@ from kspec.checker.model import (
     PackedSymmetricSteps,
     Independent,
     Property,
+    Sliced,
     Symmetric,
     Verdict,
     actor_of,
@@ -133,6 +134,7 @@ class Stats:
     reduction: bool = False
     reduction_note: str = ""
     reduced_expansions: int = 0
+    slice_note: str = ""  # what the model left out because no property reads it (Sliced)
 
     @property
     def states_per_second(self) -> float:
@@ -149,15 +151,17 @@ class Stats:
             "strategy": self.strategy,
             "symmetry": self.symmetry,
             "reduction": {"partial_order": self.reduction, "note": self.reduction_note,
-                          "reduced_expansions": self.reduced_expansions},
+                          "reduced_expansions": self.reduced_expansions, "slice": self.slice_note},
         }
 
     def reduction_text(self) -> str:
-        """The reduction used, in words: ``partial-order reduction on (...)`` or off and why."""
+        """The reductions used, in words: ``partial-order reduction on (...)`` or
+        off and why, then what the model left out, if anything."""
+        sliced = f", {self.slice_note}" if self.slice_note else ""
         if self.reduction:
             return (f"partial-order reduction on ({self.reduced_expansions:,} states expanded by an ample set"
-                    + (f"; {self.reduction_note}" if self.reduction_note else "") + ")")
-        return f"partial-order reduction off ({self.reduction_note})"
+                    + (f"; {self.reduction_note}" if self.reduction_note else "") + ")" + sliced)
+        return f"partial-order reduction off ({self.reduction_note})" + sliced
 
 
 @attrs.frozen
@@ -604,6 +608,7 @@ class _Run:
         stats = Stats(
             len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry,
             self.visible is not None, self.reduction_note, self.reduced,
+            s.model.slice_note if isinstance(s.model, Sliced) else "",
         )
         ordered = tuple(results[i] for i in range(len(self.props)))
         return ExploreResult(ordered, stats, complete, bound, self._reason(bound))
@@ -1249,7 +1254,8 @@ class _RandomRun:
             else:
                 results.append(PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound,
                                               reason=explain(bound)))
-        stats = Stats(len(seen), transitions, max_depth, time.monotonic() - start, peak_memory_bytes(), "random", False)
+        stats = Stats(len(seen), transitions, max_depth, time.monotonic() - start, peak_memory_bytes(), "random", False,
+                      slice_note=self.settings.model.slice_note if isinstance(self.settings.model, Sliced) else "")
         return ExploreResult(tuple(results), stats, False, bound, explain(bound))
 
     def _trace(self, path: list, indexes: list) -> Trace:

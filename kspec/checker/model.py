@@ -459,6 +459,14 @@ class PackedBoundary(Protocol):
     encoded_within_boundary: Callable[[Any], bool] | None
 
 
+@runtime_checkable
+class Sliced(Protocol):
+    """A model that left out parts no property reads (a cone-of-influence
+    reduction): ``slice_note`` says what, "" when nothing was left out."""
+
+    slice_note: str
+
+
 @attrs.frozen
 class Footprint:
     """What a family of steps reads and writes, as hashable keys; ``guard``
