@@ -26,6 +26,7 @@ from kspec.cli import group
 from kspec.errors import KspecError
 from kspec.simulation.properties import LIBRARY, READS_ENDPOINTS
 from kspec.simulation.scenario import load_scenario
+from kspec.simulation.slicing import read_services
 from kspec.simulation.state import State
 from support.profiles import examples
 from support.random_scenarios import scenarios
@@ -33,16 +34,26 @@ from support.scenarios import MODELS
 
 
 class _Unreadable(tuple):
-    """Endpoints a check must not read: any look at them fails the test."""
+    """Endpoints a check must not read (but those of the Services in
+    ``readable``): any other look at them fails the test."""
+
+    readable: frozenset = frozenset()
 
     def _fail(self, *args):
         raise AssertionError("read State.endpoints")
 
-    __getitem__ = __iter__ = __len__ = __bool__ = __contains__ = _fail
+    def __getitem__(self, index):
+        if isinstance(index, int) and index in self.readable:
+            return tuple.__getitem__(self, index)
+        self._fail()
+
+    __iter__ = __len__ = __bool__ = __contains__ = _fail
 
 
-def _poisoned(state: State) -> State:
-    return State(state.pods, state.nodes, _Unreadable(state.endpoints), state.replicas, state.memory, state.faults,
+def _poisoned(state: State, readable: frozenset = frozenset()) -> State:
+    endpoints = _Unreadable(state.endpoints)
+    endpoints.readable = readable
+    return State(state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults,
                  state.ops, state.rv, state.log, state.informers, state.etcd_down, state.status)
 
 
@@ -96,6 +107,19 @@ def test_checks_outside_reads_endpoints_never_read_them(name):
             _evaluate(prop, poisoned)
 
 
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_checks_naming_one_service_read_only_its_endpoints(name):
+    model = load_scenario(MODELS / f"{name}.yaml", slicing=False)
+    checks = [(prop, read_services(model.world, [(check, params, 0)]))
+              for (check, params, _), prop in zip(model.scenario.checks, model.properties())
+              if check in READS_ENDPOINTS and "service" in params]
+    if not checks:
+        pytest.skip("no check of this scenario names one Service")
+    for state in _states(model):
+        for prop, read in checks:
+            _evaluate(prop, _poisoned(state, read))
+
+
 def test_reads_endpoints_lists_only_checks_that_read_them():
     """Each check in READS_ENDPOINTS reads endpoints in some state of a scenario that uses it."""
     reads = set()
@@ -129,14 +153,16 @@ def _compare(name: str) -> None:
     assert states <= full_states
 
 
-SLICED = ("statefulset-force-delete", "statefulset-partition")  # Services, and no check reads their endpoints
+SLICED = ("myapp-antiaffinity-node-crash", "myapp-node-crash",  # checks read one Service's endpoints of two
+          "statefulset-force-delete", "statefulset-partition")  # no check reads endpoints
 
 
 def test_slicing_applies_to_the_bundled_scenarios_listed():
     assert [name for name in SCENARIOS if load_scenario(MODELS / f"{name}.yaml").slice_note] == list(SLICED)
 
 
-@pytest.mark.parametrize("name", SLICED)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "myapp-node-crash" else n
+                                  for n in SLICED])
 def test_bundled_scenario_same_verdicts_with_and_without_slicing(name):
     _compare(name)
 
@@ -224,3 +250,38 @@ def _random(count: int) -> settings:
 @given(scenarios())
 def test_random_scenarios_same_verdicts_with_and_without_slicing(drawn):
     _compare_random(drawn)
+
+
+def test_a_check_naming_one_service_keeps_only_that_services_endpoints_synced(tmp_path):
+    (tmp_path / "app.yaml").write_text(_APP + _API)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
+                        "faults: {budget: 1, kinds: [node-crash]}\n"
+                        "checks: [rc-replicas-converge, service-always-has-endpoint: {service: api}]\n")
+    sliced = load_scenario(scenario)
+    assert "endpoints synced only for api" in sliced.slice_note
+    full = load_scenario(scenario, slicing=False)
+    verdicts, states = _verdicts(sliced)
+    full_verdicts, full_states = _verdicts(full)
+    assert verdicts == full_verdicts and states < full_states
+    state = sliced.init_states()[0]
+    assert [lane.node for lane in sliced.swim_lanes(state)[2]] == ["Service api"]
+
+
+_API = """\
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: api}
+spec:
+  replicas: 1
+  selector: {app: api}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {selector: {app: api}, ports: [{port: 80}]}
+"""

@@ -73,13 +73,14 @@ from kspec.simulation.controllers.user import (UserDeleteWorkload, UserDrain, Us
                                                UserRollout, UserScale)
 from kspec.simulation.faults import (ContainerCrash, ControllerRestart, FaultInjector, NodeCrash, NodeHeal,
                                      NodePartition, NodeRestart, PodDelete, PodHang, PodRecover)
+from kspec.simulation.slicing import EndpointsOf
 from kspec.simulation.state import PENDING, State, World, is_terminal
 
 __all__ = ["Footprinting", "KNOWN_SOURCES", "KNOWN_STATE_FIELDS"]
 
 KNOWN_SOURCES = (DeploymentController, ReplicationControllerLoop, StatefulSetController, DaemonSetController,
                  Drainer, Scheduler, Kubelet, NodeLifecycle, TaintManager, Clock, EndpointsController,
-                 GarbageCollector, PodGC, FaultInjector, UserOperations)
+                 GarbageCollector, PodGC, FaultInjector, UserOperations, EndpointsOf)
 """The step sources whose families this module declares; any other turns the reduction off."""
 
 KNOWN_STATE_FIELDS = ("pods", "nodes", "endpoints", "replicas", "memory", "faults", "ops", "rv", "log", "informers",

@@ -76,13 +76,11 @@ from __future__ import annotations
 import collections
 import functools
 import pathlib
-import re
 from typing import Any, Mapping
 
 import attrs
 
 from kspec.simulation.controllers.builtin import ACTORS as BUILTIN_ACTORS, builtin_controllers
-from kspec.simulation.controllers.endpoints import EndpointsController
 from kspec.simulation.controllers.scheduler import MODES as SCHEDULER_MODES
 from kspec.simulation.controllers.user import Operation, UserOperations
 from kspec.errors import Diagnostic, Diagnostics, KspecError, LoadError
@@ -94,6 +92,7 @@ from kspec.simulation.informer import Consistency, InformerRec, Informers, api_r
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
 from kspec.simulation import properties as properties_lib
+from kspec.simulation.slicing import EndpointsOf, slice_controllers
 from kspec.simulation.symmetry import Canonicaliser
 from kspec.simulation.state import (CRON_HORIZON, DELETIONS, NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec, PodRec,
                                     State, World, add_status_slot, has_quorum)
@@ -619,7 +618,7 @@ def _template_pods(controllers, scenario: Scenario) -> list:
 def build_model(scenario: Scenario, budget: Budget | None = None, *, slicing: bool = True) -> "ClusterModel":
     """The model a parsed scenario describes; ``budget`` bounds its loading here
     and its settling later (see :meth:`ClusterModel.init_states`). ``slicing``:
-    leave out what no check reads (see :func:`_slice`)."""
+    leave out what no check reads (:mod:`kspec.simulation.slicing`)."""
     budget = budget or Budget()
     budget.check(LOADING)
     try:
@@ -662,7 +661,7 @@ def build_model(scenario: Scenario, budget: Budget | None = None, *, slicing: bo
         world.status_slots[hpa.key] = len(world.status_slots)
         world.status_initial += (HPAStatus(),)
     controllers = builtin_controllers(scenario.scheduler, scenario.disable) + custom
-    controllers, slice_note = _slice(world, scenario, controllers, custom, slicing)
+    controllers, slice_note = slice_controllers(world, scenario.checks, controllers, custom, slicing)
     faults = FaultBudget()
     try:
         faults = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
@@ -688,41 +687,6 @@ def build_model(scenario: Scenario, budget: Budget | None = None, *, slicing: bo
         problems.extend(err.diagnostics)
     problems.raise_if_any(ScenarioError)
     return model
-
-
-def _slice(world: World, scenario: Scenario, controllers: list, custom: list, slicing: bool) -> tuple[list, str]:
-    """The controllers less the endpoints controller when no check reads a
-    Service's endpoints (a cone-of-influence reduction), and a note saying so.
-
-    The endpoints controller writes only ``State.endpoints``, and no other
-    built-in controller, fault, operation or informer reads them (kube-proxy's
-    routing is a check's view, not a step). Left out, the rest of the state
-    evolves exactly as before: every path of the full model, with its
-    endpoints steps removed, is a path of the sliced one and each sliced path
-    extends to a full one by syncing Endpoints in between; fairness of the
-    other actors is unchanged (their steps never depend on Endpoints), and a
-    check that reads none of what was left out is judged the same on both.
-    What is gone is only the interleavings of Endpoints syncs, which on
-    applications with many Services are most of the states. A user
-    controller may read anything, so it keeps the endpoints controller."""
-    if not slicing or custom or not world.services:
-        return controllers, ""
-    if any(_reads_endpoints(name, params) for name, params, _ in scenario.checks):
-        return controllers, ""
-    kept = [c for c in controllers if c.actor != EndpointsController.actor]
-    if len(kept) == len(controllers):
-        return controllers, ""
-    return kept, ("endpoints controller left out: no check reads a Service's endpoints "
-                  "(cone of influence; --no-slice explores them)")
-
-
-def _reads_endpoints(name: str, params: Mapping[str, Any]) -> bool:
-    """Whether a check may read Services' endpoints: a library check that
-    :data:`~kspec.simulation.properties.READS_ENDPOINTS` lists, or a CEL
-    expression that names ``services`` (the only variable holding them)."""
-    if name == "expression":
-        return re.search(r"\bservices\b", params["cel"]) is not None
-    return name in properties_lib.READS_ENDPOINTS
 
 
 def _control_plane(world: World, scenario: Scenario, controllers: list, custom: list, faults: FaultBudget) -> list:
@@ -925,7 +889,7 @@ class ClusterModel:
                                     memory_marks=self._memory_marks_fn())
         self._props: tuple[Property, ...] | None = None
         self.warnings: tuple[Diagnostic, ...] = ()  # what the model leaves out (see ignored_kinds)
-        self.slice_note = ""  # what the cone-of-influence reduction left out (see _slice), "" for nothing
+        self.slice_note = ""  # what slicing left out (kspec.simulation.slicing), "" for nothing
         self.run_budget = Budget()  # the run's time and memory bounds, checked while settling
 
     def __getstate__(self):
@@ -1289,9 +1253,12 @@ class ClusterModel:
 
     def swim_lanes(self, state: State):
         """The API view and the physical view, a lane per node, and a lane per
-        Service unless the endpoints were left out (for report timelines)."""
+        Service whose endpoints are synced (for report timelines)."""
         api, physical, services = lanes(state, self.world)
-        return api, physical, (() if self.slice_note else services)
+        if self.slice_note:
+            synced = next((c.services for c in self.controllers if isinstance(c, EndpointsOf)), frozenset())
+            services = tuple(lane for s, lane in enumerate(services) if s in synced)
+        return api, physical, services
 
     def __repr__(self) -> str:
         return f"<scenario {self.name}: {len(self.world.nodes)} nodes, {len(self.world.workloads)} workloads>"
