@@ -74,6 +74,7 @@ from kspec.checker.model import (
     PackedSymmetricSteps,
     Independent,
     Property,
+    Settling,
     Sliced,
     Symmetric,
     Verdict,
@@ -465,6 +466,8 @@ class Explorer:
         if self.strategy not in STRATEGIES:
             raise ExploreError(f"unknown strategy {self.strategy!r}; use one of {', '.join(STRATEGIES)}")
         props = select_properties(list(self.model.properties()), self.properties)
+        if isinstance(self.model, Settling):
+            self.model.reduce_settling = self.por
         space = Space(self.model, self.symmetry, self.packed)
         budget = self.run_budget()
         if self.strategy == "random":

@@ -460,6 +460,15 @@ class PackedBoundary(Protocol):
 
 
 @runtime_checkable
+class Settling(Protocol):
+    """A model whose initial states come from a search of its own (a
+    scenario's ``start: settled``); ``reduce_settling`` lets that search use
+    partial-order reduction (the explorer sets it from ``por``)."""
+
+    reduce_settling: bool
+
+
+@runtime_checkable
 class Sliced(Protocol):
     """A model that left out parts no property reads (a cone-of-influence
     reduction): ``slice_note`` says what, "" when nothing was left out."""

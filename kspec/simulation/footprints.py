@@ -260,10 +260,11 @@ class Footprinting:
 
     # ------------------------------------------------------------------ per state
 
-    def of(self, state: State, actions: Sequence) -> Footprints | None:
+    def of(self, state: State, actions: Sequence, settling: bool = False) -> Footprints | None:
         """The families of ``state`` and the family of each of its enabled
         steps ``actions`` (the model's action table, in order), or None when a
-        step is not understood."""
+        step is not understood. ``settling``: the steps are the controllers'
+        alone (faults and user operations never act)."""
         if self.unknown:
             return None
         names = []
@@ -276,6 +277,9 @@ class Footprinting:
             return Footprints((self.universal,), tuple((i, 0) for i in range(len(names))))
         families = dict(self.static)
         self._state_families(state, families)
+        if settling:
+            families.pop(("faults",), None)
+            families.pop(("user",), None)
         index = {name: i for i, name in enumerate(families)}
         if any(name not in index for name in names):
             return None

@@ -88,6 +88,7 @@ from kspec.simulation.controllers.nodelifecycle import EvictionRule
 from kspec.simulation.controllers.podautoscaler import HPAStatus, autoscalers, parse_reading
 from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault, can_fire
 from kspec.simulation.footprints import Footprinting
+from kspec.checker.reduction import ample
 from kspec.simulation.informer import Consistency, InformerRec, Informers, api_record, record_events
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
@@ -890,6 +891,7 @@ class ClusterModel:
         self._props: tuple[Property, ...] | None = None
         self.warnings: tuple[Diagnostic, ...] = ()  # what the model leaves out (see ignored_kinds)
         self.slice_note = ""  # what slicing left out (kspec.simulation.slicing), "" for nothing
+        self.reduce_settling = True  # start: settled uses stubborn sets (Settling; the explorer's --no-por clears it)
         self.run_budget = Budget()  # the run's time and memory bounds, checked while settling
 
     def __getstate__(self):
@@ -1123,7 +1125,7 @@ class ClusterModel:
                 steps = self.controller_steps(s)
                 if not steps:
                     settled.append(s)
-                for _, nxt in steps:
+                for _, nxt in self._stubborn(s, steps):
                     c = nxt if nxt in seen else canon(nxt)  # a stored state is its own representative
                     if c not in seen:
                         if len(seen) >= limit:  # the run's --max-states, below the settle's own limit
@@ -1145,6 +1147,21 @@ class ClusterModel:
                                             "the controllers never settle on these manifests (they loop without faults); "
                                             "use start: applied to explore the rollout itself")])
         return sorted(settled, key=repr)
+
+    def _stubborn(self, state: State, steps: list) -> list:
+        """A stubborn subset of the controllers' ``steps`` from ``state``
+        (:func:`kspec.checker.reduction.ample` with nothing visible), or all of
+        them. Settling looks only for states where no controller acts, and a
+        stubborn set keeps every such state reachable (Valmari: the steps left
+        out cannot disable the chosen ones, and the chosen ones cannot change
+        what the others read), so every order of independent work need not be
+        tried; the order of dependent work (two pods bound to one node's
+        capacity) still is."""
+        if len(steps) < 2 or not self.reduce_settling:
+            return steps
+        footprints = self.footprinting.of(state, [action for action, _ in steps], settling=True)
+        chosen = None if footprints is None else ample(footprints, frozenset())
+        return steps if chosen is None else [steps[i] for i in chosen]
 
     def settle_one(self, start: State) -> State:
         """The settled state one fixed order reaches from ``start``: each step is
