@@ -34,7 +34,7 @@ path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
 depth = None if sys.argv[4] == "-" else int(sys.argv[4])
 params = json.loads(sys.argv[5])
 t0 = time.monotonic()
-model = load_scenario(path, params)
+model = load_scenario(path, params, allow_outside=True)
 inits = len(model.init_states())
 setup = time.monotonic() - t0
 result = Explorer(model, symmetry=symmetry and hasattr(model, "representative"), time_limit=limit,
@@ -50,7 +50,7 @@ import collections, json, sys, time
 from kspec.checker.model import actor_of
 from kspec.simulation.scenario import load_scenario
 path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
-model = load_scenario(path, json.loads(sys.argv[4]))
+model = load_scenario(path, json.loads(sys.argv[4]), allow_outside=True)
 canon = model.representative if symmetry and hasattr(model, "representative") else (lambda s: s)
 seen, queue = {}, collections.deque()
 for s in model.init_states():

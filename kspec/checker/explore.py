@@ -74,6 +74,8 @@ from kspec.checker.model import (
     PackedSymmetricSteps,
     Independent,
     Property,
+    Settling,
+    Sliced,
     Symmetric,
     Verdict,
     actor_of,
@@ -133,6 +135,7 @@ class Stats:
     reduction: bool = False
     reduction_note: str = ""
     reduced_expansions: int = 0
+    slice_note: str = ""  # what the model left out because no property reads it (Sliced)
 
     @property
     def states_per_second(self) -> float:
@@ -149,15 +152,17 @@ class Stats:
             "strategy": self.strategy,
             "symmetry": self.symmetry,
             "reduction": {"partial_order": self.reduction, "note": self.reduction_note,
-                          "reduced_expansions": self.reduced_expansions},
+                          "reduced_expansions": self.reduced_expansions, "slice": self.slice_note},
         }
 
     def reduction_text(self) -> str:
-        """The reduction used, in words: ``partial-order reduction on (...)`` or off and why."""
+        """The reductions used, in words: ``partial-order reduction on (...)`` or
+        off and why, then what the model left out, if anything."""
+        sliced = f", {self.slice_note}" if self.slice_note else ""
         if self.reduction:
             return (f"partial-order reduction on ({self.reduced_expansions:,} states expanded by an ample set"
-                    + (f"; {self.reduction_note}" if self.reduction_note else "") + ")")
-        return f"partial-order reduction off ({self.reduction_note})"
+                    + (f"; {self.reduction_note}" if self.reduction_note else "") + ")" + sliced)
+        return f"partial-order reduction off ({self.reduction_note})" + sliced
 
 
 @attrs.frozen
@@ -461,6 +466,8 @@ class Explorer:
         if self.strategy not in STRATEGIES:
             raise ExploreError(f"unknown strategy {self.strategy!r}; use one of {', '.join(STRATEGIES)}")
         props = select_properties(list(self.model.properties()), self.properties)
+        if isinstance(self.model, Settling):
+            self.model.reduce_settling = self.por
         space = Space(self.model, self.symmetry, self.packed)
         budget = self.run_budget()
         if self.strategy == "random":
@@ -604,6 +611,7 @@ class _Run:
         stats = Stats(
             len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry,
             self.visible is not None, self.reduction_note, self.reduced,
+            s.model.slice_note if isinstance(s.model, Sliced) else "",
         )
         ordered = tuple(results[i] for i in range(len(self.props)))
         return ExploreResult(ordered, stats, complete, bound, self._reason(bound))
@@ -1249,7 +1257,8 @@ class _RandomRun:
             else:
                 results.append(PropertyResult(prop.name, prop.kind, Verdict.INCONCLUSIVE, bound=bound,
                                               reason=explain(bound)))
-        stats = Stats(len(seen), transitions, max_depth, time.monotonic() - start, peak_memory_bytes(), "random", False)
+        stats = Stats(len(seen), transitions, max_depth, time.monotonic() - start, peak_memory_bytes(), "random", False,
+                      slice_note=self.settings.model.slice_note if isinstance(self.settings.model, Sliced) else "")
         return ExploreResult(tuple(results), stats, False, bound, explain(bound))
 
     def _trace(self, path: list, indexes: list) -> Trace:

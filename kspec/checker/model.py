@@ -459,6 +459,23 @@ class PackedBoundary(Protocol):
     encoded_within_boundary: Callable[[Any], bool] | None
 
 
+@runtime_checkable
+class Settling(Protocol):
+    """A model whose initial states come from a search of its own (a
+    scenario's ``start: settled``); ``reduce_settling`` lets that search use
+    partial-order reduction (the explorer sets it from ``por``)."""
+
+    reduce_settling: bool
+
+
+@runtime_checkable
+class Sliced(Protocol):
+    """A model that left out parts no property reads (a cone-of-influence
+    reduction): ``slice_note`` says what, "" when nothing was left out."""
+
+    slice_note: str
+
+
 @attrs.frozen
 class Footprint:
     """What a family of steps reads and writes, as hashable keys; ``guard``

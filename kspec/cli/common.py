@@ -70,14 +70,15 @@ def load_cluster(paths, nodes=()):
 
 
 def load_model(model_path: str, params: Iterable[str], budget: Budget | None = None,
-               allow_outside: bool = False) -> tuple[Model, dict]:
+               allow_outside: bool = False, slicing: bool = True) -> tuple[Model, dict]:
     """``(model, parameter values)`` from ``-p`` values; a parameter the model
-    cannot take is bad input (KspecError), like a file that does not load."""
+    cannot take is bad input (KspecError), like a file that does not load.
+    ``slicing``: see :func:`kspec.simulation.modelfile.load_model`."""
     from kspec.simulation.modelfile import load_model as build  # deferred: start-up time (check, inspect)
 
     values = parse_params(params)
     try:
-        return build(model_path, values, budget=budget, allow_outside=allow_outside), values
+        return build(model_path, values, budget=budget, allow_outside=allow_outside, slicing=slicing), values
     except KspecError:
         raise
     except (TypeError, ValueError, OverflowError) as err:

@@ -72,6 +72,8 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
 @click.option("--symmetry/--no-symmetry", default=None, help="Symmetry reduction  [default: on when the model defines a representative]")
 @click.option("--por/--no-por", default=True, show_default=False,
               help="Partial-order reduction where it is sound (declared footprints, only always/sometimes checks)  [default: on]")
+@click.option("--slice/--no-slice", "slicing", default=True, show_default=False,
+              help="Leave out the endpoints controller when no check reads Services' endpoints (cone of influence)  [default: on]")
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="Stop after storing this many distinct states.")
 @click.option("--max-depth", type=click.IntRange(min=0), default=None, help="Do not expand states deeper than this.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Stop after this many seconds (loading included).")
@@ -86,7 +88,7 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
 @report_option
 @click.option("--emit-test", "emit_test_path", metavar="FILE", default=None,
               help="Write a pytest file that replays each counterexample step by step (a regression test).")
-def command(model_path, params, properties, strategy, symmetry, por, max_states, max_depth, time_limit, max_memory,
+def command(model_path, params, properties, strategy, symmetry, por, slicing, max_states, max_depth, time_limit, max_memory,
             stop_at_first, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
@@ -99,7 +101,7 @@ def command(model_path, params, properties, strategy, symmetry, por, max_states,
     # --max-states and --progress apply to settling a scenario's initial state too (the budget carries them)
     budget = Budget(time_limit=time_limit, max_memory=max_memory, max_states=max_states, progress=progress)
     try:
-        model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside)
+        model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside, slicing=slicing)
     except BudgetExceeded as stop:
         return bound_before_results(stop.bound, strict, stop.phase, stop.reached)
     check_output(report_path, model_inputs(model_path, model))

@@ -73,13 +73,14 @@ from kspec.simulation.controllers.user import (UserDeleteWorkload, UserDrain, Us
                                                UserRollout, UserScale)
 from kspec.simulation.faults import (ContainerCrash, ControllerRestart, FaultInjector, NodeCrash, NodeHeal,
                                      NodePartition, NodeRestart, PodDelete, PodHang, PodRecover)
+from kspec.simulation.slicing import EndpointsOf
 from kspec.simulation.state import PENDING, State, World, is_terminal
 
 __all__ = ["Footprinting", "KNOWN_SOURCES", "KNOWN_STATE_FIELDS"]
 
 KNOWN_SOURCES = (DeploymentController, ReplicationControllerLoop, StatefulSetController, DaemonSetController,
                  Drainer, Scheduler, Kubelet, NodeLifecycle, TaintManager, Clock, EndpointsController,
-                 GarbageCollector, PodGC, FaultInjector, UserOperations)
+                 GarbageCollector, PodGC, FaultInjector, UserOperations, EndpointsOf)
 """The step sources whose families this module declares; any other turns the reduction off."""
 
 KNOWN_STATE_FIELDS = ("pods", "nodes", "endpoints", "replicas", "memory", "faults", "ops", "rv", "log", "informers",
@@ -259,10 +260,11 @@ class Footprinting:
 
     # ------------------------------------------------------------------ per state
 
-    def of(self, state: State, actions: Sequence) -> Footprints | None:
+    def of(self, state: State, actions: Sequence, settling: bool = False) -> Footprints | None:
         """The families of ``state`` and the family of each of its enabled
         steps ``actions`` (the model's action table, in order), or None when a
-        step is not understood."""
+        step is not understood. ``settling``: the steps are the controllers'
+        alone (faults and user operations never act)."""
         if self.unknown:
             return None
         names = []
@@ -275,6 +277,9 @@ class Footprinting:
             return Footprints((self.universal,), tuple((i, 0) for i in range(len(names))))
         families = dict(self.static)
         self._state_families(state, families)
+        if settling:
+            families.pop(("faults",), None)
+            families.pop(("user",), None)
         index = {name: i for i, name in enumerate(families)}
         if any(name not in index for name in names):
             return None

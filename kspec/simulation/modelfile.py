@@ -23,11 +23,12 @@ SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
 def load_model(path: str | pathlib.Path, params: Mapping[str, Any] | None = None,
-               budget: Budget | None = None, *, allow_outside: bool = False) -> Model:
+               budget: Budget | None = None, *, allow_outside: bool = False, slicing: bool = True) -> Model:
     """The model that ``path`` describes, built with ``params``.
 
     ``allow_outside``: a scenario may name manifests and controllers outside
-    its own folder (``--allow-paths-outside``).
+    its own folder (``--allow-paths-outside``). ``slicing``: a scenario leaves
+    out controllers whose output no check reads (``--no-slice`` turns it off).
 
     ``budget`` bounds the loading (a scenario's settling of its initial
     states runs user controllers); it is checked before and after loading,
@@ -40,7 +41,7 @@ def load_model(path: str | pathlib.Path, params: Mapping[str, Any] | None = None
     if suffix in SCENARIO_SUFFIXES:
         if not path.is_file():
             raise ModelError(f"{path}: no such model file")
-        model = load_scenario(path, dict(params or {}), budget=budget, allow_outside=allow_outside)
+        model = load_scenario(path, dict(params or {}), budget=budget, allow_outside=allow_outside, slicing=slicing)
     elif suffix == ".py":
         model = load_model_file(path, dict(params or {}))
     else:

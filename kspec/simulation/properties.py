@@ -40,8 +40,8 @@ from kspec.simulation.network import can_reach_serving_pod
 from kspec.simulation.controllers.podautoscaler import SYNC_PERIOD, steady_replicas
 from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal, released, status_of
 
-__all__ = ["EXPLAINERS", "LIBRARY", "NEAREST", "WITNESSES", "Entry", "build", "names", "with_fault_witness",
-           "with_sanity", "GENERATION_CHECKS", "VIEWERS", "stuck_terminating"]
+__all__ = ["EXPLAINERS", "LIBRARY", "NEAREST", "READS_ENDPOINTS", "WITNESSES", "Entry", "build", "names",
+           "with_fault_witness", "with_sanity", "GENERATION_CHECKS", "VIEWERS", "stuck_terminating"]
 
 
 @attrs.frozen
@@ -54,6 +54,14 @@ class Entry:
 
 
 LIBRARY: dict[str, Entry] = {}
+
+READS_ENDPOINTS = frozenset({"service-always-has-endpoint", "endpoint-lost", "endpoints-only-ready-pods",
+                             "service-reachable", "service-sees-workloads"})
+"""The library checks that read Services' endpoints (``State.endpoints``), in
+their condition, explainer or witnesses. A scenario whose checks are all
+outside this set is explored without the endpoints controller (see
+``scenario._slice``); tests evaluate every other check on states whose
+endpoints cannot be read."""
 
 
 def _entry(name: str, kind: str, params: tuple[str, ...] = ()):

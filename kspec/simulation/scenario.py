@@ -90,10 +90,12 @@ from kspec.simulation.controllers.nodelifecycle import EvictionRule
 from kspec.simulation.controllers.podautoscaler import HPAStatus, autoscalers, parse_reading
 from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault, can_fire
 from kspec.simulation.footprints import Footprinting
+from kspec.checker.reduction import ample
 from kspec.simulation.informer import Consistency, InformerRec, Informers, api_record, record_events
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
 from kspec.simulation import properties as properties_lib
+from kspec.simulation.slicing import EndpointsOf, slice_controllers
 from kspec.simulation.symmetry import Canonicaliser
 from kspec.simulation.state import (CRON_HORIZON, DELETIONS, RELEASED, NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec,
                                     PodRec, State, World, add_status_slot, has_quorum)
@@ -617,9 +619,10 @@ def _template_pods(controllers, scenario: Scenario) -> list:
     return pods
 
 
-def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterModel":
+def build_model(scenario: Scenario, budget: Budget | None = None, *, slicing: bool = True) -> "ClusterModel":
     """The model a parsed scenario describes; ``budget`` bounds its loading here
-    and its settling later (see :meth:`ClusterModel.init_states`)."""
+    and its settling later (see :meth:`ClusterModel.init_states`). ``slicing``:
+    leave out what no check reads (:mod:`kspec.simulation.slicing`)."""
     budget = budget or Budget()
     budget.check(LOADING)
     try:
@@ -662,6 +665,8 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
         world.status_slots[hpa.key] = len(world.status_slots)
         world.status_initial += (HPAStatus(),)
     controllers = builtin_controllers(scenario.scheduler, scenario.disable) + custom
+    controllers, slice_note = slice_controllers(world, scenario.checks, controllers, custom, slicing,
+                                                scenario.informed or ())
     faults = FaultBudget()
     try:
         faults = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
@@ -681,6 +686,7 @@ def build_model(scenario: Scenario, budget: Budget | None = None) -> "ClusterMod
     cls = SymmetricClusterModel if symmetric else ClusterModel
     model = cls(scenario, world, tuple(controllers), tuple(environment), faults)
     model.run_budget = budget
+    model.slice_note = slice_note
     model.warnings = (ignored_kinds(cluster) + _idle_faults(world, scenario, faults) + _batch_start(world, scenario)
                       + _idle_informers(world, scenario))
     model.warnings += tuple(world.unmodelled_finalizers.values())
@@ -880,10 +886,11 @@ def ignored_kinds(cluster) -> tuple[Diagnostic, ...]:
 
 
 def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None,
-                  budget: Budget | None = None, *, allow_outside: bool = False) -> "ClusterModel":
+                  budget: Budget | None = None, *, allow_outside: bool = False, slicing: bool = True) -> "ClusterModel":
     """The model of a ``.yaml`` scenario file (what ``load_model`` calls); ``budget``
-    bounds loading and settling, raising :class:`BudgetExceeded` with the phase."""
-    return build_model(parse_scenario(path, params, allow_outside=allow_outside), budget)
+    bounds loading and settling, raising :class:`BudgetExceeded` with the phase;
+    ``slicing``: leave out controllers whose output no check reads."""
+    return build_model(parse_scenario(path, params, allow_outside=allow_outside), budget, slicing=slicing)
 
 
 NOT_MODELLED = ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
@@ -925,6 +932,8 @@ class ClusterModel:
                                     memory_marks=self._memory_marks_fn())
         self._props: tuple[Property, ...] | None = None
         self.warnings: tuple[Diagnostic, ...] = ()  # what the model leaves out (see ignored_kinds)
+        self.slice_note = ""  # what slicing left out (kspec.simulation.slicing), "" for nothing
+        self.reduce_settling = True  # start: settled uses stubborn sets (Settling; the explorer's --no-por clears it)
         self.run_budget = Budget()  # the run's time and memory bounds, checked while settling
 
     def __getstate__(self):
@@ -1158,7 +1167,7 @@ class ClusterModel:
                 steps = self.controller_steps(s)
                 if not steps:
                     settled.append(s)
-                for _, nxt in steps:
+                for _, nxt in self._stubborn(s, steps):
                     c = nxt if nxt in seen else canon(nxt)  # a stored state is its own representative
                     if c not in seen:
                         if len(seen) >= limit:  # the run's --max-states, below the settle's own limit
@@ -1180,6 +1189,21 @@ class ClusterModel:
                                             "the controllers never settle on these manifests (they loop without faults); "
                                             "use start: applied to explore the rollout itself")])
         return sorted(settled, key=repr)
+
+    def _stubborn(self, state: State, steps: list) -> list:
+        """A stubborn subset of the controllers' ``steps`` from ``state``
+        (:func:`kspec.checker.reduction.ample` with nothing visible), or all of
+        them. Settling looks only for states where no controller acts, and a
+        stubborn set keeps every such state reachable (Valmari: the steps left
+        out cannot disable the chosen ones, and the chosen ones cannot change
+        what the others read), so every order of independent work need not be
+        tried; the order of dependent work (two pods bound to one node's
+        capacity) still is."""
+        if len(steps) < 2 or not self.reduce_settling:
+            return steps
+        footprints = self.footprinting.of(state, [action for action, _ in steps], settling=True)
+        chosen = None if footprints is None else ample(footprints, frozenset())
+        return steps if chosen is None else [steps[i] for i in chosen]
 
     def settle_one(self, start: State) -> State:
         """The settled state one fixed order reaches from ``start``: each step is
@@ -1261,6 +1285,8 @@ class ClusterModel:
         else:
             out.append(("faults", "no faults"))
         out.append(("control plane", self._control_plane_text()))
+        if self.slice_note:
+            out.append(("reduction", self.slice_note))
         out.append(("not modelled", NOT_MODELLED))
         return tuple(out)
 
@@ -1285,8 +1311,13 @@ class ClusterModel:
         return describe_changes(before, after, self.world)
 
     def swim_lanes(self, state: State):
-        """The API view and the physical view, a lane per node (for report timelines)."""
-        return lanes(state, self.world)
+        """The API view and the physical view, a lane per node, and a lane per
+        Service whose endpoints are synced (for report timelines)."""
+        api, physical, services = lanes(state, self.world)
+        if self.slice_note:
+            synced = next((c.services for c in self.controllers if isinstance(c, EndpointsOf)), frozenset())
+            services = tuple(lane for s, lane in enumerate(services) if s in synced)
+        return api, physical, services
 
     def __repr__(self) -> str:
         return f"<scenario {self.name}: {len(self.world.nodes)} nodes, {len(self.world.workloads)} workloads>"
