@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import json
 import pathlib
+import runpy
 import tempfile
 
 import pytest
@@ -285,3 +286,23 @@ kind: Service
 metadata: {name: api}
 spec: {selector: {app: api}, ports: [{port: 80}]}
 """
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-slice"]])
+def test_an_emitted_test_replays_on_the_model_explored(tmp_path, flag):
+    """``--emit-test`` after a sliced or unsliced run writes a test that loads
+    the model the same way, so the recorded steps (Endpoints syncs or not) replay."""
+    (tmp_path / "app.yaml").write_text(_APP)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
+                        "faults: {budget: 1, kinds: [node-crash]}\n"
+                        "checks: [rc-replicas-converge, {at-most-replicas-running: {workload: web}}]\n"
+                        "operations: [{scale: {workload: web, replicas: 1}}]\n")
+    test = tmp_path / "test_replay.py"
+    out = CliRunner().invoke(group, ["explore", str(scenario), "--emit-test", str(test)] + flag)
+    assert test.exists(), out.output
+    namespace = runpy.run_path(str(test))
+    names = [name for name in namespace if name.startswith("test_")]
+    assert names
+    for name in names:
+        namespace[name]()

@@ -142,15 +142,15 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
         write_report(result, report_path, inputs=[model_path, *scenario_manifests(model)], model=model,
                      model_path=model_path, params=values, settings=explorer)
     if emit_test_path:
-        write_emitted_test(result, emit_test_path, model_path, values)
+        write_emitted_test(result, emit_test_path, model_path, values, slicing)
     verdicts = [Verdict.INCONCLUSIVE if r.vacuous else r.verdict for r in result.properties]
     return exit_code(verdicts, strict=strict, interrupted=result.bound == "interrupted")
 
 
-def write_emitted_test(result, path: str, model_path: str, values: dict) -> None:
+def write_emitted_test(result, path: str, model_path: str, values: dict, slicing: bool = True) -> None:
     """``--emit-test FILE``: a pytest file replaying every counterexample (a note, no file, when there is none)."""
     try:
-        text = emit_test(model_path, values, result, test_path=path)
+        text = emit_test(model_path, values, result, test_path=path, slicing=slicing)
     except NothingToEmit as err:
         click.echo(f"kspec: note: {err}", err=True)
         return
