@@ -177,14 +177,14 @@ def _random(count: int) -> settings:
     return settings(examples(count), suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-@_random(8)  # the slow tier runs 100
+@_random(8)  # the slow tier runs 200
 @given(scenarios())
 def test_random_scenarios_same_verdicts_with_and_without_reduction(drawn):
     _compare_random(drawn)
 
 
 @pytest.mark.slow
-@_random(100)  # 1,000 under KSPEC_HYPOTHESIS_PROFILE=thorough; 100 keep the default suite within its budget
+@_random(200)  # scaled up under KSPEC_HYPOTHESIS_PROFILE=thorough
 @given(scenarios())
 def test_random_scenarios_same_verdicts_with_and_without_reduction_many(drawn):
     _compare_random(drawn)
