@@ -5,8 +5,9 @@ ReplicationControllers, StatefulSets, bare Pods, PodDisruptionBudgets across
 namespaces, one file per application), then times:
 
 * ``load``: ``kspec.loading.manifests.load_objects`` (YAML, defaulting, validation);
-* ``check``: the built-in library over the loaded objects (CEL evaluation and
-  cross-object helpers; large inputs on every core);
+* ``check``: the built-in library over the loaded objects (compiling the
+  expressions it needs, CEL evaluation and cross-object helpers; large inputs
+  on every core);
 * ``kspec check`` end to end with every built-in rule and the schema
   strictness rules (a fresh process, as CI runs it), with JSON and with the
   default text output, wall and CPU seconds (children included);
@@ -14,21 +15,23 @@ namespaces, one file per application), then times:
   (made once by ``bench_checkov.checkov_executable``; never a kspec
   dependency; it takes minutes on 10,000 objects).
 
-Usage: ``python3 bench/bench_check.py [--objects N] [--checkov]``; the
-corpus side by side: ``bench/bench_checkov.py``.
+Fresh processes run ``--repeat`` times (the median is shown), kspec from
+cached bytecode as an installed package runs (see ``bench_checkov.py``).
+
+Usage: ``python3 bench/bench_check.py [--objects N] [--checkov] [--repeat 3]``;
+the corpus side by side: ``bench/bench_checkov.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
 import yaml
 
@@ -94,14 +97,11 @@ def timed(label: str, fn):
     return value, elapsed
 
 
-def fresh(label: str, command: list[str]) -> None:
-    """Run ``command`` with its output discarded; print wall and CPU seconds (children included)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+def fresh(label: str, command: list[str], repeat: int, env: dict[str, str] | None = None) -> None:
+    """Run ``command`` ``repeat`` times; print the median run's wall and CPU seconds (children included)."""
+    from bench_checkov import median_run
+
+    wall, cpu, _, _ = median_run(command, repeat, env)
     print(f"{label:38s} {wall:7.2f} s   ({cpu:.2f} s CPU)")
 
 
@@ -109,9 +109,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--objects", type=int, default=10_000, help="objects to generate")
     parser.add_argument("--checkov", action="store_true", help="also run checkov (installed on first use)")
-    parser.add_argument("--cache", default=None, help="where checkov's virtualenv lives (see bench_checkov.py)")
+    parser.add_argument("--cache", default=None,
+                        help="where checkov's virtualenv and kspec's bytecode live (see bench_checkov.py)")
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each fresh process (the median is shown)")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="run kspec as this shell says (see bench_checkov.py)")
     args = parser.parse_args()
+    from bench_checkov import DEFAULT_CACHE, kspec_environment
+
+    cache = Path(args.cache) if args.cache else DEFAULT_CACHE
+    env = kspec_environment(None if args.no_bytecode_cache else cache)
 
     from kspec.loading.manifests import load_objects
     from kspec.rules.engine import check
@@ -121,22 +129,24 @@ def main() -> None:
     try:
         n = write_corpus(folder, args.objects)
         print(f"{n} objects in {len(os.listdir(folder))} files under {folder}")
-        rules, _ = timed("compile built-in library", builtin_rules)
+        rules, _ = timed("read the built-in library", builtin_rules)  # its expressions compile during the check
         loaded, t_load = timed("load (YAML, defaulting, validation)", lambda: load_objects([folder]))
         result, t_check = timed(f"check ({len(rules)} rules)", lambda: check(loaded.objects, rules, parallel=True))
         print(f"{'load + check':38s} {t_load + t_check:7.2f} s   ({result.evaluations} evaluations, "
               f"{1e6 * t_check / max(1, result.evaluations):.0f} µs each)")
         counts = Counter(f.rule_id for f in result.findings)
         print("findings:", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        print(f"fresh processes: median of {max(1, args.repeat)}, kspec bytecode "
+              + ("as this shell says" if args.no_bytecode_cache else f"cached in {env['PYTHONPYCACHEPREFIX']}")
+              + f", load average {os.getloadavg()[0]:.2f}")
         for output in ("json", "text"):
             fresh(f"kspec check -o {output} (fresh process)",
-                  [sys.executable, "-m", "kspec", "check", folder, "-o", output])
+                  [sys.executable, "-m", "kspec", "check", folder, "-o", output], args.repeat, env)
         if args.checkov:
-            from bench_checkov import DEFAULT_CACHE, checkov_command, checkov_executable
-            from pathlib import Path
+            from bench_checkov import checkov_command, checkov_executable
 
-            executable = checkov_executable(Path(args.cache) if args.cache else DEFAULT_CACHE)
-            fresh("checkov -d (kubernetes framework)", checkov_command(executable, Path(folder)))
+            executable = checkov_executable(cache)
+            fresh("checkov -d (kubernetes framework)", checkov_command(executable, Path(folder)), 1)
     finally:
         if args.keep:
             print("kept", folder)

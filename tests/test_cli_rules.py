@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from kspec.rules.rule import TOOLS
-from kspec.rules.ruleset import CHECKS_DIR, builtin_rules, read_rule_text
+from kspec.rules.ruleset import CHECKS_DIR, builtin_rules, merge, read_rule_text
+from kspec.rules.schema import schema_rules
 
 EXAMPLES = CHECKS_DIR / "examples"
 FAILING = EXAMPLES / "controllers-overlap" / "fail.yaml"  # an error-severity finding
@@ -21,8 +22,9 @@ def test_rules_lists_every_rule_with_severity_and_title(run_cli):
     out = run_cli("rules", "--brief")
     assert out.exit_code == 0
     lines = out.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == list(builtin_rules().ids)
-    for line, rule in zip(lines, builtin_rules()):
+    every = merge([builtin_rules(), schema_rules()])  # the library, then the schema rules, as kspec check runs them
+    assert [line.split()[0] for line in lines] == list(every.ids)
+    for line, rule in zip(lines, every):
         assert line.split()[1] == rule.severity and line.endswith(rule.title)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from kspec.api.validation import ValidationErrors, build_record, each_error
+from kspec.api.validation import ValidationErrors, build_record, each_error, get_str
 from kspec.api.defaults import apply_defaults
 from kspec.errors import Diagnostic, KspecError, LoadError, ValidationError
 from kspec.loading.cluster import Cluster
@@ -301,7 +301,7 @@ def _give_namespace(manifest: dict, namespace: str) -> None:
     """``kubectl -n``: a namespaced object without a namespace gets ``namespace``."""
     metadata = manifest.get("metadata")
     kind = manifest.get("kind")
-    if isinstance(metadata, dict) and not metadata.get("namespace") and \
+    if isinstance(metadata, dict) and metadata.get("namespace") in (None, "") and \
             not (isinstance(kind, str) and kind in CLUSTER_SCOPED_KINDS):
         metadata["namespace"] = namespace
 
@@ -321,9 +321,21 @@ def build_object(manifest: dict, source: Source, *, in_place: bool = False):
     kind = manifest.get("kind")
     if not isinstance(kind, str):  # before defaulting, which looks kinds up by name
         raise ValidationError("kind", f"expected a string, got {type(kind).__name__}")
+    _check_identity_types(manifest)
     namespaced = kind not in CLUSTER_SCOPED_KINDS
     defaulted = apply_defaults(manifest, namespaced, in_place=in_place)
     return build_record(defaulted, source)
+
+
+def _check_identity_types(manifest: dict) -> None:
+    """``metadata.name`` and ``metadata.namespace`` must be strings (or absent, or
+    null), whatever the kind's scope: the API server decodes them into Go strings
+    (``ObjectMeta``), and ``namespace: []`` fails decoding. Checked before
+    defaulting, which would put ``default`` in place of an empty list or map."""
+    metadata = manifest.get("metadata")
+    if isinstance(metadata, dict):
+        for key in ("name", "namespace"):
+            get_str(metadata, key, "metadata")
 
 
 def checked_pool(manifest: dict, source: Source, quota: PoolQuota | None) -> Pool:

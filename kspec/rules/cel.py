@@ -289,6 +289,11 @@ class Bindings:
 _CLUSTER_REF = re.compile(r"\bcluster\b")
 
 
+def mentions_cluster(source: str) -> bool:
+    """Whether an expression reads the ``cluster`` variable (:attr:`Program.uses_cluster`, before compiling)."""
+    return bool(_CLUSTER_REF.search(source))
+
+
 @functools.lru_cache(maxsize=None)
 def compile_expression(source: str, variables: tuple[str, ...] = VARIABLES) -> Program:
     """Parse and type-check ``source`` once against ``variables``; raises :class:`CelCompileError`."""
@@ -303,7 +308,7 @@ def compile_expression(source: str, variables: tuple[str, ...] = VARIABLES) -> P
             error = CelCompileError(f"{error.message} (the Kubernetes API server's CEL environment has neither "
                                     "math.* nor cel.bind)", error.line, error.column)
         raise error from None
-    return Program(source, bool(_CLUSTER_REF.search(source)), expression, variables)
+    return Program(source, mentions_cluster(source), expression, variables)
 
 
 def result_type(program: Program) -> str:

@@ -48,7 +48,8 @@ from kspec.loading.yamlio import YamlError, load_documents
 from kspec.api.objects import object_key
 from kspec.rules import functions as fn
 from kspec.rules import vap
-from kspec.rules.cel import Bindings, CelCompileError, CelEvaluationError, compile_expression, memory_budget
+from kspec.rules.cel import (Bindings, CelCompileError, CelEvaluationError, Program, compile_expression,
+                             memory_budget, mentions_cluster)
 from kspec.rules.rule import Rule, RuleSet, severity_rank
 from kspec.rules.schema import is_schema_rule
 
@@ -131,17 +132,31 @@ class CheckResult:
 # ---------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.define
 class _Compiled:
+    """A rule ready to evaluate. Its expression and message are compiled when
+    first needed (the message on the first failure): a run compiles only what
+    its objects call for, which is most of a small run's start-up."""
+
     rule: Rule
-    expression: object
-    message: object | None
     variables: tuple
     conditions: tuple
     needs_admission: bool
     uses_cluster: bool
     reads_cluster: bool
     selects_all: bool = False  # no namespace or label condition: every object of its kinds
+    _expression: Program | None = None
+    _message: Program | None = None
+
+    def expression(self) -> Program:
+        if self._expression is None:
+            self._expression = compile_expression(self.rule.expression)
+        return self._expression
+
+    def message(self) -> Program | None:
+        if self._message is None and self.rule.message_expression:
+            self._message = compile_expression(self.rule.message_expression)
+        return self._message
 
 
 # kspec functions that answer from the call's arguments alone (the Kubernetes
@@ -149,7 +164,7 @@ class _Compiled:
 # (definitions); every other kspec function reads the cluster as applied.
 _LOCAL_FUNCTIONS = frozenset({
     "quantity", "isQuantity", "sign", "isLessThan", "isGreaterThan", "compareTo", "add", "sub", "isInteger",
-    "asInteger", "asApproximateFloat", "isSorted", "sum", "min", "max", "selectorMatches", "mapSelectorMatches",
+    "asInteger", "asApproximateFloat", "isSorted", "sum", "min", "max", "sort", "selectorMatches", "mapSelectorMatches",
     "podTemplate", "definitions",
 })
 _CLUSTER_READS = re.compile(r"\b(cluster|" + "|".join(sorted(set(fn.FUNCTIONS) - _LOCAL_FUNCTIONS)) + r")\b")
@@ -165,20 +180,17 @@ def reads_cluster(rule: Rule) -> bool:
 
 def _compile(rule: Rule) -> _Compiled:
     if isinstance(rule, vap.AdmissionRule):  # compiled in the API server's environment, judged by vap.judge
-        return _Compiled(rule, None, None, (), (), needs_admission=True, uses_cluster=False, reads_cluster=False)
-    expression = compile_expression(rule.expression)
-    message = compile_expression(rule.message_expression) if rule.message_expression else None
+        return _Compiled(rule, (), (), needs_admission=True, uses_cluster=False, reads_cluster=False)
     variables = tuple((name, compile_expression(text)) for name, text in rule.variables)
     conditions = tuple((name, compile_expression(text)) for name, text in rule.match_conditions)
-    programs = [expression, *(p for _, p in variables), *(p for _, p in conditions)] + ([message] if message else [])
+    sources = [rule.expression, rule.message_expression or "", *(t for _, t in rule.variables),
+               *(t for _, t in rule.match_conditions)]
     return _Compiled(
         rule=rule,
-        expression=expression,
-        message=message,
         variables=variables,
         conditions=conditions,
         needs_admission=rule.origin != "kspec" or bool(variables) or rule.params is not None,
-        uses_cluster=any(p.uses_cluster for p in programs),
+        uses_cluster=any(mentions_cluster(source) for source in sources),
         reads_cluster=reads_cluster(rule),
         selects_all=not (rule.match.namespaces or rule.match.exclude_namespaces) and rule.match.label_selector.empty,
     )
@@ -307,9 +319,10 @@ def _finding(rule: Rule, record, status: str, message: str) -> Finding:
 
 def _message(c: _Compiled, data) -> str:
     """``messageExpression`` if it gives a non-empty string, else ``message``, else the default."""
-    if c.message is not None:
+    message = c.message()
+    if message is not None:
         try:
-            text = c.message.evaluate(data)
+            text = message.evaluate(data)
             if isinstance(text, str) and text.strip():
                 return text.strip()
         except CelEvaluationError:
@@ -367,7 +380,7 @@ def _evaluate(c: _Compiled, record, shared: Bindings | None, context: _Context) 
     else:
         bindings = shared
     try:
-        value = c.expression.evaluate(bindings)
+        value = c.expression().evaluate(bindings)
     except CelEvaluationError as err:
         return None if rule.ignore_errors else _finding(rule, record, "error", f"evaluation error: {err}")
     if value is True:
@@ -460,7 +473,7 @@ def _run(records, by_kind, any_kind, context: _Context, seconds: dict, parallel:
             pending = pool.map_async(_run_forked, range(1, workers), chunksize=1)
             findings, evaluations = _run_slice(slices[0], by_kind, any_kind, context, seconds)
             for part, count, spent in pending.get():
-                findings.extend(part)
+                findings.extend(Finding(*values) for values in part)
                 evaluations += count
                 for rule_id, elapsed in spent.items():
                     seconds[rule_id] += elapsed
@@ -469,12 +482,17 @@ def _run(records, by_kind, any_kind, context: _Context, seconds: dict, parallel:
     return findings, evaluations
 
 
-def _run_forked(index: int) -> tuple[list[Finding], int, dict]:
-    """Slice ``index`` of the forked job, in a worker process."""
+_FINDING_FIELDS = tuple(field.name for field in attrs.fields(Finding))
+
+
+def _run_forked(index: int) -> tuple[list[tuple], int, dict]:
+    """Slice ``index`` of the forked job, in a worker process. Findings travel
+    back as tuples of their fields: pickling records costs five times as much."""
     slices, by_kind, any_kind, context, rule_ids = _forked[0]
     seconds = dict.fromkeys(rule_ids, 0.0)
     findings, evaluations = _run_slice(slices[index], by_kind, any_kind, context, seconds)
-    return findings, evaluations, {rule_id: elapsed for rule_id, elapsed in seconds.items() if elapsed}
+    rows = [tuple(getattr(f, name) for name in _FINDING_FIELDS) for f in findings]
+    return rows, evaluations, {rule_id: elapsed for rule_id, elapsed in seconds.items() if elapsed}
 
 
 def _run_slice(records, by_kind, any_kind, context: _Context, seconds: dict) -> tuple[list[Finding], int]:
@@ -532,7 +550,10 @@ def rule_as_predicate(rule: Rule) -> Callable[..., bool]:
     Use ``rule.temporal`` to choose the property kind (``always``: an
     invariant; ``eventually_always``: convergence).
     """
-    _compile(rule)
+    compiled = _compile(rule)
+    if not isinstance(rule, vap.AdmissionRule):
+        compiled.expression()
+        compiled.message()
 
     def holds(cluster) -> bool:
         return not check_cluster(cluster, (rule,)).findings

@@ -8,7 +8,8 @@ Three groups, declared in :data:`FUNCTIONS` and registered by
   ``quantity``, ``isQuantity``, ``sign``, ``isLessThan``, ``isGreaterThan``,
   ``compareTo``, ``add``, ``sub``, ``asInteger``, ``isInteger``,
   ``asApproximateFloat``) and the list library (``lists.go``: ``isSorted``,
-  ``sum``, ``min``, ``max``, ``indexOf``, ``lastIndexOf``), regex (``find``,
+  ``sum``, ``min``, ``max``, ``indexOf``, ``lastIndexOf``; kspec rules also get
+  cel-go's ``sort``), regex (``find``,
   ``findAll``), sets, URLs, IP and CIDR, semver, format and the authorizer
   (answered from the loaded RBAC objects). A quantity is carried through CEL
   as the map ``{"@quantity": "<numerator>/<denominator>"}`` (its exact
@@ -25,7 +26,9 @@ Three groups, declared in :data:`FUNCTIONS` and registered by
 * **Cluster helpers** that look at every loaded object, answered from indexes
   built once per checked cluster (a :class:`Scope`, bound with :func:`bind`):
   ``podTemplate(w)``, ``podsOf(w)``, ``workloadsSelectedBy(service)``,
-  ``servicesSelecting(w)``, ``pdbsSelecting(w)``, ``overlappingControllers(w)``,
+  ``servicesSelecting(w)``, ``pdbsSelecting(w)`` (and ``anyWorkloadSelectedBy``,
+  ``anyServiceSelecting``, ``anyPdbSelecting``: whether those lists are not
+  empty, without converting whole manifests to CEL), ``overlappingControllers(w)``,
   ``definitions(object)``, ``clusterHostRefs(value, namespace)`` and
   ``serviceExists(namespace, name)``.
 
@@ -203,6 +206,14 @@ def list_sum(values):
     if isinstance(total, int) and not INT64_MIN <= total <= INT64_MAX:
         raise FunctionError("integer overflow")
     return total
+
+
+def list_sort(values) -> list:
+    """``l.sort()``: the elements in ascending order (cel-go's list extension;
+    elements comparable and of one type). Map keys iterate in no fixed order,
+    so a message that lists a map's keys sorts them first:
+    ``m.map(k, k).sort()``."""
+    return sorted(_comparable(values))
 
 
 def list_min(values):
@@ -410,6 +421,11 @@ class Scope:
         found = {id(s.raw): s.raw for s in candidates if all(s.labels.get(k) == v for k, v in selector.items())}
         return list(found.values())
 
+    def any_workload_selected_by(self, service) -> bool:
+        """``anyWorkloadSelectedBy(s)``: whether ``workloadsSelectedBy(s)`` is not empty,
+        answered without converting the workloads' manifests to CEL values."""
+        return bool(self.workloads_selected_by(service))
+
     # -- services, indexed by selector pair ---------------------------------
 
     def _services(self) -> dict:
@@ -437,6 +453,10 @@ class Scope:
             for service in index.get((namespace,) + pair, ()):
                 hits.setdefault(id(service), [service, 0])[1] += 1
         return [s for s, n in hits.values() if n == len(s["spec"]["selector"])]
+
+    def any_service_selecting(self, workload) -> bool:
+        """``anyServiceSelecting(w)``: whether ``servicesSelecting(w)`` is not empty (no list for CEL)."""
+        return bool(self.services_selecting(workload))
 
     def service_exists(self, namespace, name) -> bool:
         return self._memo("service_names", lambda: {
@@ -467,6 +487,10 @@ class Scope:
         for pair in labels.items():
             candidates.extend(index.get((namespace,) + pair, ()))
         return [raw for raw, sel in candidates if sel.matches(labels)]
+
+    def any_pdb_selecting(self, workload) -> bool:
+        """``anyPdbSelecting(w)``: whether ``pdbsSelecting(w)`` is not empty (no list for CEL)."""
+        return bool(self.pdbs_selecting(workload))
 
     def _build_pdbs(self) -> dict:
         """PDBs by (namespace, key, value) of one pinned label, else by (namespace,)."""
@@ -1393,6 +1417,7 @@ FUNCTIONS: dict[str, tuple[Overload, ...]] = {
     "sum": (Overload("kspec_list_sum", ("list",), "dyn", list_sum, member=True),),
     "min": (Overload("kspec_list_min", ("list",), "dyn", list_min, member=True),),
     "max": (Overload("kspec_list_max", ("list",), "dyn", list_max, member=True),),
+    "sort": (Overload("kspec_list_sort", ("list",), "list", list_sort, member=True),),
     # selectors
     "selectorMatches": (Overload("kspec_selector_matches", ("dyn", "dyn"), "bool", selector_matches),),
     "mapSelectorMatches": (Overload("kspec_map_selector_matches", ("dyn", "dyn"), "bool", map_selector_matches),),
@@ -1402,6 +1427,13 @@ FUNCTIONS: dict[str, tuple[Overload, ...]] = {
     "workloadsSelectedBy": (Overload("kspec_workloads_selected_by", ("dyn",), "list", _scoped("workloads_selected_by")),),
     "servicesSelecting": (Overload("kspec_services_selecting", ("dyn",), "list", _scoped("services_selecting")),),
     "pdbsSelecting": (Overload("kspec_pdbs_selecting", ("dyn",), "list", _scoped("pdbs_selecting")),),
+    "anyWorkloadSelectedBy": (
+        Overload("kspec_any_workload_selected_by", ("dyn",), "bool", _scoped("any_workload_selected_by")),
+    ),
+    "anyServiceSelecting": (
+        Overload("kspec_any_service_selecting", ("dyn",), "bool", _scoped("any_service_selecting")),
+    ),
+    "anyPdbSelecting": (Overload("kspec_any_pdb_selecting", ("dyn",), "bool", _scoped("any_pdb_selecting")),),
     "overlappingControllers": (
         Overload("kspec_overlapping_controllers", ("dyn",), "list", _scoped("overlapping_controllers")),
     ),
@@ -1413,9 +1445,9 @@ FUNCTIONS: dict[str, tuple[Overload, ...]] = {
 
 # The API server's CEL functions (ValidatingAdmissionPolicy): quantity, lists, the libraries above
 # and the authorizer; none of kspec's selector or cluster helpers.
-_KSPEC_ONLY = ("selectorMatches", "mapSelectorMatches", "podTemplate", "podsOf", "workloadsSelectedBy",
-               "servicesSelecting", "pdbsSelecting", "overlappingControllers", "definitions", "clusterHostRefs",
-               "serviceExists")
+_KSPEC_ONLY = ("sort", "selectorMatches", "mapSelectorMatches", "podTemplate", "podsOf", "workloadsSelectedBy",
+               "servicesSelecting", "pdbsSelecting", "anyWorkloadSelectedBy", "anyServiceSelecting",
+               "anyPdbSelecting", "overlappingControllers", "definitions", "clusterHostRefs", "serviceExists")
 KUBERNETES_FUNCTIONS: dict[str, tuple[Overload, ...]] = {
     **{name: overloads for name, overloads in FUNCTIONS.items() if name not in _KSPEC_ONLY},
     **FORMAT_LIBRARY,

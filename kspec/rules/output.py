@@ -31,17 +31,17 @@ JSON shape (``version`` 1; stable)::
 from __future__ import annotations
 
 import datetime
-import hashlib
+import json
 import os
-import socket
 import textwrap
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import Counter
 
 from kspec.rules.engine import CheckResult, Finding
+from kspec.rules.postcheck import BASELINE, CONFIG
 from kspec.rules.rule import Rule, severity_rank
-from kspec.util.escape import json_dumps, one_line, xml_safe
+from kspec.util.escape import json_dumps, json_safe, one_line, xml_safe
 from kspec.util.version import VERSION
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -149,7 +149,33 @@ def to_json(result: CheckResult, threshold: str = "error") -> dict:
 
 
 def render_json(result: CheckResult, threshold: str = "error") -> str:
-    return json_dumps(to_json(result, threshold), indent=2, sort_keys=False) + "\n"
+    return json_layout(to_json(result, threshold)) + "\n"
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one for every member (json.dumps with options makes one a call)
+
+
+def json_layout(value, depth: int = 2) -> str:
+    """``value`` as JSON for reading and diffing, at nearly the compact encoder's speed.
+
+    Containers nested less than ``depth`` deep show one member per line,
+    indented two spaces a level; anything deeper is written compactly on its
+    member's line (``findings``: one finding a line). ``json.dumps(indent=2)``
+    would lay out every level, but only through Python's pure-Python encoder,
+    several times slower on tens of thousands of findings. The text is made
+    safe as :func:`~kspec.util.escape.json_dumps` makes it.
+    """
+    return json_safe(_layout(value, depth, ""))
+
+
+def _layout(value, depth: int, indent: str) -> str:
+    if depth <= 0 or not value or not isinstance(value, (dict, list)):
+        return _ENCODER.encode(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        members = [f"{inner}{_ENCODER.encode(key)}: {_layout(item, depth - 1, inner)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(members) + "\n" + indent + "}"
+    return "[\n" + ",\n".join(inner + _layout(item, depth - 1, inner) for item in value) + "\n" + indent + "]"
 
 
 # ---------------------------------------------------------------------------
@@ -158,6 +184,8 @@ def render_json(result: CheckResult, threshold: str = "error") -> str:
 
 
 def _fingerprint(f: Finding) -> str:
+    import hashlib  # deferred: start-up time (SARIF only)
+
     key = "\0".join([f.rule_id, f.kind, f.namespace or "", f.name, f.file])
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -169,11 +197,21 @@ def _artifact_location(file: str, root: str) -> dict:
     return {"uri": uri, "uriBaseId": SRCROOT} if under_root else {"uri": uri}
 
 
-def to_sarif(result: CheckResult, threshold: str = "error", root: str | None = None) -> dict:
+def to_sarif(result: CheckResult, threshold: str = "error", root: str | None = None, *,
+             include_suppressed: bool = False) -> dict:
     """A SARIF 2.1.0 log with one run: rules in ``tool.driver.rules``, one result per finding.
 
     Artifact URIs are relative to ``root`` (default :func:`repository_root`)
     under the base id ``%SRCROOT%``, which ``originalUriBaseIds`` resolves.
+
+    Suppressed findings are left out, unless ``include_suppressed``: then each
+    follows the reported ones as a result with a ``suppressions`` entry
+    (SARIF 2.1.0 section 3.35), as CodeQL writes the alerts its suppression
+    comments silence, which SARIF viewers then show as suppressed rather than
+    open: kind ``inSource`` for an annotation on the object
+    (kspec's or another linter's), ``external`` for ``.kspec.yaml`` and the
+    baseline; the reason, when one was given, is the ``justification``, and
+    ``properties.suppressedBy`` names the annotation, ``config`` or ``baseline``.
     """
     root = root or repository_root()
     index = {rule.id: i for i, rule in enumerate(result.rules)}
@@ -189,25 +227,10 @@ def to_sarif(result: CheckResult, threshold: str = "error", root: str | None = N
         }
         for r in result.rules
     ]
-    results = []
-    for f in result.findings:
-        entry = {
-            "ruleId": f.rule_id,
-            "level": _SARIF_LEVEL[f.severity],
-            "message": {"text": f"{f.object_ref}: {f.message}"},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": _artifact_location(f.file, root),
-                    "region": {"startLine": f.line or 1},
-                },
-                "logicalLocations": [{"fullyQualifiedName": f.object_ref, "kind": "object"}],
-            }],
-            "partialFingerprints": {"kspecObject/v1": _fingerprint(f)},
-            "properties": {"status": f.status},
-        }
-        if f.rule_id in index:
-            entry["ruleIndex"] = index[f.rule_id]
-        results.append(entry)
+    results = [_sarif_result(f, root, index) for f in result.findings]
+    if include_suppressed:
+        results.extend(dict(_sarif_result(f, root, index), suppressions=[_suppression(by, reason)])
+                       for f, by, reason in result.suppressed)
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -221,8 +244,39 @@ def to_sarif(result: CheckResult, threshold: str = "error", root: str | None = N
     }
 
 
-def render_sarif(result: CheckResult, threshold: str = "error") -> str:
-    return json_dumps(to_sarif(result, threshold), indent=2) + "\n"
+def _sarif_result(f: Finding, root: str, index: dict[str, int]) -> dict:
+    entry = {
+        "ruleId": f.rule_id,
+        "level": _SARIF_LEVEL[f.severity],
+        "message": {"text": f"{f.object_ref}: {f.message}"},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": _artifact_location(f.file, root),
+                "region": {"startLine": f.line or 1},
+            },
+            "logicalLocations": [{"fullyQualifiedName": f.object_ref, "kind": "object"}],
+        }],
+        "partialFingerprints": {"kspecObject/v1": _fingerprint(f)},
+        "properties": {"status": f.status},
+    }
+    if f.rule_id in index:
+        entry["ruleIndex"] = index[f.rule_id]
+    return entry
+
+
+def _suppression(by: str, reason: str) -> dict:
+    """One SARIF ``suppression``: where it is kept, why, and by what."""
+    external = by in (CONFIG, BASELINE)
+    suppression = {"kind": "external" if external else "inSource"}
+    justification = f"recorded in the baseline {reason}" if by == BASELINE and reason else reason
+    if justification:
+        suppression["justification"] = justification
+    suppression["properties"] = {"suppressedBy": by}
+    return suppression
+
+
+def render_sarif(result: CheckResult, threshold: str = "error", *, include_suppressed: bool = False) -> str:
+    return json_layout(to_sarif(result, threshold, include_suppressed=include_suppressed), depth=4) + "\n"
 
 
 # ---------------------------------------------------------------------------
@@ -244,6 +298,8 @@ def to_junit(result: CheckResult, threshold: str = "error", timestamp: str | Non
     and title), ``system-out`` and ``system-err``; every case a ``time``; the
     root has no attributes (the Ant schema allows none).
     """
+    import socket  # deferred: start-up time (JUnit only)
+
     rank = severity_rank(threshold)
     stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     host = hostname or socket.gethostname() or "localhost"
@@ -339,6 +395,9 @@ def render_rule_list(rules, fmt: str = "text", *, brief: bool = False) -> str:
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit}
 
 
-def render(result: CheckResult, fmt: str, threshold: str = "error") -> str:
-    """Render ``result`` in ``fmt`` (one of :data:`FORMATS`)."""
+def render(result: CheckResult, fmt: str, threshold: str = "error", *, include_suppressed: bool = False) -> str:
+    """Render ``result`` in ``fmt`` (one of :data:`FORMATS`); ``include_suppressed``
+    adds the suppressed findings to SARIF (JSON always lists them under ``suppressed``)."""
+    if fmt == "sarif":
+        return render_sarif(result, threshold, include_suppressed=include_suppressed)
     return RENDERERS[fmt](result, threshold)

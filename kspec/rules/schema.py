@@ -25,11 +25,11 @@ the first release without it.
 
 from __future__ import annotations
 
-import difflib
 import functools
-import importlib.resources
+import importlib.util
 import json
 import re
+from pathlib import Path
 from typing import Iterable
 
 import attrs
@@ -276,8 +276,13 @@ def shipped_versions() -> tuple[tuple[int, ...], ...]:
     return tuple(sorted(versions))
 
 
-def _schema_root():
-    return importlib.resources.files(_PACKAGE) / _SCHEMAS
+def _schema_root() -> Path:
+    """The package's schema folder, found without importing the package (its
+    import loads jsonschema, some 30 ms of start-up that ``kspec check`` never uses)."""
+    spec = importlib.util.find_spec(_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise SchemaError(f"the {_PACKAGE.replace('_', '-')} package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / _SCHEMAS
 
 
 @functools.lru_cache(maxsize=4)
@@ -394,6 +399,8 @@ def _unknown_kind_message(versions: dict, group: str, version: str, kind: str) -
     if served:
         return f'no matches for kind "{kind}" in version "{api_version}" (served: {", ".join(served)})'
     kinds = sorted({k for kinds in versions.values() for k in kinds if not k.endswith("List")})
+    import difflib  # deferred: start-up time (only an unknown kind asks for a suggestion)
+
     close = difflib.get_close_matches(kind, kinds, n=1)
     hint = f'; did you mean "{close[0]}"?' if close else ""
     where = f'group "{group}"' if group else "the core group (v1)"

@@ -23,7 +23,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-__all__ = ["json_dumps", "one_line", "terminal", "visible", "xml_safe", "xml_text"]
+__all__ = ["json_dumps", "json_safe", "one_line", "terminal", "visible", "xml_safe", "xml_text"]
 
 # C0 controls, DEL, C1 controls, lone surrogates, and the XML non-characters.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -79,7 +79,11 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff]")
 def json_dumps(value, **options) -> str:
     """``json.dumps`` whose output holds no raw C1 control (``\\u0085``) and no lone
     surrogate: a non-UTF-8 file name becomes its visible spelling (``\\xff``)."""
-    text = json.dumps(value, ensure_ascii=False, **options)
+    return json_safe(json.dumps(value, ensure_ascii=False, **options))
+
+
+def json_safe(text: str) -> str:
+    """JSON text written with ``ensure_ascii=False`` made as safe as :func:`json_dumps` makes it."""
     if not _JSON_UNSAFE.search(text):
         return text
 
