@@ -47,11 +47,15 @@ print(json.dumps({"complete": result.complete, "bound": result.bound, "stats": r
 
 def run(path: pathlib.Path, por: bool, limit: float, which: str) -> dict | None:
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), "1" if por else "0", str(limit), which],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:  # e.g. start: settled that does not settle without the reductions
+        return {"error": out.stderr.strip().splitlines()[-1].split("error: ")[-1]}
     return json.loads(out.stdout)
 
 
 def cell(doc: dict) -> str:
+    if "error" in doc:
+        return f"error: {doc['error']} | | "
     stats = doc["stats"]
     states = f"{stats['distinct_states']:,}" + ("" if doc["complete"] else f" ({doc['bound']})")
     return f"{states} | {stats['seconds']:.1f} | {stats['peak_memory_bytes'] / 2**20:,.0f}"
@@ -80,9 +84,15 @@ def main() -> None:
             if off is None:
                 continue
             on = run(path, True, args.time_limit, which)
+            if "error" in on:
+                print(f"| {path.name} | {which} | {cell(off)} | {cell(on)} | | | |", flush=True)
+                continue
             reduction = on["stats"]["reduction"]
             ample = f"{reduction['reduced_expansions']:,}" if reduction["partial_order"] else f"off: {short(reduction['note'])}"
-            same = on["verdicts"] == off["verdicts"] if on["complete"] and off["complete"] else "n/a (bound)"
+            if "error" in off:
+                same = "n/a (error without)"
+            else:
+                same = on["verdicts"] == off["verdicts"] if on["complete"] and off["complete"] else "n/a (bound)"
             name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
             sliced = "yes" if reduction.get("slice") else "no"
             print(f"| {name} | {which} | {cell(off)} | {cell(on)} | {ample} | {sliced} | {same} |", flush=True)
