@@ -232,7 +232,7 @@ def test_a_kind_the_scenario_ignores_is_a_warning_at_its_line(tmp_path):
 @pytest.mark.parametrize("body, where", [
     ("consistency: {staleness: 1, lag: 2}\n", "consistency.lag: unknown key 'lag'"),
     ("consistency: {staleness: -1}\n", "consistency.staleness: must be at least 0"),
-    ("consistency: {controllers: [scheduler]}\n", "'scheduler' reads the API directly"),
+    ("consistency: {controllers: [kubelet]}\n", "'kubelet' reads the API directly"),
     ("consistency: eventual\n", "consistency is fresh or"),
     ("etcd: {members: 2}\n", "etcd.members: an etcd cluster has an odd number of members"),
     ("nodeLifecycle: {evictions: random}\n", "nodeLifecycle.evictions: evictions is zone-aware or naive"),

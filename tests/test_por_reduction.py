@@ -128,6 +128,7 @@ def test_output_states_the_reduction_and_why_it_was_off(run_cli):
     path = MODELS / "unresponsive-pod-returns.yaml"
     off = run_cli("explore", path, "--no-por", "-o", "json", "--no-progress")
     doc = json.loads(off.stdout)
-    assert doc["stats"]["reduction"] == {"partial_order": False, "note": "--no-por", "reduced_expansions": 0}
+    assert doc["stats"]["reduction"] == {"partial_order": False, "note": "--no-por", "reduced_expansions": 0,
+                                          "slice": ""}
     text = run_cli("explore", path, "--no-progress")
     assert "partial-order reduction off (liveness checks are explored in full: rc-replicas-converge)" in text.stderr

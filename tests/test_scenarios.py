@@ -19,6 +19,7 @@ FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partitio
         "overlapping-rcs", "custom-singleton-buggy", "custom-singleton-fixed"]
 SIEVE = [f"sieve-{bug}-state-{version}" for bug in ("stale", "unobserved", "intermediate")
          for version in ("buggy", "fixed")]
+SIEVE += ["sieve-stale-delete-buggy", "sieve-stale-delete-fixed"]  # a DELETE with and without preconditions
 FAST += SIEVE  # the user operators of models/sieve/ (tests/test_sieve_operators.py reads their traces)
 # the control plane: informer caches, expectations, slow-start batches, etcd quorum, zone-aware eviction
 CONTROL_PLANE = ["rc-stale-cache-surplus", "rc-stale-cache-expectations-hold", "rc-restart-between-batches",
@@ -28,6 +29,8 @@ FAST += CONTROL_PLANE
 INFORMED = ["job-stale-cache-surplus", "job-stale-cache-expectations-hold",
             "statefulset-stale-cache-deletes-replacement", "statefulset-stale-cache-one-behind-holds",
             "endpoints-stale-cache-lists-deleted-pod", "endpoints-stale-cache-time-travel"]
+# the scheduler cache: assumed pods over a lagging informer, lost on restart (tests/test_scheduler_cache.py)
+INFORMED += ["scheduler-restart-double-booking", "scheduler-stale-cache-assumed-holds"]
 FAST += INFORMED
 # update strategies: StatefulSet partition and OnDelete, DaemonSet surge and maxUnavailable, the overshoot of kubernetes#95498
 ROLLOUTS = ["statefulset-rollout-partition", "statefulset-rollout-ondelete", "daemonset-rollout-surge",
@@ -42,6 +45,12 @@ FAST += ["hpa-load-swings"]
 GENERATIONS_FINALIZERS = ["rollout-status-generation", "finalizer-stuck-terminating", "finalizer-removed-by-controller",
                           "deployment-delete-foreground"]
 FAST += GENERATIONS_FINALIZERS
+# Foreground and Orphan deletion of StatefulSets, DaemonSets and Jobs; their generations
+# (tests/test_propagation_generations.py reads their traces)
+PROPAGATION_GENERATIONS = ["statefulset-delete-foreground", "statefulset-delete-orphan", "daemonset-delete-foreground",
+                           "job-delete-foreground", "job-delete-orphan", "statefulset-rollout-status-generation",
+                           "daemonset-rollout-status-generation"]
+FAST += PROPAGATION_GENERATIONS
 # 2.5 s, 30 s and 10 s; myapp-antiaffinity-node-crash is the fast sibling of the first
 SLOW = ["myapp-node-crash", "myapp-two-faults", "rolling-update-node-crash", "job-indexed-node-crash",
         "hpa-rollout-ratchet"]  # 18 s: bench/bench_hpa.py
@@ -76,9 +85,10 @@ NO_SYMMETRY = ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs",
                "custom-singleton-fixed", "daemonset-node-crash", "drain-with-pdb", "drain-blocked-by-pdb"] + SIEVE
 NO_SYMMETRY += CONTROL_PLANE + ROLLOUTS + ["cronjob-forbid-node-crash"]
 NO_SYMMETRY += [name for name in INFORMED if name != "job-stale-cache-surplus"] + GENERATIONS_FINALIZERS
+NO_SYMMETRY += [name for name in PROPAGATION_GENERATIONS if name != "job-delete-foreground"]
 NO_SYMMETRY_SLOW = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-force-delete",
                     "unresponsive-pod-returns", "myapp-node-crash", "job-replacement-while-terminating",
-                    "job-replace-only-failed", "job-stale-cache-surplus"]
+                    "job-replace-only-failed", "job-stale-cache-surplus", "job-delete-foreground"]
 # 710,917 and 764,248 states without symmetry: minutes each, beyond the suite's budget.
 NO_SYMMETRY_TOO_BIG = ["myapp-two-faults", "rolling-update-node-crash"]
 

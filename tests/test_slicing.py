@@ -155,7 +155,8 @@ def _compare(name: str) -> None:
 
 
 SLICED = ("myapp-antiaffinity-node-crash", "myapp-node-crash",  # checks read one Service's endpoints of two
-          "statefulset-force-delete", "statefulset-partition")  # no check reads endpoints
+          "statefulset-delete-foreground", "statefulset-delete-orphan",  # no check reads endpoints
+          "statefulset-force-delete", "statefulset-partition", "statefulset-rollout-status-generation")
 
 
 def test_slicing_applies_to_the_bundled_scenarios_listed():

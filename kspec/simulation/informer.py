@@ -29,7 +29,7 @@ other delivery is a step of the ``informer`` actor, weakly fair (a watch
 delivers eventually). Only pod events travel the stream: nodes, workloads'
 ``spec.replicas``, a Job's status and Endpoints are read fresh. Controllers
 that can read through a cache: the replication manager, the job, StatefulSet
-and endpoints controllers, and user controllers (the scenario's
+and endpoints controllers, the scheduler, and user controllers (the scenario's
 ``consistency.controllers`` chooses).
 
 Faults on the stream (see :mod:`kspec.simulation.faults`): ``watch-drop`` (the

@@ -25,12 +25,14 @@ from kspec.api.labels import selector_from_map
 from kspec.checker.model import Kind, Property, Witness, always, eventually_always, sometimes
 from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod, request_vector
 from kspec.simulation.controllers.daemonset import current_group as ds_current_group
+from kspec.simulation.controllers.daemonset import rollout_status as ds_rollout_status
 from kspec.simulation.controllers.daemonset import should_run, updated_desired_node_counts
 from kspec.simulation.controllers.cronjob import cron_record
 from kspec.simulation.controllers.job import index_of as job_index_of, record_of as job_record_of
 from kspec.simulation.controllers.statefulset import ordinal as sts_ordinal
 from kspec.simulation.controllers.statefulset import pod_group as sts_pod_group
 from kspec.simulation.controllers.statefulset import revision_of as sts_revision_of
+from kspec.simulation.controllers.statefulset import rollout_status as sts_rollout_status
 from kspec.simulation.controllers.statefulset import update_strategy as sts_update_strategy
 from kspec.simulation.controllers.deployment import (
     calculate_status, deployment_status_viewer, generation, max_unavailable, observed, observed_generation,
@@ -1653,21 +1655,36 @@ GENERATION_CHECKS = ("rollout-status-truthful",)
 with one keeps them in its states (:func:`~kspec.simulation.controllers.deployment.track_generations`)."""
 
 VIEWERS = ("kubectl", "without-generation-check")
-"""How ``rollout-status-truthful`` reads a Deployment: ``kubectl rollout status``
-(``DeploymentStatusViewer``), or the same comparisons without its
-``observedGeneration`` guard (what a hand-written wait script often does)."""
+"""How ``rollout-status-truthful`` reads a workload: ``kubectl rollout status``
+(``DeploymentStatusViewer``, ``StatefulSetStatusViewer``, ``DaemonSetStatusViewer``),
+or the same comparisons without their ``observedGeneration`` guard (what a
+hand-written wait script often does)."""
 
 
-def _viewer_done(world: World, s: State, d: int, viewer: str) -> bool:
-    replicas = s.replicas[d]
-    guard = observed(world, s, d) if viewer == "kubectl" else True
-    return deployment_status_viewer(world.workloads[d].name, replicas, calculate_status(world, s, d), guard)[1]
+def _viewer(world: World, s: State, w: int, viewer: str) -> tuple[str, bool]:
+    """The viewer's message for workload ``w`` and whether it says the rollout is done."""
+    guard = viewer == "kubectl"
+    kind = world.workloads[w].kind
+    if kind == "StatefulSet":
+        return sts_rollout_status(world, s, w, guard)
+    if kind == "DaemonSet":
+        return ds_rollout_status(world, s, w, guard)
+    return deployment_status_viewer(world.workloads[w].name, s.replicas[w], calculate_status(world, s, w),
+                                    observed(world, s, w) if guard else True)
 
 
-def _not_rolled(world: World, s: State, d: int) -> list[str]:
-    """Active pods of Deployment ``d`` that are not of its current template."""
-    current = world.workloads[d].replica_sets[world.current_revision(s, d)]
-    return [p.name for p in _deployment_pods(world, s, d) if p.owner != current]
+def _not_rolled(world: World, s: State, w: int) -> list[str]:
+    """Active pods of workload ``w`` that do not run the template its current
+    spec gives them (for a StatefulSet, the one its partition gives each ordinal)."""
+    kind = world.workloads[w].kind
+    if kind == "StatefulSet":
+        return [p.name for p in s.pods if p.owner == w and is_active(p)
+                and p.group != sts_pod_group(world, s, w, sts_ordinal(world, w, p.name))]
+    if kind == "DaemonSet":
+        current = ds_current_group(world, s, w)
+        return [p.name for p in s.pods if p.owner == w and is_active(p) and p.group != current]
+    current = world.workloads[w].replica_sets[world.current_revision(s, w)]
+    return [p.name for p in _deployment_pods(world, s, w) if p.owner != current]
 
 
 def _check_viewer(viewer: str) -> None:
@@ -1675,43 +1692,59 @@ def _check_viewer(viewer: str) -> None:
         raise PropertyParamError(f"rollout-status-truthful: viewer is {' or '.join(VIEWERS)}, got {viewer!r}")
 
 
-@_entry("rollout-status-truthful", "always", ("deployment", "viewer"))
-def _rollout_status_truthful(world: World, deployment: str | None = None, viewer: str = "kubectl"):
-    """Whenever `kubectl rollout status` says a Deployment is rolled out, every active pod of it runs its current template.
+def _rolled_workloads(world: World, deployment: str | None, statefulset: str | None,
+                      daemonset: str | None) -> tuple[int, ...]:
+    """The workloads named (every Deployment, StatefulSet and DaemonSet when none is)."""
+    if deployment is None and statefulset is None and daemonset is None:
+        return world.deployments + world.statefulsets + world.daemonsets
+    return ((_deployments(world, deployment) if deployment is not None else ())
+            + (_statefulsets(world, statefulset) if statefulset is not None else ())
+            + (_daemonsets(world, daemonset) if daemonset is not None else ()))
 
-    The rule is ``DeploymentStatusViewer`` (kubectl ``rollout_status.go``)
-    reading the status the controller last wrote: done only once
-    ``status.observedGeneration >= metadata.generation``. Right after ``kubectl
-    set image`` the status still describes the old template, every replica
-    "updated", so a reader that skips that guard (``viewer:
-    without-generation-check``) reports success while only old pods run.
-    Terminating pods are not counted (the viewer counts none).
+
+@_entry("rollout-status-truthful", "always", ("deployment", "statefulset", "daemonset", "viewer"))
+def _rollout_status_truthful(world: World, deployment: str | None = None, statefulset: str | None = None,
+                             daemonset: str | None = None, viewer: str = "kubectl"):
+    """Whenever `kubectl rollout status` says a Deployment, StatefulSet or DaemonSet is rolled out, every active pod of it runs its current template.
+
+    The rules are kubectl's (``rollout_status.go``): ``DeploymentStatusViewer``,
+    ``StatefulSetStatusViewer`` (RollingUpdate only; ``readyReplicas`` and
+    ``updatedReplicas >= replicas - partition``: pods below the partition keep
+    the old template and are not counted against it) and
+    ``DaemonSetStatusViewer`` (RollingUpdate only), each reading the status the
+    controller last wrote and done only once ``status.observedGeneration >=
+    metadata.generation``. Right after ``kubectl set image`` the status still
+    describes the old template, every replica "updated", so a reader that
+    skips that guard (``viewer: without-generation-check``) reports success
+    while only old pods run. Terminating pods are not counted (the viewers
+    count none as updated).
     """
     _check_viewer(viewer)
-    targets = _deployments(world, deployment)
+    targets = _rolled_workloads(world, deployment, statefulset, daemonset)
 
     def check(s):
-        for d in targets:
-            if s.replicas[d] is not None and _viewer_done(world, s, d, viewer) and _not_rolled(world, s, d):
+        for w in targets:
+            if s.replicas[w] is not None and _viewer(world, s, w, viewer)[1] and _not_rolled(world, s, w):
                 return False
         return True
     return check
 
 
 @_explains("rollout-status-truthful")
-def _explain_rollout_status(world: World, deployment: str | None = None, viewer: str = "kubectl"):
-    targets = _deployments(world, deployment)
+def _explain_rollout_status(world: World, deployment: str | None = None, statefulset: str | None = None,
+                            daemonset: str | None = None, viewer: str = "kubectl"):
+    targets = _rolled_workloads(world, deployment, statefulset, daemonset)
 
     def explain(s):
-        for d in targets:
-            if s.replicas[d] is None or not _viewer_done(world, s, d, viewer):
+        for w in targets:
+            if s.replicas[w] is None:
                 continue
-            old = _not_rolled(world, s, d)
+            message, done = _viewer(world, s, w, viewer)
+            old = _not_rolled(world, s, w) if done else []
             if old:
-                name = world.workloads[d].name
-                seen = observed_generation(world, s, d)
-                at = "" if seen is None else f" (observedGeneration {seen}, generation {generation(world, s, d)})"
-                return (f"the status reads as 'deployment \"{name}\" successfully rolled out'{at} while "
+                seen = observed_generation(world, s, w)
+                at = "" if seen is None else f" (observedGeneration {seen}, generation {generation(world, s, w)})"
+                return (f"the status of {_ref(world, w)} reads as '{message}'{at} while "
                         f"{_plural(len(old), 'pod')} of an old template run{'s' if len(old) == 1 else ''}: "
                         f"{', '.join(old)}")
         return None
@@ -1719,13 +1752,16 @@ def _explain_rollout_status(world: World, deployment: str | None = None, viewer:
 
 
 @_witnesses("rollout-status-truthful")
-def _witness_rollout_status(world: World, deployment: str | None = None, viewer: str = "kubectl"):
-    targets = _deployments(world, deployment)
+def _witness_rollout_status(world: World, deployment: str | None = None, statefulset: str | None = None,
+                            daemonset: str | None = None, viewer: str = "kubectl"):
+    targets = _rolled_workloads(world, deployment, statefulset, daemonset)
     if not targets:
-        return _nothing("Deployment")
+        return _nothing("Deployment, StatefulSet or DaemonSet")
     return (Witness(f"the controller never lags behind a change of {_refs(world, targets)}'s spec, so the "
                     "observedGeneration guard never matters",
-                    lambda s: any(s.replicas[d] is not None and not observed(world, s, d) for d in targets)),)
+                    lambda s: any(s.replicas[w] is not None and observed_generation(world, s, w) is not None
+                                  and observed_generation(world, s, w) < generation(world, s, w)
+                                  for w in targets)),)
 
 
 def stuck_terminating(world: World, s: State) -> list[str]:

@@ -29,7 +29,7 @@ optional; paths are relative to the scenario file and stay under its folder)::
     consistency:                        # fresh (default) | informer caches (kspec.simulation.informer)
       staleness: 1                      # caches at most N pod events behind the API server
       controllers: [replication]        # who reads through a cache (default: replication and user controllers;
-                                        # job, statefulset, endpoints when named)
+                                        # job, statefulset, endpoints, scheduler when named)
     etcd: {members: 3}                  # etcd-member-crash faults: a majority must be up for any write
     nodeLifecycle:                      # the node lifecycle controller's eviction rule
       evictions: zone-aware             # zone-aware (default, upstream) | naive (every unreachable node, always)
@@ -118,7 +118,7 @@ SETTLE_LIMIT = 200_000
 LOADING = "loading the scenario"  # phases named when the run's budget runs out
 SETTLING = "settling the initial state"
 PROPAGATION = ("Background", "Foreground", "Orphan")  # a DELETE's propagationPolicy
-INFORMED_BUILTINS = ("replication", "job", "statefulset", "endpoints")  # built-ins that can read through a cache
+INFORMED_BUILTINS = ("replication", "job", "statefulset", "endpoints", "scheduler")  # built-ins that can read through a cache
 _BUILTIN_PACKAGE = "kspec.simulation.controllers."
 
 
@@ -811,11 +811,6 @@ def _operations(world: World, scenario: Scenario, problems: Diagnostics) -> list
         elif verb == "scale" and world.workloads[w].kind == "Job":
             problems.add(line, f"scale: {world.workloads[w].ref} has no replicas "
                                "(a Job runs its parallelism, fixed in its manifest)")
-        elif verb == "delete" and value and world.workloads[w].kind not in ("ReplicationController", "ReplicaSet",
-                                                                              "Deployment"):
-            problems.add(line, f"delete: propagationPolicy {value} is modelled for ReplicationControllers, "
-                               f"ReplicaSets and Deployments; {world.workloads[w].ref} is deleted with Background "
-                               "propagation only")
         elif verb == "force-delete" and not world.workloads[w].owns_pods:
             problems.add(line, f"force-delete: {world.workloads[w].ref} owns no pods "
                                "(name the ReplicaSet, RC, StatefulSet or DaemonSet)")
@@ -898,8 +893,8 @@ NOT_MODELLED = ("real time (delays such as the node-monitor grace period, inform
                 "then only for pod events, the replication manager, the job, StatefulSet and endpoints controllers "
                 "when named, and user controllers); a resourceVersion per "
                 "object (preconditions compare the record read with the current one); generation, except a "
-                "Deployment's where a check reads it; finalizers on StatefulSet, DaemonSet and Job templates; "
-                "foreground and orphan deletion beyond RCs, ReplicaSets and Deployments; the "
+                "Deployment's, StatefulSet's or DaemonSet's where a check reads it; finalizers on StatefulSet, "
+                "DaemonSet and Job templates; the "
                 "network between pods beyond reachability of the API server; admission webhooks; anything not "
                 "listed as a controller or a fault above.")
 """What every scenario leaves out; reports list it under the assumptions."""

@@ -237,7 +237,7 @@ _FINALIZER_OF = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}
 
 def _object_changes(before: State, after: State, world: World) -> list[str]:
     """Workload metadata the state keeps beside ``spec.replicas``: a pending
-    deletion's finalizer, an orphaned ReplicaSet, a Deployment's generations."""
+    deletion's finalizer, an orphaned ReplicaSet, the generations of a workload whose spec changes."""
     slots = getattr(world, "status_slots", {})
     out = []
     for w, workload in enumerate(world.workloads):
@@ -248,7 +248,7 @@ def _object_changes(before: State, after: State, world: World) -> list[str]:
                            else f"{workload.ref}: finalizer {_FINALIZER_OF[was]} removed")
         if RELEASED in slots and before.status[slots[RELEASED]][w] != after.status[slots[RELEASED]][w]:
             out.append(f"{workload.ref}: controller ownerReference removed (orphaned)")
-        if GENERATIONS in slots and w in world.deployments:
+        if GENERATIONS in slots and w in world.spec_bits:
             for field, count in (("metadata.generation", lambda s: generation(world, s, w)),
                                  ("status.observedGeneration",
                                   lambda s: 1 + bin(s.status[slots[GENERATIONS]][w]).count("1"))):

@@ -40,6 +40,21 @@ where upstream takes "the first" candidates in map order the model branches
 on every choice. Available means Running and Ready (``minReadySeconds`` counts
 as elapsed).
 
+A DaemonSet being deleted (``propagationPolicy: Foreground`` or ``Orphan``:
+it stays in the API with a deletionTimestamp while the garbage collector
+works) is not synced at all (``syncDaemonSet`` returns at once, status
+included): no pod is created or deleted.
+
+Generations (in a scenario whose checks read them, see
+:func:`~kspec.simulation.controllers.deployment.track_generations`): a
+``rollout`` bumps ``metadata.generation``; every sync writes
+``status.observedGeneration`` (``updateDaemonSetStatus``; the model keeps no
+DaemonSet expectations, so each sync is one whose expectations were met), so
+a sync with no pod to touch still happens once after a spec change, to write
+it. The status until then counts the pods for the template the controller
+last saw (:func:`status`); :func:`rollout_status` is ``kubectl rollout
+status`` reading it (``DaemonSetStatusViewer``).
+
 Not modelled as steps: the failed-pod back-off (time is abstract), revision
 history and a template changed twice.
 """
@@ -52,12 +67,15 @@ from typing import ClassVar
 import attrs
 
 from kspec.api.objects import Node, PodSpec
+from kspec.simulation.controllers.deployment import (generation, observed_generation, record_observed,
+                                                     status_revision, unobserved_spec, with_observed)
 from kspec.simulation.controllers.protocol import describe_sync, scaled_value
 from kspec.checker.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
-from kspec.simulation.state import FAILED, RUNNING, State, World, create_pod, delete_pod
+from kspec.simulation.state import FAILED, RUNNING, State, World, create_pod, deletion_pending, delete_pod, is_terminal
 
-__all__ = ["DaemonSetSync", "DaemonSetController", "NodeDaemonPods", "RollingUpdatePlan", "current_group",
+__all__ = ["DaemonSetSync", "DaemonSetController", "DaemonSetStatus", "status", "rollout_status",
+           "daemonset_status_viewer", "NodeDaemonPods", "RollingUpdatePlan", "current_group",
            "node_should_run_daemon_pod", "rollout_syncs", "rolling_update", "should_run", "sync", "target_node",
            "updated_desired_node_counts"]
 
@@ -70,9 +88,11 @@ class DaemonSetSync(Action):
     daemonset: str
     create: tuple[str, ...] = ()
     delete: tuple[str, ...] = ()
+    observed: int = 0  # the status.observedGeneration it wrote, when it changed
 
     def __str__(self) -> str:
-        return describe_sync("DaemonSetSync", self.daemonset, create=self.create, delete=self.delete)
+        return with_observed(describe_sync("DaemonSetSync", self.daemonset, create=self.create, delete=self.delete),
+                             self.observed)
 
 
 def target_node(world: World, group: int, name: str) -> int:
@@ -139,7 +159,7 @@ def _surplus(pods: list, group: int) -> list:
 def sync(world: World, state: State, w: int) -> tuple[State, list[str], list[str]]:
     """One manage pass (``syncNodes`` over ``podsShouldBeOnNode``): the next state and the pods
     created and deleted."""
-    if state.replicas[w] is None:  # deleted: the garbage collector removes its pods
+    if state.replicas[w] is None or deletion_pending(world, state, w):  # the garbage collector's business
         return state, [], []
     group = current_group(world, state, w)
     created: list[str] = []
@@ -183,8 +203,8 @@ def rollout_syncs(world: World, state: State, w: int):
     the plan's choices; nothing when the DaemonSet is not rolling out."""
     workload = world.workloads[w]
     strategy = workload.record.spec.update_strategy
-    if state.replicas[w] is None or strategy.type != "RollingUpdate" or not workload.revisions \
-            or world.current_revision(state, w) == 0:
+    if state.replicas[w] is None or deletion_pending(world, state, w) or strategy.type != "RollingUpdate" \
+            or not workload.revisions or world.current_revision(state, w) == 0:
         return
     group = current_group(world, state, w)
     nodes, desired = _rollout_nodes(world, state, w, group)
@@ -214,12 +234,93 @@ class DaemonSetController:
 
     def steps(self, world: World, state: State):
         for w in world.daemonsets:
+            name = world.workloads[w].name
+            unseen = None if deletion_pending(world, state, w) else unobserved_spec(world, state, w)
+            seen = 0 if unseen is None else generation(world, state, w)
             nxt, created, deleted = sync(world, state, w)
             if created or deleted:
-                yield DaemonSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
+                yield DaemonSetSync(name, tuple(created), tuple(deleted), seen), _observe(world, nxt, w, unseen)
                 continue
+            rolled = False
             for nxt, created, deleted in rollout_syncs(world, state, w):
-                yield DaemonSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
+                rolled = True
+                yield DaemonSetSync(name, tuple(created), tuple(deleted), seen), _observe(world, nxt, w, unseen)
+            if not rolled and unseen is not None:  # nothing to do but write status.observedGeneration
+                yield DaemonSetSync(name, observed=seen), _observe(world, state, w, unseen)
+
+
+def _observe(world: World, state: State, w: int, unseen: int | None) -> State:
+    return state if unseen is None else record_observed(world, state, w, unseen)
+
+
+@attrs.frozen
+class DaemonSetStatus:
+    """The ``status`` fields ``kubectl rollout status`` reads, as ``updateDaemonSetStatus``
+    computes them: over the nodes that should run the pod (``desiredNumberScheduled``),
+    those whose first daemon pod (scheduled first, then oldest) is of the update
+    template (``updatedNumberScheduled``) and is Running and Ready (``numberAvailable``,
+    ``minReadySeconds`` elapsed)."""
+
+    desired_number_scheduled: int = 0
+    updated_number_scheduled: int = 0
+    number_available: int = 0
+
+
+def _first_pod(world: World, state: State, w: int, node: int):
+    """``podByCreationTimestampAndPhase``'s first daemon pod for ``node`` (terminal
+    pods being deleted left out): bound before unbound, then the older template first."""
+    pods = [p for p in _node_pods(world, state, w, node) if not (p.deleting and is_terminal(p))]
+    revisions = world.workloads[w].revisions or (world.workloads[w].group,)
+    pods.sort(key=lambda p: (p.node < 0, revisions.index(p.group) if p.group in revisions else 0))
+    return pods[0] if pods else None
+
+
+def status(world: World, state: State, w: int) -> DaemonSetStatus:
+    """DaemonSet ``w``'s status as its last sync wrote it: the update template is
+    the one it then saw (:func:`~kspec.simulation.controllers.deployment.status_revision`);
+    the counts are the pods' now."""
+    workload = world.workloads[w]
+    update = workload.revisions[status_revision(world, state, w)] if workload.revisions else workload.group
+    desired = updated = available = 0
+    for node in range(len(world.nodes)):
+        if not should_run(world, state, w, node)[0]:
+            continue
+        desired += 1
+        pod = _first_pod(world, state, w, node)
+        if pod is None:
+            continue
+        available += pod.phase == RUNNING and pod.ready
+        updated += pod.group == update
+    return DaemonSetStatus(desired, updated, available)
+
+
+def rollout_status(world: World, state: State, w: int, guard: bool = True) -> tuple[str, bool]:
+    """``kubectl rollout status`` on DaemonSet ``w``: :func:`daemonset_status_viewer`
+    reading :func:`status` (``guard`` False: without its observedGeneration check)."""
+    seen = observed_generation(world, state, w)
+    observed = not guard or seen is None or seen >= generation(world, state, w)
+    strategy = world.workloads[w].record.spec.update_strategy
+    return daemonset_status_viewer(world.workloads[w].name, strategy.type, status(world, state, w), observed)
+
+
+def daemonset_status_viewer(name: str, strategy: str, current: DaemonSetStatus, observed: bool) -> tuple[str, bool]:
+    """``DaemonSetStatusViewer.Status`` (kubectl ``rollout_status.go``): its message
+    (without the trailing newline) and whether the rollout is done. Only
+    RollingUpdate has a status (OnDelete is an error, never done here); once
+    ``generation <= observedGeneration``, done when ``updatedNumberScheduled``
+    and ``numberAvailable`` both reach ``desiredNumberScheduled``."""
+    if strategy != "RollingUpdate":
+        return "error: rollout status is only available for RollingUpdate strategy type", False
+    if not observed:
+        return "Waiting for daemon set spec update to be observed...", False
+    waiting = f'Waiting for daemon set "{name}" rollout to finish: '
+    if current.updated_number_scheduled < current.desired_number_scheduled:
+        return waiting + (f"{current.updated_number_scheduled} out of {current.desired_number_scheduled} "
+                          "new pods have been updated..."), False
+    if current.number_available < current.desired_number_scheduled:
+        return waiting + (f"{current.number_available} of {current.desired_number_scheduled} "
+                          "updated pods are available..."), False
+    return f'daemon set "{name}" successfully rolled out', True
 
 
 # --------------------------------------------------------------------------- RollingUpdate (update.go)

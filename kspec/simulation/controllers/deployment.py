@@ -73,7 +73,8 @@ __all__ = ["DeploymentSync", "DeploymentController", "DeploymentStatus", "resolv
            "replica_set_proportion", "proportional_scale", "DeploymentCondition", "deployment_complete",
            "deployment_progressing", "deployment_timed_out", "sync_rollout_status", "available_condition",
            "calculate_status", "observed", "rollout_status", "deployment_status_viewer", "GENERATIONS",
-           "track_generations", "generation", "observed_generation", "status_revision"]
+           "track_generations", "generation", "observed_generation", "status_revision", "GENERATION_KINDS",
+           "unobserved_spec", "record_observed", "with_observed"]
 
 GENERATIONS = "generations"
 """Status slot: per workload, the spec-changing operations (bits of ``State.ops``) its controller has observed."""
@@ -454,13 +455,20 @@ def available_condition(replicas: int, max_unavailable: int, status: DeploymentS
     return "False", "MinimumReplicasUnavailable"
 
 
+GENERATION_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+"""Workloads whose generations a scenario keeps (the registry strategies of
+``apps/deployment``, ``apps/statefulset`` and ``apps/daemonset`` bump
+``metadata.generation`` on a spec change)."""
+
+
 def track_generations(world: World, operations) -> None:
     """Keep ``metadata.generation`` and ``status.observedGeneration`` of every
-    Deployment in the scenario (``operations``: its user operations, bit ``i``
-    of ``State.ops`` the ``i``-th): a scale or rollout of a Deployment changes
-    its spec."""
+    Deployment, StatefulSet and DaemonSet in the scenario (``operations``: its
+    user operations, bit ``i`` of ``State.ops`` the ``i``-th): a scale or
+    rollout changes the spec (a DaemonSet has no scale)."""
     for bit, op in enumerate(operations):
-        if op.verb in ("scale", "rollout") and op.workload in world.deployments:
+        if op.verb in ("scale", "rollout") and op.workload >= 0 \
+                and world.workloads[op.workload].kind in GENERATION_KINDS:
             world.spec_bits[op.workload] = world.spec_bits.get(op.workload, 0) | 1 << bit
     add_status_slot(world, GENERATIONS, tuple(0 for _ in world.workloads))
 
@@ -487,12 +495,27 @@ def status_revision(world: World, state: State, d: int) -> int:
     return 1 if bit is not None and status_of(world, state, GENERATIONS)[d] >> bit & 1 else 0
 
 
-def _unobserved(world: World, state: State, d: int) -> int | None:
-    """The spec changes of Deployment ``d`` its next sync observes (None: nothing new)."""
-    if GENERATIONS not in world.status_slots:
+def unobserved_spec(world: World, state: State, d: int) -> int | None:
+    """The spec changes of workload ``d`` its controller's next sync observes
+    (None: nothing new, or the scenario keeps no generations)."""
+    if GENERATIONS not in world.status_slots or state.replicas[d] is None:
         return None
     done = state.ops & world.spec_bits.get(d, 0)
     return None if status_of(world, state, GENERATIONS)[d] == done else done
+
+
+def record_observed(world: World, state: State, d: int, unseen: int) -> State:
+    """``state`` with workload ``d``'s ``status.observedGeneration`` set to its
+    generation (``unseen``: :func:`unobserved_spec`, the spec changes it now covers)."""
+    seen = status_of(world, state, GENERATIONS)
+    return with_status(world, state, GENERATIONS, seen[:d] + (unseen,) + seen[d + 1:])
+
+
+def with_observed(text: str, observed: int) -> str:
+    """A sync step's trace text (``Kind(name: ...)``) saying the observedGeneration it wrote (0: none)."""
+    if not observed:
+        return text
+    return text[:-1] + ("" if text.endswith(": )") else "; ") + f"observedGeneration {observed})"
 
 
 def calculate_status(world: World, state: State, d: int) -> DeploymentStatus:
@@ -570,7 +593,7 @@ class DeploymentController:
             dep = world.workloads[d]
             # a deletionTimestamp (Foreground or Orphan deletion under way): syncStatusOnly
             writes = {} if deletion_pending(world, state, d) else rollout_step(world, state, d)
-            unseen = _unobserved(world, state, d) if state.replicas[d] is not None else None
+            unseen = unobserved_spec(world, state, d)
             if not writes and unseen is None:
                 continue
             replicas = list(state.replicas)
@@ -582,7 +605,6 @@ class DeploymentController:
                 replicas[rs] = n
             nxt = attrs.evolve(state, replicas=tuple(replicas), rv=state.rv + 1)
             if unseen is not None:  # calculateStatus: observedGeneration = generation
-                seen = status_of(world, state, GENERATIONS)
-                nxt = with_status(world, nxt, GENERATIONS, seen[:d] + (unseen,) + seen[d + 1:])
+                nxt = record_observed(world, nxt, d, unseen)
                 changes.append(f"observedGeneration {generation(world, state, d)}")
             yield DeploymentSync(dep.name, tuple(changes)), nxt

@@ -6,8 +6,9 @@
   :class:`GCDeleteDependent`; the ReplicaSets of a deleted Deployment go the
   same way (:class:`GCDeleteReplicaSet`), then their pods.
 - Foreground and orphan propagation (``processDeletingDependentsItem``,
-  ``orphanDependents``): an owner deleted with ``propagationPolicy:
-  Foreground`` keeps existing, with a deletionTimestamp and the
+  ``orphanDependents``): an owner of pods (an RC, ReplicaSet, StatefulSet,
+  DaemonSet or Job; its controller creates and deletes no pod meanwhile)
+  deleted with ``propagationPolicy: Foreground`` keeps existing, with a deletionTimestamp and the
   ``foregroundDeletion`` finalizer, while the collector deletes its dependents
   (:class:`GCDeleteDependent`); once none is left in the API the finalizer is
   removed and the owner goes (:class:`GCRemoveOwner`). With ``Orphan`` the

@@ -32,6 +32,14 @@ time does not stop. ``ttlSecondsAfterFinished``: once finished, the TTL
 controller deletes the Job (:class:`TTLDeleteJob`) and the garbage collector
 its pods.
 
+Deletion: a Job deleted with ``propagationPolicy: Foreground`` or ``Orphan``
+stays in the API with a deletionTimestamp while the garbage collector works,
+and ``syncJob`` does not call ``manageJob`` for it (``satisfiedExpectations
+&& job.DeletionTimestamp == nil``): it counts the pods that end, creates and
+deletes none. A pod the collector orphaned (its ownerReference removed)
+that still carries the tracking finalizer loses it through the orphan-pod
+queue (``syncOrphanPod``): :class:`JobReleaseOrphan`.
+
 Read through an informer cache (a scenario's ``consistency.controllers``
 names ``job``), the controller keeps upstream's expectations and creates in
 slow-start batches: see :class:`JobController`.
@@ -58,13 +66,13 @@ from kspec.simulation.controllers.jobmath import (
 from kspec.simulation.controllers.protocol import describe_sync, memory_of, with_memory
 from kspec.simulation.informer import cached_state
 from kspec.simulation.state import (
-    FAILED, NOT_RUNNING, TERMINAL_PHASES, PodRec, State, World, create_pod, delete_pod, has_quorum, remove_pod,
-    status_of, update_pod, with_status,
+    FAILED, NOT_RUNNING, TERMINAL_PHASES, PodRec, State, World, create_pod, deletion_pending, delete_pod, has_quorum,
+    remove_pod, status_of, update_pod, with_status,
 )
 
-__all__ = ["JobRecord", "JobSync", "JobBatch", "JobExpectationsExpired", "JobDeadlinePassed", "TTLDeleteJob",
-           "JobController", "JobExpectations", "JobPlan", "TTLAfterFinished", "record_of", "job_pods", "index_of",
-           "decide", "enact", "sync"]
+__all__ = ["JobRecord", "JobSync", "JobReleaseOrphan", "JobBatch", "JobExpectationsExpired", "JobDeadlinePassed",
+           "TTLDeleteJob", "JobController", "JobExpectations", "JobPlan", "TTLAfterFinished", "record_of", "job_pods",
+           "index_of", "decide", "enact", "sync"]
 
 AFTER_ANY_BACKOFF = 10**9
 """``now`` for every sync: later than any back-off the failures so far imply (abstract time)."""
@@ -112,6 +120,14 @@ class JobSync(Action):
     def __str__(self) -> str:
         text = describe_sync("JobSync", self.job, create=self.create, delete=self.delete, count=self.counted)
         return text[:-1] + (f"; {self.condition})" if self.condition else ")")
+
+
+@attrs.frozen
+class JobReleaseOrphan(Action):
+    """``syncOrphanPod``: a pod with no controller left loses the Job's tracking finalizer."""
+
+    actor: ClassVar[str] = "job"
+    pod: str
 
 
 @attrs.frozen
@@ -207,7 +223,9 @@ def decide(world: World, state: State, w: int, *, manage: bool = True, skip=()) 
     them). ``manage`` False is a sync whose expectations are not met: it counts
     finished pods and may complete the Job, but creates and deletes nothing and
     declares no failure (upstream's ``deleted != active || !satisfiedExpectations``
-    keeps the Job unfinished; here such a sync waits whole). ``skip``: pods
+    keeps the Job unfinished; here such a sync waits whole). A Job being
+    deleted is synced without ``manageJob`` too, but its expectations are
+    met: it may finish, by failure or completion. ``skip``: pods
     whose finalizer removal the controller expects (``expectedRmFinalizers``):
     already counted, left out."""
     record = record_of(world, state, w)
@@ -216,14 +234,16 @@ def decide(world: World, state: State, w: int, *, manage: bool = True, skip=()) 
         return JobPlan(counted=tuple(p.name for p in tracked))
     if record.finished:
         return JobPlan()
+    deleting = deletion_pending(world, state, w) is not None  # a deletionTimestamp: no manageJob, may finish
     spec = _effective(world.job_specs[w], record)
     pods = [_job_pod(world, p, record) for p in tracked]
     status = JobStatus(record.succeeded, record.failed, record.completed_indexes, start_time=0)
-    result = sync_job(spec if manage else attrs.evolve(spec, deleting=True), status, pods, now=AFTER_ANY_BACKOFF)
+    result = sync_job(spec if manage and not deleting else attrs.evolve(spec, deleting=True), status, pods,
+                      now=AFTER_ANY_BACKOFF)
     finished = result.finished
-    if not manage:
-        if finished is not None:
-            return JobPlan()
+    if not manage and finished is not None:
+        return JobPlan()
+    if finished is None and (deleting or not manage):
         complete = result.succeeded > 0 if spec.completions is None else result.succeeded >= spec.completions
         finished = "Complete" if complete and result.active == 0 else None
     counted = _counted(spec, pods, finished is not None)
@@ -376,6 +396,9 @@ class JobController:
                     and not record.finished and not record.deadline_passed and state.replicas[w] is not None):
                 yield (JobDeadlinePassed(world.workloads[w].name),
                        with_status(world, state, world.workloads[w].ref, attrs.evolve(record, deadline_passed=True)))
+        for pod in state.pods:
+            if pod.owner < 0 and pod.group in world.counted_twin:
+                yield JobReleaseOrphan(pod.name), _release(world, state, (pod.name,))
 
     # ---------------------------------------------------------------- memory (informed mode)
 

@@ -14,9 +14,13 @@ Steps (one pod or node each):
     and start its containers, then post phase Running and Ready (the readiness
     probe passes on a healthy start). After a node reboot a pod that was
     Running has lost its containers: ``restartPolicy: Never`` makes it Failed,
-    the other policies start it again. Admission rejects a pod that does not
-    tolerate one of the node's NoExecute taints (phase Failed, reason Taint),
-    as ``PredicateAdmitHandler`` does.
+    the other policies start it again. Admission (``PredicateAdmitHandler``,
+    ``pkg/kubelet/lifecycle/predicate.go``) rejects, with phase Failed, a pod
+    that does not fit beside the pods this kubelet has already admitted (reason
+    ``OutOfpods``, ``OutOfcpu``, ``OutOfmemory``, ...: the first shortage, in
+    NodeResourcesFit's order; a scheduler whose cache missed a binding can put
+    one there) or that does not tolerate one of the node's NoExecute taints
+    (reason Taint).
 ``KubeletRestartContainer``
     a crashed container is restarted per ``restartPolicy`` (Always and
     OnFailure; crashes are non-zero exits); a hung container is killed when
@@ -48,6 +52,7 @@ from typing import ClassVar
 import attrs
 
 from kspec.checker.model import Action
+from kspec.scheduling.filters import REASON_TOO_MANY_PODS, Snapshot, node_resources_fit
 from kspec.simulation.state import (
     CRASHED, FAILED, HUNG, NOT_RUNNING, PENDING, READY, RUNNING, SUCCEEDED, TERMINAL_PHASES, UP,
     State, World, remove_pod, update_node, update_pod,
@@ -55,7 +60,7 @@ from kspec.simulation.state import (
 
 __all__ = ["KubeletStartPod", "KubeletRejectPod", "KubeletRestartContainer", "KubeletSyncStatus",
            "KubeletKillPod", "KubeletKillOrphans", "KubeletPodSucceeded", "KubeletHeartbeat", "Kubelet",
-           "reported_status"]
+           "reported_status", "admission_shortage"]
 
 
 @attrs.frozen
@@ -142,6 +147,37 @@ def untolerated_noexecute(world: World, state: State, pod, node: int):
     return None
 
 
+def _admitted(pod) -> bool:
+    """A pod this node's kubelet has admitted and not yet seen terminate
+    (``filterOutInactivePods``): its containers run, or it was started (phase
+    Running) and waits to be started again after a reboot."""
+    return pod.phase not in TERMINAL_PHASES and (pod.run != NOT_RUNNING or pod.phase == RUNNING)
+
+
+def admission_shortage(world: World, state: State, index: int) -> str | None:
+    """The kubelet's resource admission of pod ``index`` on its node
+    (``PredicateAdmitHandler.Admit``: NodeResourcesFit over the pods it has
+    already admitted there): the rejection reason, ``OutOf<resource>`` for the
+    first shortage, or None when the pod fits."""
+    pod = state.pods[index]
+    n = pod.node
+    others = tuple(sorted(p.group for i, p in enumerate(state.pods) if i != index and p.node == n and _admitted(p)))
+    key = (pod.group, n, others)
+    cache = world.__dict__.setdefault("_admission_cache", {})
+    if key not in cache:
+        node = world.nodes[n]
+        peers = [world.pod_object(g, f"{world.groups[g].prefix}~{k}", n) for k, g in enumerate(others)]
+        result = node_resources_fit(world.pod_object(pod.group, pod.name, n), node, Snapshot([node], peers))
+        reason = None
+        if not result.fits:
+            first = result.reasons[0]
+            reason = "OutOfpods" if first == REASON_TOO_MANY_PODS else "OutOf" + first.removeprefix("Insufficient ")
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[key] = reason
+    return cache[key]
+
+
 class Kubelet:
     """Every node's kubelet (one actor: fairness is per controller type, which
     keeps node symmetry; see the module docstring)."""
@@ -180,8 +216,11 @@ class Kubelet:
             if pod.run == NOT_RUNNING:
                 if not online or pod.phase not in (PENDING, RUNNING):
                     continue
-                taint = untolerated_noexecute(world, state, pod, n)
-                if taint is not None:
+                shortage = admission_shortage(world, state, i)
+                taint = untolerated_noexecute(world, state, pod, n) if shortage is None else None
+                if shortage is not None:
+                    yield KubeletRejectPod(pod.name, node_name, shortage), update_pod(state, i, phase=FAILED, ready=False)
+                elif taint is not None:
                     yield (KubeletRejectPod(pod.name, node_name, f"Taint {taint}"),
                            update_pod(state, i, phase=FAILED, ready=False))
                 elif pod.phase == RUNNING and group.restart_policy == "Never":

@@ -52,12 +52,14 @@ Reading through a cache, writing through the API (a scenario with
     possibly missing what a dropped watch event carried. A controller that
     reads ``state.pods`` instead does a quorum read of the API every time.
 
-``update_cached_pod(state, seen, **changes)`` and ``delete_cached_pod(state, seen)``
+``update_cached_pod(state, seen, **changes)`` and ``delete_cached_pod(state, seen, preconditions=False)``
     Writes of a pod the controller read from its cache, with the API server's
     preconditions: an update carries the resourceVersion it read and fails
-    with :class:`Conflict` when the pod changed since (HTTP 409); both fail
-    with :class:`NotFound` when it is gone. ``create_pod`` needs no
-    precondition (the API server names the pod).
+    with :class:`Conflict` when the pod changed since (HTTP 409); a delete
+    names the pod only, unless it carries ``preconditions`` (the UID and
+    resourceVersion read, ``DeleteOptions.preconditions``), and then fails
+    the same way; both fail with :class:`NotFound` when it is gone.
+    ``create_pod`` needs no precondition (the API server names the pod).
 
 ``observe(world, state, event)``
     Optional: the controller's event handlers, called with each watch event
@@ -167,16 +169,40 @@ def _current(state: State, seen: PodRec) -> int:
     raise NotFound(f"pod {seen.name!r} not found")
 
 
+def _check_unchanged(state: State, i: int, seen: PodRec) -> None:
+    """The precondition of a write: the API's pod ``i`` is still the pod read as
+    ``seen`` (same UID and resourceVersion), else :class:`Conflict`. The state
+    keeps neither: the API records are compared, so a pod changed and changed
+    back, or deleted and created again with the same record, counts as
+    unchanged (a per-object counter would make every history a distinct state)."""
+    if api_record(state.pods[i]) != api_record(seen):
+        raise Conflict(f"pod {seen.name!r} was modified since it was read; re-read it and retry")
+
+
 def update_cached_pod(state: State, seen: PodRec, **changes) -> State:
     """PUT of pod ``seen`` (as read from a cache) with ``changes``: the
     resourceVersion precondition holds only if the API's pod is still the one
     read, else :class:`Conflict` (the controller must re-read and retry)."""
     i = _current(state, seen)
-    if api_record(state.pods[i]) != api_record(seen):
-        raise Conflict(f"pod {seen.name!r} was modified since it was read; re-read it and retry")
+    _check_unchanged(state, i, seen)
     return update_pod(state, i, **changes)
 
 
-def delete_cached_pod(state: State, seen: PodRec) -> State:
-    """DELETE of pod ``seen``: :class:`NotFound` when it is gone."""
-    return delete_pod(state, _current(state, seen))
+def delete_cached_pod(state: State, seen: PodRec, *, preconditions: bool = False) -> State:
+    """DELETE of pod ``seen`` (as read from a cache): :class:`NotFound` when it is gone.
+
+    Without ``preconditions`` the DELETE names the pod only, so whatever pod
+    has that name now is deleted, however it changed since it was read. With
+    ``preconditions`` it carries ``metav1.Preconditions`` holding ``seen``'s UID
+    and resourceVersion: the API server checks them once it has found the pod
+    (``rest.BeforeDelete``, again in storage when the generic registry
+    store's ``Delete`` writes) and refuses with :class:`Conflict` (HTTP 409)
+    when the pod changed since it was read or is another pod under that name;
+    the controller re-reads and decides again. Compared as records, as for an
+    update: a pod changed and changed back counts as unchanged. A pod already
+    terminating whose precondition holds is left as it is (no error, no
+    change: ``pendingGraceful``)."""
+    i = _current(state, seen)
+    if preconditions:
+        _check_unchanged(state, i, seen)
+    return delete_pod(state, i)

@@ -28,6 +28,30 @@ A pod that fits nowhere stays Pending; the scheduler records
 ``PodScheduled=False`` with upstream's message
 (``0/3 nodes are available: 3 Insufficient cpu.``) once, in a
 :class:`SchedulerMarkUnschedulable` step, and retries when the cluster changes.
+
+By default (and under ``consistency: fresh``) the scheduler reads the API.
+When a scenario's ``consistency.controllers`` names ``scheduler`` it reads
+what upstream's scheduler cache holds (``pkg/scheduler/backend/cache/cache.go``,
+formerly ``pkg/scheduler/internal/cache``): the pods of its informer cache
+(:mod:`kspec.simulation.informer`), queue included, plus the pods it has
+*assumed*. ``schedulingCycle`` (``pkg/scheduler/schedule_one.go``) assumes
+a pod on its node before the binding cycle sends the Binding, so the next
+cycle counts it although no watch event has shown it bound; here the assume
+and the Binding are one step, and a Binding the API server refuses (the pod
+gone, being deleted or already bound) changes nothing, as ``ForgetPod``
+undoes the assume. The memory (``State.memory``) is the set of assumed pod
+names: ``AddPod`` drops a name when the cache sees the pod bound (the assume
+is confirmed and the cache holds the binding itself), and so does the pod's
+deletion. Assumed pods never expire: ``cleanupAssumedPods`` expired a
+finished binding after a TTL that upstream has set to 0, "never", since
+kubernetes#106361 (and the cache now keeps no TTL at all). A
+``controller-restart`` loses the assumed pods and relists, possibly from an
+API server that lags (kubernetes#59848): a binding the new process cannot
+see is a free node to it, so it can place a second pod where only one fits,
+and the kubelet's admission rejects one of them
+(:func:`kspec.simulation.controllers.kubelet.admission_shortage`). So can a
+binding its lagging cache has not seen yet that it did not make (a pod
+created with ``spec.nodeName``).
 """
 
 from __future__ import annotations
@@ -38,6 +62,8 @@ from typing import ClassVar
 import attrs
 
 from kspec.checker.model import Action
+from kspec.simulation.controllers.protocol import memory_of, with_memory
+from kspec.simulation.informer import Event, cached_state
 from kspec.simulation.state import PENDING, State, World, is_terminal, update_pod
 
 from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod
@@ -45,7 +71,7 @@ from kspec.scheduling.greedy import least_allocated, non_zero_requests
 from kspec.simulation.controllers.daemonset import target_node
 
 __all__ = ["SchedulerBind", "SchedulerMarkUnschedulable", "Scheduler", "default_choices", "feasible_nodes",
-           "unschedulable_message"]
+           "unschedulable_message", "scheduler_view"]
 
 MODES = ("all", "least-allocated")
 
@@ -168,8 +194,15 @@ DAEMON_AFFINITY_REASON = "node(s) didn't match Pod's node affinity/selector"
 def default_choices(world: World, state: State, index: int) -> tuple[int, ...]:
     """The nodes the default scoring (``least-allocated``) would bind pending pod
     ``index`` of ``state`` to: the feasible nodes with the top LeastAllocated score.
-    Traces use it to say when a ``scheduler: all`` step binds elsewhere."""
+    Traces use it to say when a ``scheduler: all`` step binds elsewhere. A
+    scheduler reading its cache is scored on what it saw (:func:`scheduler_view`)."""
     pod = state.pods[index]
+    slot = world.memory_slots.get(Scheduler.actor)
+    if slot is not None and pod.node < 0:
+        view = scheduler_view(world, state, state.memory[slot])
+        seen = next((i for i, p in enumerate(view.pods) if p.name == pod.name and p.node < 0), None)
+        if seen is not None:
+            state, index, pod = view, seen, view.pods[seen]
     fits, reasons = feasible_nodes(world, state, pod.group)
     if world.groups[pod.group].daemon:
         fits, reasons = _daemon_target(world, pod, fits, reasons)
@@ -199,32 +232,106 @@ class Scheduler:
         return [i for i in queue if (world.groups[state.pods[i].group].pod.spec.priority or 0) == top]
 
     def steps(self, world: World, state: State):
-        views: dict[int, tuple] = {}  # group -> its scheduling view in this state
-        for i in self.pending(world, state):
+        if self.actor in world.memory_slots:
+            yield from self._steps_informed(world, state)
+            return
+        for i, nodes, message in self._plan(world, state, self.pending(world, state)):
             pod = state.pods[i]
+            if message is not None:
+                yield SchedulerMarkUnschedulable(pod.name, message), update_pod(state, i, unschedulable=True)
+            for n in nodes:
+                yield SchedulerBind(pod.name, world.node_names[n]), update_pod(state, i, node=n, unschedulable=False)
+
+    def _plan(self, world: World, view: State, queue: list[int]):
+        """Per pod of ``queue`` (indexes into ``view``): (index, the nodes it may
+        be bound to, the PodScheduled=False message to record or None)."""
+        views: dict[int, tuple] = {}  # group -> its scheduling view in this state
+        for i in queue:
+            pod = view.pods[i]
             key = views.get(pod.group)
             if key is None:
-                key = views[pod.group] = _cache_key(state, pod.group)
-            fits, reasons = _feasible(world, state, key)
+                key = views[pod.group] = _cache_key(view, pod.group)
+            fits, reasons = _feasible(world, view, key)
             daemon = world.groups[pod.group].daemon
             if daemon:  # matchFields metadata.name: its own node only
                 fits, reasons = _daemon_target(world, pod, fits, reasons)
             if not fits:
                 if not pod.unschedulable:
-                    message = unschedulable_message(len(state.nodes), reasons)
-                    yield SchedulerMarkUnschedulable(pod.name, message), update_pod(state, i, unschedulable=True)
+                    yield i, (), unschedulable_message(len(view.nodes), reasons)
                 continue
             if self.mode == "least-allocated":
                 if daemon:
-                    fits = _least_allocated(world, state, pod.group, fits)
+                    fits = _least_allocated(world, view, pod.group, fits)
                 else:  # the scores read only what the view holds: bound pods' groups and nodes
                     top = world.__dict__.setdefault("_top_cache", {})
                     best = top.get(key)
                     if best is None:
-                        best = _least_allocated(world, state, pod.group, fits)
+                        best = _least_allocated(world, view, pod.group, fits)
                         if len(top) > 200_000:
                             top.clear()
                         top[key] = best
                     fits = best
-            for n in fits:
-                yield SchedulerBind(pod.name, world.node_names[n]), update_pod(state, i, node=n, unschedulable=False)
+            yield i, fits, None
+
+    # ---------------------------------------------------------------- the scheduler cache (informed mode)
+
+    def initial_memory(self, world: World) -> tuple[str, ...]:
+        """No pod assumed (also after a restart: the cache is rebuilt from a list)."""
+        return ()
+
+    def rename_memory(self, memory: tuple[str, ...], pods: dict) -> tuple[str, ...]:
+        return tuple(sorted(pods.get(name, name) for name in memory))
+
+    def memory_marks(self, memory: tuple[str, ...]):
+        """Each assumed pod's name (so symmetry tells an assumed pod from its twin)."""
+        for name in memory:
+            yield name, 0
+
+    def observe(self, world: World, state: State, event: Event) -> State:
+        """The cache's handlers: ``AddPod`` of a pod bound to a node confirms
+        its assume (the cache now holds the binding itself); a deleted pod is
+        forgotten."""
+        memory = memory_of(world, state, self)
+        if event.name not in memory or (event.after is not None and event.after.node < 0):
+            return state
+        return with_memory(world, state, self, tuple(name for name in memory if name != event.name))
+
+    def _steps_informed(self, world: World, state: State):
+        """``scheduleOne`` on the scheduler cache: plan on :func:`scheduler_view`,
+        then assume and bind (or record PodScheduled=False) through the API."""
+        assumed = memory_of(world, state, self)
+        view = scheduler_view(world, state, assumed)
+        queue = [i for i in self.pending(world, view) if view.pods[i].name not in assumed]  # skipPodSchedule
+        for i, nodes, message in self._plan(world, view, queue):
+            name = view.pods[i].name
+            j = _unbound_index(state, name)
+            if j is None:  # the API server refuses the write: ForgetPod, nothing changes
+                continue
+            if message is not None:
+                yield SchedulerMarkUnschedulable(name, message), update_pod(state, j, unschedulable=True)
+            for n in nodes:
+                nxt = update_pod(state, j, node=n, unschedulable=False)
+                yield (SchedulerBind(name, world.node_names[n]),
+                       with_memory(world, nxt, self, tuple(sorted(assumed + (name,)))))
+
+
+def scheduler_view(world: World, state: State, assumed: tuple[str, ...]) -> State:
+    """What the scheduler cache holds: the scheduler's informer cache, with
+    each assumed pod bound to the node the Binding named (the API's record of
+    it; an assumed pod the API no longer holds is left as the cache has it)."""
+    view = cached_state(world, state, Scheduler.actor)
+    if not assumed:
+        return view
+    bound = {p.name: p.node for p in state.pods if p.name in assumed and p.node >= 0}
+    pods = tuple(p._replace(node=bound[p.name], unschedulable=False) if p.node < 0 and p.name in bound else p
+                 for p in view.pods)
+    return attrs.evolve(view, pods=pods)
+
+
+def _unbound_index(state: State, name: str) -> int | None:
+    """The API index of pod ``name`` if a Binding to it can succeed (it exists,
+    is not bound and not being deleted), else None."""
+    for i, pod in enumerate(state.pods):
+        if pod.name == name:
+            return i if pod.node < 0 and not pod.deleting else None
+    return None

@@ -35,6 +35,22 @@ while the node stays unreachable.
    so pods below the partition keep the old one: a partitioned rollout never
    completes, which is what a canary wants.
 
+A StatefulSet being deleted (a ``delete`` with ``propagationPolicy:
+Foreground`` or ``Orphan`` leaves it in the API with a deletionTimestamp
+while the garbage collector works) is not synced past its status
+(``updateStatefulSet``: "If the StatefulSet is being deleted, don't do
+anything other than updating status"): no pod is created, replaced or
+deleted, so a pod the collector deleted is not made again.
+
+Generations (in a scenario whose checks read them, see
+:func:`~kspec.simulation.controllers.deployment.track_generations`): a
+``scale`` or ``rollout`` bumps ``metadata.generation``; every sync writes
+``status.observedGeneration`` (``updateStatefulSetStatus``), so a sync with
+no pod to touch still happens once after a spec change, to write it. The
+status until then is the one computed for the template the controller last
+saw (:func:`status`); :func:`rollout_status` is ``kubectl rollout status``
+reading it (``StatefulSetStatusViewer``).
+
 Not modelled: adoption of orphans, volume claims, ``minReadySeconds`` (Running
 and Ready counts as available), ``persistentVolumeClaimRetentionPolicy``, a
 partition changed during the rollout, revision history.
@@ -47,13 +63,16 @@ from typing import ClassVar
 import attrs
 
 from kspec.api.objects import UpdateStrategy
+from kspec.simulation.controllers.deployment import (generation, observed_generation, record_observed,
+                                                     status_revision, unobserved_spec, with_observed)
 from kspec.simulation.controllers.protocol import describe_sync, scaled_value
 from kspec.checker.model import Action
 from kspec.simulation.informer import cached_state
-from kspec.simulation.state import RUNNING, State, World, create_pod, delete_pod, is_terminal
+from kspec.simulation.state import RUNNING, State, World, create_pod, deletion_pending, delete_pod, is_terminal
 
-__all__ = ["StatefulSetSync", "StatefulSetController", "max_unavailable", "ordinal", "pod_group", "revision_of", "sync",
-           "sync_informed", "update_strategy"]
+__all__ = ["StatefulSetSync", "StatefulSetController", "StatefulSetStatus", "max_unavailable", "ordinal", "pod_group",
+           "revision_of", "sync", "sync_informed", "update_strategy", "status", "rollout_status",
+           "statefulset_status_viewer"]
 
 
 @attrs.frozen
@@ -65,10 +84,13 @@ class StatefulSetSync(Action):
     create: tuple[str, ...] = ()
     delete: tuple[str, ...] = ()
     error: str = ""  # the write that failed and ended the sync (read through a cache only)
+    observed: int = 0  # the status.observedGeneration it wrote, when it changed
 
     def __str__(self) -> str:
         text = describe_sync("StatefulSetSync", self.statefulset, create=self.create, delete=self.delete)
-        return text[:-1] + f"; {self.error})" if self.error else text
+        if self.error:
+            text = text[:-1] + f"; {self.error})"
+        return with_observed(text, self.observed)
 
 
 def ordinal(world: World, w: int, name: str) -> int:
@@ -165,7 +187,7 @@ def sync(world: World, state: State, w: int, ops: list | None = None) -> tuple[S
     (``ops`` gets each write in order: ``(verb, pod name, template)``)."""
     ops = [] if ops is None else ops
     replicas = state.replicas[w]
-    if replicas is None:  # deleted: the garbage collector removes its pods
+    if replicas is None or deletion_pending(world, state, w):  # the garbage collector removes or releases its pods
         return state, [], []
     workload = world.workloads[w]
     monotonic = workload.record is None or workload.record.spec.pod_management_policy != "Parallel"
@@ -220,8 +242,9 @@ class StatefulSetController:
                 yield from sync_informed(world, state, w)
                 continue
             nxt, created, deleted = sync(world, state, w)
-            if created or deleted:
-                yield StatefulSetSync(world.workloads[w].name, tuple(created), tuple(deleted)), nxt
+            nxt, seen = _observe(world, state, nxt, w)
+            if created or deleted or seen:
+                yield StatefulSetSync(world.workloads[w].name, tuple(created), tuple(deleted), observed=seen), nxt
 
 
 def sync_informed(world: World, state: State, w: int):
@@ -249,5 +272,68 @@ def sync_informed(world: World, state: State, w: int):
                 break
             nxt, _ = create_pod(world, nxt, group, owner=w, name=name)
             created.append(name)
+    nxt, seen = _observe(world, state, nxt, w)
     if nxt != state:
-        yield StatefulSetSync(world.workloads[w].name, tuple(created), tuple(deleted), error), nxt
+        yield StatefulSetSync(world.workloads[w].name, tuple(created), tuple(deleted), error, seen), nxt
+
+
+def _observe(world: World, state: State, nxt: State, w: int) -> tuple[State, int]:
+    """``updateStatefulSetStatus`` after a sync from ``state`` to ``nxt``:
+    ``status.observedGeneration`` becomes the generation (returned, 0 when it
+    was already observed or the scenario keeps no generations)."""
+    unseen = unobserved_spec(world, state, w)
+    if unseen is None:
+        return nxt, 0
+    return record_observed(world, nxt, w, unseen), generation(world, state, w)
+
+
+@attrs.frozen
+class StatefulSetStatus:
+    """The ``status`` fields ``kubectl rollout status`` reads, as ``updateStatefulSet``
+    computes them from the pods: ``readyReplicas`` (Running and Ready, terminating
+    or not) and ``updatedReplicas`` (not terminating, of the update revision)."""
+
+    ready_replicas: int = 0
+    updated_replicas: int = 0
+
+
+def status(world: World, state: State, w: int) -> StatefulSetStatus:
+    """StatefulSet ``w``'s status as its last sync wrote it: the update revision
+    is the template it then saw (:func:`~kspec.simulation.controllers.deployment.status_revision`);
+    the counts are the pods' now (the model does not delay status writes otherwise)."""
+    update = status_revision(world, state, w)
+    pods = [p for p in state.pods if p.owner == w]
+    return StatefulSetStatus(ready_replicas=sum(1 for p in pods if _running_and_ready(p)),
+                             updated_replicas=sum(1 for p in pods if not p.deleting
+                                                  and revision_of(world, w, p) == update))
+
+
+def rollout_status(world: World, state: State, w: int, guard: bool = True) -> tuple[str, bool]:
+    """``kubectl rollout status`` on StatefulSet ``w``: :func:`statefulset_status_viewer`
+    reading :func:`status` (``guard`` False: without its observedGeneration check)."""
+    seen = observed_generation(world, state, w)
+    observed = not guard or seen is None or seen >= generation(world, state, w)
+    return statefulset_status_viewer(state.replicas[w], update_strategy(world, w), status(world, state, w), observed)
+
+
+def statefulset_status_viewer(replicas: int, strategy: UpdateStrategy, current: StatefulSetStatus,
+                              observed: bool) -> tuple[str, bool]:
+    """``StatefulSetStatusViewer.Status`` (kubectl ``rollout_status.go``): its
+    message (without the trailing newline) and whether the rollout is done.
+
+    Only RollingUpdate has a status (OnDelete is an error, never done here);
+    the spec must be observed (``observedGeneration >= generation``), then
+    ``readyReplicas >= replicas`` and ``updatedReplicas >= replicas -
+    partition``. The API server defaults ``rollingUpdate.partition`` to 0, so
+    the viewer's revision comparison for a RollingUpdate without
+    ``rollingUpdate`` is never reached."""
+    if strategy.type != "RollingUpdate":
+        return "error: rollout status is only available for RollingUpdate strategy type", False
+    if not observed:
+        return "Waiting for statefulset spec update to be observed...", False
+    if current.ready_replicas < replicas:
+        return f"Waiting for {replicas - current.ready_replicas} pods to be ready...", False
+    if current.updated_replicas < replicas - strategy.partition:
+        return (f"Waiting for partitioned roll out to finish: {current.updated_replicas} out of "
+                f"{replicas - strategy.partition} new pods have been updated..."), False
+    return f"partitioned roll out complete: {current.updated_replicas} new pods have been updated...", True
