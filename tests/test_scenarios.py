@@ -20,6 +20,7 @@ FAST = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-partitio
 SIEVE = [f"sieve-{bug}-state-{version}" for bug in ("stale", "unobserved", "intermediate")
          for version in ("buggy", "fixed")]
 SIEVE += ["sieve-stale-delete-buggy", "sieve-stale-delete-fixed"]  # a DELETE with and without preconditions
+SIEVE += ["sieve-stale-replicas-buggy", "sieve-stale-replicas-fixed"]  # a user operator without and with Expectations
 FAST += SIEVE  # the user operators of models/sieve/ (tests/test_sieve_operators.py reads their traces)
 # the control plane: informer caches, expectations, slow-start batches, etcd quorum, zone-aware eviction
 CONTROL_PLANE = ["rc-stale-cache-surplus", "rc-stale-cache-expectations-hold", "rc-restart-between-batches",

@@ -67,6 +67,12 @@ Reading through a cache, writing through the API (a scenario with
     returning the state (typically with memory changed: a work queue, an
     expectations count). An edge-triggered controller acts on these.
 
+``Expectations``
+    Upstream's ``ControllerExpectations`` for a user's controller: raise them
+    when writing, lower them in ``observe``, act only once they are
+    satisfied, so a cache that lags behind the controller's own writes does
+    not make it write twice (``models/sieve/replica_operator.py``).
+
 Finalizers (``metadata.finalizers`` on a bare pod or on the template of a
 ReplicationController, ReplicaSet or Deployment) are in
 ``world.groups[pod.group].finalizers``. A deleted pod that still carries one
@@ -84,7 +90,7 @@ edge-triggered controller and its fixed level-triggered version.
 from __future__ import annotations
 
 import math
-from typing import Any, Hashable, Iterable, Protocol, runtime_checkable
+from typing import Any, Callable, Hashable, Iterable, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
@@ -93,7 +99,7 @@ from kspec.errors import KspecError
 from kspec.simulation.informer import api_record, cached_state
 from kspec.simulation.state import PodRec, State, World, delete_pod, remove_finalizer, update_pod
 
-__all__ = ["Controller", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
+__all__ = ["Controller", "Expectations", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
            "describe_sync", "cache_of", "update_cached_pod", "delete_cached_pod", "Conflict", "NotFound",
            "remove_finalizer"]
 
@@ -146,6 +152,58 @@ def describe_sync(kind: str, name: str, **lists: tuple[str, ...]) -> str:
     """``KindSync(name: create a, b; delete c)``: a sync step's text in traces."""
     parts = [f"{label} {', '.join(names)}" for label, names in lists.items() if names]
     return f"{kind}({name}: {'; '.join(parts)})"
+
+
+class Expectations(NamedTuple):
+    """``ControllerExpectations`` (``pkg/controller/controller_utils.go``) for a
+    user's controller, kept in its memory: ``adds`` creations it still
+    expects to see, ``deletes`` the pods whose deletion it still expects to
+    see (sorted names). Raise them with :meth:`expect` when writing, lower
+    them in the ``observe`` handler with :meth:`observed`, and act on the
+    cache only when :attr:`satisfied`: a cache that has not seen the
+    controller's own writes yet then cannot make it write twice. Declare
+    ``rename_memory`` with :meth:`renamed` and ``memory_marks`` with
+    :meth:`marks` so symmetry reduction renames the expected pods."""
+
+    adds: int = 0
+    deletes: tuple[str, ...] = ()
+
+    @property
+    def satisfied(self) -> bool:
+        """``SatisfiedExpectations``: nothing expected is still to be seen."""
+        return self.adds <= 0 and not self.deletes
+
+    def expect(self, adds: int = 0, deletes: Iterable[str] = ()) -> "Expectations":
+        """``ExpectCreations`` / ``ExpectDeletions``: raised before the writes."""
+        return Expectations(self.adds + adds, tuple(sorted(set(self.deletes) | set(deletes))))
+
+    def observed(self, event, owns: Callable[[PodRec], bool]) -> "Expectations":
+        """Lowered by one watch event as the replica set controller's handlers
+        lower them: an ADD of a pod the controller ``owns`` is one creation seen
+        (``addPod``: ``CreationObserved``); the DELETE of an expected pod, or
+        an update that marks it terminating (``updatePod`` hands a pod with a
+        deletionTimestamp to ``deletePod``), is its deletion seen
+        (``DeletionObserved``)."""
+        after = event.after
+        if event.before is None and after is not None and not after.deleting and owns(after):
+            return self._replace(adds=self.adds - 1) if self.adds > 0 else self
+        gone = after is None or (after.deleting and (event.before is None or not event.before.deleting))
+        if gone and event.name in self.deletes:
+            return self._replace(deletes=tuple(n for n in self.deletes if n != event.name))
+        return self
+
+    def renamed(self, mapping: dict[str, str]) -> "Expectations":
+        """The same expectations with pod names renamed (a ``rename_memory`` hook)."""
+        return self._replace(deletes=tuple(sorted(mapping.get(n, n) for n in self.deletes)))
+
+    def marks(self) -> Iterable[tuple[str, str]]:
+        """``(pod name, mark)`` for each expected deletion (a ``memory_marks`` hook)."""
+        return [(name, "deletion expected") for name in self.deletes]
+
+    def __repr__(self) -> str:
+        parts = [f"add {self.adds}"] if self.adds else []
+        parts += [f"del {list(self.deletes)}"] if self.deletes else []
+        return "expect(" + (", ".join(parts) or "nothing") + ")"
 
 
 class Conflict(KspecError):
