@@ -112,7 +112,6 @@ class Canonicaliser:
         self.counter = tuple(first.setdefault(g.prefix, i) for i, g in enumerate(world.groups))
         self.rename_memory = rename_memory
         self.multi = [idxs for idxs in self.members.values() if len(idxs) > 1]
-        self.names = tuple(tuple(g.prefix + str(k) for k in range(64)) for g in world.groups)
 
     def _identity(self, name: str) -> bool:
         """Is ``name`` one a pod of a non-generated template would carry (a bare
@@ -143,15 +142,15 @@ class Canonicaliser:
         # are the non-empty lists in order: it sorts as the tuple of booleans
         # would, and costs one dict look-up per pod.
         member: dict[str, int] = {}
-        listed = [addrs for addrs in endpoints if addrs]
-        if listed:
-            bit = 1 << len(listed)
-            get = member.get
-            for addrs in listed:
-                bit >>= 1
-                for a in addrs:
-                    member[a] = get(a, 0) | bit
-            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], get(p[0], 0), "" if generated[p[1]] else p[0])
+        if any(endpoints):
+            bit = 1 << sum(1 for addrs in endpoints if addrs)
+            for addrs in endpoints:
+                if addrs:
+                    bit >>= 1
+                    for a in addrs:
+                        member[a] = member.get(a, 0) | bit
+            inside = member.get
+            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], inside(p[0], 0), "" if generated[p[1]] else p[0])
                     for p in pods]
         else:
             sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], 0, "" if generated[p[1]] else p[0]) for p in pods]
@@ -161,77 +160,35 @@ class Canonicaliser:
             if marks:
                 sigs = [sg + (marks.get(p[0], ()),) for sg, p in zip(sigs, pods)]
         nodes = state.nodes
-        relabel = None
         if self.node_symmetry:
-            relabel, nodes = self._relabel(state, pods, sigs, history)
+            on_node: list[list] = [[] for _ in nodes]
+            for p, sg in zip(pods, sigs):
+                if p[3] >= 0:
+                    on_node[p[3]].append(sg)
+            for lst in on_node:
+                lst.sort()
+            new_nodes = list(nodes)
+            relabel = list(range(len(nodes)))
+            relabel.append(-1)  # relabel[-1] keeps unbound pods unbound
+            refs = self._node_references(state) if history else None
+            for idxs in self.multi:
+                if refs is None:
+                    order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
+                else:
+                    order = sorted(idxs, key=lambda i: (nodes[i], on_node[i], refs.get(i, ())))
+                for new, old in zip(idxs, order):
+                    relabel[old] = new
+                    new_nodes[new] = nodes[old]
+            nodes = tuple(new_nodes)
             keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], pods))
         else:
             keyed = sorted(zip(sigs, [p[3] for p in pods], pods))
-        new_pods, rename, renamed = self._rename(keyed, pods)
-        new_endpoints = endpoints
-        if member:
-            stale = [a for a in member if a not in rename and not self._identity(a)]
-            if stale:
-                # stale addresses with equal membership are interchangeable: number them in membership order
-                for k, a in enumerate(sorted(stale, key=lambda a: (member[a], a))):
-                    rename[a] = f"~gone-{k}"
-                renamed = True
-            if renamed:
-                get = rename.get
-                new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
-                                       for addrs in endpoints])
-        log, informers = state.log, state.informers
-        if log or informers or self.memory_marks is not None:
-            log, informers = self._rename_stream(log, informers, state.memory, rename, relabel)
-        memory = state.memory
-        if self.rename_memory is not None and memory:
-            memory = self.rename_memory(memory, rename)
-        if (not renamed and nodes is state.nodes and new_endpoints is endpoints and memory is state.memory
-                and log is state.log and informers is state.informers):
-            return state  # already canonical (keeps its cached hash)
-        return State(new_pods, nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
-                     log, informers, state.etcd_down, state.status)
-
-    def _relabel(self, state: State, pods: tuple, sigs: list, history: bool) -> tuple[list[int], tuple]:
-        """Node symmetry: the new index of each node (``relabel[-1]`` keeps
-        unbound pods unbound) and the nodes in their new order; the state's own
-        ``nodes`` tuple when no node moves."""
-        nodes = state.nodes
-        on_node: list[list] = [[] for _ in nodes]
-        for p, sg in zip(pods, sigs):
-            if p[3] >= 0:
-                on_node[p[3]].append(sg)
-        for lst in on_node:
-            lst.sort()
-        relabel = list(range(len(nodes)))
-        relabel.append(-1)
-        refs = self._node_references(state) if history else None
-        moved = False
-        new_nodes = list(nodes)
-        for idxs in self.multi:
-            if refs is None:
-                order = sorted([(nodes[i], on_node[i], i) for i in idxs])
-            else:
-                order = sorted([(nodes[i], on_node[i], refs.get(i, ()), i) for i in idxs])
-            for new, key in zip(idxs, order):
-                old = key[-1]
-                if old != new:
-                    moved = True
-                    relabel[old] = new
-                    new_nodes[new] = nodes[old]
-        return relabel, (tuple(new_nodes) if moved else nodes)
-
-    def _rename(self, keyed: list, pods: tuple) -> tuple[tuple, dict[str, str], bool]:
-        """The pods renamed ``<prefix><k>`` per generated group in canonical
-        order (``keyed``), sorted by name as a state keeps them; the renaming;
-        and whether any pod's name or node changed (if not, ``pods`` itself)."""
-        generated, counter, names = self.generated, self.counter, self.names
         counters = [0] * len(generated)
         rename: dict[str, str] = {}
         new_pods = []
-        append = new_pods.append
+        prefixes = self.prefixes
+        counter = self.counter
         make = tuple.__new__
-        renamed = False
         for _, node, p in keyed:
             old = p[0]
             group = p[1]
@@ -239,19 +196,34 @@ class Canonicaliser:
                 c = counter[group]
                 k = counters[c]
                 counters[c] = k + 1
-                table = names[group]
-                name = table[k] if k < len(table) else self.prefixes[group] + str(k)
+                name = prefixes[group] + _DIGITS[k] if k < len(_DIGITS) else prefixes[group] + str(k)
             else:
                 name = old
             rename[old] = name
             if name != old or node != p[3]:
-                renamed = True
                 p = make(PodRec, (name, group, p[2], node) + p[4:])
-            append(p)
-        if not renamed:
-            return pods, rename, False
+            new_pods.append(p)
         new_pods.sort()
-        return tuple(new_pods), rename, True
+        new_endpoints = endpoints
+        if member:
+            stale = {a for a in member if a not in rename and not self._identity(a)}
+            if stale:
+                # stale addresses with equal membership are interchangeable: number them in membership order
+                for k, a in enumerate(sorted(stale, key=lambda a: (member[a], a))):
+                    rename[a] = f"~gone-{k}"
+            get = rename.get
+            new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
+                                   for addrs in endpoints])
+        log, informers = state.log, state.informers
+        if log or informers or self.memory_marks is not None:
+            log, informers = self._rename_stream(log, informers, state.memory, rename,
+                                                 relabel if self.node_symmetry else None)
+        memory = state.memory
+        if self.rename_memory is not None and memory:
+            memory = self.rename_memory(memory, rename)
+        return State(tuple(new_pods), nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
+                     log, informers, state.etcd_down, state.status)
+
 
     def _stream_marks(self, state: State) -> dict[str, tuple]:
         """What the watch stream, the caches' missed records and controllers'
@@ -328,6 +300,8 @@ class Canonicaliser:
                 name_of(name)
         return log, tuple(renamed)
 
+
+_DIGITS = tuple(str(i) for i in range(64))
 
 
 def representative(world: World, state: State) -> State:
