@@ -31,6 +31,7 @@ from kspec.simulation.scenario import ScenarioError, load_scenario
 from kspec.simulation.state import (FAILED, NOT_RUNNING, RUNNING, UP, StateError, create_pod, delete_pod,
                                     finished_terminating, remove_finalizer, update_pod)
 from support.scenarios import MODELS, explored
+from support.stepping import scenario as write_scenario, step
 
 API = MODELS / "generations" / "api.yaml"
 WORKER = MODELS / "finalizers" / "worker.yaml"
@@ -38,18 +39,8 @@ DEREGISTER = "example.com/deregister"
 
 
 def scenario(tmp_path, body: str, manifests=(API,), name: str = "s.yaml"):
-    path = tmp_path / name
-    listed = ", ".join(str(m) for m in manifests)
-    path.write_text(f"name: s\nmanifests: [{listed}]\nnodes: [\"2:cpu=2,memory=4Gi\"]\n{body}")
-    return load_scenario(path, allow_outside=True)
+    return write_scenario(tmp_path, body, manifests, nodes=2, name=name)
 
-
-def step(model, state, kind, **fields):
-    """The one enabled step of type ``kind`` (with these field values) and the state after it."""
-    for action in model.actions(state):
-        if isinstance(action, kind) and all(getattr(action, k) == v for k, v in fields.items()):
-            return action, model.next_state(state, action)
-    raise AssertionError(f"no {kind.__name__} step enabled")
 
 
 GENERATION_BODY = ("operations:\n  - scale: {workload: api, replicas: 3}\n"

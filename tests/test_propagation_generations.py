@@ -36,10 +36,11 @@ from kspec.simulation.controllers.scheduler import SchedulerBind
 from kspec.simulation.controllers.statefulset import (StatefulSetStatus, StatefulSetSync, statefulset_status_viewer,
                                                       rollout_status as sts_rollout_status, sync as sts_sync)
 from kspec.simulation.controllers.user import UserDeleteWorkload, UserRollout, UserScale
-from kspec.simulation.scenario import ScenarioError, load_scenario
+from kspec.simulation.scenario import load_scenario
 from kspec.simulation.state import deletion_pending, with_status
 from kspec.simulation.views import describe_changes
 from support.scenarios import MODELS, explored
+from support.stepping import scenario as write_scenario, step
 
 DB = MODELS / "db"
 AGENT = MODELS / "rollouts" / "agent-surge.yaml"
@@ -47,18 +48,8 @@ WORK = MODELS / "batch" / "work-job.yaml"
 
 
 def scenario(tmp_path, body: str, manifests, nodes: int = 3):
-    path = tmp_path / "s.yaml"
-    listed = ", ".join(str(m) for m in manifests)
-    path.write_text(f"name: s\nmanifests: [{listed}]\nnodes: [\"{nodes}:cpu=2,memory=4Gi\"]\n{body}")
-    return load_scenario(path, allow_outside=True)
+    return write_scenario(tmp_path, body, manifests, nodes=nodes)
 
-
-def step(model, state, kind, **fields):
-    """The one enabled step of type ``kind`` (with these field values) and the state after it."""
-    for action in model.actions(state):
-        if isinstance(action, kind) and all(getattr(action, k) == v for k, v in fields.items()):
-            return action, model.next_state(state, action)
-    raise AssertionError(f"no {kind.__name__} step enabled")
 
 
 def enabled(model, state, kind):

@@ -34,6 +34,7 @@ from kspec.simulation.informer import api_record
 from kspec.simulation.scenario import ScenarioError, load_scenario
 from kspec.simulation.state import FAILED, NOT_RUNNING, PENDING, RUNNING, State
 from support.scenarios import MODELS, explored
+from support.stepping import enabled, follow, kinds, operator
 
 BUGGY, FIXED = "sieve-stale-delete-buggy", "sieve-stale-delete-fixed"
 PROP = "no-ready-pod-reaped"
@@ -149,30 +150,8 @@ def test_preconditions_refuse_exactly_the_deletes_of_a_changed_pod(read, now):
 
 # ---------------------------------------------------------------- the reaper, buggy and fixed
 
-def kinds(trace) -> list[str]:
-    return [type(action).__name__ for action in trace.actions]
 
 
-def operator(model):
-    """The scenario's one user controller."""
-    custom, = [c for c in model.controllers if not type(c).__module__.startswith("kspec.")]
-    return custom
-
-
-def enabled(model, state) -> dict:
-    """``repr(action) -> next state`` for every step enabled in ``state``."""
-    return {repr(action): model.next_state(state, action) for action in model.actions(state)}
-
-
-def follow(model, actions) -> list:
-    """The states ``model`` goes through taking the steps whose ``repr`` are ``actions``."""
-    start, = model.init_states()
-    states = [start]
-    for action in actions:
-        steps = enabled(model, states[-1])
-        assert action in steps, f"{action} is not enabled; enabled: {sorted(steps)}"
-        states.append(steps[action])
-    return states
 
 
 @pytest.mark.parametrize("symmetry", [True, False])

@@ -19,6 +19,7 @@ from kspec.checker.replay import emit_test
 from kspec.simulation.controllers.protocol import cache_of
 from kspec.simulation.scenario import ScenarioError, load_scenario
 from support.scenarios import MODELS, explored
+from support.stepping import enabled, follow, kinds, operator
 
 # (scenario, violated property, the actions of its shortest counterexample)
 CAUGHT = [
@@ -31,31 +32,8 @@ CAUGHT = [
 MAX_STEPS = 8
 
 
-def kinds(trace) -> list[str]:
-    return [type(action).__name__ for action in trace.actions]
 
 
-def operator(model):
-    """The scenario's one user controller."""
-    custom, = [c for c in model.controllers if not type(c).__module__.startswith("kspec.")]
-    return custom
-
-
-def enabled(model, state) -> dict:
-    """``repr(action) -> next state`` for every step enabled in ``state``."""
-    return {repr(action): model.next_state(state, action) for action in model.actions(state)}
-
-
-def follow(model, actions) -> list:
-    """The states ``model`` goes through taking the steps whose ``repr`` are
-    ``actions`` from its one initial state (each must be enabled)."""
-    start, = model.init_states()
-    states = [start]
-    for action in actions:
-        steps = enabled(model, states[-1])
-        assert action in steps, f"{action} is not enabled; enabled: {sorted(steps)}"
-        states.append(steps[action])
-    return states
 
 
 @pytest.mark.parametrize("name, prop, expected", CAUGHT, ids=[c[0] for c in CAUGHT])
