@@ -321,3 +321,29 @@ def test_an_emitted_test_replays_on_the_model_explored(tmp_path, flag):
     assert names
     for name in names:
         namespace[name]()
+
+
+def test_property_limits_what_slicing_keeps_to_the_checks_asked_for(tmp_path):
+    """``kspec explore --property``: slicing is judged on the checks the run
+    checks, so asking for one Service's check keeps only that Service's
+    Endpoints syncs, and the verdict is the one the full model gives."""
+    (tmp_path / "app.yaml").write_text(_APP + _API)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
+                        "faults: {budget: 1, kinds: [node-crash]}\n"
+                        "checks: [service-always-has-endpoint, "
+                        "{service-always-has-endpoint: {service: api, as: api-has-endpoint}}]\n")
+    assert not load_scenario(scenario).slice_note
+    assert "endpoints synced only for api" in load_scenario(scenario, checked={"api-has-endpoint"}).slice_note
+    runner = CliRunner()
+    one = json.loads(runner.invoke(group, ["explore", str(scenario), "--property", "api-has-endpoint", "-o", "json"]).stdout)
+    full = json.loads(runner.invoke(group, ["explore", str(scenario), "--property", "api-has-endpoint", "--no-slice",
+                                            "-o", "json"]).stdout)
+    assert "synced only for api" in one["stats"]["reduction"]["slice"]
+    assert one["stats"]["distinct_states"] < full["stats"]["distinct_states"]
+    assert [p["verdict"] for p in one["properties"]] == [p["verdict"] for p in full["properties"]]
+    test = tmp_path / "test_replay.py"
+    runner.invoke(group, ["explore", str(scenario), "--property", "api-has-endpoint", "--emit-test", str(test)])
+    namespace = runpy.run_path(str(test))
+    for name in [n for n in namespace if n.startswith("test_")]:
+        namespace[name]()

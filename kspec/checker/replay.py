@@ -4,7 +4,7 @@
 returns: a test file that needs only kspec, with one test function per
 violated property that carries a trace. Each test
 
-1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING)``;
+1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)``;
    ``MODEL`` is the model or scenario path *relative to the emitted file's
    folder* (so the file and the model can move together; an absolute path
    when no location is given or none relative exists);
@@ -36,7 +36,7 @@ import os
 import pathlib
 import pprint
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from kspec.checker.model import Kind, ModelError
 from kspec.checker.trace import Trace, state_to_json
@@ -55,14 +55,15 @@ def recorded_steps(trace: Trace) -> list[dict]:
 
 
 def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, result,
-              test_path: str | os.PathLike | None = None, slicing: bool = True) -> str:
+              test_path: str | os.PathLike | None = None, slicing: bool = True, checked: Sequence[str] = ()) -> str:
     """The source of a pytest file replaying every violated property's
     counterexample in ``result`` (an explore or fuzz result).
 
     ``test_path`` is where the file will be written: ``MODEL`` is then the
     model path relative to its folder. ``slicing``: whether the model was
     loaded with slicing (``--no-slice`` explores every step, and the test
-    must replay on the same model). Raises :class:`NothingToEmit` when no
+    must replay on the same model), and ``checked`` the checks the run was
+    limited to (``--property``; slicing is judged on them). Raises :class:`NothingToEmit` when no
     property was violated with a trace.
     """
     violated = [r for r in result.properties if str(r.verdict) == "violated" and r.trace is not None]
@@ -70,7 +71,7 @@ def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, r
         raise NothingToEmit("no property was violated with a counterexample: no test to emit")
     params = dict(params or {})
     names: set[str] = set()
-    parts = [_header(model_path, params, test_path, slicing)]
+    parts = [_header(model_path, params, test_path, slicing, tuple(checked))]
     for number, res in enumerate(violated, start=1):
         parts.append(_test(res, _function_name(res.name, names), number))
     return "\n\n".join(parts).rstrip() + "\n"
@@ -88,9 +89,9 @@ def _model_location(model_path, test_path) -> str:
     return f"pathlib.Path(__file__).resolve().parent / {pathlib.PurePath(rel).as_posix()!r}"
 
 
-def _header(model_path, params: dict, test_path, slicing: bool = True) -> str:
+def _header(model_path, params: dict, test_path, slicing: bool = True, checked: tuple[str, ...] = ()) -> str:
     command = " ".join([pathlib.PurePath(model_path).as_posix()] + [f"-p {k}={v}" for k, v in params.items()]
-                       + ([] if slicing else ["--no-slice"]))
+                       + ([] if slicing else ["--no-slice"]) + [f"--property {name}" for name in checked])
     command = command.replace("\\", "/").replace('"', "'")  # safe inside the docstring
     return f'''"""Counterexamples of `kspec explore {command}`, as regression tests.
 
@@ -110,6 +111,7 @@ from kspec.simulation.modelfile import load_model
 MODEL = {_model_location(model_path, test_path)}
 PARAMS = {params!r}
 SLICING = {slicing!r}
+CHECKED = {(list(checked) or None)!r}
 
 
 def enabled(model, state):
@@ -187,7 +189,7 @@ def _test(res, function: str, number: int) -> str:
 
 def {function}():
     """{doc}"""
-    model = load_model(MODEL, PARAMS, slicing=SLICING)
+    model = load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)
     prop = find_property(model.properties(), {res.name!r})
     states = replay(model, TRACE_{number})
 {check}'''

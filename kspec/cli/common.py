@@ -70,7 +70,8 @@ def load_cluster(paths, nodes=()):
 
 
 def load_model(model_path: str, params: Iterable[str], budget: Budget | None = None,
-               allow_outside: bool = False, slicing: bool = True) -> tuple[Model, dict]:
+               allow_outside: bool = False, slicing: bool = True,
+               checked: Iterable[str] | None = None) -> tuple[Model, dict]:
     """``(model, parameter values)`` from ``-p`` values; a parameter the model
     cannot take is bad input (KspecError), like a file that does not load.
     ``slicing``: see :func:`kspec.simulation.modelfile.load_model`."""
@@ -78,7 +79,8 @@ def load_model(model_path: str, params: Iterable[str], budget: Budget | None = N
 
     values = parse_params(params)
     try:
-        return build(model_path, values, budget=budget, allow_outside=allow_outside, slicing=slicing), values
+        return build(model_path, values, budget=budget, allow_outside=allow_outside, slicing=slicing,
+                     checked=None if checked is None else frozenset(checked)), values
     except KspecError:
         raise
     except (TypeError, ValueError, OverflowError) as err:

@@ -101,7 +101,8 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
     # --max-states and --progress apply to settling a scenario's initial state too (the budget carries them)
     budget = Budget(time_limit=time_limit, max_memory=max_memory, max_states=max_states, progress=progress)
     try:
-        model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside, slicing=slicing)
+        model, values = load_model(model_path, params, budget=budget, allow_outside=allow_outside, slicing=slicing,
+                                   checked=properties or None)
     except BudgetExceeded as stop:
         return bound_before_results(stop.bound, strict, stop.phase, stop.reached)
     check_output(report_path, model_inputs(model_path, model))
@@ -142,15 +143,16 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
         write_report(result, report_path, inputs=[model_path, *scenario_manifests(model)], model=model,
                      model_path=model_path, params=values, settings=explorer)
     if emit_test_path:
-        write_emitted_test(result, emit_test_path, model_path, values, slicing)
+        write_emitted_test(result, emit_test_path, model_path, values, slicing, properties)
     verdicts = [Verdict.INCONCLUSIVE if r.vacuous else r.verdict for r in result.properties]
     return exit_code(verdicts, strict=strict, interrupted=result.bound == "interrupted")
 
 
-def write_emitted_test(result, path: str, model_path: str, values: dict, slicing: bool = True) -> None:
+def write_emitted_test(result, path: str, model_path: str, values: dict, slicing: bool = True,
+                       checked: tuple[str, ...] = ()) -> None:
     """``--emit-test FILE``: a pytest file replaying every counterexample (a note, no file, when there is none)."""
     try:
-        text = emit_test(model_path, values, result, test_path=path, slicing=slicing)
+        text = emit_test(model_path, values, result, test_path=path, slicing=slicing, checked=checked)
     except NothingToEmit as err:
         click.echo(f"kspec: note: {err}", err=True)
         return

@@ -11,7 +11,7 @@ benchmark that takes a model path calls :func:`load_model`; a test emitted by
 from __future__ import annotations
 
 import pathlib
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from kspec.checker.model import Model, ModelError, load_model_file
 from kspec.simulation.scenario import load_scenario
@@ -23,12 +23,14 @@ SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
 def load_model(path: str | pathlib.Path, params: Mapping[str, Any] | None = None,
-               budget: Budget | None = None, *, allow_outside: bool = False, slicing: bool = True) -> Model:
+               budget: Budget | None = None, *, allow_outside: bool = False, slicing: bool = True,
+               checked: Collection[str] | None = None) -> Model:
     """The model that ``path`` describes, built with ``params``.
 
     ``allow_outside``: a scenario may name manifests and controllers outside
     its own folder (``--allow-paths-outside``). ``slicing``: a scenario leaves
-    out controllers whose output no check reads (``--no-slice`` turns it off).
+    out controllers whose output no check reads (``--no-slice`` turns it off),
+    judged on the checks named in ``checked`` (None: all; ``--property``).
 
     ``budget`` bounds the loading (a scenario's settling of its initial
     states runs user controllers); it is checked before and after loading,
@@ -41,7 +43,8 @@ def load_model(path: str | pathlib.Path, params: Mapping[str, Any] | None = None
     if suffix in SCENARIO_SUFFIXES:
         if not path.is_file():
             raise ModelError(f"{path}: no such model file")
-        model = load_scenario(path, dict(params or {}), budget=budget, allow_outside=allow_outside, slicing=slicing)
+        model = load_scenario(path, dict(params or {}), budget=budget, allow_outside=allow_outside, slicing=slicing,
+                              checked=checked)
     elif suffix == ".py":
         model = load_model_file(path, dict(params or {}))
     else:

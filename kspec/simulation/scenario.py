@@ -77,7 +77,7 @@ from __future__ import annotations
 import collections
 import functools
 import pathlib
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import attrs
 
@@ -619,10 +619,13 @@ def _template_pods(controllers, scenario: Scenario) -> list:
     return pods
 
 
-def build_model(scenario: Scenario, budget: Budget | None = None, *, slicing: bool = True) -> "ClusterModel":
+def build_model(scenario: Scenario, budget: Budget | None = None, *, slicing: bool = True,
+                checked: Collection[str] | None = None) -> "ClusterModel":
     """The model a parsed scenario describes; ``budget`` bounds its loading here
     and its settling later (see :meth:`ClusterModel.init_states`). ``slicing``:
-    leave out what no check reads (:mod:`kspec.simulation.slicing`)."""
+    leave out what no check reads (:mod:`kspec.simulation.slicing`), judged on
+    the checks named in ``checked`` (None: every check), the ones a run will
+    check (``kspec explore --property``)."""
     budget = budget or Budget()
     budget.check(LOADING)
     try:
@@ -665,8 +668,8 @@ def build_model(scenario: Scenario, budget: Budget | None = None, *, slicing: bo
         world.status_slots[hpa.key] = len(world.status_slots)
         world.status_initial += (HPAStatus(),)
     controllers = builtin_controllers(scenario.scheduler, scenario.disable) + custom
-    controllers, slice_note = slice_controllers(world, scenario.checks, controllers, custom, slicing,
-                                                scenario.informed or ())
+    read = [c for c in scenario.checks if checked is None or check_name(c[0], c[1]) in checked]
+    controllers, slice_note = slice_controllers(world, read, controllers, custom, slicing, scenario.informed or ())
     faults = FaultBudget()
     try:
         faults = FaultBudget.of(scenario.fault_kinds, scenario.fault_budget)
@@ -881,11 +884,22 @@ def ignored_kinds(cluster) -> tuple[Diagnostic, ...]:
 
 
 def load_scenario(path: str | pathlib.Path, params: Mapping[str, Any] | None = None,
-                  budget: Budget | None = None, *, allow_outside: bool = False, slicing: bool = True) -> "ClusterModel":
+                  budget: Budget | None = None, *, allow_outside: bool = False, slicing: bool = True,
+                  checked: Collection[str] | None = None) -> "ClusterModel":
     """The model of a ``.yaml`` scenario file (what ``load_model`` calls); ``budget``
     bounds loading and settling, raising :class:`BudgetExceeded` with the phase;
-    ``slicing``: leave out controllers whose output no check reads."""
-    return build_model(parse_scenario(path, params, allow_outside=allow_outside), budget, slicing=slicing)
+    ``slicing``: leave out controllers whose output none of the ``checked``
+    checks (None: every check) reads."""
+    return build_model(parse_scenario(path, params, allow_outside=allow_outside), budget, slicing=slicing,
+                       checked=checked)
+
+
+def check_name(name: str, params: Mapping[str, Any]) -> str:
+    """The property name a scenario check gets: its ``as:``, a CEL check's
+    ``name``, else the library name."""
+    if name == "expression":
+        return params["name"]
+    return params.get("as") or name
 
 
 NOT_MODELLED = ("real time (delays such as the node-monitor grace period, informer latency and back-off are steps "
