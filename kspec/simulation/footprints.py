@@ -73,14 +73,13 @@ from kspec.simulation.controllers.user import (UserDeleteWorkload, UserDrain, Us
                                                UserRollout, UserScale)
 from kspec.simulation.faults import (ContainerCrash, ControllerRestart, FaultInjector, NodeCrash, NodeHeal,
                                      NodePartition, NodeRestart, PodDelete, PodHang, PodRecover)
-from kspec.simulation.slicing import EndpointsOf
 from kspec.simulation.state import PENDING, State, World, is_terminal
 
 __all__ = ["Footprinting", "KNOWN_SOURCES", "KNOWN_STATE_FIELDS"]
 
 KNOWN_SOURCES = (DeploymentController, ReplicationControllerLoop, StatefulSetController, DaemonSetController,
                  Drainer, Scheduler, Kubelet, NodeLifecycle, TaintManager, Clock, EndpointsController,
-                 GarbageCollector, PodGC, FaultInjector, UserOperations, EndpointsOf)
+                 GarbageCollector, PodGC, FaultInjector, UserOperations)
 """The step sources whose families this module declares; any other turns the reduction off."""
 
 KNOWN_STATE_FIELDS = ("pods", "nodes", "endpoints", "replicas", "memory", "faults", "ops", "rv", "log", "informers",
@@ -223,8 +222,9 @@ class Footprinting:
         """Families whose footprint does not depend on the state."""
         world, out = self.world, {}
         if EndpointsController in self.present:
+            synced = next(c.services for c in self.sources if type(c) is EndpointsController)
             for s, info in enumerate(world.services):
-                if info.selector is None:
+                if info.selector is None or (synced is not None and s not in synced):
                     continue
                 groups = [g for g in self.all_groups if world.service_selects[s][g]]
                 reads = {k for g in groups for k in (_a(g), _s(g))} | {("E", s)}

@@ -95,7 +95,7 @@ from kspec.simulation.informer import Consistency, InformerRec, Informers, api_r
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
                                  user_error)
 from kspec.simulation import properties as properties_lib
-from kspec.simulation.slicing import EndpointsOf, slice_controllers
+from kspec.simulation.slicing import slice_controllers
 from kspec.simulation.symmetry import Canonicaliser
 from kspec.simulation.state import (CRON_HORIZON, DELETIONS, RELEASED, NOT_RUNNING, PENDING, READY, UNKNOWN, NodeRec,
                                     PodRec, State, World, add_status_slot, has_quorum)
@@ -1324,7 +1324,7 @@ class ClusterModel:
         Service whose endpoints are synced (for report timelines)."""
         api, physical, services = lanes(state, self.world)
         if self.slice_note:
-            synced = next((c.services for c in self.controllers if isinstance(c, EndpointsOf)), frozenset())
+            synced = next((c.services for c in self.controllers if c.actor == "endpoints"), frozenset())
             services = tuple(lane for s, lane in enumerate(services) if s in synced)
         return api, physical, services
 

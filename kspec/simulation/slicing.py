@@ -29,21 +29,9 @@ from typing import Any, Mapping, Sequence
 from kspec.errors import KspecError
 from kspec.simulation import properties as properties_lib
 from kspec.simulation.controllers.endpoints import EndpointsController
-from kspec.simulation.state import State, World
+from kspec.simulation.state import World
 
-__all__ = ["EndpointsOf", "read_services", "slice_controllers"]
-
-
-class EndpointsOf(EndpointsController):
-    """The endpoints controller syncing only the Services in ``services`` (indexes of ``World.services``)."""
-
-    def __init__(self, services: frozenset[int]):
-        self.services = services
-
-    def steps(self, world: World, state: State):
-        for action, nxt in super().steps(world, state):
-            if any(nxt.endpoints[s] != state.endpoints[s] for s in self.services):
-                yield action, nxt
+__all__ = ["read_services", "slice_controllers"]
 
 
 def read_services(world: World, checks: Sequence[tuple[str, Mapping[str, Any], int]]) -> frozenset[int]:
@@ -81,7 +69,7 @@ def slice_controllers(world: World, checks, controllers: list, custom: list, ena
         if type(c) is EndpointsController:
             sliced = True
             if read:
-                out.append(EndpointsOf(read))
+                out.append(EndpointsController(services=read))
             continue
         out.append(c)
     if not sliced:

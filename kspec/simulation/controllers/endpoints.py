@@ -62,14 +62,21 @@ class EndpointsController:
     the controller sees. Named in a scenario's ``consistency.controllers`` it
     sees the pods through its informer cache (upstream's pod lister), so it
     may write an address of a pod the API has already deleted or marked not
-    ready; the Endpoints it compares with are read fresh."""
+    ready; the Endpoints it compares with are read fresh. ``services``: the
+    indexes of ``World.services`` it syncs (None: all; slicing leaves out
+    those no check reads, :mod:`kspec.simulation.slicing`)."""
 
     actor = "endpoints"
     fair = True
 
+    def __init__(self, services: frozenset[int] | None = None):
+        self.services = services
+
     def steps(self, world: World, state: State):
         view = cached_state(world, state, self.actor)
         for s, info in enumerate(world.services):
+            if self.services is not None and s not in self.services:
+                continue
             want = desired_addresses(world, view, s)
             have = state.endpoints[s]
             if want != have:
