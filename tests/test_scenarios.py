@@ -32,6 +32,10 @@ INFORMED = ["job-stale-cache-surplus", "job-stale-cache-expectations-hold",
             "endpoints-stale-cache-lists-deleted-pod", "endpoints-stale-cache-time-travel"]
 # the scheduler cache: assumed pods over a lagging informer, lost on restart (tests/test_scheduler_cache.py)
 INFORMED += ["scheduler-restart-double-booking", "scheduler-stale-cache-assumed-holds"]
+# the DaemonSet controller's expectations over a lagging cache (tests/test_daemonset_cache.py)
+INFORMED += ["daemonset-stale-cache-duplicate", "daemonset-stale-cache-expectations-hold"]
+# the deployment controller's pod lister behind the API server (tests/test_deployment_cache.py)
+INFORMED += ["deployment-recreate-stale-pod-lister", "deployment-rolling-stale-cache-holds"]
 FAST += INFORMED
 # update strategies: StatefulSet partition and OnDelete, DaemonSet surge and maxUnavailable, the overshoot of kubernetes#95498
 ROLLOUTS = ["statefulset-rollout-partition", "statefulset-rollout-ondelete", "daemonset-rollout-surge",
@@ -85,11 +89,13 @@ def test_bundled_scenario_verdicts_and_states_slow(name):
 NO_SYMMETRY = ["pinned-tainted-node", "scale-down-not-ready", "overlapping-rcs", "statefulset-partition",
                "custom-singleton-fixed", "daemonset-node-crash", "drain-with-pdb", "drain-blocked-by-pdb"] + SIEVE
 NO_SYMMETRY += CONTROL_PLANE + ROLLOUTS + ["cronjob-forbid-node-crash"]
-NO_SYMMETRY += [name for name in INFORMED if name != "job-stale-cache-surplus"] + GENERATIONS_FINALIZERS
+NO_SYMMETRY += [name for name in INFORMED
+                if name not in ("job-stale-cache-surplus", "deployment-rolling-stale-cache-holds")] + GENERATIONS_FINALIZERS
 NO_SYMMETRY += [name for name in PROPAGATION_GENERATIONS if name != "job-delete-foreground"]
 NO_SYMMETRY_SLOW = ["myapp-antiaffinity-node-crash", "rolling-update", "statefulset-force-delete",
                     "unresponsive-pod-returns", "myapp-node-crash", "job-replacement-while-terminating",
-                    "job-replace-only-failed", "job-stale-cache-surplus", "job-delete-foreground"]
+                    "job-replace-only-failed", "job-stale-cache-surplus", "job-delete-foreground",
+                    "deployment-rolling-stale-cache-holds"]
 # 710,917 and 764,248 states without symmetry: minutes each, beyond the suite's budget.
 NO_SYMMETRY_TOO_BIG = ["myapp-two-faults", "rolling-update-node-crash"]
 

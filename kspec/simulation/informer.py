@@ -28,8 +28,8 @@ that would leave it further behind delivers the oldest events with it. Every
 other delivery is a step of the ``informer`` actor, weakly fair (a watch
 delivers eventually). Only pod events travel the stream: nodes, workloads'
 ``spec.replicas``, a Job's status and Endpoints are read fresh. Controllers
-that can read through a cache: the replication manager, the job, StatefulSet
-and endpoints controllers, the scheduler, and user controllers (the scenario's
+that can read through a cache: the replication manager, the job, StatefulSet,
+endpoints, deployment and DaemonSet controllers, the scheduler, and user controllers (the scenario's
 ``consistency.controllers`` chooses).
 
 Faults on the stream (see :mod:`kspec.simulation.faults`): ``watch-drop`` (the

@@ -29,7 +29,7 @@ optional; paths are relative to the scenario file and stay under its folder)::
     consistency:                        # fresh (default) | informer caches (kspec.simulation.informer)
       staleness: 1                      # caches at most N pod events behind the API server
       controllers: [replication]        # who reads through a cache (default: replication and user controllers;
-                                        # job, statefulset, endpoints, scheduler when named)
+                                        # job, statefulset, endpoints, scheduler, deployment when named)
     etcd: {members: 3}                  # etcd-member-crash faults: a majority must be up for any write
     nodeLifecycle:                      # the node lifecycle controller's eviction rule
       evictions: zone-aware             # zone-aware (default, upstream) | naive (every unreachable node, always)
@@ -118,7 +118,7 @@ SETTLE_LIMIT = 200_000
 LOADING = "loading the scenario"  # phases named when the run's budget runs out
 SETTLING = "settling the initial state"
 PROPAGATION = ("Background", "Foreground", "Orphan")  # a DELETE's propagationPolicy
-INFORMED_BUILTINS = ("replication", "job", "statefulset", "endpoints", "scheduler")  # built-ins that can read through a cache
+INFORMED_BUILTINS = ("replication", "job", "statefulset", "endpoints", "scheduler", "deployment", "daemonset")  # built-ins that can read through a cache
 _BUILTIN_PACKAGE = "kspec.simulation.controllers."
 
 
@@ -754,7 +754,8 @@ def _idle_informers(world: World, scenario: Scenario) -> tuple[Diagnostic, ...]:
         return ()
     running = {c.actor for c in world.controllers}
     manages = {"replication": bool(world.replicated), "job": bool(world.jobs),
-               "statefulset": bool(world.statefulsets),
+               "statefulset": bool(world.statefulsets), "deployment": bool(world.deployments),
+               "daemonset": bool(world.daemonsets),
                "endpoints": any(info.selector is not None for info in world.services)}
     out = []
     for actor in scenario.informed:
@@ -763,6 +764,7 @@ def _idle_informers(world: World, scenario: Scenario) -> tuple[Diagnostic, ...]:
         elif not manages.get(actor, True):
             why = "has nothing to manage here (" + {"replication": "no ReplicationController or ReplicaSet",
                                                     "job": "no Job", "statefulset": "no StatefulSet",
+                                                    "deployment": "no Deployment", "daemonset": "no DaemonSet",
                                                     "endpoints": "no Service with a selector"}[actor] + ")"
         else:
             continue

@@ -115,12 +115,16 @@ class Canonicaliser:
 
     def _identity(self, name: str) -> bool:
         """Is ``name`` one a pod of a non-generated template would carry (a bare
-        pod's, ``<statefulset>-<ordinal>``, ``<daemonset>-<node>``)? Such a name
-        can come back, so a stale address with it is kept, never renumbered."""
+        pod's, ``<statefulset>-<ordinal>``, ``<daemonset>-<node>``, or
+        ``<daemonset>-<node>-<k>`` when the DaemonSet controller reads a cache)?
+        Such a name can come back, so a stale address with it is kept, never
+        renumbered (and the next free name does not depend on renumbering)."""
         for group in self.world.groups:
             if group.generated or not name.startswith(group.prefix):
                 continue
             rest = name[len(group.prefix):]
+            if group.daemon and rest not in self.world.node_index:
+                rest = rest.rpartition("-")[0]
             if rest == "" or rest.isdigit() or rest in self.world.node_index:
                 return True
         return False
@@ -277,8 +281,11 @@ class Canonicaliser:
             nonlocal gone
             new = rename.get(old)
             if new is None:
-                new = old if self._identity(old) else f"~gone-{gone}"
-                gone += new != old
+                if self._identity(old):
+                    new = old
+                else:  # a fresh number even when it equals the old name ("~gone-0" of an earlier renaming)
+                    new = f"~gone-{gone}"
+                    gone += 1
                 rename[old] = new
             return new
 

@@ -22,8 +22,9 @@ in batches within one sync).
   that names no node: no pod at all).
 - A node that should run it and has no active daemon pod gets one, named
   ``<daemonset>-<node>`` here (upstream generates a name and targets the node
-  with ``matchFields`` node affinity); the default scheduler binds it to that
-  node only, after its filters (so a full node leaves it Pending).
+  with ``matchFields`` node affinity; the name stands for that affinity, see
+  :func:`target_node`); the default scheduler binds it to that node only,
+  after its filters (so a full node leaves it Pending).
 - A Failed pod is deleted (and made again by a later sync); a pod on a node
   that should not keep running it is deleted.
 
@@ -48,12 +49,26 @@ included): no pod is created or deleted.
 Generations (in a scenario whose checks read them, see
 :func:`~kspec.simulation.controllers.deployment.track_generations`): a
 ``rollout`` bumps ``metadata.generation``; every sync writes
-``status.observedGeneration`` (``updateDaemonSetStatus``; the model keeps no
-DaemonSet expectations, so each sync is one whose expectations were met), so
-a sync with no pod to touch still happens once after a spec change, to write
-it. The status until then counts the pods for the template the controller
-last saw (:func:`status`); :func:`rollout_status` is ``kubectl rollout
-status`` reading it (``DaemonSetStatusViewer``).
+``status.observedGeneration`` (``updateDaemonSetStatus``; reading the API the
+model keeps no DaemonSet expectations, so each sync is one whose expectations
+were met; reading a cache, a sync that unmet expectations hold back is no
+step, as it writes no observedGeneration), so a sync with no pod to touch
+still happens once after a spec change, to write it. The status until then
+counts the pods for the template the controller last saw (:func:`status`);
+:func:`rollout_status` is ``kubectl rollout status`` reading it
+(``DaemonSetStatusViewer``).
+
+Read through an informer cache (a scenario's ``consistency.controllers``
+names ``daemonset``), the controller keeps upstream's memory and writes as
+upstream does (:class:`DaemonSetController`): pods get names that never
+collide, ``<daemonset>-<node>-<k>`` with the least free ``k`` (upstream's
+``GenerateName`` gives a fresh name, so a second pod for one node is never
+refused with AlreadyExists; the node stays readable in the name, and a
+DaemonSet's pods are never renumbered by symmetry reduction, which keeps node
+symmetry off with DaemonSets anyway), and ``podsShouldBeOnNode`` deletes all
+but the oldest of several running pods on one node (scheduled before
+unscheduled; creation times are not in the state, so the model branches on
+which scheduled pod is the oldest).
 
 Not modelled as steps: the failed-pod back-off (time is abstract), revision
 history and a template changed twice.
@@ -62,22 +77,27 @@ history and a template changed twice.
 from __future__ import annotations
 
 import itertools
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import attrs
 
 from kspec.api.objects import Node, PodSpec
 from kspec.simulation.controllers.deployment import (generation, observed_generation, record_observed,
                                                      status_revision, unobserved_spec, with_observed)
-from kspec.simulation.controllers.protocol import describe_sync, scaled_value
+from kspec.simulation.controllers.protocol import describe_sync, memory_of, scaled_value, with_memory
 from kspec.checker.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
-from kspec.simulation.state import FAILED, RUNNING, State, World, create_pod, deletion_pending, delete_pod, is_terminal
+from kspec.simulation.informer import Event, cached_state
+from kspec.simulation.state import (FAILED, RUNNING, State, World, create_pod, deletion_pending, delete_pod, free_name,
+                                    has_quorum, is_terminal)
 
-__all__ = ["DaemonSetSync", "DaemonSetController", "DaemonSetStatus", "status", "rollout_status",
-           "daemonset_status_viewer", "NodeDaemonPods", "RollingUpdatePlan", "current_group",
-           "node_should_run_daemon_pod", "rollout_syncs", "rolling_update", "should_run", "sync", "target_node",
-           "updated_desired_node_counts"]
+__all__ = ["DaemonSetSync", "DaemonSetBatch", "DaemonSetExpectationsExpired", "DaemonSetExpectations",
+           "DaemonSetController", "DaemonSetStatus", "status", "rollout_status",
+           "daemonset_status_viewer", "NodeDaemonPods", "RollingUpdatePlan", "current_group", "manage_plans",
+           "node_should_run_daemon_pod", "pod_node", "pods_should_be_on_node", "rollout_plans", "rollout_syncs",
+           "rolling_update", "should_run", "sync", "target_node", "updated_desired_node_counts"]
+
+ACTOR = "daemonset"
 
 
 @attrs.frozen
@@ -95,10 +115,27 @@ class DaemonSetSync(Action):
                              self.observed)
 
 
+def _informed(world: World) -> bool:
+    """Whether the controller reads its informer cache (and names pods ``<daemonset>-<node>-<k>``)."""
+    return ACTOR in world.memory_slots
+
+
 def target_node(world: World, group: int, name: str) -> int:
-    """The node a daemon pod is for (its name is ``<daemonset>-<node>``), -1 if none."""
+    """``util.GetTargetNodeName`` for an unbound pod: the node its ``matchFields``
+    affinity names, which its name carries here (``<daemonset>-<node>``, or
+    ``<daemonset>-<node>-<k>`` when the controller reads its cache); -1 if none."""
     prefix = world.groups[group].prefix
-    return world.node_index.get(name[len(prefix):], -1) if name.startswith(prefix) else -1
+    if not name.startswith(prefix):
+        return -1
+    rest = name[len(prefix):]
+    if _informed(world):
+        rest = rest.rpartition("-")[0]
+    return world.node_index.get(rest, -1)
+
+
+def pod_node(world: World, pod) -> int:
+    """The node a daemon pod is for: the one it is bound to, else its target."""
+    return pod.node if pod.node >= 0 else target_node(world, pod.group, pod.name)
 
 
 def node_should_run_daemon_pod(spec: PodSpec, node: Node) -> tuple[bool, bool]:
@@ -136,6 +173,8 @@ def current_group(world: World, state: State, w: int) -> int:
 def _node_pods(world: World, state: State, w: int, node: int) -> list:
     """The DaemonSet's pods for ``node``, of every template revision, terminating ones included."""
     groups = world.workloads[w].revisions or (world.workloads[w].group,)
+    if _informed(world):
+        return [p for p in state.pods if p.group in groups and pod_node(world, p) == node]
     pods = (state.pod(world.groups[g].prefix + world.node_names[node]) for g in groups)
     return [p for p in pods if p is not None]
 
@@ -198,41 +237,184 @@ def _rollout_nodes(world: World, state: State, w: int, group: int) -> tuple[list
     return nodes, desired
 
 
-def rollout_syncs(world: World, state: State, w: int):
-    """``rollingUpdate`` then ``syncNodes``: one (next state, created, deleted) per way of taking
-    the plan's choices; nothing when the DaemonSet is not rolling out."""
+def rollout_plans(world: World, state: State, w: int):
+    """``rollingUpdate``: one (pods to delete, names of the nodes to get a new pod) per way of
+    taking the plan's choices; nothing when the DaemonSet is not rolling out."""
     workload = world.workloads[w]
     strategy = workload.record.spec.update_strategy
     if state.replicas[w] is None or deletion_pending(world, state, w) or strategy.type != "RollingUpdate" \
             or not workload.revisions or world.current_revision(state, w) == 0:
         return
-    group = current_group(world, state, w)
-    nodes, desired = _rollout_nodes(world, state, w, group)
+    nodes, desired = _rollout_nodes(world, state, w, current_group(world, state, w))
     surge, unavailable = updated_desired_node_counts(strategy.max_surge, strategy.max_unavailable, desired)
     plan = rolling_update(nodes, surge, unavailable, desired)
     for deletes in itertools.combinations(plan.delete_choices, plan.delete_count):
         for creates in itertools.combinations(plan.create_choices, plan.create_count):
-            nxt = state
-            deleted = [name for name in plan.delete + deletes if not nxt.pod(name).deleting]
-            for name in deleted:
-                nxt = delete_pod(nxt, nxt.index_of(name))
-            created = []
-            for node in plan.create_on + creates:
-                name = world.groups[group].prefix + node
-                if nxt.pod(name) is None:  # upstream's generated name never collides; ours waits
-                    nxt, _ = create_pod(world, nxt, group, owner=w, name=name)
-                    created.append(name)
-            if created or deleted:
-                yield nxt, created, deleted
+            yield plan.delete + deletes, plan.create_on + creates
+
+
+def rollout_syncs(world: World, state: State, w: int):
+    """``rollingUpdate`` then ``syncNodes`` on the API: one (next state, created, deleted) per
+    :func:`rollout_plans` plan that changes something."""
+    group = current_group(world, state, w)
+    for deletes, nodes in rollout_plans(world, state, w):
+        nxt = state
+        deleted = [name for name in deletes if not nxt.pod(name).deleting]
+        for name in deleted:
+            nxt = delete_pod(nxt, nxt.index_of(name))
+        created = []
+        for node in nodes:
+            name = world.groups[group].prefix + node
+            if nxt.pod(name) is None:  # upstream's generated name never collides; ours waits
+                nxt, _ = create_pod(world, nxt, group, owner=w, name=name)
+                created.append(name)
+        if created or deleted:
+            yield nxt, created, deleted
+
+
+# --------------------------------------------------------------------------- reading through an informer cache
+
+
+def _oldest(pods: list) -> list:
+    """The pods ``podByCreationTimestampAndPhase`` may sort first: scheduled before unscheduled,
+    then the oldest, which the state does not record (so any of them)."""
+    bound = [p for p in pods if p.node >= 0]
+    return bound or pods
+
+
+def _allows_surge(world: World, w: int) -> bool:
+    """``util.AllowsSurge``: a RollingUpdate whose ``maxSurge`` (of one node) is not 0."""
+    strategy = world.workloads[w].record.spec.update_strategy
+    return strategy.type == "RollingUpdate" and scaled_value(strategy.max_surge, 1, True) != 0
+
+
+def pods_should_be_on_node(world: World, state: State, w: int, node: int) -> tuple[list[tuple[str, ...]], bool]:
+    """``podsShouldBeOnNode`` for DaemonSet ``w`` on ``node``: every set of pods upstream may
+    delete there (several only when it keeps "the oldest" of pods the state cannot order), and
+    whether the node needs a new pod."""
+    run, keep = should_run(world, state, w, node)
+    pods = _node_pods(world, state, w, node)
+    if run and not pods:
+        return [()], True
+    if not keep:
+        return [tuple(p.name for p in pods if not p.deleting)], False
+    doomed = [p.name for p in pods if not p.deleting and is_terminal(p)]
+    running = [p for p in pods if not p.deleting and not is_terminal(p)]
+    if not _allows_surge(world, w):  # all but the oldest go
+        if len(running) <= 1:
+            return [tuple(doomed)], False
+        return [tuple(sorted(doomed + [p.name for p in running if p is not kept])) for kept in _oldest(running)], False
+    if not running:
+        return [tuple(doomed)], run
+    group = current_group(world, state, w)
+    choices = []
+    for new in _oldest([p for p in running if p.group == group]) or [None]:
+        for old in _oldest([p for p in running if p.group != group]) or [None]:
+            extra = [p.name for p in running if p is not new and p is not old]
+            if new is not None and old is not None and (not old.ready or _available(new)):
+                extra.append(old.name)
+            choices.append(tuple(sorted(doomed + extra)))
+    return choices, False
+
+
+def manage_plans(world: World, state: State, w: int) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """``manage``: every (pods to delete, names of the nodes needing a pod) its
+    :func:`pods_should_be_on_node` choices give, over every node."""
+    if state.replicas[w] is None or deletion_pending(world, state, w):
+        return []
+    needing = []
+    per_node = []
+    for node in range(len(world.nodes)):
+        choices, needs = pods_should_be_on_node(world, state, w, node)
+        per_node.append(choices)
+        if needs:
+            needing.append(world.node_names[node])
+    plans = {tuple(sorted(itertools.chain(*deletes))) for deletes in itertools.product(*per_node)}
+    return [(deletes, tuple(needing)) for deletes in sorted(plans)]
+
+
+@attrs.frozen
+class DaemonSetBatch(Action):
+    """The next slow-start batch of a sync creating daemon pods, with the sync's deletions after
+    its last batch (``failed``: the writes failed, the rest of the sync is skipped)."""
+
+    actor: ClassVar[str] = "daemonset"
+    daemonset: str
+    create: tuple[str, ...] = ()
+    delete: tuple[str, ...] = ()
+    failed: int = 0
+
+    def __str__(self) -> str:
+        if self.failed:
+            return f"DaemonSetBatch({self.daemonset}: {self.failed} writes failed, rest of the sync skipped)"
+        return describe_sync("DaemonSetBatch", self.daemonset, create=self.create, delete=self.delete)
+
+
+@attrs.frozen
+class DaemonSetExpectationsExpired(Action):
+    """Expectations nothing can meet any more (the cache has every event) time out:
+    ``ControllerExpectations``' 5-minute TTL always fires in the end."""
+
+    actor: ClassVar[str] = "daemonset"
+    daemonset: str
+
+
+class DaemonSetExpectations(NamedTuple):
+    """The controller's memory of one DaemonSet: ``ControlleeExpectations`` (``add``
+    creations and ``delete`` deletions still expected, counts as ``SetExpectations``
+    sets them), and the ``syncNodes`` in progress: ``pending`` nodes (indexes) still to
+    get a pod of template ``group``, in batches of ``batch`` doubling each time, and the
+    ``doomed`` pods it deletes once the creations are sent."""
+
+    add: int = 0
+    delete: int = 0
+    pending: tuple[int, ...] = ()
+    batch: int = 1
+    doomed: tuple[str, ...] = ()
+    group: int = -1
+
+    @property
+    def satisfied(self) -> bool:
+        """``SatisfiedExpectations``: nothing expected is still to be seen."""
+        return self.add <= 0 and self.delete <= 0
+
+    def __repr__(self) -> str:
+        parts = [f"add {self.add}"] if self.add else []
+        parts += [f"del {self.delete}"] if self.delete else []
+        parts += [f"{len(self.pending)} to create in batches of {self.batch}+"] if self.pending else []
+        parts += [f"then delete {list(self.doomed)}"] if self.doomed else []
+        return "expect(" + ", ".join(parts) + ")"
+
+
+def _normal(exp: DaemonSetExpectations | None) -> DaemonSetExpectations | None:
+    """A met record with no sync in progress behaves as no record at all; with no
+    creation pending, the batch size and template are forgotten."""
+    if exp is None or (exp.satisfied and not exp.pending and not exp.doomed):
+        return None
+    return exp if exp.pending else exp._replace(batch=1, group=-1)
 
 
 class DaemonSetController:
-    """The DaemonSet controller: one :class:`DaemonSetSync` step per DaemonSet that has work."""
+    """The DaemonSet controller: one :class:`DaemonSetSync` step per DaemonSet that has work.
 
-    actor = "daemonset"
+    Named in a scenario's ``consistency.controllers`` it reads its informer
+    cache and keeps upstream's memory (:class:`DaemonSetExpectations`, per
+    DaemonSet): ``syncNodes`` sets the expectations (``SetExpectations`` with
+    the number of pods it creates and deletes), creates in slow-start batches
+    (1, 2, 4, ...; one step each, so a restart can fall between two), then
+    deletes; the handlers (:meth:`observe`) lower them; ``syncDaemonSet`` runs
+    ``manage`` and ``rollingUpdate`` only once they are satisfied. They expire
+    after 5 minutes (the ``expectations-expire`` fault, or a fair step once
+    nothing is left to arrive); a restart loses them."""
+
+    actor = ACTOR
     fair = True
 
     def steps(self, world: World, state: State):
+        if _informed(world):
+            for w in world.daemonsets:
+                yield from self.sync_informed(world, state, w)
+            return
         for w in world.daemonsets:
             name = world.workloads[w].name
             unseen = None if deletion_pending(world, state, w) else unobserved_spec(world, state, w)
@@ -247,6 +429,119 @@ class DaemonSetController:
                 yield DaemonSetSync(name, tuple(created), tuple(deleted), seen), _observe(world, nxt, w, unseen)
             if not rolled and unseen is not None:  # nothing to do but write status.observedGeneration
                 yield DaemonSetSync(name, observed=seen), _observe(world, state, w, unseen)
+
+    # ---------------------------------------------------------------- memory (informed mode)
+
+    def initial_memory(self, world: World):
+        """No expectations, no sync in progress (also after a restart)."""
+        return tuple(None for _ in world.daemonsets)
+
+    def rename_memory(self, memory, pods: dict):
+        return tuple(None if e is None else e._replace(doomed=tuple(sorted(pods.get(n, n) for n in e.doomed)))
+                     for e in memory)
+
+    def memory_marks(self, memory):
+        """(pod name, DaemonSet position) for each pod a sync in progress is still to delete."""
+        for j, exp in enumerate(memory):
+            if exp is not None:
+                for name in exp.doomed:
+                    yield name, j
+
+    def _get(self, world: World, state: State, w: int) -> DaemonSetExpectations | None:
+        return memory_of(world, state, self)[world.daemonsets.index(w)]
+
+    def _set(self, world: World, state: State, w: int, exp: DaemonSetExpectations | None) -> State:
+        memory = memory_of(world, state, self)
+        j = world.daemonsets.index(w)
+        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
+
+    def observe(self, world: World, state: State, event: Event) -> State:
+        """The informer's handlers for a pod a DaemonSet owns: ``addPod`` ->
+        ``CreationObserved`` (a pod added already terminating -> ``deletePod``);
+        ``updatePod`` of a pod with a deletionTimestamp (each update) and
+        ``deletePod`` -> ``DeletionObserved``."""
+        pod = event.after if event.after is not None else event.before
+        if pod.owner not in world.daemonsets or state.replicas[pod.owner] is None:  # resolveControllerRef: gone
+            return state
+        exp = self._get(world, state, pod.owner)
+        if exp is None:
+            return state
+        if event.after is None or event.after.deleting:
+            exp = exp._replace(delete=max(0, exp.delete - 1))
+        elif event.before is None:
+            exp = exp._replace(add=max(0, exp.add - 1))
+        else:
+            return state
+        return self._set(world, state, pod.owner, exp)
+
+    def expire(self, world: World, state: State):
+        """Each DaemonSet whose unmet expectations can time out (no sync running)."""
+        for w in world.daemonsets:
+            exp = self._get(world, state, w)
+            if exp is not None and not exp.pending and not exp.doomed and not exp.satisfied:
+                yield world.workloads[w].ref, self._set(world, state, w, None)
+
+    def _caught_up(self, world: World, state: State) -> bool:
+        """The cache has every event and lost none: unmet expectations can
+        only be met by time running out."""
+        k = world.informer_slots.get(self.actor)
+        return k is None or state.informers[k] == (0, ())
+
+    def sync_informed(self, world: World, state: State, w: int):
+        """``syncDaemonSet`` reading the informer cache: a sync in progress sends
+        its next batch; unmet expectations hold ``manage`` back (they expire once
+        nothing is left to arrive); otherwise ``manage``, or ``rollingUpdate`` when
+        ``manage`` has nothing to do, is planned on the cache and its writes start."""
+        name = world.workloads[w].name
+        exp = self._get(world, state, w)
+        if exp is not None and (exp.pending or exp.doomed):
+            yield self._next_batch(world, state, w, exp)
+            return
+        if exp is not None:
+            if self._caught_up(world, state):  # nothing left to arrive: the TTL fires (isExpired)
+                yield DaemonSetExpectationsExpired(name), self._set(world, state, w, None)
+            return
+        view = cached_state(world, state, self.actor)
+        plans = [plan for plan in manage_plans(world, view, w) if plan[0] or plan[1]]
+        if not plans:
+            plans = [plan for plan in rollout_plans(world, view, w) if plan[0] or plan[1]]
+        unseen = None if deletion_pending(world, state, w) else unobserved_spec(world, state, w)
+        seen = 0 if unseen is None else generation(world, state, w)
+        group = current_group(world, view, w)
+        for deletes, nodes in plans:
+            exp = DaemonSetExpectations(add=len(nodes), delete=len(deletes),
+                                        pending=tuple(world.node_index[n] for n in nodes), doomed=deletes, group=group)
+            batch, nxt = self._next_batch(world, state, w, exp)
+            yield DaemonSetSync(name, batch.create, batch.delete, seen), _observe(world, nxt, w, unseen)
+        if not plans and unseen is not None:  # nothing to do but write status.observedGeneration
+            yield DaemonSetSync(name, observed=seen), _observe(world, state, w, unseen)
+
+    def _next_batch(self, world: World, state: State, w: int, exp: DaemonSetExpectations):
+        """``syncNodes``' next slow-start batch, and after the last one its deletions: a
+        DELETE of a pod already gone answers NotFound (``DeletionObserved``). Without
+        quorum every write fails: the rest is skipped and no longer expected."""
+        name = world.workloads[w].name
+        size = min(exp.batch, len(exp.pending))
+        if not has_quorum(world, state):
+            failed = len(exp.pending) + len(exp.doomed)
+            return DaemonSetBatch(name, failed=failed), self._set(world, state, w, exp._replace(
+                add=exp.add - len(exp.pending), delete=exp.delete - len(exp.doomed), pending=(), doomed=()))
+        rest = exp._replace(pending=exp.pending[size:], batch=exp.batch * 2)
+        nxt, created = state, []
+        for node in exp.pending[:size]:
+            pod_name = free_name(nxt, world.groups[exp.group].prefix + world.node_names[node] + "-")
+            nxt, _ = create_pod(world, nxt, exp.group, owner=w, name=pod_name)
+            created.append(pod_name)
+        deleted = []
+        if not rest.pending:
+            for pod_name in exp.doomed:
+                if nxt.pod(pod_name) is None:
+                    rest = rest._replace(delete=rest.delete - 1)
+                else:
+                    nxt = delete_pod(nxt, nxt.index_of(pod_name))
+                    deleted.append(pod_name)
+            rest = rest._replace(doomed=())
+        return DaemonSetBatch(name, tuple(created), tuple(deleted)), self._set(world, nxt, w, rest)
 
 
 def _observe(world: World, state: State, w: int, unseen: int | None) -> State:

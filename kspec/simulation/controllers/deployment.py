@@ -36,6 +36,30 @@ clean-up, pausing and rollback are not modelled. The template change itself is
 a user operation (``rollout``: ``kubectl set image`` or ``kubectl rollout
 restart``); :meth:`~kspec.simulation.state.World.current_revision` reads it.
 
+Read through an informer cache (a scenario's ``consistency.controllers``
+names ``deployment``), the controller plans each sync on the pods of its own
+cache (:func:`~kspec.simulation.informer.cached_state`), which lag the API
+server by up to ``staleness`` events and lose what a ``watch-drop`` drops.
+Upstream it reads only listers: ReplicaSets from ``rsLister``, pods from
+``podLister`` (``getPodMapForDeployment``, read by ``oldPodsRunning`` for
+Recreate), and each ReplicaSet's ``status.availableReplicas`` and
+``status.replicas``, which the ReplicaSet controller writes from its own pod
+cache. The model has no ReplicaSet status objects, so the status the
+controller reads is counted from its cached pods: a view of availability and
+of old pods that lags the pods, as upstream's does (the ReplicaSet status it
+lists is at best as recent as the last ReplicaSet sync). What is still read
+fresh: the Deployment itself and the ReplicaSets' ``spec.replicas`` (only pod
+events travel the stream). That leaves out one upstream guard and one hazard
+together: a scale written from a stale ReplicaSet copy fails with a Conflict
+on its resourceVersion (``scaleReplicaSet`` sends ``Update`` with the cached
+object, and the sync is retried on a newer cache), and a stale copy of
+another ReplicaSet's ``spec.replicas`` can feed the arithmetic (in the
+rolling path it cancels out of ``maxScaledDown``, and a larger stale total
+only narrows ``NewRSNewReplicas``). The controller keeps no memory
+(upstream's deployment controller has no expectations), so a
+``controller-restart`` only relists its cache. With ``consistency: fresh``
+the cache is the API and nothing changes.
+
 The Deployment's status is :func:`calculate_status`; :func:`rollout_status` is
 ``kubectl rollout status`` reading it.
 
@@ -64,6 +88,7 @@ import attrs
 
 from kspec.simulation.controllers.protocol import scaled_value
 from kspec.checker.model import Action
+from kspec.simulation.informer import cached_state
 from kspec.simulation.state import (State, World, add_status_slot, deletion_pending, is_active, is_terminal, status_of,
                                     with_status)
 
@@ -589,10 +614,11 @@ class DeploymentController:
     fair = True
 
     def steps(self, world: World, state: State):
+        view = cached_state(world, state, self.actor)  # the listers: its informer cache's pods, when it has one
         for d in world.deployments:
             dep = world.workloads[d]
             # a deletionTimestamp (Foreground or Orphan deletion under way): syncStatusOnly
-            writes = {} if deletion_pending(world, state, d) else rollout_step(world, state, d)
+            writes = {} if deletion_pending(world, state, d) else rollout_step(world, view, d)
             unseen = unobserved_spec(world, state, d)
             if not writes and unseen is None:
                 continue
