@@ -30,15 +30,17 @@ CHILD = r"""
 import json, sys, time
 from kspec.simulation.scenario import load_scenario
 from kspec.checker.explore import Explorer
+from kspec.simulation.split import explore
 path, symmetry, limit = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
 depth = None if sys.argv[4] == "-" else int(sys.argv[4])
-params = json.loads(sys.argv[5])
+params, split = json.loads(sys.argv[5]), sys.argv[6] == "1"
 t0 = time.monotonic()
 model = load_scenario(path, params, allow_outside=True)
 inits = len(model.init_states())
 setup = time.monotonic() - t0
-result = Explorer(model, symmetry=symmetry and hasattr(model, "representative"), time_limit=limit,
-                  max_depth=depth, progress=False).run()
+explorer = Explorer(model, symmetry=symmetry and hasattr(model, "representative"), time_limit=limit,
+                    max_depth=depth, progress=False)
+result = explore(model, explorer, slicing=split)[0]  # split by Service as kspec explore does, unless --no-split
 print(json.dumps({"init_states": inits, "setup_seconds": round(setup, 2), "bound": result.bound,
                   "stats": result.stats.to_json(),
                   "verdicts": {p.name: str(p.verdict) for p in result.properties}}))
@@ -82,9 +84,10 @@ print("states per fault counts:", ", ".join(f"{k}: {n:,}" for k, n in mixes.most
 """
 
 
-def run(path: pathlib.Path, symmetry: bool, limit: float, depth: int | None = None, params=None) -> dict:
+def run(path: pathlib.Path, symmetry: bool, limit: float, depth: int | None = None, params=None,
+        split: bool = True) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), "1" if symmetry else "0", str(limit),
-                          "-" if depth is None else str(depth), json.dumps(params or {})],
+                          "-" if depth is None else str(depth), json.dumps(params or {}), "1" if split else "0"],
                          capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:]}
@@ -100,6 +103,9 @@ def main() -> None:
     parser.add_argument("--depth-profile", action="store_true",
                         help="plain BFS over representatives: states per depth, per fault counts, per actor")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser.add_argument("--no-split", action="store_true",
+                        help="explore a check over every Service in one model (no split by Service; "
+                             "what runs before it did, for engine comparisons)")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="scenario parameter, as kspec explore -p (budget, scheduler, start, max_pods)")
     args = parser.parse_args()
@@ -118,7 +124,7 @@ def main() -> None:
           f"{'seconds':>8} {'states/s':>9} {'peak MiB':>9}  bound")
     for path in args.scenarios:
         for symmetry in modes:
-            res = run(path, symmetry, args.time_limit, args.max_depth, params)
+            res = run(path, symmetry, args.time_limit, args.max_depth, params, not args.no_split)
             if args.json:
                 print(json.dumps({"scenario": str(path), "symmetry": symmetry, **res}))
                 continue

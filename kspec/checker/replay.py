@@ -4,7 +4,9 @@
 returns: a test file that needs only kspec, with one test function per
 violated property that carries a trace. Each test
 
-1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)``;
+1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)``
+   (after a run in parts, ``kspec.simulation.split.load_part(MODEL, PARAMS, CHECKED, PART)``:
+   the part whose trace it replays);
    ``MODEL`` is the model or scenario path *relative to the emitted file's
    folder* (so the file and the model can move together; an absolute path
    when no location is given or none relative exists);
@@ -55,7 +57,8 @@ def recorded_steps(trace: Trace) -> list[dict]:
 
 
 def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, result,
-              test_path: str | os.PathLike | None = None, slicing: bool = True, checked: Sequence[str] = ()) -> str:
+              test_path: str | os.PathLike | None = None, slicing: bool = True, checked: Sequence[str] = (),
+              parts: Mapping[str, str | None] | None = None) -> str:
     """The source of a pytest file replaying every violated property's
     counterexample in ``result`` (an explore or fuzz result).
 
@@ -63,7 +66,9 @@ def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, r
     model path relative to its folder. ``slicing``: whether the model was
     loaded with slicing (``--no-slice`` explores every step, and the test
     must replay on the same model), and ``checked`` the checks the run was
-    limited to (``--property``; slicing is judged on them). Raises :class:`NothingToEmit` when no
+    limited to (``--property``; slicing is judged on them). ``parts``: after
+    a run in parts (``kspec.simulation.split``), the part each property's
+    trace comes from (a name, or None), which the test rebuilds. Raises :class:`NothingToEmit` when no
     property was violated with a trace.
     """
     violated = [r for r in result.properties if str(r.verdict) == "violated" and r.trace is not None]
@@ -71,10 +76,12 @@ def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, r
         raise NothingToEmit("no property was violated with a counterexample: no test to emit")
     params = dict(params or {})
     names: set[str] = set()
-    parts = [_header(model_path, params, test_path, slicing, tuple(checked))]
+    texts = [_header(model_path, params, test_path, slicing, tuple(checked), parts is not None)]
     for number, res in enumerate(violated, start=1):
-        parts.append(_test(res, _function_name(res.name, names), number))
-    return "\n\n".join(parts).rstrip() + "\n"
+        load = ("load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)" if parts is None
+                else f"load_part(MODEL, PARAMS, CHECKED, {parts[res.name]!r})")
+        texts.append(_test(res, _function_name(res.name, names), number, load))
+    return "\n\n".join(texts).rstrip() + "\n"
 
 
 def _model_location(model_path, test_path) -> str:
@@ -89,7 +96,8 @@ def _model_location(model_path, test_path) -> str:
     return f"pathlib.Path(__file__).resolve().parent / {pathlib.PurePath(rel).as_posix()!r}"
 
 
-def _header(model_path, params: dict, test_path, slicing: bool = True, checked: tuple[str, ...] = ()) -> str:
+def _header(model_path, params: dict, test_path, slicing: bool = True, checked: tuple[str, ...] = (),
+            split: bool = False) -> str:
     command = " ".join([pathlib.PurePath(model_path).as_posix()] + [f"-p {k}={v}" for k, v in params.items()]
                        + ([] if slicing else ["--no-slice"]) + [f"--property {name}" for name in checked])
     command = command.replace("\\", "/").replace('"', "'")  # safe inside the docstring
@@ -106,7 +114,7 @@ import pathlib
 
 from kspec.checker.model import actor_of, find_property
 from kspec.checker.trace import state_to_json
-from kspec.simulation.modelfile import load_model
+{"from kspec.simulation.split import load_part" if split else "from kspec.simulation.modelfile import load_model"}
 
 MODEL = {_model_location(model_path, test_path)}
 PARAMS = {params!r}
@@ -167,7 +175,7 @@ def _function_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _test(res, function: str, number: int) -> str:
+def _test(res, function: str, number: int, load: str) -> str:
     trace = res.trace
     steps = pprint.pformat(recorded_steps(trace), width=110, sort_dicts=False)
     data = f"TRACE_{number} = {steps}"
@@ -189,7 +197,7 @@ def _test(res, function: str, number: int) -> str:
 
 def {function}():
     """{doc}"""
-    model = load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)
+    model = {load}
     prop = find_property(model.properties(), {res.name!r})
     states = replay(model, TRACE_{number})
 {check}'''

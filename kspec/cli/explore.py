@@ -15,7 +15,7 @@ import re
 
 import click
 
-from kspec.checker.explain import explain_result, result_to_json
+from kspec.checker.explain import result_to_json
 from kspec.checker.explore import STRATEGIES, Explorer
 from kspec.checker.model import Verdict, is_symmetric, warnings_of
 from kspec.cli.common import (allow_outside_option, load_model, model_inputs, scenario_manifests, params_option, report_option,
@@ -127,7 +127,7 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
         progress=progress,
         budget=budget,
     )
-    result = explain_result(run_model(explorer.run, model_path), model.properties())
+    result, shown, parts = run_model(lambda: explore_model(model, explorer, slicing), model_path)
     if output == "json":
         doc = {"schema": SCHEMA, "version": VERSION, "model": model_path, "params": values, **result_to_json(result),
                "warnings": [w.to_json() for w in warnings]}
@@ -140,19 +140,28 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
                    + (f" ({vacuous} vacuous)" if vacuous else ""))
     click.echo(summary(result.stats, model_path), err=True)
     if report_path:
-        write_report(result, report_path, inputs=[model_path, *scenario_manifests(model)], model=model,
+        write_report(result, report_path, inputs=[model_path, *scenario_manifests(model)], model=shown,
                      model_path=model_path, params=values, settings=explorer)
     if emit_test_path:
-        write_emitted_test(result, emit_test_path, model_path, values, slicing, properties)
+        write_emitted_test(result, emit_test_path, model_path, values, slicing, properties, parts)
     verdicts = [Verdict.INCONCLUSIVE if r.vacuous else r.verdict for r in result.properties]
     return exit_code(verdicts, strict=strict, interrupted=result.bound == "interrupted")
 
 
+def explore_model(model, explorer: Explorer, slicing: bool):
+    """The explorer's run, in parts when a check over every Service splits
+    (:func:`kspec.simulation.split.explore`): ``(result, model it reads against, parts)``."""
+    from kspec.simulation.split import explore  # deferred: start-up time (a .py model needs no simulation layer)
+
+    return explore(model, explorer, slicing)
+
+
 def write_emitted_test(result, path: str, model_path: str, values: dict, slicing: bool = True,
-                       checked: tuple[str, ...] = ()) -> None:
-    """``--emit-test FILE``: a pytest file replaying every counterexample (a note, no file, when there is none)."""
+                       checked: tuple[str, ...] = (), parts: dict | None = None) -> None:
+    """``--emit-test FILE``: a pytest file replaying every counterexample (a note, no file, when there is none);
+    ``parts``: the part of a split run each check's trace comes from."""
     try:
-        text = emit_test(model_path, values, result, test_path=path, slicing=slicing, checked=checked)
+        text = emit_test(model_path, values, result, test_path=path, slicing=slicing, checked=checked, parts=parts)
     except NothingToEmit as err:
         click.echo(f"kspec: note: {err}", err=True)
         return

@@ -26,6 +26,7 @@ from kspec.checker.model import Kind, Property, Witness, always, eventually_alwa
 from kspec.scheduling.filters import Snapshot, allocatable_vector, filter_pod, request_vector
 from kspec.simulation.controllers.daemonset import current_group as ds_current_group
 from kspec.simulation.controllers.daemonset import rollout_status as ds_rollout_status
+from kspec.simulation.controllers.daemonset import pod_node as ds_pod_node
 from kspec.simulation.controllers.daemonset import should_run, updated_desired_node_counts
 from kspec.simulation.controllers.cronjob import cron_record
 from kspec.simulation.controllers.job import index_of as job_index_of, record_of as job_record_of
@@ -42,7 +43,8 @@ from kspec.simulation.network import can_reach_serving_pod
 from kspec.simulation.controllers.podautoscaler import SYNC_PERIOD, steady_replicas
 from kspec.simulation.state import HUNG, READY, UP, State, World, is_active, is_terminal, released, status_of
 
-__all__ = ["EXPLAINERS", "LIBRARY", "NEAREST", "READS_ENDPOINTS", "WITNESSES", "Entry", "build", "names",
+__all__ = ["EXPLAINERS", "LIBRARY", "NEAREST", "READS_ENDPOINTS", "SPLIT_OVER_SERVICES", "WITNESSES", "Entry", "build",
+           "checked_services", "names",
            "with_fault_witness", "with_sanity", "GENERATION_CHECKS", "VIEWERS", "stuck_terminating"]
 
 
@@ -64,6 +66,16 @@ their condition, explainer or witnesses. A scenario whose checks are all
 outside this set is explored without the endpoints controller (see
 ``scenario._slice``); tests evaluate every other check on states whose
 endpoints cannot be read."""
+
+SPLIT_OVER_SERVICES: dict[str, str] = {"service-always-has-endpoint": "all", "endpoints-only-ready-pods": "all",
+                                       "service-reachable": "all", "endpoint-lost": "any"}
+"""The checks of :data:`READS_ENDPOINTS` that, over every Service, are a
+conjunction (``all``) or a disjunction (``any``) of the same check on each
+Service alone, each reading only that Service's endpoints: their conditions
+are ``all``/``any`` over :func:`checked_services`, their witnesses hold when
+one Service's do, and ``endpoint-lost``'s nearest state is the closest
+Service's. ``service-sees-workloads`` names its one Service. A scenario may
+explore such a check one Service at a time (:mod:`kspec.simulation.split`)."""
 
 
 def _entry(name: str, kind: str, params: tuple[str, ...] = ()):
@@ -124,6 +136,12 @@ def _deployments(world: World, deployment: str | None) -> tuple[int, ...]:
         return world.deployments
     d = world.workload_named(deployment, "Deployment")
     return (d,)
+
+
+def checked_services(world: World) -> tuple[int, ...]:
+    """The Services a check naming none reads: those with a selector (the
+    endpoints controller leaves a Service without one alone)."""
+    return _services(world, None)
 
 
 def _services(world: World, service: str | None) -> tuple[int, ...]:
@@ -455,6 +473,33 @@ def _daemonset_on_every_node(world: World, daemonset: str | None = None):
     return check
 
 
+def _daemon_duplicates(world: World, s: State, w: int) -> list[str]:
+    """The active pods of one template of DaemonSet ``w`` for one node, when a node has
+    two or more (the first such node); empty when none has."""
+    seen: dict[tuple[int, int], list[str]] = {}
+    for p in s.pods:
+        if p.owner == w and is_active(p):
+            names = seen.setdefault((ds_pod_node(world, p), p.group), [])
+            names.append(p.name)
+            if len(names) > 1:
+                return names
+    return []
+
+
+@_entry("daemonset-one-pod-per-node", "always", ("daemonset",))
+def _daemonset_one_pod_per_node(world: World, daemonset: str | None = None):
+    """API view: no node ever has two active pods of one DaemonSet's template.
+
+    A node agent runs once per node (two log shippers ship every line twice,
+    two CNI agents fight over the node's network). A surge rollout's old and
+    new pod side by side are of two templates and allowed; the duplicate is a
+    second pod of the same template, which the controller creates when it acts
+    on a cache that has not yet seen its first one.
+    """
+    targets = _daemonsets(world, daemonset)
+    return lambda s: all(not _daemon_duplicates(world, s, w) for w in targets)
+
+
 # --------------------------------------------------------------------------- maintenance
 
 
@@ -779,6 +824,21 @@ def _explain_daemonset(world: World, daemonset: str | None = None):
     return explain
 
 
+@_explains("daemonset-one-pod-per-node")
+def _explain_daemonset_one_pod(world: World, daemonset: str | None = None):
+    targets = _daemonsets(world, daemonset)
+
+    def explain(s):
+        for w in targets:
+            names = _daemon_duplicates(world, s, w)
+            if names:
+                node = ds_pod_node(world, s.pod(names[0]))
+                return f"{_ref(world, w)} has {len(names)} active pods for node {_node_name(world, node)}: " \
+                       + ", ".join(names)
+        return None
+    return explain
+
+
 @_explains("drain-completes")
 def _explain_drain(world: World):
     def explain(s):
@@ -970,6 +1030,16 @@ def _witness_daemonset(world: World, daemonset: str | None = None):
     check = _daemonset_on_every_node(world, daemonset)
     return (Witness(f"every Ready node always runs a Ready pod of {_refs(world, targets)}, so nothing had to "
                     "converge", lambda s: not check(s)),)
+
+
+@_witnesses("daemonset-one-pod-per-node")
+def _witness_daemonset_one_pod(world: World, daemonset: str | None = None):
+    targets = _daemonsets(world, daemonset)
+    if not targets:
+        return _nothing("DaemonSet")
+    check = _daemonset_on_every_node(world, daemonset)
+    return (Witness(f"every Ready node always runs a Ready pod of {_refs(world, targets)}, so its controller never "
+                    "creates a pod that could be a second one", lambda s: not check(s)),)
 
 
 @_witnesses("drain-completes")

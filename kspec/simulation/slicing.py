@@ -19,6 +19,11 @@ names (every Service when it names none); a CEL expression that names
 ``services`` may read any; a user controller may read anything, so with one
 nothing is left out; nor when the scenario names the endpoints controller
 among those reading through informer caches (``consistency.controllers``).
+
+A check over every Service reads every Service's endpoints, so it keeps the
+whole model here; ``kspec explore`` explores the ones that are a conjunction
+or disjunction over Services one Service at a time instead, each part sliced
+to its Service (:mod:`kspec.simulation.split`).
 """
 
 from __future__ import annotations
