@@ -49,7 +49,8 @@ from kspec.checker.model import Action
 from kspec.simulation.state import PodRec, State, World
 
 __all__ = ["Event", "InformerRec", "Consistency", "InformerDeliver", "cached_pods", "cached_state", "pod_events",
-           "record_events", "deliver", "drop_next", "relist", "informer_index", "Informers", "InformerRelist",
+           "record_events", "deliver", "drop_next", "relist", "informer_index", "written_since_cached",
+           "Informers", "InformerRelist",
            "api_record", "describe_cache"]
 
 
@@ -116,6 +117,22 @@ def cached_pods(state: State, k: int) -> tuple[PodRec, ...]:
     if not rec.lag and not rec.missed:
         return state.pods
     return tuple(sorted(_cache(state.pods, state.log, rec).values()))
+
+
+def written_since_cached(world: World, state: State, actor: str, name: str) -> bool:
+    """Whether pod ``name`` was written after ``actor``'s cache took its copy:
+    an event for it is among those the cache has not received, or the cache
+    missed its last one. Exactly when upstream's resourceVersion of the pod
+    differs from the cached object's (every write bumps it); False for a
+    controller that reads the API."""
+    k = informer_index(world, actor)
+    if k is None:
+        return False
+    rec = state.informers[k]
+    if any(missed == name for missed, _ in rec.missed):
+        return True
+    unseen = state.log[len(state.log) - rec.lag:] if rec.lag else ()
+    return any(event.name == name for event in unseen)
 
 
 def _cache(pods: tuple[PodRec, ...], log: tuple, rec: InformerRec) -> dict[str, PodRec]:
