@@ -178,7 +178,18 @@ def pod_events(before: tuple[PodRec, ...], after: tuple[PodRec, ...]) -> tuple[E
 
 
 def _event_order(event: Event):
-    return event.name
+    """The order of one step's events on the stream (upstream: the order of
+    the writes, which one step here does at once): by what they say of the
+    pods, nodes and then names last, so that which event a lagging cache has
+    not received depends on generated names or node numbers only between
+    pods that differ in nothing else."""
+    before, after = _unnamed(event.before), _unnamed(event.after)
+    return (before[0], after[0], before[1], after[1], event.name)
+
+
+def _unnamed(rec: PodRec | None) -> tuple[tuple, int]:
+    """A record without its name, and its node apart."""
+    return ((0,), -1) if rec is None else ((1, rec[1], rec[2]) + tuple(rec[4:]), rec[3])
 
 
 def _observe(world: World, state: State, k: int, events, cache: dict[str, PodRec] | None) -> State:

@@ -158,6 +158,7 @@ class Canonicaliser:
         else:
             sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], 0, "" if generated[p[1]] else p[0]) for p in pods]
         history = bool(state.log) or any(rec[1] for rec in state.informers)
+        marks: dict[str, tuple] = {}
         if history or self.memory_marks is not None:
             marks = self._stream_marks(state)
             if marks:
@@ -211,8 +212,8 @@ class Canonicaliser:
         if member:
             stale = {a for a in member if a not in rename and not self._identity(a)}
             if stale:
-                # stale addresses with equal membership are interchangeable: number them in membership order
-                for k, a in enumerate(sorted(stale, key=lambda a: (member[a], a))):
+                # stale addresses with equal membership and history are interchangeable: number them in that order
+                for k, a in enumerate(sorted(stale, key=lambda a: (member[a], repr(marks.get(a, ())), a))):
                     rename[a] = f"~gone-{k}"
             get = rename.get
             new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
