@@ -8,7 +8,7 @@ import json
 from typing import ClassVar
 
 import attrs
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from kspec.checker.explore import Explorer
 from kspec.checker.model import Action, Footprint, Footprints, always, sometimes
@@ -107,13 +107,70 @@ def test_ample_takes_the_smallest_invisible_component():
     assert ample(Footprints(families, [(0, 0), (1, 1)]), frozenset()) is None  # one component: everything
 
 
-def test_a_disabled_family_that_an_enabled_one_can_wake_joins_its_component():
-    """Family 2 has no enabled step but its guard ``g`` is written by family
-    0, and it writes ``z``, which family 1 reads: all three are one set."""
+def test_a_disabled_family_brings_only_the_families_that_can_enable_it():
+    """Valmari's strong stubborn sets: family 2 has no enabled step, its guard
+    ``g`` is written by family 0, and it writes ``z``, which family 1 reads.
+    Grown from family 1 the set needs 2 (it writes what 1 reads) and then 0
+    (it can enable 2): every step. Grown from family 0 it needs 2 (it reads
+    ``g``, which 0 writes), and 2, being disabled, needs only its enabler 0:
+    family 1 neither conflicts with 0 nor can enable 2, so step 0 alone is a
+    stubborn set, where the connected component of the conflict relation
+    would have been every step."""
     families = (Footprint({"x"}, {"x", "g"}), Footprint({"z"}, {"w"}), Footprint({"g"}, {"z"}))
-    assert ample(Footprints(families, [(0, 0), (1, 1)]), frozenset()) is None
+    assert ample(Footprints(families, [(0, 0), (1, 1)]), frozenset()) == (0,)
+    waking = (Footprint({"x"}, {"x", "g"}), Footprint({"z"}, {"w", "g"}), Footprint({"g"}, {"z"}))  # 1 writes g too
+    assert ample(Footprints(waking, [(0, 0), (1, 1)]), frozenset()) is None
     asleep = (Footprint({"x"}, {"x"}), Footprint({"z"}, {"w"}), Footprint({"g"}, {"z"}))  # nothing writes g
     assert ample(Footprints(asleep, [(0, 0), (1, 1)]), frozenset()) == (0,)
+
+
+_KEYS = st.frozensets(st.sampled_from("abcdef"), max_size=3)
+
+
+@st.composite
+def _families(draw):
+    """Random families over six keys (guards within the reads, or None), some
+    of them enabled with one or two steps each."""
+    families = []
+    for _ in range(draw(st.integers(2, 6))):
+        reads, writes = draw(_KEYS), draw(_KEYS)
+        guard = draw(st.one_of(st.none(), st.frozensets(st.sampled_from(sorted(reads)), max_size=3)
+                               if reads else st.none()))
+        families.append(Footprint(reads, writes, guard))
+    enabled = draw(st.lists(st.sampled_from(range(len(families))), min_size=1, unique=True))
+    of_step = [(i, f) for i, f in enumerate(f for f in enabled for _ in range(draw(st.integers(1, 2))))]
+    return Footprints(families, of_step)
+
+
+def _conflict(x: Footprint, y: Footprint) -> bool:
+    return bool(x.writes & (y.reads | y.writes) or y.writes & x.reads)
+
+
+@settings(max_examples=400)
+@given(_families(), _KEYS)
+def test_nothing_that_can_act_before_a_stubborn_set_conflicts_with_it(footprints, visible):
+    """The stubborn-set condition checked from its definition: the families
+    that may act before any chosen step (the enabled ones left out, and any
+    family whose guard those may write, transitively) never conflict with a
+    chosen family; the chosen steps are a proper, non-empty subset of the
+    enabled ones, and none is visible (Valmari; SPIN's C0-C2)."""
+    chosen = ample(footprints, visible)
+    if chosen is None:
+        return
+    families = footprints.families
+    enabled = {f for _, f in footprints.of_step}
+    picked = {f for i, f in footprints.of_step if i in chosen}
+    assert chosen and len(chosen) < len(footprints.of_step)
+    assert all(i in chosen for i, f in footprints.of_step if f in picked)  # whole families
+    assert not any(is_visible(families[f].writes, visible) for f in picked)
+    before = set(enabled - picked)
+    grew = True
+    while grew:
+        woken = {g for g, fam in enumerate(families) if g not in before and g not in picked
+                 and any(families[f].writes & fam.guard_keys for f in before)}
+        grew = bool(woken)
+        before |= woken
+    assert not any(_conflict(families[b], families[p]) for b in before for p in picked)
 
 
 @given(st.lists(st.sampled_from("abc"), max_size=3).map(tuple), st.sampled_from("abc"))

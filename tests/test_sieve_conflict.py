@@ -117,10 +117,12 @@ def test_a_terminating_pod_read_before_its_deletion_is_a_conflict():
     assert delete_cached_pod(state, start.pods[0]) == state
 
 
-def test_fixme_a_pod_changed_and_changed_back_passes_the_precondition():
+def test_without_a_reader_a_pod_changed_and_changed_back_passes_the_precondition():
     """Upstream every write bumps the resourceVersion, so a pod that went not
-    Ready and Ready again fails the precondition. The state keeps no
-    resourceVersion: the records are equal, and the DELETE goes through."""
+    Ready and Ready again fails the precondition. Without the cache it was
+    read from (``reader``) only the records can be compared: they are equal,
+    and the DELETE goes through (tests/test_resource_version.py has the
+    exact check)."""
     state = start_state()
     seen = state.pods[0]
     there_and_back = with_pod(with_pod(state, ready=False), ready=True)

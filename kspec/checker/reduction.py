@@ -22,15 +22,19 @@ LTSmin computes them on transition groups):
    family writes (a fixed point). A family that is not live cannot act again
    before the state leaves it, because nothing that can happen writes its
    guard.
-2. *Conflicts*: two live families conflict when one writes a key the other
-   reads or writes. The connected components of that relation are closed
-   under conflicts, and a component's disabled members can only be enabled by
-   its own members, so any component holding an enabled step is a stubborn
-   set: steps outside it never change what it reads, and it never changes what
-   they read (SPIN's condition C1).
-3. *Visibility* (C2): a component whose steps may write a key that a checked
-   property reads is not taken, unless it is every enabled step anyway.
-4. The smallest admissible component is taken (fewest enabled steps); if none
+2. *Stubborn sets*: for each enabled family in turn, grow a set from it.
+   An enabled member brings every live family it conflicts with (one writes
+   a key the other reads or writes), enabled or not; a disabled member
+   brings only the live families that write its guard, the ones that could
+   enable it. Steps outside the set then never change what its enabled
+   steps read, nor read what they write, and cannot enable its disabled
+   members (SPIN's condition C1). Unlike the connected components of the
+   conflict relation, a disabled family's other conflicts stay out: the
+   scheduler's binds of every workload read one another's placements, but a
+   Deployment sync whose pod is already bound need not wait for them.
+3. *Visibility* (C2): a set with an enabled step that may write a key a
+   checked property reads is not taken, unless it is every enabled step anyway.
+4. The smallest admissible set is taken (fewest enabled steps); if none
    is smaller than the whole enabled set, the state is expanded fully (C0:
    never an empty set where a step is enabled).
 
@@ -84,34 +88,6 @@ def _live(families: Sequence[Footprint], enabled: set[int]) -> list[int]:
     return sorted(live)
 
 
-def _components(families: Sequence[Footprint], live: Sequence[int]) -> dict[int, int]:
-    """Live family -> root of its conflict component (union-find over keys:
-    every family touching a key that some live family writes joins its writers)."""
-    root = {f: f for f in live}
-
-    def find(f: int) -> int:
-        while root[f] != f:
-            root[f] = root[root[f]]
-            f = root[f]
-        return f
-
-    touching: dict[Any, list[int]] = {}
-    written: set = set()
-    for f in live:
-        fam = families[f]
-        for key in fam.reads | fam.writes:
-            touching.setdefault(key, []).append(f)
-        written |= fam.writes
-    for key in written:
-        members = touching[key]
-        first = find(members[0])
-        for f in members[1:]:
-            other = find(f)
-            if other != first:
-                root[other] = first
-    return {f: find(f) for f in live}
-
-
 def ample(footprints: Footprints, visible: frozenset) -> tuple[int, ...] | None:
     """The step indexes (into the state's action table) of the smallest
     admissible stubborn set, or None when the state must be expanded fully."""
@@ -124,17 +100,64 @@ def ample(footprints: Footprints, visible: frozenset) -> tuple[int, ...] | None:
         return None
     if all(is_visible(families[f].writes, visible) for f in steps_of):
         return None
-    comp = _components(families, _live(families, set(steps_of)))
-    groups: dict[int, list[int]] = {}
-    for f in steps_of:
-        groups.setdefault(comp[f], []).append(f)
+    touching = _Touching(families, _live(families, set(steps_of)))
     best: list[int] | None = None
-    for members in groups.values():
-        if any(is_visible(families[f].writes, visible) for f in members):
-            continue
-        chosen = sorted(i for f in members for i in steps_of[f])
-        if best is None or len(chosen) < len(best):
-            best = chosen
-    if best is None or len(best) >= len(of_step):
-        return None
-    return tuple(best)
+    limit = len(of_step)
+    for seed in sorted(steps_of, key=lambda f: len(steps_of[f])):
+        members = _closure(families, touching, steps_of, seed, visible, limit)
+        if members is not None:
+            best = sorted(i for f in members if f in steps_of for i in steps_of[f])
+            limit = len(best)
+            if limit == 1:
+                break
+    return None if best is None else tuple(best)
+
+
+class _Touching:
+    """Live families by key: which read it, which write it."""
+
+    def __init__(self, families: Sequence[Footprint], live: Sequence[int]):
+        self.readers: dict[Any, list[int]] = {}
+        self.writers: dict[Any, list[int]] = {}
+        for f in live:
+            fam = families[f]
+            for key in fam.reads:
+                self.readers.setdefault(key, []).append(f)
+            for key in fam.writes:
+                self.writers.setdefault(key, []).append(f)
+
+
+def _closure(families: Sequence[Footprint], touching: _Touching, steps_of: dict[int, list[int]], seed: int,
+             visible: frozenset, limit: int) -> set[int] | None:
+    """The stubborn set grown from enabled family ``seed``, or None when it
+    holds a visible enabled family or ``limit`` enabled steps or more.
+
+    An enabled member brings every live family it conflicts with (one writes
+    a key the other reads or writes), enabled or not, so nothing outside can
+    change what it reads or read what it writes; a disabled member brings
+    only the live families that write its guard, the only ones that could
+    enable it (Valmari's strong stubborn sets; ``_live`` leaves out families
+    nothing can ever enable)."""
+    readers, writers = touching.readers, touching.writers
+    members = {seed}
+    work = [seed]
+    steps = 0
+    while work:
+        f = work.pop()
+        fam = families[f]
+        if f in steps_of:
+            if is_visible(fam.writes, visible):
+                return None
+            steps += len(steps_of[f])
+            if steps >= limit:
+                return None
+            wanted = [writers.get(key, ()) for key in fam.reads | fam.writes]
+            wanted += [readers.get(key, ()) for key in fam.writes]
+        else:
+            wanted = [writers.get(key, ()) for key in fam.guard_keys]
+        for group in wanted:
+            for g in group:
+                if g not in members:
+                    members.add(g)
+                    work.append(g)
+    return members

@@ -49,7 +49,8 @@ from kspec.checker.model import Action
 from kspec.simulation.state import PodRec, State, World
 
 __all__ = ["Event", "InformerRec", "Consistency", "InformerDeliver", "cached_pods", "cached_state", "pod_events",
-           "record_events", "deliver", "drop_next", "relist", "informer_index", "Informers", "InformerRelist",
+           "record_events", "deliver", "drop_next", "relist", "informer_index", "written_since_cached",
+           "Informers", "InformerRelist",
            "api_record", "describe_cache"]
 
 
@@ -118,6 +119,22 @@ def cached_pods(state: State, k: int) -> tuple[PodRec, ...]:
     return tuple(sorted(_cache(state.pods, state.log, rec).values()))
 
 
+def written_since_cached(world: World, state: State, actor: str, name: str) -> bool:
+    """Whether pod ``name`` was written after ``actor``'s cache took its copy:
+    an event for it is among those the cache has not received, or the cache
+    missed its last one. Exactly when upstream's resourceVersion of the pod
+    differs from the cached object's (every write bumps it); False for a
+    controller that reads the API."""
+    k = informer_index(world, actor)
+    if k is None:
+        return False
+    rec = state.informers[k]
+    if any(missed == name for missed, _ in rec.missed):
+        return True
+    unseen = state.log[len(state.log) - rec.lag:] if rec.lag else ()
+    return any(event.name == name for event in unseen)
+
+
 def _cache(pods: tuple[PodRec, ...], log: tuple, rec: InformerRec) -> dict[str, PodRec]:
     """The cache of an informer at ``rec`` on ``log``, by pod name."""
     pods = {p.name: p for p in pods}
@@ -161,7 +178,18 @@ def pod_events(before: tuple[PodRec, ...], after: tuple[PodRec, ...]) -> tuple[E
 
 
 def _event_order(event: Event):
-    return event.name
+    """The order of one step's events on the stream (upstream: the order of
+    the writes, which one step here does at once): by what they say of the
+    pods, nodes and then names last, so that which event a lagging cache has
+    not received depends on generated names or node numbers only between
+    pods that differ in nothing else."""
+    before, after = _unnamed(event.before), _unnamed(event.after)
+    return (before[0], after[0], before[1], after[1], event.name)
+
+
+def _unnamed(rec: PodRec | None) -> tuple[tuple, int]:
+    """A record without its name, and its node apart."""
+    return ((0,), -1) if rec is None else ((1, rec[1], rec[2]) + tuple(rec[4:]), rec[3])
 
 
 def _observe(world: World, state: State, k: int, events, cache: dict[str, PodRec] | None) -> State:

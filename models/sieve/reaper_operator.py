@@ -73,7 +73,7 @@ class PodReaper:
             if not unhealthy(world, pod):
                 continue
             try:
-                nxt = delete_cached_pod(state, pod, preconditions=self.preconditions)
+                nxt = delete_cached_pod(state, pod, preconditions=self.preconditions, reader=(world, self))
             except (NotFound, Conflict):
                 continue  # gone, or changed since it was read: decide again once the cache shows it
             if nxt != state:

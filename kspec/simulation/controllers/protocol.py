@@ -52,13 +52,16 @@ Reading through a cache, writing through the API (a scenario with
     possibly missing what a dropped watch event carried. A controller that
     reads ``state.pods`` instead does a quorum read of the API every time.
 
-``update_cached_pod(state, seen, **changes)`` and ``delete_cached_pod(state, seen, preconditions=False)``
+``update_cached_pod(state, seen, reader=(world, self), **changes)`` and ``delete_cached_pod(state, seen, preconditions=False, reader=(world, self))``
     Writes of a pod the controller read from its cache, with the API server's
     preconditions: an update carries the resourceVersion it read and fails
-    with :class:`Conflict` when the pod changed since (HTTP 409); a delete
+    with :class:`Conflict` when the pod was written since (HTTP 409); a delete
     names the pod only, unless it carries ``preconditions`` (the UID and
     resourceVersion read, ``DeleteOptions.preconditions``), and then fails
-    the same way; both fail with :class:`NotFound` when it is gone.
+    the same way; both fail with :class:`NotFound` when it is gone. ``reader``
+    names the cache ``seen`` came from, so that a pod written and changed
+    back, or deleted and made again, is a Conflict as upstream; without it
+    the records are compared.
     ``create_pod`` needs no precondition (the API server names the pod).
 
 ``observe(world, state, event)``
@@ -96,7 +99,7 @@ import attrs
 
 from kspec.checker.model import Action
 from kspec.errors import KspecError
-from kspec.simulation.informer import api_record, cached_state
+from kspec.simulation.informer import api_record, cached_state, written_since_cached
 from kspec.simulation.state import PodRec, State, World, delete_pod, remove_finalizer, update_pod
 
 __all__ = ["Controller", "Expectations", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
@@ -227,26 +230,39 @@ def _current(state: State, seen: PodRec) -> int:
     raise NotFound(f"pod {seen.name!r} not found")
 
 
-def _check_unchanged(state: State, i: int, seen: PodRec) -> None:
+def _check_unchanged(state: State, i: int, seen: PodRec, reader: tuple | None) -> None:
     """The precondition of a write: the API's pod ``i`` is still the pod read as
-    ``seen`` (same UID and resourceVersion), else :class:`Conflict`. The state
-    keeps neither: the API records are compared, so a pod changed and changed
-    back, or deleted and created again with the same record, counts as
-    unchanged (a per-object counter would make every history a distinct state)."""
-    if api_record(state.pods[i]) != api_record(seen):
+    ``seen`` (same UID and resourceVersion), else :class:`Conflict`.
+
+    With ``reader`` (the world and the controller whose cache ``seen`` came
+    from) the check is upstream's: the pod fails it once it has been written
+    after the cache's copy, even if it was changed back, or deleted and made
+    again with the same record (a new UID). Without it the API records are
+    compared, so such a pod counts as unchanged (the state keeps neither UIDs
+    nor resourceVersions; a per-object counter would make every history a
+    distinct state)."""
+    if reader is not None:
+        world, controller = reader
+        changed = written_since_cached(world, state, controller.actor, seen.name)
+    else:
+        changed = api_record(state.pods[i]) != api_record(seen)
+    if changed:
         raise Conflict(f"pod {seen.name!r} was modified since it was read; re-read it and retry")
 
 
-def update_cached_pod(state: State, seen: PodRec, **changes) -> State:
+def update_cached_pod(state: State, seen: PodRec, *, reader: tuple | None = None, **changes) -> State:
     """PUT of pod ``seen`` (as read from a cache) with ``changes``: the
     resourceVersion precondition holds only if the API's pod is still the one
-    read, else :class:`Conflict` (the controller must re-read and retry)."""
+    read, else :class:`Conflict` (the controller must re-read and retry).
+    ``reader``: ``(world, controller)``, the cache ``seen`` was read from,
+    for upstream's exact check (see :func:`_check_unchanged`)."""
     i = _current(state, seen)
-    _check_unchanged(state, i, seen)
+    _check_unchanged(state, i, seen, reader)
     return update_pod(state, i, **changes)
 
 
-def delete_cached_pod(state: State, seen: PodRec, *, preconditions: bool = False) -> State:
+def delete_cached_pod(state: State, seen: PodRec, *, preconditions: bool = False,
+                      reader: tuple | None = None) -> State:
     """DELETE of pod ``seen`` (as read from a cache): :class:`NotFound` when it is gone.
 
     Without ``preconditions`` the DELETE names the pod only, so whatever pod
@@ -256,11 +272,11 @@ def delete_cached_pod(state: State, seen: PodRec, *, preconditions: bool = False
     (``rest.BeforeDelete``, again in storage when the generic registry
     store's ``Delete`` writes) and refuses with :class:`Conflict` (HTTP 409)
     when the pod changed since it was read or is another pod under that name;
-    the controller re-reads and decides again. Compared as records, as for an
-    update: a pod changed and changed back counts as unchanged. A pod already
+    the controller re-reads and decides again. ``reader`` as for an update:
+    with it the check is exact, without it records are compared. A pod already
     terminating whose precondition holds is left as it is (no error, no
     change: ``pendingGraceful``)."""
     i = _current(state, seen)
     if preconditions:
-        _check_unchanged(state, i, seen)
+        _check_unchanged(state, i, seen, reader)
     return delete_pod(state, i)
