@@ -363,6 +363,14 @@ def test_the_report_states_the_split_among_its_assumptions(tmp_path, run_cli):
     assert "split by Service" in text and re.search(r"Service (api|web) has 0 ready endpoints", text)
 
 
+def test_kspec_report_explores_in_the_same_parts_as_kspec_explore(tmp_path, run_cli):
+    path = _scenario(tmp_path, "[rc-replicas-converge, service-always-has-endpoint]")
+    report = tmp_path / "r.json"
+    run_cli("report", path, "-o", report)
+    text = report.read_text()
+    assert "split by Service" in text and re.search(r"Service (api|web) has 0 ready endpoints", text)
+
+
 def test_an_emitted_test_replays_the_violating_part(tmp_path, run_cli):
     path = _scenario(tmp_path, "[rc-replicas-converge, service-always-has-endpoint, endpoints-only-ready-pods]")
     test = tmp_path / "test_replay.py"

@@ -70,8 +70,10 @@ def _explore(target, model, values, properties, symmetry, max_states, max_depth,
         symmetry = is_symmetric(model)
     explorer = Explorer(model, properties=properties, symmetry=symmetry, max_states=max_states,
                         max_depth=max_depth, time_limit=time_limit, budget=budget)
-    result = run_model(explorer.run, target)
-    section = S.explore_section(result, model=model, model_path=target, params=values, settings=explorer)
+    from kspec.simulation.split import explore  # deferred: start-up time (a .py model needs no simulation layer)
+
+    result, shown, _ = run_model(lambda: explore(model, explorer), target)  # in parts as kspec explore splits
+    section = S.explore_section(result, model=shown, model_path=target, params=values, settings=explorer)
     return section, result.bound == "interrupted"
 
 
