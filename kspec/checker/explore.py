@@ -136,6 +136,7 @@ class Stats:
     reduction_note: str = ""
     reduced_expansions: int = 0
     slice_note: str = ""  # what the model left out because no property reads it (Sliced)
+    stopped_decided: bool = False  # the search stopped once every property was decided (stop_when_decided)
 
     @property
     def states_per_second(self) -> float:
@@ -153,6 +154,7 @@ class Stats:
             "symmetry": self.symmetry,
             "reduction": {"partial_order": self.reduction, "note": self.reduction_note,
                           "reduced_expansions": self.reduced_expansions, "slice": self.slice_note},
+            "stopped_when_decided": self.stopped_decided,
         }
 
     def reduction_text(self) -> str:
@@ -445,6 +447,11 @@ class Explorer:
     path when it has one. ``por``: partial-order reduction where it is sound
     (the model declares footprints, and only ``always`` and ``sometimes``
     properties are checked); :meth:`reduction_plan` says whether it applies.
+    ``stop_when_decided``: once every property is decided (each ``always``
+    violated, each ``sometimes`` reached; none is a liveness property) the
+    search stops: the rest of the state space cannot change a verdict, and
+    breadth-first search has already found the shortest traces. The run is
+    complete; its statistics say it stopped.
     """
 
     model: Model
@@ -461,6 +468,7 @@ class Explorer:
     packed: bool = True
     budget: Budget | None = None
     por: bool = True
+    stop_when_decided: bool = False
 
     def run(self) -> ExploreResult:
         if self.strategy not in STRATEGIES:
@@ -543,6 +551,9 @@ def _quiet_collector():
             gc.unfreeze()
 
 
+_DECIDED = "decided"  # every property decided: not a bound (stop_when_decided)
+
+
 class _Stop(Exception):
     def __init__(self, bound: str):
         self.bound = bound
@@ -580,6 +591,7 @@ class _Run:
         self.watch = Watch((), space.predicate)  # witnesses reached, set up by _search
         self.visible, self.reduction_note = settings.reduction_plan(props, space)
         self.reduced = 0  # states expanded by an ample set
+        self.stopped_decided = False
 
     # -- search ----------------------------------------------------------------
 
@@ -599,6 +611,8 @@ class _Run:
                 bound = "interrupted"
             finally:
                 progress.done()
+            if bound == _DECIDED:
+                bound, self.depth_cut, self.stopped_decided = None, False, True
             if self.depth_cut and bound is None:
                 bound = "max_depth"
             complete = bound is None and not self.empty
@@ -611,7 +625,7 @@ class _Run:
         stats = Stats(
             len(self.store), self.transitions, self.max_depth, seconds, peak_memory_bytes(), s.strategy, s.symmetry,
             self.visible is not None, self.reduction_note, self.reduced,
-            s.model.slice_note if isinstance(s.model, Sliced) else "",
+            s.model.slice_note if isinstance(s.model, Sliced) else "", self.stopped_decided,
         )
         ordered = tuple(results[i] for i in range(len(self.props)))
         return ExploreResult(ordered, stats, complete, bound, self._reason(bound))
@@ -662,6 +676,8 @@ class _Run:
                         checks = self._checks()
                         if s.stop_at_first and entry[3] is Kind.ALWAYS:
                             raise _Stop("stopped_at_first_violation")
+                        if not checks and s.stop_when_decided and not self.liveness:
+                            raise _Stop(_DECIDED)
             if watch.active:
                 watch.see(key)
             if count >= limit:

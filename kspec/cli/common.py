@@ -31,6 +31,12 @@ strict_option = click.option("--strict", is_flag=True,
                              help="Exit 3 when a verdict is inconclusive (a bound was hit, the solver gave up).")
 
 
+exhaustive_option = click.option(
+    "--exhaustive", is_flag=True,
+    help="Explore every reachable state even once every check is decided (each always violated, each sometimes "
+         "reached): the verdicts and traces are the same, the state count is the whole space's.")
+
+
 def nodes_option(func):
     return click.option(
         "--nodes",

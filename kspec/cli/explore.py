@@ -18,7 +18,7 @@ import click
 from kspec.checker.explain import result_to_json
 from kspec.checker.explore import STRATEGIES, Explorer
 from kspec.checker.model import Verdict, is_symmetric, warnings_of
-from kspec.cli.common import (allow_outside_option, load_model, model_inputs, scenario_manifests, params_option, report_option,
+from kspec.cli.common import (allow_outside_option, exhaustive_option, load_model, model_inputs, scenario_manifests, params_option, report_option,
                               run_model, strict_option, verb)
 from kspec.cli.exits import exit_code
 from kspec.cli.output import check_output, write_report, write_text
@@ -53,6 +53,7 @@ def summary(stats, model_path: str) -> str:
         f"peak memory {stats.peak_memory_bytes / 2**20:,.0f} MiB"
         + (", symmetry reduction on" if stats.symmetry else "")
         + f", {stats.reduction_text()}"
+        + (", stopped once every check was decided (--exhaustive explores every state)" if stats.stopped_decided else "")
     )
 
 
@@ -80,6 +81,7 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
 @click.option("--max-memory", default=None, metavar="SIZE", callback=size_option,
               help="Stop when resident memory exceeds SIZE (e.g. 2G).")
 @click.option("--stop-at-first", is_flag=True, help="Stop at the first safety violation.")
+@exhaustive_option
 @click.option("--seed", type=int, default=0, help="Seed of the random strategy.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @strict_option
@@ -89,7 +91,7 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
 @click.option("--emit-test", "emit_test_path", metavar="FILE", default=None,
               help="Write a pytest file that replays each counterexample step by step (a regression test).")
 def command(model_path, params, properties, strategy, symmetry, por, slicing, max_states, max_depth, time_limit, max_memory,
-            stop_at_first, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
+            stop_at_first, exhaustive, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
     A check that holds while what must happen for it to mean something never
@@ -123,6 +125,7 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
         time_limit=time_limit,
         max_memory=max_memory,
         stop_at_first=stop_at_first,
+        stop_when_decided=not exhaustive,
         seed=seed,
         progress=progress,
         budget=budget,

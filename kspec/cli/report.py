@@ -29,7 +29,7 @@ import yaml
 
 from kspec.checker.explore import Explorer
 from kspec.checker.model import is_symmetric
-from kspec.cli.common import (allow_outside_option, load_model, model_inputs, scenario_manifests, scenario_pools, params_option, run_model, strict_option,
+from kspec.cli.common import (allow_outside_option, exhaustive_option, load_model, model_inputs, scenario_manifests, scenario_pools, params_option, run_model, strict_option,
                               verb)
 from kspec.cli.exits import exit_code
 from kspec.cli.output import OutputError, check_output, terminal_width, write_text
@@ -64,12 +64,12 @@ def _problems(err: Exception) -> list[str]:
     return [str(err)]
 
 
-def _explore(target, model, values, properties, symmetry, max_states, max_depth, time_limit, budget):
+def _explore(target, model, values, properties, symmetry, max_states, max_depth, time_limit, budget, exhaustive):
     """Explore a loaded model or scenario: ``(section, interrupted)``."""
     if symmetry is None:
         symmetry = is_symmetric(model)
     explorer = Explorer(model, properties=properties, symmetry=symmetry, max_states=max_states,
-                        max_depth=max_depth, time_limit=time_limit, budget=budget)
+                        max_depth=max_depth, time_limit=time_limit, budget=budget, stop_when_decided=not exhaustive)
     from kspec.simulation.split import explore  # deferred: start-up time (a .py model needs no simulation layer)
 
     result, shown, _ = run_model(lambda: explore(model, explorer), target)  # in parts as kspec explore splits
@@ -110,6 +110,7 @@ def _schedule(paths, nodes, node_failures, zone_failure, timeout, objective="fea
 @click.option("--max-states", type=click.IntRange(min=1), default=None, help="Stop exploring after this many states.")
 @click.option("--max-depth", type=click.IntRange(min=0), default=None, help="Do not explore deeper than this.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Stop exploring after this many seconds.")
+@exhaustive_option
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True),
               help="Extra rule file or folder for the static check (repeatable).")
 @click.option("--severity-threshold", type=click.Choice(["error", "warning", "info"]), default="error",
@@ -126,7 +127,7 @@ def _schedule(paths, nodes, node_failures, zone_failure, timeout, objective="fea
 @click.option("--title", default=None, help="Title of the report  [default: from the input names]")
 @strict_option
 @allow_outside_option
-def command(targets, output, fmt, params, properties, symmetry, max_states, max_depth, time_limit, rule_paths,
+def command(targets, output, fmt, params, properties, symmetry, max_states, max_depth, time_limit, exhaustive, rule_paths,
             severity_threshold, nodes, node_failures, zone_failure, objective, timeout, with_check, with_schedule, title,
             strict, allow_outside):
     """Write one report a reviewer can open: what was checked, under which
@@ -165,7 +166,7 @@ def command(targets, output, fmt, params, properties, symmetry, max_states, max_
                 inputs = model_inputs(explore_target, model) + list(rule_paths)
                 check_output(output, inputs, fmt=explicit)
                 section, stopped = _explore(explore_target, model, values, properties, symmetry, max_states,
-                                            max_depth, time_limit, budget)
+                                            max_depth, time_limit, budget, exhaustive)
                 results.append(section)
                 if stopped:
                     interrupted = INTERRUPTED

@@ -305,7 +305,8 @@ def _explore(sec: ExploreSection, index: int) -> str:
              ("max depth", esc(st.get("max_depth", 0))), ("time", f"{st.get('seconds', 0):.2f} s"),
              ("peak memory", f"{st.get('peak_memory_bytes', 0) / 2**20:,.0f} MiB"),
              ("search", esc(f"{st.get('strategy', 'bfs')}, symmetry reduction {'on' if st.get('symmetry') else 'off'}")),
-             ("complete", "yes" if sec.complete else f"no: stopped by {esc(sec.bound)}")]
+             ("complete", (f"yes, {sec.stopped_note}" if sec.stopped_note else "yes") if sec.complete
+              else f"no: stopped by {esc(sec.bound)}")]
     parts.append('<dl class="assume">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
     for cx in sec.counterexamples:
         parts.append(_counterexample(cx, "Counterexample"))

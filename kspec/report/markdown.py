@@ -123,7 +123,8 @@ def render(report: Report) -> str:
                 f"{st.get('distinct_states', 0):,} distinct states, {st.get('transitions', 0):,} transitions, "
                 f"depth {st.get('max_depth', 0)}, {st.get('seconds', 0):.2f} s, {st.get('strategy', 'bfs')}, "
                 f"symmetry reduction {'on' if st.get('symmetry') else 'off'}"
-                + ("" if sec.complete else f"; **stopped by {cell(sec.bound)}**") + "."]
+                + ("" if sec.complete else f"; **stopped by {cell(sec.bound)}**")
+                + (f"; {sec.stopped_note}" if sec.stopped_note else "") + "."]
         for cx in sec.counterexamples:
             out += ["", f"### Counterexample: {cell(cx.property)} ({cell(cx.kind)}, {len(cx.steps) - 1} steps)", ""]
             lines = timeline_lines(cx)

@@ -281,6 +281,11 @@ class ExploreSection:
     reason: str | None = None  # why the run is inconclusive, in words (a bound hit while settling, say)
     source: Any = _private()
 
+    @property
+    def stopped_note(self) -> str:
+        """Said of a complete run that stopped once every check was decided, else ''."""
+        return "stopped once every check was decided" if self.stats.get("stopped_when_decided") else ""
+
 
 # --------------------------------------------------------------------------- check
 

@@ -175,7 +175,8 @@ def render(report: Report, width: int | None = None) -> str:
         st = sec.stats
         out.append(f"explored {sec.model}: {st.get('distinct_states', 0):,} distinct states, "
                    f"{st.get('transitions', 0):,} transitions, depth {st.get('max_depth', 0)}, "
-                   f"{st.get('seconds', 0):.2f}s" + (f", stopped by {sec.bound}" if sec.bound else ""))
+                   f"{st.get('seconds', 0):.2f}s" + (f", stopped by {sec.bound}" if sec.bound else "")
+                   + (f", {sec.stopped_note}" if sec.stopped_note else ""))
         for cx in sec.counterexamples:
             out.append(f"\n{cx.property} ({cx.kind}) violated:")
             out += _trace_lines(cx)

@@ -295,7 +295,7 @@ def _stats(parts: Sequence[ExploreResult], note: str, settings: Explorer) -> Sta
         max((s.max_depth for s in stats), default=0), sum(s.seconds for s in stats), peak_memory_bytes(),
         settings.strategy, settings.symmetry,
         any(s.reduction for s in stats), "; ".join(dict.fromkeys(s.reduction_note for s in stats if s.reduction_note)),
-        sum(s.reduced_expansions for s in stats), note,
+        sum(s.reduced_expansions for s in stats), note, any(s.stopped_decided for s in stats),
     )
 
 
