@@ -610,21 +610,56 @@ def check_budgets(problem: Problem, limits, *, kind: str, k: int, timeout: float
     words = tuple(limit.describe(problem) for limit in limits)
     breach = None
     if verdict == FEASIBLE:  # a breach exists: the answer to "kept?" is no
-        model = encoding.solver.model()
-        failed = tuple(problem.nodes[i].metadata.name for i in range(n)
-                       if z3.is_true(model.eval(down[i], model_completion=True)))
-        which = next(j for j, value in enumerate(lost) if model.eval(value, model_completion=True).as_long()
-                     > limits[j].allowed)
+        first = encoding.solver.model()
+        found = next(j for j, term in enumerate(lost)
+                     if first.eval(term, model_completion=True).as_long() > limits[j].allowed), first
+        which, model = _least_breach(encoding.solver, lost, limits, found)
+        value = lambda term: model.eval(term, model_completion=True)  # noqa: E731
         limit = limits[which]
-        where = []
-        for g in limit.groups:
-            counts = [(problem.nodes[i].metadata.name, model.eval(encoding.x[g, i], model_completion=True).as_long())
-                      for i in encoding.pairs_of_group[g]]
-            where.append((problem.groups[g].key, tuple((name, c) for name, c in counts if c)))
-        breach = BudgetBreach(words[which], failed, model.eval(lost[which], model_completion=True).as_long(),
+        failed = {i for i in range(n) if z3.is_true(value(down[i]))}
+        counts = {(g, i): value(encoding.x[g, i]).as_long() for g in limit.groups for i in encoding.pairs_of_group[g]}
+        name = _canonical_names(problem, failed, counts, limit.groups)
+        where = [(problem.groups[g].key, tuple(sorted((name[i], counts[g, i]) for i in encoding.pairs_of_group[g]
+                                                      if counts[g, i])))
+                 for g in limit.groups]
+        breach = BudgetBreach(words[which], tuple(sorted(name[i] for i in failed)), value(lost[which]).as_long(),
                               limit.allowed, tuple(where))
     answer = {FEASIBLE: INFEASIBLE, INFEASIBLE: FEASIBLE}.get(verdict, UNKNOWN)
     return BudgetTolerance(kind, k, answer, words, breach, time.monotonic() - start)
+
+
+def _least_breach(solver, lost: list, limits, found: tuple[int, z3.ModelRef]) -> tuple[int, z3.ModelRef]:
+    """The first limit (in order) that some allowed placement breaches, and a
+    model losing as few of its pods as any breach does: of the many models
+    of a breach, the one to report, whatever Z3 happened to return first
+    (which depends on every query the process made before). ``found`` (the
+    limit and model first returned) stands if every query times out."""
+    for which, (term, limit) in enumerate(zip(lost, limits)):
+        for count in range(limit.allowed + 1, limit.expected + 1):
+            solver.push()
+            try:
+                solver.add(term == count)
+                if run_check(solver) == z3.sat:
+                    return which, solver.model()
+            finally:
+                solver.pop()
+    return found
+
+
+def _canonical_names(problem: Problem, failed: set[int], counts: dict, groups) -> dict[int, str]:
+    """Names to report a breach under: within each class of interchangeable
+    nodes (:meth:`Problem.node_classes`), the failed nodes and the fuller ones
+    take the class's first names. Swapping such nodes maps the problem onto
+    itself, so the breach stays one the filters allow, and the report no
+    longer depends on which of several symmetric models the solver returned."""
+    name = {i: node.metadata.name for i, node in enumerate(problem.nodes)}
+    for members in problem.node_classes():
+        load = {i: tuple(-counts.get((g, i), 0) for g in groups) for i in members}
+        ordered = sorted(members, key=lambda i: (i not in failed, load[i], name[i]))
+        names = sorted(problem.nodes[i].metadata.name for i in members)
+        for i, new in zip(ordered, names):
+            name[i] = new
+    return name
 
 
 def node_failure_scenarios(problem: Problem, k: int):
