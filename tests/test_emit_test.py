@@ -91,3 +91,19 @@ def test_nothing_to_emit_without_a_counterexample():
     result = explore(model, symmetry=True, properties=["running-at-most-r-plus-1"])
     with pytest.raises(NothingToEmit):
         emit_test(RC, {}, result)
+
+
+@pytest.mark.slow
+def test_a_scenario_naming_files_outside_its_folder_replays_with_the_same_permission(tmp_path):
+    """``--allow-paths-outside``: the emitted test loads the scenario the same way."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    source = (ROOT / "models" / "unresponsive-pod-returns.yaml").read_text()
+    manifests = ROOT / "models" / "myapp"
+    scenario = scenarios / "returns.yaml"
+    scenario.write_text(source.replace("  - myapp/", f"  - {manifests.as_posix()}/"))
+    emitted = explore_emit(tmp_path, "test_outside.py", str(scenario), "--allow-paths-outside",
+                           "--property", "at-most-replicas-running")
+    assert "ALLOW_OUTSIDE = True" in emitted.read_text()
+    run = pytest_run(emitted)
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout

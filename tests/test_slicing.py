@@ -336,9 +336,10 @@ def test_property_limits_what_slicing_keeps_to_the_checks_asked_for(tmp_path):
     assert not load_scenario(scenario).slice_note
     assert "endpoints synced only for api" in load_scenario(scenario, checked={"api-has-endpoint"}).slice_note
     runner = CliRunner()
-    one = json.loads(runner.invoke(group, ["explore", str(scenario), "--property", "api-has-endpoint", "-o", "json"]).stdout)
+    one = json.loads(runner.invoke(group, ["explore", str(scenario), "--property", "api-has-endpoint", "--exhaustive",
+                                           "-o", "json"]).stdout)
     full = json.loads(runner.invoke(group, ["explore", str(scenario), "--property", "api-has-endpoint", "--no-slice",
-                                            "-o", "json"]).stdout)
+                                            "--exhaustive", "-o", "json"]).stdout)
     assert "synced only for api" in one["stats"]["reduction"]["slice"]
     assert one["stats"]["distinct_states"] < full["stats"]["distinct_states"]
     assert [p["verdict"] for p in one["properties"]] == [p["verdict"] for p in full["properties"]]

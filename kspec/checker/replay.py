@@ -4,7 +4,7 @@
 returns: a test file that needs only kspec, with one test function per
 violated property that carries a trace. Each test
 
-1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)``
+1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED, allow_outside=ALLOW_OUTSIDE)``
    (after a run in parts, ``kspec.simulation.split.load_part(MODEL, PARAMS, CHECKED, PART)``:
    the part whose trace it replays);
    ``MODEL`` is the model or scenario path *relative to the emitted file's
@@ -58,7 +58,7 @@ def recorded_steps(trace: Trace) -> list[dict]:
 
 def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, result,
               test_path: str | os.PathLike | None = None, slicing: bool = True, checked: Sequence[str] = (),
-              parts: Mapping[str, str | None] | None = None) -> str:
+              parts: Mapping[str, str | None] | None = None, allow_outside: bool = False) -> str:
     """The source of a pytest file replaying every violated property's
     counterexample in ``result`` (an explore or fuzz result).
 
@@ -68,18 +68,20 @@ def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, r
     must replay on the same model), and ``checked`` the checks the run was
     limited to (``--property``; slicing is judged on them). ``parts``: after
     a run in parts (``kspec.simulation.split``), the part each property's
-    trace comes from (a name, or None), which the test rebuilds. Raises :class:`NothingToEmit` when no
-    property was violated with a trace.
+    trace comes from (a name, or None), which the test rebuilds.
+    ``allow_outside``: the scenario names files outside its folder
+    (``--allow-paths-outside``), and the test loads it the same way. Raises
+    :class:`NothingToEmit` when no property was violated with a trace.
     """
     violated = [r for r in result.properties if str(r.verdict) == "violated" and r.trace is not None]
     if not violated:
         raise NothingToEmit("no property was violated with a counterexample: no test to emit")
     params = dict(params or {})
     names: set[str] = set()
-    texts = [_header(model_path, params, test_path, slicing, tuple(checked), parts is not None)]
+    texts = [_header(model_path, params, test_path, slicing, tuple(checked), parts is not None, allow_outside)]
     for number, res in enumerate(violated, start=1):
-        load = ("load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED)" if parts is None
-                else f"load_part(MODEL, PARAMS, CHECKED, {parts[res.name]!r})")
+        load = ("load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED, allow_outside=ALLOW_OUTSIDE)"
+                if parts is None else f"load_part(MODEL, PARAMS, CHECKED, {parts[res.name]!r}, allow_outside=ALLOW_OUTSIDE)")
         texts.append(_test(res, _function_name(res.name, names), number, load))
     return "\n\n".join(texts).rstrip() + "\n"
 
@@ -97,9 +99,10 @@ def _model_location(model_path, test_path) -> str:
 
 
 def _header(model_path, params: dict, test_path, slicing: bool = True, checked: tuple[str, ...] = (),
-            split: bool = False) -> str:
+            split: bool = False, allow_outside: bool = False) -> str:
     command = " ".join([pathlib.PurePath(model_path).as_posix()] + [f"-p {k}={v}" for k, v in params.items()]
-                       + ([] if slicing else ["--no-slice"]) + [f"--property {name}" for name in checked])
+                       + ([] if slicing else ["--no-slice"]) + [f"--property {name}" for name in checked]
+                       + (["--allow-paths-outside"] if allow_outside else []))
     command = command.replace("\\", "/").replace('"', "'")  # safe inside the docstring
     return f'''"""Counterexamples of `kspec explore {command}`, as regression tests.
 
@@ -120,6 +123,7 @@ MODEL = {_model_location(model_path, test_path)}
 PARAMS = {params!r}
 SLICING = {slicing!r}
 CHECKED = {(list(checked) or None)!r}
+ALLOW_OUTSIDE = {allow_outside!r}
 
 
 def enabled(model, state):

@@ -146,7 +146,7 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
         write_report(result, report_path, inputs=[model_path, *scenario_manifests(model)], model=shown,
                      model_path=model_path, params=values, settings=explorer)
     if emit_test_path:
-        write_emitted_test(result, emit_test_path, model_path, values, slicing, properties, parts)
+        write_emitted_test(result, emit_test_path, model_path, values, slicing, properties, parts, allow_outside)
     verdicts = [Verdict.INCONCLUSIVE if r.vacuous else r.verdict for r in result.properties]
     return exit_code(verdicts, strict=strict, interrupted=result.bound == "interrupted")
 
@@ -160,11 +160,12 @@ def explore_model(model, explorer: Explorer, slicing: bool):
 
 
 def write_emitted_test(result, path: str, model_path: str, values: dict, slicing: bool = True,
-                       checked: tuple[str, ...] = (), parts: dict | None = None) -> None:
+                       checked: tuple[str, ...] = (), parts: dict | None = None, allow_outside: bool = False) -> None:
     """``--emit-test FILE``: a pytest file replaying every counterexample (a note, no file, when there is none);
     ``parts``: the part of a split run each check's trace comes from."""
     try:
-        text = emit_test(model_path, values, result, test_path=path, slicing=slicing, checked=checked, parts=parts)
+        text = emit_test(model_path, values, result, test_path=path, slicing=slicing, checked=checked, parts=parts,
+                         allow_outside=allow_outside)
     except NothingToEmit as err:
         click.echo(f"kspec: note: {err}", err=True)
         return

@@ -84,7 +84,7 @@ import attrs
 from kspec.api.objects import Node, PodSpec
 from kspec.simulation.controllers.deployment import (generation, observed_generation, record_observed,
                                                      status_revision, unobserved_spec, with_observed)
-from kspec.simulation.controllers.protocol import describe_sync, memory_of, scaled_value, with_memory
+from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, memory_of, scaled_value, with_memory
 from kspec.checker.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
 from kspec.simulation.informer import Event, cached_state
@@ -394,7 +394,7 @@ def _normal(exp: DaemonSetExpectations | None) -> DaemonSetExpectations | None:
     return exp if exp.pending else exp._replace(batch=1, group=-1)
 
 
-class DaemonSetController:
+class DaemonSetController(WorkloadSlots):
     """The DaemonSet controller: one :class:`DaemonSetSync` step per DaemonSet that has work.
 
     Named in a scenario's ``consistency.controllers`` it reads its informer
@@ -409,6 +409,12 @@ class DaemonSetController:
 
     actor = ACTOR
     fair = True
+
+    names = "doomed"  # the pod names an expectations record holds
+    normal = staticmethod(_normal)
+
+    def workloads(self, world: World) -> tuple[int, ...]:
+        return world.daemonsets
 
     def steps(self, world: World, state: State):
         if _informed(world):
@@ -432,29 +438,6 @@ class DaemonSetController:
 
     # ---------------------------------------------------------------- memory (informed mode)
 
-    def initial_memory(self, world: World):
-        """No expectations, no sync in progress (also after a restart)."""
-        return tuple(None for _ in world.daemonsets)
-
-    def rename_memory(self, memory, pods: dict):
-        return tuple(None if e is None else e._replace(doomed=tuple(sorted(pods.get(n, n) for n in e.doomed)))
-                     for e in memory)
-
-    def memory_marks(self, memory):
-        """(pod name, DaemonSet position) for each pod a sync in progress is still to delete."""
-        for j, exp in enumerate(memory):
-            if exp is not None:
-                for name in exp.doomed:
-                    yield name, j
-
-    def _get(self, world: World, state: State, w: int) -> DaemonSetExpectations | None:
-        return memory_of(world, state, self)[world.daemonsets.index(w)]
-
-    def _set(self, world: World, state: State, w: int, exp: DaemonSetExpectations | None) -> State:
-        memory = memory_of(world, state, self)
-        j = world.daemonsets.index(w)
-        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
-
     def observe(self, world: World, state: State, event: Event) -> State:
         """The informer's handlers for a pod a DaemonSet owns: ``addPod`` ->
         ``CreationObserved`` (a pod added already terminating -> ``deletePod``);
@@ -463,7 +446,7 @@ class DaemonSetController:
         pod = event.after if event.after is not None else event.before
         if pod.owner not in world.daemonsets or state.replicas[pod.owner] is None:  # resolveControllerRef: gone
             return state
-        exp = self._get(world, state, pod.owner)
+        exp = self.slot(world, state, pod.owner)
         if exp is None:
             return state
         if event.after is None or event.after.deleting:
@@ -472,14 +455,14 @@ class DaemonSetController:
             exp = exp._replace(add=max(0, exp.add - 1))
         else:
             return state
-        return self._set(world, state, pod.owner, exp)
+        return self.with_slot(world, state, pod.owner, exp)
 
     def expire(self, world: World, state: State):
         """Each DaemonSet whose unmet expectations can time out (no sync running)."""
         for w in world.daemonsets:
-            exp = self._get(world, state, w)
+            exp = self.slot(world, state, w)
             if exp is not None and not exp.pending and not exp.doomed and not exp.satisfied:
-                yield world.workloads[w].ref, self._set(world, state, w, None)
+                yield world.workloads[w].ref, self.with_slot(world, state, w, None)
 
     def _caught_up(self, world: World, state: State) -> bool:
         """The cache has every event and lost none: unmet expectations can
@@ -493,13 +476,13 @@ class DaemonSetController:
         nothing is left to arrive); otherwise ``manage``, or ``rollingUpdate`` when
         ``manage`` has nothing to do, is planned on the cache and its writes start."""
         name = world.workloads[w].name
-        exp = self._get(world, state, w)
+        exp = self.slot(world, state, w)
         if exp is not None and (exp.pending or exp.doomed):
             yield self._next_batch(world, state, w, exp)
             return
         if exp is not None:
             if self._caught_up(world, state):  # nothing left to arrive: the TTL fires (isExpired)
-                yield DaemonSetExpectationsExpired(name), self._set(world, state, w, None)
+                yield DaemonSetExpectationsExpired(name), self.with_slot(world, state, w, None)
             return
         view = cached_state(world, state, self.actor)
         plans = [plan for plan in manage_plans(world, view, w) if plan[0] or plan[1]]
@@ -524,7 +507,7 @@ class DaemonSetController:
         size = min(exp.batch, len(exp.pending))
         if not has_quorum(world, state):
             failed = len(exp.pending) + len(exp.doomed)
-            return DaemonSetBatch(name, failed=failed), self._set(world, state, w, exp._replace(
+            return DaemonSetBatch(name, failed=failed), self.with_slot(world, state, w, exp._replace(
                 add=exp.add - len(exp.pending), delete=exp.delete - len(exp.doomed), pending=(), doomed=()))
         rest = exp._replace(pending=exp.pending[size:], batch=exp.batch * 2)
         nxt, created = state, []
@@ -541,7 +524,7 @@ class DaemonSetController:
                     nxt = delete_pod(nxt, nxt.index_of(pod_name))
                     deleted.append(pod_name)
             rest = rest._replace(doomed=())
-        return DaemonSetBatch(name, tuple(created), tuple(deleted)), self._set(world, nxt, w, rest)
+        return DaemonSetBatch(name, tuple(created), tuple(deleted)), self.with_slot(world, nxt, w, rest)
 
 
 def _observe(world: World, state: State, w: int, unseen: int | None) -> State:

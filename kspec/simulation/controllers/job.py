@@ -63,7 +63,7 @@ from kspec.checker.model import Action
 from kspec.simulation.controllers.jobmath import (
     ContainerExit, JobPod, JobSpec, JobStatus, is_pod_failed, match_pod_failure_policy, sync_job,
 )
-from kspec.simulation.controllers.protocol import describe_sync, memory_of, with_memory
+from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, memory_of, with_memory
 from kspec.simulation.informer import cached_state
 from kspec.simulation.state import (
     FAILED, NOT_RUNNING, TERMINAL_PHASES, PodRec, State, World, create_pod, deletion_pending, delete_pod, has_quorum,
@@ -364,7 +364,7 @@ def _observed(world: World, pod: PodRec, event_before, event_after, exp: JobExpe
     return exp
 
 
-class JobController:
+class JobController(WorkloadSlots):
     """The job controller: a :class:`JobSync` per Job with work, and the
     deadline of each started, unfinished Job with ``activeDeadlineSeconds``.
 
@@ -381,6 +381,12 @@ class JobController:
 
     actor = "job"
     fair = True
+
+    names = "finalizers"  # the pod names an expectations record holds
+    normal = staticmethod(_normal)
+
+    def workloads(self, world: World) -> tuple[int, ...]:
+        return world.jobs
 
     def steps(self, world: World, state: State):
         informed = self.actor in world.memory_slots
@@ -402,36 +408,13 @@ class JobController:
 
     # ---------------------------------------------------------------- memory (informed mode)
 
-    def initial_memory(self, world: World):
-        """No expectations, no sync in progress (also after a restart)."""
-        return tuple(None for _ in world.jobs)
-
-    def rename_memory(self, memory, pods: dict):
-        return tuple(None if e is None else e._replace(finalizers=tuple(sorted(pods.get(n, n) for n in e.finalizers)))
-                     for e in memory)
-
-    def memory_marks(self, memory):
-        """(pod name, Job position) for each pod whose finalizer removal is expected."""
-        for j, exp in enumerate(memory):
-            if exp is not None:
-                for name in exp.finalizers:
-                    yield name, j
-
-    def _get(self, world: World, state: State, w: int) -> JobExpectations | None:
-        return memory_of(world, state, self)[world.jobs.index(w)]
-
-    def _set(self, world: World, state: State, w: int, exp: JobExpectations | None) -> State:
-        memory = memory_of(world, state, self)
-        j = world.jobs.index(w)
-        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
-
     def observe(self, world: World, state: State, event) -> State:
         """The informer's handlers for a pod of a Job; the deletion handler
         ignores a Job that is gone or finished, as upstream's ``deletePod`` does."""
         pod = event.after if event.after is not None else event.before
         if pod.owner not in world.job_groups:
             return state
-        exp = self._get(world, state, pod.owner)
+        exp = self.slot(world, state, pod.owner)
         if exp is None:
             return state
         if event.after is None or event.after.deleting:
@@ -439,14 +422,14 @@ class JobController:
             if state.replicas[pod.owner] is None or (record is not None and record.finished):
                 return state
         new = _observed(world, pod, event.before, event.after, exp)
-        return state if new == exp else self._set(world, state, pod.owner, new)
+        return state if new == exp else self.with_slot(world, state, pod.owner, new)
 
     def expire(self, world: World, state: State):
         """Each Job whose unmet expectations can time out (no sync running)."""
         for w in world.jobs:
-            exp = self._get(world, state, w)
+            exp = self.slot(world, state, w)
             if exp is not None and not exp.pending and not exp.satisfied:
-                yield world.workloads[w].ref, self._set(world, state, w, exp._replace(add=0, delete=0))
+                yield world.workloads[w].ref, self.with_slot(world, state, w, exp._replace(add=0, delete=0))
 
     def _caught_up(self, world: World, state: State) -> bool:
         """The cache has every event and lost none: unmet expectations can
@@ -457,14 +440,14 @@ class JobController:
     def sync_informed(self, world: World, state: State, w: int):
         """``syncJob`` reading the informer cache, ``manageJob`` gated by the
         expectations, creations in slow-start batches."""
-        exp = self._get(world, state, w)
+        exp = self.slot(world, state, w)
         name = world.workloads[w].name
         if exp is not None and exp.pending:
             yield self._next_batch(world, state, w, exp)
             return
         satisfied = exp is None or exp.satisfied
         if not satisfied and self._caught_up(world, state):  # nothing left to arrive: the TTL fires
-            yield JobExpectationsExpired(name), self._set(world, state, w, exp._replace(add=0, delete=0))
+            yield JobExpectationsExpired(name), self.with_slot(world, state, w, exp._replace(add=0, delete=0))
         view = cached_state(world, state, self.actor)
         plan = decide(world, view, w, manage=satisfied, skip=exp.finalizers if exp is not None else ())
         nxt, created = self._apply(world, state, w, plan, exp or JobExpectations())
@@ -497,7 +480,7 @@ class JobController:
             return nxt, batch.create
         if state.replicas[w] is None or plan.condition is not None:
             exp = None  # gone: syncJob deletes its expectations; finished: no sync reads them again
-        return self._set(world, nxt, w, exp), ()
+        return self.with_slot(world, nxt, w, exp), ()
 
     def _next_batch(self, world: World, state: State, w: int, exp: JobExpectations):
         """``manageJob``'s next slow-start batch (without quorum every creation
@@ -506,9 +489,9 @@ class JobController:
         size = min(exp.batch, len(exp.pending))
         rest = exp._replace(pending=exp.pending[size:], batch=exp.batch * 2)
         if not has_quorum(world, state):
-            return JobBatch(name, failed=size), self._set(world, state, w, rest._replace(
+            return JobBatch(name, failed=size), self.with_slot(world, state, w, rest._replace(
                 add=exp.add - len(exp.pending), pending=()))
-        nxt, created = self._set(world, state, w, rest), []
+        nxt, created = self.with_slot(world, state, w, rest), []
         for group in exp.pending[:size]:
             nxt, pod_name = create_pod(world, nxt, group, owner=w)
             created.append(pod_name)

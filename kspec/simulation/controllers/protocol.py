@@ -93,7 +93,7 @@ edge-triggered controller and its fixed level-triggered version.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Hashable, Iterable, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar, Hashable, Iterable, NamedTuple, Protocol, Sequence, runtime_checkable
 
 import attrs
 
@@ -102,7 +102,7 @@ from kspec.errors import KspecError
 from kspec.simulation.informer import api_record, cached_state, written_since_cached
 from kspec.simulation.state import PodRec, State, World, delete_pod, remove_finalizer, update_pod
 
-__all__ = ["Controller", "Expectations", "Step", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
+__all__ = ["Controller", "Expectations", "Step", "WorkloadSlots", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
            "describe_sync", "cache_of", "update_cached_pod", "delete_cached_pod", "Conflict", "NotFound",
            "remove_finalizer"]
 
@@ -127,6 +127,48 @@ def with_memory(world: World, state: State, controller, memory: Hashable) -> Sta
     """``state`` with ``controller``'s memory replaced (memory is not an API write)."""
     slot = world.memory_slots[controller.actor]
     return attrs.evolve(state, memory=state.memory[:slot] + (memory,) + state.memory[slot + 1:])
+
+
+class WorkloadSlots:
+    """The memory of a built-in controller reading through its cache: one slot
+    per workload it manages (:meth:`workloads`), each None or an expectations
+    record whose field ``names`` lists pod names (renamed with the pods under
+    symmetry reduction, and part of their signature) and which
+    :meth:`normal` reduces to None once it has nothing left to remember."""
+
+    names: ClassVar[str]
+
+    def workloads(self, world: World) -> Sequence[int]:
+        raise NotImplementedError
+
+    def normal(self, record):
+        raise NotImplementedError
+
+    def initial_memory(self, world: World) -> tuple:
+        """No expectations recorded, no sync in progress (also after a restart)."""
+        return tuple(None for _ in self.workloads(world))
+
+    def rename_memory(self, memory: tuple, pods: dict) -> tuple:
+        field = self.names
+        return tuple(None if e is None else e._replace(**{field: tuple(sorted(pods.get(n, n) for n in getattr(e, field)))})
+                     for e in memory)
+
+    def memory_marks(self, memory: tuple):
+        """(pod name, slot position) for each pod name a record holds."""
+        for j, record in enumerate(memory):
+            if record is not None:
+                for name in getattr(record, self.names):
+                    yield name, j
+
+    def slot(self, world: World, state: State, w: int):
+        """Workload ``w``'s record (None: nothing remembered)."""
+        return memory_of(world, state, self)[self.workloads(world).index(w)]
+
+    def with_slot(self, world: World, state: State, w: int, record) -> State:
+        """``state`` with workload ``w``'s record replaced (normalised)."""
+        memory = memory_of(world, state, self)
+        j = self.workloads(world).index(w)
+        return with_memory(world, state, self, memory[:j] + (self.normal(record),) + memory[j + 1:])
 
 
 def template_group(world: World, name: str) -> int:

@@ -52,7 +52,7 @@ from typing import ClassVar, Iterable, NamedTuple
 
 import attrs
 
-from kspec.simulation.controllers.protocol import describe_sync, memory_of, with_memory
+from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, memory_of, with_memory
 from kspec.simulation.informer import Event, cached_state
 from kspec.checker.model import Action
 from kspec.api.objects import WorkloadStatus
@@ -188,11 +188,17 @@ def status(world: World, state: State, w: int) -> WorkloadStatus:
     return WorkloadStatus(replicas=len(owned), ready_replicas=ready, available_replicas=ready)
 
 
-class ReplicationControllerLoop:
+class ReplicationControllerLoop(WorkloadSlots):
     """The replication manager: one :class:`RCSync` step per workload that has work."""
 
     actor = "replication"
     fair = True
+
+    names = "deletes"  # the pod names an expectations record holds
+    normal = staticmethod(_normal)
+
+    def workloads(self, world: World) -> tuple[int, ...]:
+        return world.replicated
 
     def steps(self, world: World, state: State):
         informed = self.actor in world.memory_slots
@@ -200,21 +206,6 @@ class ReplicationControllerLoop:
             yield from (self.sync_informed(world, state, w) if informed else self.sync(world, state, w))
 
     # ---------------------------------------------------------------- memory (informed mode)
-
-    def initial_memory(self, world: World):
-        """No expectations recorded, no sync in progress (also after a restart)."""
-        return tuple(None for _ in world.replicated)
-
-    def rename_memory(self, memory, pods: dict):
-        return tuple(None if e is None else e._replace(deletes=tuple(sorted(pods.get(n, n) for n in e.deletes)))
-                     for e in memory)
-
-    def memory_marks(self, memory):
-        """(pod name, workload position) for each pod whose deletion is expected."""
-        for j, exp in enumerate(memory):
-            if exp is not None:
-                for name in exp.deletes:
-                    yield name, j
 
     def observe(self, world: World, state: State, event: Event) -> State:
         """The informer's handlers: ``addPod`` -> ``CreationObserved``;
@@ -246,11 +237,6 @@ class ReplicationControllerLoop:
                 yield world.workloads[world.replicated[j]].ref, with_memory(world, state, self,
                                                                             memory[:j] + (None,) + memory[j + 1:])
 
-    def _set(self, world: World, state: State, w: int, exp: Expectations | None) -> State:
-        memory = memory_of(world, state, self)
-        j = world.replicated_index[w]
-        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
-
     def sync_informed(self, world: World, state: State, w: int):
         """``syncReplicaSet`` reading the informer cache, gated by expectations,
         creating in slow-start batches."""
@@ -260,7 +246,7 @@ class ReplicationControllerLoop:
             return
         if exp is not None and not exp.satisfied:
             if self._caught_up(world, state):  # nothing left to arrive: the 5-minute TTL fires (isExpired)
-                yield RCExpectationsExpired(world.workloads[w].ref), self._set(world, state, w, None)
+                yield RCExpectationsExpired(world.workloads[w].ref), self.with_slot(world, state, w, None)
             return
         view = cached_state(world, state, self.actor)
         for action, _ in self.sync(world, view, w):
@@ -277,9 +263,9 @@ class ReplicationControllerLoop:
         size = min(exp.batch, exp.pending)
         rest = exp._replace(pending=exp.pending - size, batch=exp.batch * 2)
         if not has_quorum(world, state):  # every create fails: skip the rest, expect none of them
-            return RCBatch(name, failed=size), self._set(world, state, w, rest._replace(add=exp.add - exp.pending,
+            return RCBatch(name, failed=size), self.with_slot(world, state, w, rest._replace(add=exp.add - exp.pending,
                                                                                           pending=0))
-        nxt, created = self._set(world, state, w, rest), []
+        nxt, created = self.with_slot(world, state, w, rest), []
         for _ in range(size):
             nxt, pod_name = create_pod(world, nxt, world.workloads[w].group, owner=w)
             created.append(pod_name)
@@ -300,7 +286,7 @@ class ReplicationControllerLoop:
                 nxt = update_pod(nxt, i, owner=-1)
         if action.create:
             count = len(action.create)
-            nxt = self._set(world, nxt, w, Expectations(add=count, pending=count, batch=1))
+            nxt = self.with_slot(world, nxt, w, Expectations(add=count, pending=count, batch=1))
             batch, nxt = self._next_batch(world, nxt, w, memory_of(world, nxt, self)[world.replicated_index[w]])
             return attrs.evolve(action, create=batch.create), nxt
         if action.delete:
@@ -310,7 +296,7 @@ class ReplicationControllerLoop:
                 if i is not None and not nxt.pods[i].deleting:
                     expected.append(name)
                     nxt = delete_pod(nxt, i, world)
-            nxt = self._set(world, nxt, w, Expectations(deletes=tuple(expected)))
+            nxt = self.with_slot(world, nxt, w, Expectations(deletes=tuple(expected)))
         return action, nxt
 
     @staticmethod
