@@ -77,7 +77,7 @@ def kspec(*args: str, cwd: pathlib.Path = ROOT) -> tuple[float, subprocess.Compl
 
 
 def explore_json(*args: str) -> tuple[float, dict]:
-    wall, run = kspec("explore", *args, "-o", "json", "--no-progress")
+    wall, run = kspec("explore", *args, "-o", "json", "--no-progress", "--exhaustive")
     return wall, json.loads(run.stdout)
 
 

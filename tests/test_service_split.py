@@ -375,7 +375,7 @@ def test_an_emitted_test_replays_the_violating_part(tmp_path, run_cli):
     path = _scenario(tmp_path, "[rc-replicas-converge, service-always-has-endpoint, endpoints-only-ready-pods]")
     test = tmp_path / "test_replay.py"
     run_cli("explore", path, "--emit-test", test)
-    assert re.search(r"load_part\(MODEL, PARAMS, CHECKED, '(api|web)'\)", test.read_text())
+    assert re.search(r"load_part\(MODEL, PARAMS, CHECKED, '(api|web)', allow_outside=ALLOW_OUTSIDE\)", test.read_text())
     names = [name for name in runpy.run_path(str(test)) if name.startswith("test_")]
     assert len(names) == 2
     for name, function in runpy.run_path(str(test)).items():
