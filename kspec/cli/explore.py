@@ -94,6 +94,10 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
             stop_at_first, exhaustive, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
+    The search covers every reachable state, or stops once every check is
+    decided (the verdicts and shortest traces are then final; --exhaustive
+    goes on).
+
     A check that holds while what must happen for it to mean something never
     does (no fault fires, nothing disturbs the workload) is reported as
     vacuous, with the reason; it exits 0, or 3 under --strict.
