@@ -114,3 +114,53 @@ def test_random_scenarios_decided_early_keep_every_verdict_and_trace(drawn):
 @given(scenarios())
 def test_random_scenarios_decided_early_keep_every_verdict_and_trace_many(drawn):
     _compare_random(drawn)
+
+
+APP = """\
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {app: web}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: api}
+spec:
+  replicas: 1
+  selector: {app: api}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {selector: {app: api}, ports: [{port: 80}]}
+"""
+
+
+def test_a_split_run_says_which_parts_stopped(tmp_path, run_cli):
+    """Split by Service, the Service parts stop once their check is violated;
+    the part with the liveness check is explored to the end, so the run as a
+    whole does not read as stopped."""
+    (tmp_path / "app.yaml").write_text(APP)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
+                        "faults: {budget: 1, kinds: [node-crash]}\n"
+                        "checks: [rc-replicas-converge, service-always-has-endpoint]\n")
+    doc = json.loads(run_cli("explore", scenario, "-o", "json").stdout)
+    assert not doc["stats"]["stopped_when_decided"]
+    assert "stopped once their checks were decided" in doc["stats"]["reduction"]["slice"]
+    whole = json.loads(run_cli("explore", scenario, "-o", "json", "--exhaustive").stdout)
+    assert "stopped once" not in whole["stats"]["reduction"]["slice"]
+    assert [p["verdict"] for p in doc["properties"]] == [p["verdict"] for p in whole["properties"]]

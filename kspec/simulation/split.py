@@ -198,6 +198,10 @@ class Split:
         others = next((part.model.slice_note for part in runs if part.service is None), "")
         note = self.note(others, sum(1 for service in self.services if service not in explored)
                          + sum(1 for part in runs if part.shorter))
+        stopped = [part for part in runs if part.result.stats.stopped_decided]
+        if stopped and len(stopped) < len(runs):  # the whole run reads as stopped only when every part did
+            names = ", ".join(part.service or "the other checks" for part in stopped)
+            note += f"; the parts of {names} stopped once their checks were decided"
         stats = _stats([part.result for part in runs], note, settings)
         full = [part.result for part in runs if not part.shorter]  # a shorter-traces search's depth is no bound
         bounds = ([stop] if stop else []) + [(r.bound, r.reason) for r in full if r.bound is not None]
@@ -295,7 +299,7 @@ def _stats(parts: Sequence[ExploreResult], note: str, settings: Explorer) -> Sta
         max((s.max_depth for s in stats), default=0), sum(s.seconds for s in stats), peak_memory_bytes(),
         settings.strategy, settings.symmetry,
         any(s.reduction for s in stats), "; ".join(dict.fromkeys(s.reduction_note for s in stats if s.reduction_note)),
-        sum(s.reduced_expansions for s in stats), note, any(s.stopped_decided for s in stats),
+        sum(s.reduced_expansions for s in stats), note, bool(stats) and all(s.stopped_decided for s in stats),
     )
 
 
