@@ -61,7 +61,8 @@ import attrs
 
 from kspec.checker.model import Action
 from kspec.simulation.controllers.jobmath import (
-    ContainerExit, JobPod, JobSpec, JobStatus, is_pod_failed, match_pod_failure_policy, sync_job,
+    ContainerExit, JobPod, JobSpec, JobStatus, is_active, is_pod_failed, match_pod_failure_policy,
+    removal_alternatives, sync_job,
 )
 from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, memory_of, with_memory
 from kspec.simulation.informer import cached_state
@@ -209,13 +210,20 @@ def _release(world: World, state: State, names) -> State:
 class JobPlan:
     """What one ``syncJob`` decided on the pods it saw: pods to delete, pods
     whose end it counted (their finalizers go), the templates of the pods to
-    create, and the status to write."""
+    create, and the status to write. ``alternatives``: the other sets of pods
+    it may delete instead, among pods upstream's ordering cannot tell apart
+    (:func:`~kspec.simulation.controllers.jobmath.removal_alternatives`)."""
 
     delete: tuple[str, ...] = ()
     counted: tuple[str, ...] = ()
     create: tuple[int, ...] = ()
     record: JobRecord | None = None
     condition: str | None = None
+    alternatives: tuple[tuple[str, ...], ...] = ()
+
+    def choices(self) -> list[JobPlan]:
+        """This plan, then one per other set of pods it may delete."""
+        return [self] + [attrs.evolve(self, delete=delete, alternatives=()) for delete in self.alternatives]
 
 
 def decide(world: World, state: State, w: int, *, manage: bool = True, skip=()) -> JobPlan:
@@ -260,7 +268,8 @@ def decide(world: World, state: State, w: int, *, manage: bool = True, skip=()) 
                     record.deadline_passed)
     if new == record and status_of(world, state, world.workloads[w].ref) is not None:
         new = None
-    return JobPlan(tuple(result.delete), tuple(counted), create, new, finished)
+    delete = removal_alternatives(spec, [p for p in pods if is_active(p)], result.delete) if result.delete else [()]
+    return JobPlan(delete[0], tuple(counted), create, new, finished, tuple(delete[1:]))
 
 
 def enact(world: World, state: State, w: int, plan: JobPlan) -> tuple[State, tuple[str, ...]]:
@@ -279,13 +288,15 @@ def enact(world: World, state: State, w: int, plan: JobPlan) -> tuple[State, tup
     return nxt, tuple(created)
 
 
-def sync(world: World, state: State, w: int) -> tuple[State, JobSync | None]:
-    """One ``syncJob`` of Job ``w`` reading the API: the next state and its action (None: nothing to do)."""
-    plan = decide(world, state, w)
-    nxt, created = enact(world, state, w, plan)
-    if nxt == state:
-        return state, None
-    return nxt, JobSync(world.workloads[w].name, created, plan.delete, plan.counted, plan.condition)
+def sync(world: World, state: State, w: int) -> list[tuple[State, JobSync]]:
+    """One ``syncJob`` of Job ``w`` reading the API: the next state and its
+    action, one per set of pods it may delete (none: nothing to do)."""
+    out = []
+    for plan in decide(world, state, w).choices():
+        nxt, created = enact(world, state, w, plan)
+        if nxt != state:
+            out.append((nxt, JobSync(world.workloads[w].name, created, plan.delete, plan.counted, plan.condition)))
+    return out
 
 
 # --------------------------------------------------------------------------- reading through an informer cache
@@ -394,8 +405,7 @@ class JobController(WorkloadSlots):
             if informed:
                 yield from self.sync_informed(world, state, w)
             else:
-                nxt, action = sync(world, state, w)
-                if action is not None:
+                for nxt, action in sync(world, state, w):
                     yield action, nxt
             record = status_of(world, state, world.workloads[w].ref)
             if (world.job_specs[w].active_deadline_seconds is not None and record is not None
@@ -449,10 +459,11 @@ class JobController(WorkloadSlots):
         if not satisfied and self._caught_up(world, state):  # nothing left to arrive: the TTL fires
             yield JobExpectationsExpired(name), self.with_slot(world, state, w, exp._replace(add=0, delete=0))
         view = cached_state(world, state, self.actor)
-        plan = decide(world, view, w, manage=satisfied, skip=exp.finalizers if exp is not None else ())
-        nxt, created = self._apply(world, state, w, plan, exp or JobExpectations())
-        if nxt != state:
-            yield JobSync(name, created, plan.delete, plan.counted, plan.condition), nxt
+        decided = decide(world, view, w, manage=satisfied, skip=exp.finalizers if exp is not None else ())
+        for plan in decided.choices():
+            nxt, created = self._apply(world, state, w, plan, exp or JobExpectations())
+            if nxt != state:
+                yield JobSync(name, created, plan.delete, plan.counted, plan.condition), nxt
 
     def _apply(self, world: World, state: State, w: int, plan: JobPlan, exp: JobExpectations):
         """``plan``'s writes sent to the API server: deletions of pods still

@@ -23,13 +23,14 @@ and ties fall to the pod name.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import attrs
 
 __all__ = [
     "ContainerExit", "FAILED", "JobPod", "JobSpec", "JobStatus", "JobSync", "OnExitCodes", "PENDING",
-    "PodFailurePolicyRule", "RUNNING", "SUCCEEDED", "active_pods_for_removal", "duplicated_index_pods_for_removal",
+    "PodFailurePolicyRule", "RUNNING", "SUCCEEDED", "active_pods_for_removal", "duplicated_index_pods_for_removal", "removal_alternatives",
     "failed_indexes", "first_pending_indexes", "index_failed", "is_active", "is_pod_failed", "is_terminating",
     "match_pod_failure_policy", "only_replace_failed_pods", "past_active_deadline", "past_backoff_limit_on_failure",
     "new_backoff_record", "pod_replacement_policy", "remaining_backoff", "succeeded_indexes", "sync_job", "want_active",
@@ -318,9 +319,38 @@ def first_pending_indexes(active: Iterable[int | None], succeeded: Iterable[int]
 
 def _removal_order(pod: JobPod):
     """``controller.ActivePods``: unscheduled before scheduled, Pending before Running, not Ready
-    before Ready, more restarts first; then by name."""
+    before Ready, more restarts first; then by name (see :func:`removal_alternatives`)."""
+    return _removal_rank(pod) + (pod.name,)
+
+
+def _removal_rank(pod: JobPod) -> tuple:
+    """What ``controller.ActivePods`` compares here: upstream's last criteria (how long Ready,
+    creation time, UID) are not in the model, so pods equal in this are tied."""
     phase_rank = {PENDING: 0, "Unknown": 1, RUNNING: 2}.get(pod.phase, 2)
-    return pod.scheduled, phase_rank, pod.ready, -pod.restarts, pod.name
+    return pod.scheduled, phase_rank, pod.ready, -pod.restarts
+
+
+def removal_alternatives(spec: JobSpec, active: Sequence[JobPod], chosen: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every set of pods ``manageJob`` may delete where :func:`active_pods_for_removal` chose
+    ``chosen`` (names, sorted): the chosen pods of each tie (equal rank, and for an Indexed Job
+    equal index) may be any as many of that tie's pods, since upstream breaks such ties by
+    creation time and UID, which the model does not keep. The first is ``chosen`` itself."""
+    by_name = {p.name: p for p in active}
+    tie = (lambda p: _removal_rank(p) + (p.index,)) if spec.indexed else _removal_rank
+    ties: dict[tuple, list[str]] = {}
+    for pod in active:
+        ties.setdefault(tie(pod), []).append(pod.name)
+    wanted: dict[tuple, int] = {}
+    for name in chosen:
+        key = tie(by_name[name])
+        wanted[key] = wanted.get(key, 0) + 1
+    per_tie = [list(itertools.combinations(sorted(ties[key]), count)) for key, count in sorted(wanted.items())]
+    out = [tuple(sorted(chosen))]
+    for combo in itertools.product(*per_tie):
+        names = tuple(sorted(name for part in combo for name in part))
+        if names != out[0]:
+            out.append(names)
+    return out
 
 
 def duplicated_index_pods_for_removal(pods: Sequence[JobPod], completions: int) -> tuple[list[JobPod], list[JobPod]]:
