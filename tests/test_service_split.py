@@ -35,6 +35,7 @@ from kspec.simulation import properties as properties_lib
 from kspec.simulation.properties import LIBRARY, READS_ENDPOINTS, SPLIT_OVER_SERVICES, checked_services
 from kspec.simulation.scenario import build_model, load_scenario, parse_scenario
 from kspec.simulation.split import commutes, part_scenario, plan_split, splits
+from support.manifests import served_rc, served_rcs
 from support.profiles import examples
 from support.random_scenarios import scenarios
 from support.scenarios import MODELS
@@ -101,41 +102,10 @@ def test_a_split_check_is_all_or_any_of_its_per_service_checks(name):
 # --------------------------------------------------------------------------- when the split applies
 
 
-_APP = """\
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {app: web}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: c, image: nginx}]}
----
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: api}
-spec:
-  replicas: 2
-  selector: {app: api}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: c, image: nginx}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: api}
-spec: {selector: {app: api}, ports: [{port: 80}]}
-"""
 
 
 def _scenario(tmp_path: pathlib.Path, checks: str, extra: str = "") -> pathlib.Path:
-    (tmp_path / "app.yaml").write_text(_APP)
+    (tmp_path / "app.yaml").write_text(served_rcs(("web", 1), ("api", 2)))
     path = tmp_path / "s.yaml"
     path.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
                     f"faults: {{budget: 1, kinds: [node-crash]}}\n{extra}checks: {checks}\n")
@@ -167,7 +137,7 @@ def test_the_split_does_not_apply_where_slicing_cannot(tmp_path):
 
 
 def test_a_scenario_with_one_service_is_explored_whole(tmp_path):
-    (tmp_path / "app.yaml").write_text(_APP.split("---\napiVersion: v1\nkind: Service\nmetadata: {name: api}")[0])
+    (tmp_path / "app.yaml").write_text(served_rc("web", 1))
     path = tmp_path / "s.yaml"
     path.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\nchecks: [service-always-has-endpoint]\n")
     assert plan_split(load_scenario(path)) is None

@@ -30,6 +30,7 @@ from kspec.simulation.properties import LIBRARY, READS_ENDPOINTS
 from kspec.simulation.scenario import load_scenario
 from kspec.simulation.slicing import read_services
 from kspec.simulation.state import State
+from support.manifests import served_rc, served_rcs
 from support.profiles import examples
 from support.random_scenarios import scenarios
 from support.scenarios import MODELS
@@ -189,7 +190,7 @@ def test_slicing_is_off_when_a_check_reads_endpoints_or_a_user_controller_runs(t
 
 
 def test_a_cel_check_naming_services_keeps_the_endpoints_controller(tmp_path):
-    (tmp_path / "app.yaml").write_text(_APP)
+    (tmp_path / "app.yaml").write_text(served_rc("web", 2))
     base = "name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\nfaults: {budget: 1, kinds: [node-crash]}\nchecks:\n"
     reads = tmp_path / "reads.yaml"
     reads.write_text(base + "  - expression: {name: web-listed, kind: always, cel: 'size(services[\"web\"].endpoints) >= 0'}\n")
@@ -200,7 +201,7 @@ def test_a_cel_check_naming_services_keeps_the_endpoints_controller(tmp_path):
 
 
 def test_output_says_what_was_left_out_and_no_slice_explores_it(tmp_path):
-    (tmp_path / "app.yaml").write_text(_APP)
+    (tmp_path / "app.yaml").write_text(served_rc("web", 2))
     scenario = tmp_path / "s.yaml"
     scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\nfaults: {budget: 1, kinds: [node-crash]}\n"
                         "checks: [rc-replicas-converge]\n")
@@ -216,22 +217,6 @@ def test_output_says_what_was_left_out_and_no_slice_explores_it(tmp_path):
     assert "endpoints controller left out" in text.splitlines()[-1]
 
 
-_APP = """\
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {app: web}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: c, image: nginx}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{port: 80}]}
-"""
 
 LIMIT = 3000
 
@@ -269,7 +254,7 @@ def test_random_scenarios_same_verdicts_with_and_without_slicing(drawn):
 
 
 def test_a_check_naming_one_service_keeps_only_that_services_endpoints_synced(tmp_path):
-    (tmp_path / "app.yaml").write_text(_APP + _API)
+    (tmp_path / "app.yaml").write_text(served_rcs(("web", 2), ("api", 1)))
     scenario = tmp_path / "s.yaml"
     scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
                         "faults: {budget: 1, kinds: [node-crash]}\n"
@@ -284,30 +269,13 @@ def test_a_check_naming_one_service_keeps_only_that_services_endpoints_synced(tm
     assert [lane.node for lane in sliced.swim_lanes(state)[2]] == ["Service api"]
 
 
-_API = """\
----
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: api}
-spec:
-  replicas: 1
-  selector: {app: api}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: c, image: nginx}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: api}
-spec: {selector: {app: api}, ports: [{port: 80}]}
-"""
 
 
 @pytest.mark.parametrize("flag", [[], ["--no-slice"]])
 def test_an_emitted_test_replays_on_the_model_explored(tmp_path, flag):
     """``--emit-test`` after a sliced or unsliced run writes a test that loads
     the model the same way, so the recorded steps (Endpoints syncs or not) replay."""
-    (tmp_path / "app.yaml").write_text(_APP)
+    (tmp_path / "app.yaml").write_text(served_rc("web", 2))
     scenario = tmp_path / "s.yaml"
     scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
                         "faults: {budget: 1, kinds: [node-crash]}\n"
@@ -327,7 +295,7 @@ def test_property_limits_what_slicing_keeps_to_the_checks_asked_for(tmp_path):
     """``kspec explore --property``: slicing is judged on the checks the run
     checks, so asking for one Service's check keeps only that Service's
     Endpoints syncs, and the verdict is the one the full model gives."""
-    (tmp_path / "app.yaml").write_text(_APP + _API)
+    (tmp_path / "app.yaml").write_text(served_rcs(("web", 2), ("api", 1)))
     scenario = tmp_path / "s.yaml"
     scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
                         "faults: {budget: 1, kinds: [node-crash]}\n"

@@ -23,6 +23,7 @@ from kspec.checker.explore import Explorer
 from kspec.checker.model import Verdict
 from kspec.errors import KspecError
 from kspec.simulation.scenario import load_scenario
+from support.manifests import served_rcs
 from support.profiles import examples
 from support.random_scenarios import LIVENESS_CHECKS, scenarios
 from support.scenarios import MODELS
@@ -116,44 +117,13 @@ def test_random_scenarios_decided_early_keep_every_verdict_and_trace_many(drawn)
     _compare_random(drawn)
 
 
-APP = """\
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {app: web}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: c, image: nginx}]}
----
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: api}
-spec:
-  replicas: 1
-  selector: {app: api}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: c, image: nginx}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: api}
-spec: {selector: {app: api}, ports: [{port: 80}]}
-"""
 
 
 def test_a_split_run_says_which_parts_stopped(tmp_path, run_cli):
     """Split by Service, the Service parts stop once their check is violated;
     the part with the liveness check is explored to the end, so the run as a
     whole does not read as stopped."""
-    (tmp_path / "app.yaml").write_text(APP)
+    (tmp_path / "app.yaml").write_text(served_rcs(("web", 2), ("api", 1)))
     scenario = tmp_path / "s.yaml"
     scenario.write_text("name: s\nmanifests: [app.yaml]\nnodes: ['2:cpu=2,memory=4Gi']\n"
                         "faults: {budget: 1, kinds: [node-crash]}\n"

@@ -59,3 +59,29 @@ def pod(name="pod", namespace="default", labels=None, requests=None, init=(), ov
 
 def cluster(*objects):
     return Cluster.from_objects(objects)
+
+
+def served_rc(name: str, replicas: int) -> str:
+    """YAML of a ReplicationController ``name`` (label ``app: name``) and a
+    Service of the same name selecting its pods: one app of a scenario."""
+    return f"""\
+apiVersion: v1
+kind: ReplicationController
+metadata: {{name: {name}}}
+spec:
+  replicas: {replicas}
+  selector: {{app: {name}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: c, image: nginx}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}}}
+spec: {{selector: {{app: {name}}}, ports: [{{port: 80}}]}}
+"""
+
+
+def served_rcs(*apps: tuple[str, int]) -> str:
+    """Several :func:`served_rc` apps in one YAML stream."""
+    return "---\n".join(served_rc(name, replicas) for name, replicas in apps)
