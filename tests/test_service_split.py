@@ -16,7 +16,6 @@ with ``any``).
 
 from __future__ import annotations
 
-import collections
 import json
 import pathlib
 import re
@@ -37,6 +36,7 @@ from kspec.simulation.scenario import build_model, load_scenario, parse_scenario
 from kspec.simulation.split import commutes, part_scenario, plan_split, splits
 from support.manifests import served_rc, served_rcs
 from support.profiles import examples
+from support.stepping import first_states
 from support.random_scenarios import scenarios
 from support.scenarios import MODELS
 
@@ -68,18 +68,6 @@ def test_a_check_naming_its_service_does_not_split():
     assert not splits("rc-replicas-converge", {})
 
 
-def _states(model, limit: int = 400) -> list:
-    """Up to ``limit`` states reachable in ``model``, breadth first."""
-    seen = dict.fromkeys(model.init_states())
-    queue = collections.deque(seen)
-    while queue and len(seen) < limit:
-        for _, _, nxt in successors(model, queue.popleft()):
-            if nxt not in seen:
-                seen[nxt] = None
-                queue.append(nxt)
-    return list(seen)
-
-
 @pytest.mark.parametrize("name", sorted(SPLIT_OVER_SERVICES))
 def test_a_split_check_is_all_or_any_of_its_per_service_checks(name):
     """On states of the unsliced myapp-two-faults (two Services), the check
@@ -91,7 +79,7 @@ def test_a_split_check_is_all_or_any_of_its_per_service_checks(name):
     parts = [properties_lib.build(world, model.fair, name, {"service": world.services[i].name})
              for i in checked_services(world)]
     combine = all if SPLIT_OVER_SERVICES[name] == "all" else any
-    for state in _states(model):
+    for state in first_states(model, 400):
         assert whole.condition(state) == combine(p.condition(state) for p in parts)
         for j, witness in enumerate(whole.witnesses):
             assert witness.condition(state) == any(p.witnesses[j].condition(state) for p in parts)

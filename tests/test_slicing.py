@@ -11,7 +11,6 @@ with and without slicing)."""
 
 from __future__ import annotations
 
-import collections
 import json
 import pathlib
 import runpy
@@ -23,7 +22,6 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from click.testing import CliRunner
 
 from kspec.checker.explore import Explorer
-from kspec.checker.model import successors
 from kspec.cli import group
 from kspec.errors import KspecError
 from kspec.simulation.properties import LIBRARY, READS_ENDPOINTS
@@ -32,6 +30,7 @@ from kspec.simulation.slicing import read_services
 from kspec.simulation.state import State
 from support.manifests import served_rc, served_rcs
 from support.profiles import examples
+from support.stepping import first_states
 from support.random_scenarios import scenarios
 from support.scenarios import MODELS
 
@@ -58,18 +57,6 @@ def _poisoned(state: State, readable: frozenset = frozenset()) -> State:
     endpoints.readable = readable
     return State(state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults,
                  state.ops, state.rv, state.log, state.informers, state.etcd_down, state.status)
-
-
-def _states(model, limit: int = 300) -> list[State]:
-    """Up to ``limit`` states reachable from the model's initial states, breadth first."""
-    seen = dict.fromkeys(model.init_states())
-    queue = collections.deque(seen)
-    while queue and len(seen) < limit:
-        for _, _, nxt in successors(model, queue.popleft()):
-            if nxt not in seen:
-                seen[nxt] = None
-                queue.append(nxt)
-    return list(seen)
 
 
 def _evaluate(prop, state: State) -> None:
@@ -118,7 +105,7 @@ def test_checks_outside_reads_endpoints_never_read_them(name):
     model = load_scenario(MODELS / f"{name}.yaml", slicing=False)
     checks = [(check, prop) for check, prop in _library_checks(model) if check not in READS_ENDPOINTS]
     assert checks
-    for state in _states(model):
+    for state in first_states(model, 300):
         poisoned = _poisoned(state)
         for _, prop in checks:
             _evaluate(prop, poisoned)
@@ -131,7 +118,7 @@ def test_checks_naming_one_service_read_only_its_endpoints(name):
               for (check, params, _), prop in zip(model.scenario.checks, model.properties())
               if check in READS_ENDPOINTS and "service" in params]
     assert checks
-    for state in _states(model):
+    for state in first_states(model, 300):
         for prop, read in checks:
             _evaluate(prop, _poisoned(state, read))
 
@@ -143,7 +130,7 @@ def test_reads_endpoints_lists_only_checks_that_read_them():
         model = load_scenario(MODELS / f"{name}.yaml", slicing=False)
         checks = [(check, prop) for check, prop in _library_checks(model)
                   if check in READS_ENDPOINTS and check not in reads]
-        for state in _states(model, 100) if checks else ():
+        for state in first_states(model, 100) if checks else ():
             for check, prop in checks:
                 try:
                     _evaluate(prop, _poisoned(state))

@@ -4,8 +4,10 @@ file written for one test."""
 
 from __future__ import annotations
 
+import collections
 import pathlib
 
+from kspec.checker.model import successors
 from kspec.simulation.scenario import load_scenario
 
 
@@ -52,3 +54,16 @@ def scenario(tmp_path: pathlib.Path, body: str, manifests, nodes: int = 2, name:
     listed = ", ".join(str(m) for m in manifests)
     path.write_text(f"name: s\nmanifests: [{listed}]\nnodes: [\"{nodes}:cpu=2,memory=4Gi\"]\n{body}")
     return load_scenario(path, allow_outside=True)
+
+
+def first_states(model, limit: int) -> list:
+    """Up to ``limit`` states reachable from the model's initial states,
+    breadth first, on its plain successors (no symmetry, no reduction)."""
+    seen = dict.fromkeys(model.init_states())
+    queue = collections.deque(seen)
+    while queue and len(seen) < limit:
+        for _, _, nxt in successors(model, queue.popleft()):
+            if nxt not in seen:
+                seen[nxt] = None
+                queue.append(nxt)
+    return list(seen)[:limit]
