@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import resource
+import sys
 import textwrap
 import time
 
@@ -99,6 +100,29 @@ def test_loading_a_user_controller_whose_module_never_returns(tmp_path):
     with pytest.raises(BudgetExceeded, match="time limit reached while loading the scenario"):
         load_scenario(path, budget=budget)
     assert budget.elapsed() < 1.0
+
+
+class _SlowFinalizer:
+    """Its ``__del__`` outlasts the time limit, so the watchdog's alarm lands
+    in it, where an exception cannot propagate (CPython reports it to
+    ``sys.unraisablehook`` and goes on)."""
+
+    def __del__(self):
+        start = time.monotonic()
+        while time.monotonic() - start < 0.3:
+            pass
+
+
+def test_an_alarm_swallowed_in_a_finalizer_is_raised_again_and_not_reported(monkeypatch):
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", reported.append)
+    with pytest.raises(BudgetExceeded):
+        with Budget(time_limit=0.05).watchdog("testing"):
+            _SlowFinalizer()  # dropped at once: the finalizer runs here, past the deadline
+            while True:
+                pass
+    assert reported == []
+    assert sys.unraisablehook == reported.append
 
 
 def test_watchdog_restores_the_previous_alarm_handler():

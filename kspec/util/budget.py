@@ -82,6 +82,19 @@ def resident_memory_bytes() -> int:
 MEMORY_CHECK_CALLS = 16
 
 
+def _quiet_about_alarms(hook):
+    """``sys.unraisablehook`` that drops a :class:`BudgetExceeded` raised
+    where it could not propagate (the watchdog raises it again) and passes
+    anything else to ``hook``."""
+
+    def unraisable(info) -> None:
+        if isinstance(info.exc_value, BudgetExceeded):
+            return
+        hook(info)
+
+    return unraisable
+
+
 class Budget:
     """Deadline and memory cap shared by every phase of one run, with the
     state bound and progress setting of the phases before the search."""
@@ -137,6 +150,12 @@ class Budget:
         Only the main thread of a POSIX process gets signals, so elsewhere the
         body runs unwatched (its own :meth:`check` calls still apply). The
         previous handler and timer are restored on exit.
+
+        An alarm that lands where Python cannot raise (a garbage-collector
+        callback, a finalizer) is swallowed there; the timer repeats, so the
+        next alarm raises it again in ordinary code. Meanwhile the swallowed
+        one is not reported (:func:`_quiet_about_alarms`): reporting it would
+        run more code that the next alarm could interrupt.
         """
         armed = (self.deadline is not None or self.max_memory is not None) and hasattr(signal, "setitimer") \
             and threading.current_thread() is threading.main_thread()
@@ -157,11 +176,14 @@ class Budget:
             first = self.memory_interval if remaining is None else min(remaining, self.memory_interval)
             repeat = self.memory_interval
         previous = signal.signal(signal.SIGALRM, on_alarm)
+        old_hook = sys.unraisablehook
+        sys.unraisablehook = _quiet_about_alarms(old_hook)
         old_timer = signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), repeat)
         try:
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = old_hook
             if old_timer[0] > 0:
                 signal.setitimer(signal.ITIMER_REAL, *old_timer)
