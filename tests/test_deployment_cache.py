@@ -13,8 +13,6 @@ verdict and never gives two gone pods one name, restarts and warnings.
 
 from __future__ import annotations
 
-import collections
-
 import attrs
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -27,6 +25,7 @@ from kspec.simulation.faults import ControllerRestart, apply_fault
 from kspec.simulation.informer import InformerRec, cached_state
 from kspec.simulation.scenario import load_scenario
 from support.scenarios import MODELS, explored
+from support.stepping import reachable_states
 
 RECREATE = MODELS / "deployment-recreate-stale-pod-lister.yaml"
 ROLLING = MODELS / "deployment-rolling-stale-cache-holds.yaml"
@@ -49,20 +48,6 @@ def verdicts(model, symmetry=True):
     result = Explorer(model, symmetry=symmetry, progress=False).run()
     assert result.complete
     return {p.name: str(p.verdict) for p in result.properties}
-
-
-def reachable(model):
-    """Every state ``model`` reaches, up to symmetry."""
-    seen = set(model.init_states())
-    queue = collections.deque(seen)
-    while queue:
-        state = queue.popleft()
-        yield state
-        for action in model.actions(state):
-            nxt = model.representative(model.next_state(state, action))
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
 
 
 # --------------------------------------------------------------------------- wiring
@@ -134,7 +119,7 @@ def test_reconcileOldReplicaSets_on_a_lagging_cache_only_ever_waits(tmp_path, ma
     model = load_scenario(tmp_path / "s.yaml", allow_outside=True)
     world, d = model.world, model.world.deployments[0]
     reasons = set()
-    for state in reachable(model):
+    for state in reachable_states(model):
         view = cached_state(world, state, "deployment")
         fresh, stale = rollout_step(world, state, d), rollout_step(world, view, d)
         if fresh == stale:
@@ -228,5 +213,5 @@ def test_expected_deletions_of_two_gone_pods_keep_two_canonical_names():
 def test_the_representative_of_every_recreate_state_is_its_own():
     """Canonicalising twice changes nothing, stream, caches and expectations included."""
     model = load_scenario(RECREATE)
-    for state in reachable(model):
+    for state in reachable_states(model):
         assert model.representative(state) == state

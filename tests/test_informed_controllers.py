@@ -10,8 +10,6 @@ for the scenario warnings when a named controller has nothing to read.
 
 from __future__ import annotations
 
-import collections
-
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -23,6 +21,7 @@ from kspec.simulation.faults import apply_fault
 from kspec.simulation.informer import Event
 from kspec.simulation.scenario import load_scenario
 from support.scenarios import MODELS, explored
+from support.stepping import reachable_steps
 
 JOB = f"[{MODELS / 'batch' / 'work-job.yaml'}]"
 DB = f"[{MODELS / 'statefulset-stale' / 'db.yaml'}]"
@@ -48,21 +47,6 @@ def verdicts(model, symmetry=True):
     result = Explorer(model, symmetry=symmetry, progress=False).run()
     assert result.complete
     return {p.name: str(p.verdict) for p in result.properties}, result
-
-
-def reachable(model):
-    """Every state the model reaches (up to symmetry), and every (state, action, next) on the way."""
-    seen = set(model.init_states())
-    queue = collections.deque(seen)
-    while queue:
-        state = queue.popleft()
-        for action in model.actions(state):
-            nxt = model.next_state(state, action)
-            yield state, action, nxt
-            nxt = model.representative(nxt)
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
 
 
 def job_memory(model, state):
@@ -177,7 +161,7 @@ def test_a_job_never_counts_a_pod_whose_end_it_already_counted():
     holds without its tracking finalizer, however far behind the cache is."""
     model, _ = explored("job-stale-cache-surplus")
     groups = model.world.groups
-    recounted = [(str(action), name) for state, action, _ in reachable(model) if isinstance(action, JobSync)
+    recounted = [(str(action), name) for state, action, _ in reachable_steps(model) if isinstance(action, JobSync)
                  for name in action.counted
                  if state.pod(name) is not None and not groups[state.pod(name).group].finalizer]
     assert recounted == []
@@ -283,7 +267,7 @@ def test_a_lagging_endpoints_cache_reaches_no_state_a_slow_fresh_controller_cann
     controller reading the API but slow to sync reaches too (nothing the
     endpoints controller writes feeds back into what it reads)."""
     stale = load_scenario(MODELS / "endpoints-stale-cache-lists-deleted-pod.yaml")
-    stale_steps = list(reachable(stale))
+    stale_steps = list(reachable_steps(stale))
     assert _stale_writes(stale_steps)
     text = (MODELS / "endpoints-stale-cache-lists-deleted-pod.yaml").read_text()
     text = text.replace("consistency:\n  staleness: 1\n  controllers: [endpoints]\n", "")
@@ -291,7 +275,7 @@ def test_a_lagging_endpoints_cache_reaches_no_state_a_slow_fresh_controller_cann
     (tmp_path / "fresh.yaml").write_text(text)
     fresh = load_scenario(tmp_path / "fresh.yaml", allow_outside=True)
     assert not fresh.world.informed and len(fresh.world.nodes) == len(stale.world.nodes)
-    fresh_steps = list(reachable(fresh))
+    fresh_steps = list(reachable_steps(fresh))
     fresh_states = {_api_view(fresh, nxt) for _, _, nxt in fresh_steps}
     fresh_states |= {_api_view(fresh, s) for s in fresh.init_states()}
     assert all(_api_view(fresh, nxt) in fresh_states for _, _, nxt in stale_steps)

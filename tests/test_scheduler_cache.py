@@ -24,6 +24,7 @@ from kspec.simulation.informer import Event, cached_state, record_events
 from kspec.simulation.scenario import load_scenario
 from kspec.simulation.state import FAILED, PENDING, RUNNING, UP, PodRec
 from support.scenarios import MODELS, explored
+from support.stepping import reachable_steps
 
 WEB = f"[{MODELS / 'scheduler-cache' / 'web-rc.yaml'}]"
 CHECKS = ("checks:\n  - no-overcommit\n  - expression:\n      name: kubelet-never-rejects\n      kind: always\n"
@@ -76,21 +77,6 @@ def scheduler_of(model):
     return next(c for c in model.world.controllers if c.actor == "scheduler")
 
 
-def reachable(model):
-    """Every (state, action, next state) the model reaches from its start (up to symmetry)."""
-    seen = set(model.init_states())
-    queue = list(seen)
-    while queue:
-        state = queue.pop()
-        for action in model.actions(state):
-            nxt = model.next_state(state, action)
-            yield state, action, nxt
-            canonical = model.representative(nxt)
-            if canonical not in seen:
-                seen.add(canonical)
-                queue.append(canonical)
-
-
 # --------------------------------------------------------------------------- wiring
 
 
@@ -113,7 +99,7 @@ def test_partial_order_reduction_stays_off_with_the_scheduler_cache():
 def _first_bind(model):
     """A state right after the scheduler bound a Pending pod while its cache lags, and that bind."""
     k = model.world.informer_slots["scheduler"]
-    for state, action, nxt in reachable(model):
+    for state, action, nxt in reachable_steps(model):
         if isinstance(action, SchedulerBind) and nxt.informers[k].lag:
             return state, action, nxt
     raise AssertionError("no bind under a lagging cache")
@@ -181,7 +167,7 @@ def test_assumed_pods_keep_a_lagging_cache_from_double_booking():
     model = load_scenario(MODELS / "scheduler-stale-cache-assumed-holds.yaml")
     scheduler = scheduler_of(model)
     load_bearing = []
-    for state, _, _ in reachable(model):
+    for state, _, _ in reachable_steps(model):
         memory = assumed(model, state)
         if not memory:
             continue
@@ -260,7 +246,7 @@ def test_symmetry_keeps_every_verdict_with_the_scheduler_cache(tmp_path, stalene
 def test_the_representative_renames_the_assumed_pod_with_the_pod(tmp_path):
     """Whatever the renaming, the assumed name is the bound pod's (memory_marks, rename_memory)."""
     model = informed(tmp_path, 1, "{pod-delete: 1}", budget=1)
-    binds = [(action, nxt) for _, action, nxt in reachable(model) if isinstance(action, SchedulerBind)]
+    binds = [(action, nxt) for _, action, nxt in reachable_steps(model) if isinstance(action, SchedulerBind)]
     assert binds
     for action, nxt in binds:
         canonical = model.representative(nxt)

@@ -67,3 +67,31 @@ def first_states(model, limit: int) -> list:
                 seen[nxt] = None
                 queue.append(nxt)
     return list(seen)[:limit]
+
+
+def reachable_steps(model):
+    """Every ``(state, action, next state)`` from the states ``model``
+    reaches up to symmetry, breadth first (``state`` a representative,
+    ``next state`` as the step left it)."""
+    seen = set(model.init_states())
+    queue = collections.deque(seen)
+    while queue:
+        state = queue.popleft()
+        for action in model.actions(state):
+            nxt = model.next_state(state, action)
+            yield state, action, nxt
+            canonical = model.representative(nxt)
+            if canonical not in seen:
+                seen.add(canonical)
+                queue.append(canonical)
+
+
+def reachable_states(model):
+    """Every state ``model`` reaches up to symmetry (representatives), breadth first."""
+    seen = set(model.init_states())
+    yield from seen
+    for _, _, nxt in reachable_steps(model):
+        canonical = model.representative(nxt)
+        if canonical not in seen:
+            seen.add(canonical)
+            yield canonical
