@@ -632,18 +632,35 @@ def _least_breach(solver, lost: list, limits, found: tuple[int, z3.ModelRef]) ->
     """The first limit (in order) that some allowed placement breaches, and a
     model losing as few of its pods as any breach does: of the many models
     of a breach, the one to report, whatever Z3 happened to return first
-    (which depends on every query the process made before). ``found`` (the
-    limit and model first returned) stands if every query times out."""
+    (which depends on every query the process made before). One query per
+    limit that cannot be breached, a bisection on the pods lost for the one
+    that can. ``found`` (the limit and model first returned) stands if a
+    query times out."""
     for which, (term, limit) in enumerate(zip(lost, limits)):
-        for count in range(limit.allowed + 1, limit.expected + 1):
-            solver.push()
-            try:
-                solver.add(term == count)
-                if run_check(solver) == z3.sat:
-                    return which, solver.model()
-            finally:
-                solver.pop()
+        model = _model_with(solver, term > limit.allowed)
+        if model is None:
+            continue
+        low, high = limit.allowed + 1, model.eval(term, model_completion=True).as_long()
+        while low < high:  # the least count some breach loses lies in [low, high]
+            middle = (low + high) // 2
+            model = _model_with(solver, z3.And(term > limit.allowed, term <= middle))
+            if model is None:
+                low = middle + 1
+            else:
+                high = model.eval(term, model_completion=True).as_long()
+        least = _model_with(solver, term == high)
+        return (which, least) if least is not None else found
     return found
+
+
+def _model_with(solver, constraint) -> z3.ModelRef | None:
+    """A model of the solver's assertions and ``constraint``, or None (unsat or unknown)."""
+    solver.push()
+    try:
+        solver.add(constraint)
+        return solver.model() if run_check(solver) == z3.sat else None
+    finally:
+        solver.pop()
 
 
 def _canonical_names(problem: Problem, failed: set[int], counts: dict, groups) -> dict[int, str]:
