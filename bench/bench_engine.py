@@ -62,7 +62,7 @@ def walk(value):
 for state in states:
     walk(state)
     for field in ("pods", "nodes", "endpoints", "replicas", "memory", "faults", "log", "informers", "status"):
-        walk(getattr(state, field))
+        walk(getattr(state, field, ()))  # an older checkout's State may lack a field
 print(json.dumps({"states": result.stats.distinct_states, "cpu": round(cpu, 2),
                   "per_second": round(result.stats.distinct_states / cpu),
                   "peak_mib": peak,

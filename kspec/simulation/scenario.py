@@ -90,6 +90,7 @@ from kspec.simulation.controllers.nodelifecycle import EvictionRule
 from kspec.simulation.controllers.podautoscaler import HPAStatus, autoscalers, parse_reading
 from kspec.simulation.faults import FAULT_KINDS, FaultBudget, FaultInjector, apply_fault, can_fire
 from kspec.simulation.footprints import Footprinting
+from kspec.simulation.stepcache import StepCache
 from kspec.checker.reduction import ample
 from kspec.simulation.informer import Consistency, InformerRec, Informers, api_record, record_events
 from kspec.checker.model import (USER_CODE_ERRORS, Description, ModelError, Property, import_user_module,
@@ -938,6 +939,8 @@ class ClusterModel:
         self.max_pods = scenario.max_pods if scenario.max_pods is not None else self._default_max_pods()
         self._steps_state = None
         self._steps: dict = {}
+        # steps memoised on all but Endpoints (kspec.simulation.stepcache); None: each state's computed afresh
+        self.step_cache = StepCache.for_sources(world, self.sources, self.builtin)
         self._init: tuple | None = None
         self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes(),
                                     memory_marks=self._memory_marks_fn())
@@ -1076,6 +1079,10 @@ class ClusterModel:
                     nxt = self._through_api(state, nxt)
                     if nxt is not None:
                         add(action, nxt)
+            self._steps_state, self._steps = state, steps
+            return steps
+        if self.step_cache is not None:
+            steps = self.step_cache.step_map(state)
             self._steps_state, self._steps = state, steps
             return steps
         for source in self.sources:

@@ -240,10 +240,14 @@ class Canonicaliser:
         stores representatives, and the same pod record or address list
         recurs in most of them, so one copy each is kept (on myapp-two-faults
         the stored states' own objects shrink sixfold)."""
-        pod = self.pod_values.setdefault
-        pods = tuple([pod(p, p) for p in pods])
-        whole_pods, whole_nodes, whole_endpoints = (table.setdefault for table in self.part_values)
-        return whole_pods(pods, pods), whole_nodes(nodes, nodes), whole_endpoints(endpoints, endpoints)
+        known_pods, known_nodes, known_endpoints = self.part_values
+        pods = tuple(pods)
+        shared = known_pods.get(pods)
+        if shared is None:  # a new pod list: its records shared one by one
+            pod = self.pod_values.setdefault
+            shared = tuple([pod(p, p) for p in pods])
+            known_pods[shared] = shared  # keyed by itself: the new records are not kept
+        return shared, known_nodes.setdefault(nodes, nodes), known_endpoints.setdefault(endpoints, endpoints)
 
     def _stream_marks(self, state: State) -> dict[str, tuple]:
         """What the watch stream, the caches' missed records and controllers'

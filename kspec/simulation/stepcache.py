@@ -1,0 +1,108 @@
+"""Transition caching: the steps of controllers that never read Endpoints,
+memoised on the rest of the state.
+
+Most states of a search differ from others only in their Endpoints (the
+endpoints controller lags behind the pods it lists: on myapp-two-faults the
+117,475 states have 19,093 distinct pod, node and fault parts). Every
+built-in step source but the endpoints controller ignores ``State.endpoints``
+except in one place, the name a new pod gets (:func:`free_name` avoids the
+addresses of pods already gone), and none writes it. So each such source's
+steps from a state are a function of the state's other fields plus those
+stale addresses: computed once per distinct such key and replayed on every
+state that shares it, with the state's own Endpoints (and its
+resourceVersion, history only, advanced by as many writes). This is LTSmin's
+transition caching over read projections (Blom, van de Pol and Weber,
+"LTSmin", CAV 2010), with the projection fixed by what the sources read.
+
+The cache is off for a model with a user's controller or operation (it may
+read anything), for one without an endpoints controller (Endpoints then never
+change, so no two states share a key), and with a modelled API server in
+between (informer caches, several etcd members: steps then carry watch events
+built from the whole state). A cached source whose step changes Endpoints is an error of kspec,
+raised at once (it would break the key's premise), never a wrong state.
+"""
+
+from __future__ import annotations
+
+from kspec.simulation.controllers.endpoints import EndpointsController
+from kspec.simulation.state import State
+
+__all__ = ["StepCache"]
+
+class StepCache:
+    """The step map of ``sources`` on one world: the endpoints controller's
+    steps computed from each state, every other source's from a table keyed by
+    the state's non-Endpoints fields and stale addresses. ``limit`` bounds the
+    table (oldest entries dropped first: a breadth-first search reads its
+    latest levels)."""
+
+    def __init__(self, world, sources, limit: int = 20_000):
+        self.world = world
+        self.sources = tuple(sources)
+        self.live = tuple(isinstance(s, EndpointsController) for s in self.sources)
+        self.limit = limit
+        self.table: dict = {}
+        self.hits = self.misses = 0
+
+    @classmethod
+    def for_sources(cls, world, sources, builtin) -> "StepCache | None":
+        """A cache for ``sources``, or None where it cannot be sound (a source
+        not in ``builtin``, a user's, may read Endpoints) or cannot help (no
+        endpoints controller: Endpoints never change, so no two states share
+        a key)."""
+        if any(s not in builtin for s in sources) or not any(isinstance(s, EndpointsController) for s in sources):
+            return None
+        return cls(world, sources)
+
+    def __getstate__(self):
+        return dict(self.__dict__, table={})  # a pickled model starts with an empty table
+
+    def step_map(self, state: State) -> dict:
+        """Action -> next state, in source order, the first step with an action kept."""
+        entry = self._entry(state)
+        world, endpoints, rv = self.world, state.endpoints, state.rv
+        steps: dict = {}
+        add = steps.setdefault
+        for source, cached in zip(self.sources, entry):
+            if cached is None:
+                for action, nxt in source.steps(world, state):
+                    add(action, nxt)
+                continue
+            for action, nxt, writes in cached:
+                add(action, State(nxt.pods, nxt.nodes, endpoints, nxt.replicas, nxt.memory, nxt.faults, nxt.ops,
+                                  rv + writes, nxt.log, nxt.informers, nxt.etcd_down, nxt.status))
+        return steps
+
+    def _entry(self, state: State) -> tuple:
+        key = (state.pods, state.nodes, state.replicas, state.memory, state.faults, state.ops, state.log,
+               state.informers, state.etcd_down, state.status, _stale_addresses(state))
+        entry = self.table.get(key)
+        if entry is not None:
+            self.hits += 1
+            return entry
+        self.misses += 1
+        entry = tuple(None if live else self._record(source, state) for source, live in zip(self.sources, self.live))
+        table = self.table
+        if len(table) >= self.limit:
+            for old in list(table)[: self.limit // 2]:
+                del table[old]
+        table[key] = entry
+        return entry
+
+    def _record(self, source, state: State) -> tuple:
+        out = []
+        for action, nxt in source.steps(self.world, state):
+            if nxt.endpoints != state.endpoints:
+                raise RuntimeError(f"{type(source).__name__} changed Endpoints; it cannot be cached by StepCache")
+            out.append((action, nxt, nxt.rv - state.rv))
+        return tuple(out)
+
+
+def _stale_addresses(state: State) -> tuple:
+    """The Endpoints addresses that name no pod (pods already gone): the only
+    part of ``State.endpoints`` other sources read (a new pod's name avoids them)."""
+    endpoints = state.endpoints
+    if not any(endpoints):
+        return ()
+    names = {p[0] for p in state.pods}
+    return tuple(sorted({a for addrs in endpoints for a in addrs if a not in names}))
