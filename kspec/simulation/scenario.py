@@ -40,7 +40,8 @@ optional; paths are relative to the scenario file and stay under its folder)::
     load:                               # what the metrics pipeline reports to HorizontalPodAutoscalers
       web: {cpu: 40%}                   # per target workload and metric: each pod's usage (% of its request, or
       api: {cpu: [30%, 90%], qps: 10}   # a quantity); a list: the reading at each sync is any of them
-    bounds: {max_pods: 12}              # states with more pod records are not explored
+    bounds: {max_pods: 12}              # states with more pod records are not explored (default: replicas
+                                        # times one more than the fault budget, at least two, plus two)
     checks:                             # library properties (kspec.simulation.properties)
       - rc-replicas-converge
       - service-always-has-endpoint: {service: backend-service}
@@ -962,7 +963,11 @@ class ClusterModel:
                         else self.world.job_specs[w].completions or 0 for w in self.world.jobs)
         scaled = sum((op.replicas or 0) for env in self.environment for op in getattr(env, "operations", ()))
         scaled += sum(hpa.max_replicas for hpa in self.world.autoscalers)  # as far as an autoscaler may go
-        return 2 * (replicas + scaled) + len(self.world.bare_pods) + 2 * len(self.world.template_groups) + 2
+        # every pod and one replacement each, and another generation per fault beyond the first (each fault
+        # may strand every pod on its node, as a terminating record beside its replacement)
+        generations = max(2, 1 + self.budget.total)
+        return (generations * (replicas + scaled) + len(self.world.bare_pods) + 2 * len(self.world.template_groups)
+                + 2)
 
     def _named_nodes(self) -> frozenset[int]:
         """Nodes that operations or CEL checks single out by name: symmetry must not swap them."""
