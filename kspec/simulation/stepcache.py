@@ -29,6 +29,7 @@ from kspec.simulation.state import State
 
 __all__ = ["StepCache"]
 
+
 class StepCache:
     """The step map of ``sources`` on one world: the endpoints controller's
     steps computed from each state, every other source's from a table keyed by
