@@ -29,7 +29,7 @@ def _model(tmp_path, body: str):
 def test_two_faults_are_not_cut_by_the_default_bound(tmp_path):
     model = _model(tmp_path, TWO_FAULTS)
     assert model.max_pods == 3 * 3 + 2  # three generations of three replicas, and two to spare
-    result = Explorer(model, progress=False).run()
+    result = Explorer(model, symmetry=True, progress=False).run()
     assert result.complete and result.bound is None
     assert result.properties[0].verdict is Verdict.HOLDS
 
@@ -38,7 +38,7 @@ def test_two_generations_were_too_few_for_two_faults(tmp_path):
     """``scheduler: all`` may stack the three pods on one node and their
     replacements on another; both nodes crash in turn: nine pod records, one
     more than two generations (and two to spare) allow."""
-    result = Explorer(_model(tmp_path, TWO_FAULTS + "bounds: {max_pods: 8}\n"), progress=False).run()
+    result = Explorer(_model(tmp_path, TWO_FAULTS + "bounds: {max_pods: 8}\n"), symmetry=True, progress=False).run()
     assert result.properties[0].verdict is Verdict.INCONCLUSIVE
     assert result.properties[0].bound == "boundary"
 
