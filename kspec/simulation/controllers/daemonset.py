@@ -84,7 +84,7 @@ import attrs
 from kspec.api.objects import Node, PodSpec
 from kspec.simulation.controllers.deployment import (generation, observed_generation, record_observed,
                                                      status_revision, unobserved_spec, with_observed)
-from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, memory_of, scaled_value, with_memory
+from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, scaled_value
 from kspec.checker.model import Action
 from kspec.scheduling.filters import node_selector_matches, untolerated_taint
 from kspec.simulation.informer import Event, cached_state

@@ -64,7 +64,7 @@ from kspec.simulation.controllers.jobmath import (
     ContainerExit, JobPod, JobSpec, JobStatus, is_active, is_pod_failed, match_pod_failure_policy,
     removal_alternatives, sync_job,
 )
-from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, memory_of, with_memory
+from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync
 from kspec.simulation.informer import cached_state
 from kspec.simulation.state import (
     FAILED, NOT_RUNNING, TERMINAL_PHASES, PodRec, State, World, create_pod, deletion_pending, delete_pod, has_quorum,

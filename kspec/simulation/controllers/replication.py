@@ -52,7 +52,7 @@ from typing import ClassVar, Iterable, NamedTuple
 
 import attrs
 
-from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync, memory_of, with_memory
+from kspec.simulation.controllers.protocol import WorkloadSlots, describe_sync
 from kspec.simulation.informer import Event, cached_state
 from kspec.checker.model import Action
 from kspec.api.objects import WorkloadStatus
@@ -214,9 +214,7 @@ class ReplicationControllerLoop(WorkloadSlots):
         pod = event.after if event.after is not None else event.before
         if pod.owner < 0 or pod.owner not in world.replicated_index:
             return state
-        j = world.replicated_index[pod.owner]
-        memory = memory_of(world, state, self)
-        exp = memory[j]
+        exp = self.slot(world, state, pod.owner)
         if exp is None:
             return state
         created = event.before is None and not event.after.deleting
@@ -227,20 +225,19 @@ class ReplicationControllerLoop(WorkloadSlots):
             exp = exp._replace(deletes=tuple(n for n in exp.deletes if n != pod.name))
         else:
             return state
-        return with_memory(world, state, self, memory[:j] + (_normal(exp),) + memory[j + 1:])
+        return self.with_slot(world, state, pod.owner, exp)
 
     def expire(self, world: World, state: State):
         """Each workload whose unmet expectations can time out (no sync running)."""
-        memory = memory_of(world, state, self)
-        for j, exp in enumerate(memory):
+        for w in world.replicated:
+            exp = self.slot(world, state, w)
             if exp is not None and not exp.pending and not exp.satisfied:
-                yield world.workloads[world.replicated[j]].ref, with_memory(world, state, self,
-                                                                            memory[:j] + (None,) + memory[j + 1:])
+                yield world.workloads[w].ref, self.with_slot(world, state, w, None)
 
     def sync_informed(self, world: World, state: State, w: int):
         """``syncReplicaSet`` reading the informer cache, gated by expectations,
         creating in slow-start batches."""
-        exp = memory_of(world, state, self)[world.replicated_index[w]]
+        exp = self.slot(world, state, w)
         if exp is not None and exp.pending:
             yield self._next_batch(world, state, w, exp)
             return
@@ -287,7 +284,7 @@ class ReplicationControllerLoop(WorkloadSlots):
         if action.create:
             count = len(action.create)
             nxt = self.with_slot(world, nxt, w, Expectations(add=count, pending=count, batch=1))
-            batch, nxt = self._next_batch(world, nxt, w, memory_of(world, nxt, self)[world.replicated_index[w]])
+            batch, nxt = self._next_batch(world, nxt, w, self.slot(world, nxt, w))
             return attrs.evolve(action, create=batch.create), nxt
         if action.delete:
             expected = []
