@@ -49,8 +49,8 @@ def variant(source: pathlib.Path, folder: pathlib.Path, name: str, extra: dict,
 
 
 def explore(path: pathlib.Path, limit: float) -> dict:
-    run = subprocess.run([sys.executable, "-c", "from kspec.cli import main; main()", "explore", str(path), "-o", "json", "--exhaustive", "--time-limit",
-                          str(limit), "--allow-paths-outside", "--no-progress"],
+    run = subprocess.run([sys.executable, "-c", "from kspec.cli import main; main()", "explore", str(path), "-o", "json",
+                          "--exhaustive", "--time-limit", str(limit), "--allow-paths-outside", "--no-progress"],
                          capture_output=True, text=True, cwd=ROOT)
     if run.returncode not in (0, 1, 3):
         raise SystemExit(f"{path.name}: exit {run.returncode}: {run.stderr.strip()}")

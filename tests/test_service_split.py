@@ -313,18 +313,12 @@ def test_the_output_reads_like_one_run_and_says_the_split(tmp_path, run_cli):
                                                              violated["explanation"])
 
 
-def test_the_report_states_the_split_among_its_assumptions(tmp_path, run_cli):
+@pytest.mark.parametrize("verb, flag", [("explore", "--report"), ("report", "-o")],
+                         ids=["explore-report-states-the-split", "kspec-report-explores-in-the-same-parts"])
+def test_a_report_states_the_split_among_its_assumptions(tmp_path, run_cli, verb, flag):
     path = _scenario(tmp_path, "[rc-replicas-converge, service-always-has-endpoint]")
     report = tmp_path / "r.json"
-    run_cli("explore", path, "--report", report)
-    text = report.read_text()
-    assert "split by Service" in text and re.search(r"Service (api|web) has 0 ready endpoints", text)
-
-
-def test_kspec_report_explores_in_the_same_parts_as_kspec_explore(tmp_path, run_cli):
-    path = _scenario(tmp_path, "[rc-replicas-converge, service-always-has-endpoint]")
-    report = tmp_path / "r.json"
-    run_cli("report", path, "-o", report)
+    run_cli(verb, path, flag, report)
     text = report.read_text()
     assert "split by Service" in text and re.search(r"Service (api|web) has 0 ready endpoints", text)
 

@@ -4,7 +4,8 @@
 returns: a test file that needs only kspec, with one test function per
 violated property that carries a trace. Each test
 
-1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED, allow_outside=ALLOW_OUTSIDE)``
+1. rebuilds the model with ``kspec.simulation.modelfile.load_model(MODEL, PARAMS, slicing=SLICING,
+   checked=CHECKED, allow_outside=ALLOW_OUTSIDE)``
    (after a run in parts, ``kspec.simulation.split.load_part(MODEL, PARAMS, CHECKED, PART)``:
    the part whose trace it replays);
    ``MODEL`` is the model or scenario path *relative to the emitted file's
@@ -80,8 +81,10 @@ def emit_test(model_path: str | os.PathLike, params: Mapping[str, Any] | None, r
     names: set[str] = set()
     texts = [_header(model_path, params, test_path, slicing, tuple(checked), parts is not None, allow_outside)]
     for number, res in enumerate(violated, start=1):
-        load = ("load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED, allow_outside=ALLOW_OUTSIDE)"
-                if parts is None else f"load_part(MODEL, PARAMS, CHECKED, {parts[res.name]!r}, allow_outside=ALLOW_OUTSIDE)")
+        if parts is None:
+            load = "load_model(MODEL, PARAMS, slicing=SLICING, checked=CHECKED, allow_outside=ALLOW_OUTSIDE)"
+        else:
+            load = f"load_part(MODEL, PARAMS, CHECKED, {parts[res.name]!r}, allow_outside=ALLOW_OUTSIDE)"
         texts.append(_test(res, _function_name(res.name, names), number, load))
     return "\n\n".join(texts).rstrip() + "\n"
 

@@ -18,8 +18,8 @@ import click
 from kspec.checker.explain import result_to_json
 from kspec.checker.explore import STRATEGIES, Explorer
 from kspec.checker.model import Verdict, is_symmetric, warnings_of
-from kspec.cli.common import (allow_outside_option, exhaustive_option, load_model, model_inputs, scenario_manifests, params_option, report_option,
-                              run_model, strict_option, verb)
+from kspec.cli.common import (allow_outside_option, exhaustive_option, load_model, model_inputs, scenario_manifests,
+                              params_option, report_option, run_model, strict_option, verb)
 from kspec.cli.exits import exit_code
 from kspec.cli.output import check_output, write_report, write_text
 from kspec.checker.replay import NothingToEmit, emit_test
@@ -53,7 +53,8 @@ def summary(stats, model_path: str) -> str:
         f"peak memory {stats.peak_memory_bytes / 2**20:,.0f} MiB"
         + (", symmetry reduction on" if stats.symmetry else "")
         + f", {stats.reduction_text()}"
-        + (", stopped once every check was decided (--exhaustive explores every state)" if stats.stopped_decided else "")
+        + (", stopped once every check was decided (--exhaustive explores every state)"
+           if stats.stopped_decided else "")
     )
 
 

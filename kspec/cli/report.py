@@ -29,8 +29,8 @@ import yaml
 
 from kspec.checker.explore import Explorer
 from kspec.checker.model import is_symmetric
-from kspec.cli.common import (allow_outside_option, exhaustive_option, load_model, model_inputs, scenario_manifests, scenario_pools, params_option, run_model, strict_option,
-                              verb)
+from kspec.cli.common import (allow_outside_option, exhaustive_option, load_model, model_inputs, scenario_manifests,
+                              scenario_pools, params_option, run_model, strict_option, verb)
 from kspec.cli.exits import exit_code
 from kspec.cli.output import OutputError, check_output, terminal_width, write_text
 from kspec.cli.schedule import run
@@ -127,9 +127,9 @@ def _schedule(paths, nodes, node_failures, zone_failure, timeout, objective="fea
 @click.option("--title", default=None, help="Title of the report  [default: from the input names]")
 @strict_option
 @allow_outside_option
-def command(targets, output, fmt, params, properties, symmetry, max_states, max_depth, time_limit, exhaustive, rule_paths,
-            severity_threshold, nodes, node_failures, zone_failure, objective, timeout, with_check, with_schedule, title,
-            strict, allow_outside):
+def command(targets, output, fmt, params, properties, symmetry, max_states, max_depth, time_limit, exhaustive,
+            rule_paths, severity_threshold, nodes, node_failures, zone_failure, objective, timeout, with_check,
+            with_schedule, title, strict, allow_outside):
     """Write one report a reviewer can open: what was checked, under which
     assumptions, what held, and how anything broke.
 

@@ -30,7 +30,8 @@ import attrs
 
 __all__ = [
     "ContainerExit", "FAILED", "JobPod", "JobSpec", "JobStatus", "JobSync", "OnExitCodes", "PENDING",
-    "PodFailurePolicyRule", "RUNNING", "SUCCEEDED", "active_pods_for_removal", "duplicated_index_pods_for_removal", "removal_alternatives",
+    "PodFailurePolicyRule", "RUNNING", "SUCCEEDED", "active_pods_for_removal", "duplicated_index_pods_for_removal",
+    "removal_alternatives",
     "failed_indexes", "first_pending_indexes", "index_failed", "is_active", "is_pod_failed", "is_terminating",
     "match_pod_failure_policy", "only_replace_failed_pods", "past_active_deadline", "past_backoff_limit_on_failure",
     "new_backoff_record", "pod_replacement_policy", "remaining_backoff", "succeeded_indexes", "sync_job", "want_active",

@@ -102,8 +102,8 @@ from kspec.errors import KspecError
 from kspec.simulation.informer import api_record, cached_state, written_since_cached
 from kspec.simulation.state import PodRec, State, World, delete_pod, remove_finalizer, update_pod
 
-__all__ = ["Controller", "Expectations", "Step", "WorkloadSlots", "memory_of", "with_memory", "template_group", "changed", "scaled_value",
-           "describe_sync", "cache_of", "update_cached_pod", "delete_cached_pod", "Conflict", "NotFound",
+__all__ = ["Controller", "Expectations", "Step", "WorkloadSlots", "memory_of", "with_memory", "template_group", "changed",
+           "scaled_value", "describe_sync", "cache_of", "update_cached_pod", "delete_cached_pod", "Conflict", "NotFound",
            "remove_finalizer"]
 
 Step = tuple[Action, State]
@@ -150,7 +150,8 @@ class WorkloadSlots:
 
     def rename_memory(self, memory: tuple, pods: dict) -> tuple:
         field = self.names
-        return tuple(None if e is None else e._replace(**{field: tuple(sorted(pods.get(n, n) for n in getattr(e, field)))})
+        return tuple(None if e is None
+                     else e._replace(**{field: tuple(sorted(pods.get(n, n) for n in getattr(e, field)))})
                      for e in memory)
 
     def memory_marks(self, memory: tuple):
