@@ -99,9 +99,13 @@ def test_a_new_pod_avoids_a_stale_address_whatever_the_cache_holds(tmp_path):
     assert created == {"fresh": {"web-0"}, "stale": {"web-2"}}
 
 
-def test_the_cache_is_off_with_a_modelled_api_server_or_a_user_controller():
-    assert load_scenario(MODELS / "rc-stale-cache-surplus.yaml").control_plane  # steps go through the API server
-    assert load_scenario(MODELS / "custom-singleton-buggy.yaml").step_cache is None
+@pytest.mark.parametrize("name", ["rc-stale-cache-surplus", "etcd-quorum-loss", "custom-singleton-buggy"])
+def test_the_cache_is_off_with_a_modelled_api_server_or_a_user_controller(name):
+    """Informer caches, several etcd members, a user's controller: each keeps an
+    endpoints controller, so only these rules turn the cache off."""
+    model = load_scenario(MODELS / f"{name}.yaml")
+    assert any(type(s).__name__ == "EndpointsController" for s in model.sources)
+    assert model.step_cache is None
 
 
 class _WritesEndpoints:

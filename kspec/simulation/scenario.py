@@ -940,8 +940,9 @@ class ClusterModel:
         self.max_pods = scenario.max_pods if scenario.max_pods is not None else self._default_max_pods()
         self._steps_state = None
         self._steps: dict = {}
-        # steps memoised on all but Endpoints (kspec.simulation.stepcache); None: each state's computed afresh
-        self.step_cache = StepCache.for_sources(world, self.sources, self.builtin)
+        # steps memoised on all but Endpoints (kspec.simulation.stepcache); None: each state's computed afresh,
+        # as always with a modelled API server (steps then carry watch events built from the whole state)
+        self.step_cache = None if self.control_plane else StepCache.for_sources(world, self.sources, self.builtin)
         self._init: tuple | None = None
         self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes(),
                                     memory_marks=self._memory_marks_fn())
