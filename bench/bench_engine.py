@@ -10,6 +10,13 @@ share the machine's load. Usage::
 
     python3 bench/bench_engine.py                                   # myapp-two-faults, this checkout
     git worktree add /tmp/before <commit> && python3 bench/bench_engine.py --against /tmp/before --runs 2
+    python3 bench/bench_engine.py --where                           # where the time and the states go
+
+``--where`` runs this checkout once, instrumented (its seconds are not the
+engine's): the distinct non-Endpoints parts of the stored states, the
+transition cache's hits and misses, the canonicaliser's calls, distinct
+inputs and inputs returned unchanged, and cProfile's share of the run per
+part of the engine.
 """
 
 from __future__ import annotations
@@ -70,6 +77,60 @@ print(json.dumps({"states": result.stats.distinct_states, "cpu": round(cpu, 2),
 """
 
 
+WHERE = r"""
+import collections, cProfile, pstats, sys
+import kspec.checker.explore as explore
+from kspec.simulation.scenario import load_scenario
+
+model = load_scenario(sys.argv[1], {}, allow_outside=True)
+model.init_states()
+canon, compute = model._canon, model._canon._compute
+calls, inputs, unchanged = [0], set(), [0]
+
+def counted(state):
+    calls[0] += 1
+    inputs.add(state)
+    out = compute(state)
+    unchanged[0] += out == state
+    return out
+
+canon._compute = counted
+kept = {}
+search = explore._Run._search
+
+def keep(run, *args):
+    try:
+        return search(run, *args)
+    finally:
+        kept["run"] = run
+
+explore._Run._search = keep
+profile = cProfile.Profile()
+profile.enable()
+explore.Explorer(model, symmetry=True, progress=False).run()
+profile.disable()
+run = kept["run"]
+states = run.keys if run.graph else list(run.store.parent)
+parts = {(s.pods, s.nodes, s.replicas, s.memory, s.faults, s.ops, s.status) for s in states}
+print(f"stored states {len(states):,}; distinct non-Endpoints parts {len(parts):,}")
+cache = model.step_cache
+if cache is not None:
+    print(f"transition cache: {cache.hits:,} expansions replayed, {cache.misses:,} computed")
+print(f"canonicaliser: {calls[0]:,} calls, {len(inputs):,} distinct inputs, {unchanged[0]:,} returned unchanged")
+stats = pstats.Stats(profile).stats
+total = sum(tt for _, _, tt, _, _ in stats.values())
+share = collections.Counter()
+for (path, _, name), (_, _, _, cumulative, _) in stats.items():
+    for label, where in (("canonicalisation", ("symmetry.py", "representative")),
+                         ("successors", ("model.py", "successors")),
+                         ("search loop, graph and checks", ("explore.py", "_expand_graph"))):
+        if path.endswith(where[0]) and name == where[1]:
+            share[label] = max(share[label], cumulative)
+for label, seconds in share.items():
+    print(f"{label}: {100 * seconds / total:.0f}% of the profiled run")
+"""
+
+
 def run(checkout: pathlib.Path, scenario: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     out = subprocess.run([sys.executable, "-c", CHILD, scenario], capture_output=True, text=True, env=env,
@@ -85,7 +146,11 @@ def main() -> None:
                         help="relative to each checkout")
     parser.add_argument("--against", type=pathlib.Path, help="another checkout to run side by side")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--where", action="store_true", help="counts and profile shares (this checkout, once)")
     args = parser.parse_args()
+    if args.where:
+        subprocess.run([sys.executable, "-c", WHERE, args.scenario], cwd=ROOT, check=True)
+        return
     checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
     print(f"{'checkout':40} {'states':>9} {'CPU s':>7} {'states/s':>9} {'peak MiB':>9} {'bytes/state':>12}")
     for _ in range(args.runs):
