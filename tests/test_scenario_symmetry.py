@@ -125,6 +125,70 @@ def test_identities_are_never_renamed_and_counts_are_kept(case):
             [p.node for p in sorted(state.pods) if not world.groups[p.group].generated]
 
 
+# --------------------------------------------------------------------------- memoised layouts
+
+WARM = {name: Canonicaliser(world, layouts=True) for name, world in WORLDS.items()}
+
+
+@examples(300)
+@given(cases(), st.data())
+def test_a_memoised_layout_gives_one_representative_per_orbit_whatever_it_has_seen(case, data):
+    """With layouts memoised (states differing only in their Endpoints share
+    their pods' order) the representative is still one per orbit and
+    idempotent, and a canonicaliser that has met the same pods and nodes
+    with other Endpoints before (``WARM``, shared by every example) gives
+    what a fresh one does."""
+    name, state, seed = case
+    world = WORLDS[name]
+    # pods alike but for their names (a run), so that only Endpoints membership orders them
+    # and nodes alike in everything, their pods included, but what the Endpoints hold
+    if data.draw(st.booleans()):
+        state = attrs.evolve(state, nodes=(state.nodes[0],) * len(state.nodes))
+    nodes = st.integers(-1, len(state.nodes) - 1)
+    twins = [p._replace(name=f"{world.groups[p.group].prefix}{90 + k}", node=data.draw(st.sampled_from([p.node]) | nodes))
+             for k, p in enumerate(data.draw(st.lists(st.sampled_from(state.pods), max_size=3)) if state.pods else [])
+             if world.groups[p.group].generated]
+    state = attrs.evolve(state, pods=tuple(sorted(state.pods + tuple(twins))))
+    names = [p.name for p in state.pods] + ["gone-a"]
+
+    def endpoints():
+        return tuple(tuple(sorted(data.draw(st.sets(st.sampled_from(names))))) for _ in world.services)
+
+    warm = WARM[name]
+    for s in (attrs.evolve(state, endpoints=endpoints()), attrs.evolve(state, endpoints=endpoints()), state):
+        rep = Canonicaliser(world, layouts=True).representative(s)
+        assert warm.representative(s) == rep
+        assert warm.representative(renamed(world, s, seed)) == rep
+        assert warm.representative(rep) == rep
+
+
+def test_memoised_layouts_serve_most_states_and_change_no_count():
+    """On a crash scenario most representatives come from a memoised layout
+    (the test is not vacuous), and exploring with and without them stores
+    as many states with the same verdicts."""
+    from kspec.simulation.scenario import load_scenario
+
+    results = []
+    for memo in (True, False):
+        model = load_scenario(MODELS / "myapp-node-crash.yaml")
+        canon = model._canon
+        if not memo:
+            canon.layouts = None
+        computed = [0]
+        compute = canon._compute
+
+        def counted(state, compute=compute):
+            computed[0] += 1
+            return compute(state)
+
+        canon._compute = counted
+        result = kspec.explore(model)
+        results.append((result.stats.distinct_states, [(r.name, r.verdict, len(r.trace or ())) for r in result.properties], computed[0]))
+    (with_memo, verdicts, fallbacks), (without, plain_verdicts, computed_all) = results
+    assert (with_memo, verdicts) == (without, plain_verdicts)
+    assert fallbacks < computed_all / 2
+
+
 # --------------------------------------------------------------------------- equivariance on real scenarios
 
 

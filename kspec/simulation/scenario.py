@@ -945,7 +945,7 @@ class ClusterModel:
         self.step_cache = None if self.control_plane else StepCache.for_sources(world, self.sources, self.builtin)
         self._init: tuple | None = None
         self._canon = Canonicaliser(world, rename_memory=self._rename_memory_fn(), pinned=self._named_nodes(),
-                                    memory_marks=self._memory_marks_fn())
+                                    memory_marks=self._memory_marks_fn(), layouts=self.step_cache is not None)
         self._props: tuple[Property, ...] | None = None
         self.warnings: tuple[Diagnostic, ...] = ()  # what the model leaves out (see ignored_kinds)
         self.slice_note = ""  # what slicing left out (kspec.simulation.slicing), "" for nothing

@@ -95,9 +95,12 @@ class Canonicaliser:
     """Representatives of states of one world (see the module docstring)."""
 
     def __init__(self, world: World, *, nodes: bool = True, rename_memory=None, pinned: frozenset[int] = frozenset(),
-                 memory_marks=None):
+                 memory_marks=None, layouts: bool = False):
         """``memory_marks(memory)`` yields ``(pod name, mark)`` for every pod
-        name controllers' memory holds (so renaming stays canonical)."""
+        name controllers' memory holds (so renaming stays canonical).
+        ``layouts`` memoises the pod and node order of states whose Endpoints
+        are all that differ (see :class:`_Layout`): worth it only where an
+        endpoints controller makes states that differ only there."""
         self.world = world
         self.memory_marks = memory_marks
         self.classes = node_classes(world, nodes, pinned)
@@ -115,6 +118,7 @@ class Canonicaliser:
         # one object per distinct value (see _shared)
         self.pod_values: dict = {}
         self.part_values: tuple[dict, dict, dict] = ({}, {}, {})
+        self.layouts: dict | None = {} if layouts else None  # (pods, nodes) -> _Layout or None
 
     def _identity(self, name: str) -> bool:
         """Is ``name`` one a pod of a non-generated template would carry (a bare
@@ -139,7 +143,30 @@ class Canonicaliser:
         # No memo of concrete states: the explorer does not canonicalise a
         # successor it has stored already, which was where a memo hit (on
         # myapp-two-faults a 4,096-entry memo then hit 4,000 times in 270,000).
+        # The pod and node order is memoised instead (see _Layout).
+        if self.layouts is not None and self.memory_marks is None and not state.log and \
+                not any(rec[1] for rec in state.informers):
+            layout = self._layout(state)
+            if layout is not None:
+                rep = layout.apply(self, state)
+                if rep is not None:
+                    return rep
         return self._compute(state)
+
+    def _layout(self, state: State) -> "_Layout | None":
+        """The memoised layout of ``state``'s pods and nodes (None: they tie)."""
+        key = (state.pods, state.nodes)
+        layouts = self.layouts
+        try:
+            return layouts[key]
+        except KeyError:
+            pass
+        layout = _Layout.of(self, state.pods, state.nodes)
+        if len(layouts) >= LAYOUT_LIMIT:
+            for old in list(layouts)[: LAYOUT_LIMIT // 2]:
+                del layouts[old]
+        layouts[key] = layout
+        return layout
 
     def _compute(self, state: State) -> State:
         endpoints = state.endpoints
@@ -233,21 +260,26 @@ class Canonicaliser:
         return State(pods, nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
                      log, informers, state.etcd_down, state.status)
 
-
     def _shared(self, pods: list, nodes: tuple, endpoints: tuple) -> tuple[tuple, tuple, tuple]:
         """The pods, nodes and Endpoints of a representative as objects shared
         with every earlier representative that has equal ones: the explorer
         stores representatives, and the same pod record or address list
         recurs in most of them, so one copy each is kept (on myapp-two-faults
         the stored states' own objects shrink sixfold)."""
-        known_pods, known_nodes, known_endpoints = self.part_values
+        _, known_nodes, known_endpoints = self.part_values
+        return self._shared_pods(pods), known_nodes.setdefault(nodes, nodes), \
+            known_endpoints.setdefault(endpoints, endpoints)
+
+    def _shared_pods(self, pods: list) -> tuple:
+        """``pods`` as a tuple shared with every earlier equal one (see :meth:`_shared`)."""
+        known_pods = self.part_values[0]
         pods = tuple(pods)
         shared = known_pods.get(pods)
         if shared is None:  # a new pod list: its records shared one by one
             pod = self.pod_values.setdefault
             shared = tuple([pod(p, p) for p in pods])
             known_pods[shared] = shared  # keyed by itself: the new records are not kept
-        return shared, known_nodes.setdefault(nodes, nodes), known_endpoints.setdefault(endpoints, endpoints)
+        return shared
 
     def _stream_marks(self, state: State) -> dict[str, tuple]:
         """What the watch stream, the caches' missed records and controllers'
@@ -329,6 +361,150 @@ class Canonicaliser:
 
 
 _DIGITS = tuple(str(i) for i in range(64))
+
+LAYOUT_LIMIT = 20_000  # memoised layouts; the oldest half is dropped when full
+
+
+class _Layout:
+    """The representative's pod names and node order for one (pods, nodes),
+    when Endpoints cannot change them.
+
+    The order here is another canonical order than :meth:`Canonicaliser._compute`'s,
+    used only for states whose orbit allows it: no watch history and no
+    controller memory marks (:meth:`Canonicaliser.representative` checks),
+    no two nodes of a class alike in their records and their pods' signatures
+    without Endpoints membership, and no stale address in the Endpoints
+    (:meth:`apply` returns None). Each condition holds for every member of an
+    orbit or for none, so each orbit has one representative, made by one of
+    the two methods. Nodes are ordered by (record, sorted pod signatures
+    without membership), pods by (signature without membership, new node,
+    membership): only pods alike in everything but their name and
+    membership (a *run*) are ordered by the Endpoints, so the rest of the
+    renaming is computed once per (pods, nodes) and reused for every
+    Endpoints that state is met with (most states differ from others only
+    there). Pods of a run with equal membership are alike in everything, so
+    which gets which of the run's names does not change the result: the
+    order of the layout's own is kept unless a run's memberships differ."""
+
+    __slots__ = ("fixed", "runs", "nodes", "rename", "pods")
+
+    def __init__(self, fixed: tuple, runs: tuple, nodes: tuple, rename: dict, pods: tuple):
+        self.fixed = fixed  # renamed records of pods in no run
+        self.runs = runs  # (pods of a run, their names in order, their new node)
+        self.nodes = nodes
+        self.rename = rename  # old name -> new name, each run in its own order
+        self.pods = pods  # the renamed pods, each run in its own order, sorted
+
+    @classmethod
+    def of(cls, canon: Canonicaliser, pods: tuple, nodes: tuple) -> "_Layout | None":
+        generated = canon.generated
+        sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], "" if generated[p[1]] else p[0]) for p in pods]
+        relabel = list(range(len(nodes)))
+        relabel.append(-1)
+        if canon.node_symmetry:
+            on_node: list[list] = [[] for _ in nodes]
+            for p, sg in zip(pods, sigs):
+                if p[3] >= 0:
+                    on_node[p[3]].append(sg)
+            for lst in on_node:
+                lst.sort()
+            new_nodes = list(nodes)
+            for idxs in canon.multi:
+                order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
+                if any(nodes[a] == nodes[b] and on_node[a] == on_node[b] for a, b in zip(order, order[1:])):
+                    return None  # alike nodes: only the Endpoints may tell them apart
+                for new, old in zip(idxs, order):
+                    relabel[old] = new
+                    new_nodes[new] = nodes[old]
+            nodes = tuple(new_nodes)
+        nodes = canon.part_values[1].setdefault(nodes, nodes)
+        keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], pods))
+        counters = [0] * len(generated)
+        fixed, runs = [], []
+        rename: dict[str, str] = {}
+        start = 0
+        while start < len(keyed):
+            sig, node, p = keyed[start]
+            end = start + 1
+            while end < len(keyed) and keyed[end][0] == sig and keyed[end][1] == node:
+                end += 1
+            group = p[1]
+            if generated[group]:
+                c = canon.counter[group]
+                names = tuple(_name(canon.prefixes[group], k) for k in range(counters[c], counters[c] + end - start))
+                counters[c] += end - start
+            else:
+                names = (p[0],)
+            if end - start > 1:
+                runs.append((tuple(item[2] for item in keyed[start:end]), names, node))
+            else:
+                rename[p[0]] = names[0]
+                fixed.append(_renamed(p, names[0], node))
+            start = end
+        renamed = list(fixed)
+        for olds, names, node in runs:
+            rename.update(zip([p[0] for p in olds], names))
+            renamed.extend(_renamed(p, name, node) for p, name in zip(olds, names))
+        renamed.sort()
+        return cls(tuple(fixed), tuple(runs), nodes, rename, canon._shared_pods(renamed))
+
+    def apply(self, canon: Canonicaliser, state: State) -> State | None:
+        """The representative of ``state`` (whose pods and nodes this layout
+        is of), or None when its Endpoints hold a stale address."""
+        endpoints = state.endpoints
+        rename, pods = self.rename, self.pods
+        new_endpoints = endpoints
+        if any(endpoints):
+            member: dict[str, int] = {}
+            bit = 1 << sum(1 for addrs in endpoints if addrs)
+            for addrs in endpoints:
+                if addrs:
+                    bit >>= 1
+                    for a in addrs:
+                        member[a] = member.get(a, 0) | bit
+            if member.keys() - rename.keys():
+                if any(a not in rename and not canon._identity(a) for a in member):
+                    return None  # a stale address: _compute numbers those
+            if self.runs and self._reordered(member):
+                rename, pods = self._by_membership(canon, member)
+            get = rename.get
+            new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
+                                   for addrs in endpoints])
+            new_endpoints = canon.part_values[2].setdefault(new_endpoints, new_endpoints)
+        memory = state.memory
+        if canon.rename_memory is not None and memory:
+            memory = canon.rename_memory(memory, rename)
+        return State(pods, self.nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
+                     state.log, state.informers, state.etcd_down, state.status)
+
+    def _reordered(self, member: dict) -> bool:
+        """Do the memberships within some run differ (so its order is the Endpoints')?"""
+        for olds, _, _ in self.runs:
+            first = member.get(olds[0][0], 0)
+            for p in olds:
+                if member.get(p[0], 0) != first:
+                    return True
+        return False
+
+    def _by_membership(self, canon: Canonicaliser, member: dict) -> tuple[dict, tuple]:
+        """The renaming and renamed pods with each run ordered by membership."""
+        rename = dict(self.rename)
+        renamed = list(self.fixed)
+        inside = member.get
+        for olds, names, node in self.runs:
+            olds = sorted(olds, key=lambda p: inside(p[0], 0))
+            rename.update(zip([p[0] for p in olds], names))
+            renamed.extend(_renamed(p, name, node) for p, name in zip(olds, names))
+        renamed.sort()
+        return rename, canon._shared_pods(renamed)
+
+
+def _renamed(p: PodRec, name: str, node: int) -> PodRec:
+    return p if name == p[0] and node == p[3] else tuple.__new__(PodRec, (name, p[1], p[2], node) + p[4:])
+
+
+def _name(prefix: str, k: int) -> str:
+    return prefix + _DIGITS[k] if k < len(_DIGITS) else prefix + str(k)
 
 
 def representative(world: World, state: State) -> State:
