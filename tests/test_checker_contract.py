@@ -21,10 +21,12 @@ from kspec.checker.model import (
     PackedBoundary,
     PackedEncoding,
     PackedSymmetric,
+    Stepped,
     Symmetric,
     Verdict,
     always,
     eventually_always,
+    successors,
     is_symmetric,
     load_model_file,
     warnings_of,
@@ -74,6 +76,23 @@ def test_a_bundled_scenario_keeps_the_contract():
     model = load_model(ROOT / "models" / "unresponsive-pod-returns.yaml")
     assert isinstance(model, Describable) and isinstance(model, HasAssumptions) and is_symmetric(model)
     assert model.describe().title and {"nodes", "faults", "not modelled"} <= dict(model.assumptions()).keys()
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "models").glob("*.yaml")))
+def test_a_scenario_lists_its_steps_as_successors_does(name):
+    """``step_list`` (the explorer's path) gives, state by state, the indexes
+    and next states ``actions``/``next_state`` give (the first 300 states)."""
+    model = load_model(ROOT / "models" / f"{name}.yaml")
+    assert isinstance(model, Stepped)
+    seen, queue = set(), list(model.init_states())
+    while queue and len(seen) < 300:
+        state = queue.pop(0)
+        listed = model.step_list(state)
+        assert listed == [(i, nxt) for i, _, nxt in successors(model, state)]
+        for _, nxt in listed:
+            if nxt not in seen and model.within_boundary(nxt):
+                seen.add(nxt)
+                queue.append(nxt)
 
 
 def test_zero_initial_states_is_a_model_error():

@@ -76,6 +76,7 @@ from kspec.checker.model import (
     Property,
     Settling,
     Sliced,
+    Stepped,
     Symmetric,
     Verdict,
     actor_of,
@@ -367,7 +368,7 @@ class Space:
             self.encode = model.encode
         else:
             self.decode = self.encode = _identity
-            self.concrete_steps = self._plain_steps
+            self.concrete_steps = model.step_list if isinstance(model, Stepped) else self._plain_steps
         self.steps = self.steps_against(())
         self._last = (object(), None)
 

@@ -29,6 +29,12 @@ at a model's own fields or type names:
     map every member of an orbit to the same state, must not change any
     property's value, and must not change the set of enabled actors.
 
+:class:`Stepped` -- ``step_list(state) -> [(action_index, next_state)]``
+    Every step at once, as ``successors`` would list them (``action_index``
+    indexes ``tuple(actions(state))``, steps whose ``next_state`` is None
+    left out): the explorer's path, one call per state instead of one per
+    action. It must agree exactly with ``actions``/``next_state``.
+
 :class:`PackedEncoding` -- ``encode(state) -> key``, ``decode(key) -> state``, ``encoded_steps(key)``
     A packed fast path for big models. ``encode`` is an exact, compact,
     hashable encoding (typically one int); ``encoded_steps(key)`` yields
@@ -134,6 +140,7 @@ __all__ = [
     "PackedSymmetric",
     "PackedSymmetricSteps",
     "Property",
+    "Stepped",
     "Symmetric",
     "UnknownPropertyError",
     "Verdict",
@@ -418,6 +425,15 @@ class Symmetric(Protocol):
     """Symmetry reduction: ``representative(state)`` is the canonical member of the state's orbit."""
 
     def representative(self, state: Any) -> Any: ...
+
+
+@runtime_checkable
+class Stepped(Protocol):
+    """A model that lists its steps at once: ``step_list(state)`` is
+    ``[(index, next_state) for index, _, next_state in successors(model, state)]``,
+    without asking ``next_state`` action by action."""
+
+    def step_list(self, state: Any) -> list[tuple[int, Any]]: ...
 
 
 @runtime_checkable

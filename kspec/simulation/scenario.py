@@ -1027,6 +1027,10 @@ class ClusterModel:
     def next_state(self, state: State, action):
         return self._step_map(state).get(action)
 
+    def step_list(self, state: State) -> list:
+        """(action index, next state) per step: what ``successors`` gives, at once (the explorer's path)."""
+        return list(enumerate(self._step_map(state).values()))
+
     def properties(self):
         if self._props is None:
             props, lines = [], []
