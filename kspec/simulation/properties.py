@@ -164,6 +164,31 @@ def running_copies(state: State, w: int, group: int = -1) -> int:
     return copies
 
 
+MEMO_LIMIT = 100_000  # values a memoised check keeps; emptied when full
+
+
+def _memoised(check, key):
+    """``check`` memoised on ``key(state)``, the fields it reads: a
+    representative shares its pod list with every other that has it (most
+    states of a search differ only in their Endpoints or faults), so the
+    look-up is cheaper than counting the pods again."""
+    cache: dict = {}
+
+    def memo(s):
+        k = key(s)
+        hit = cache.get(k)
+        if hit is None:
+            if len(cache) >= MEMO_LIMIT:
+                cache.clear()
+            hit = cache[k] = check(s)
+        return hit
+    return memo
+
+
+def _pods_replicas(s: State) -> tuple:
+    return s.pods, s.replicas
+
+
 def converged(state: State, w: int) -> bool:
     replicas = state.replicas[w]
     return active_owned(state, w) == (0 if replicas is None else replicas)
@@ -182,7 +207,7 @@ def _rc_converge(world: World, workload: str | None = None):
     fair cycle (or a stuck state) where the count is wrong forever.
     """
     targets = _workloads(world, workload)
-    return lambda s: all(converged(s, w) for w in targets)
+    return _memoised(lambda s: all(converged(s, w) for w in targets), _pods_replicas)
 
 
 @_entry("rc-never-exceeds-replicas", "always", ("workload",))
@@ -192,7 +217,7 @@ def _rc_never_exceeds(world: World, workload: str | None = None):
     What ``kubectl get rc`` shows; evicted pods on a lost node are terminating,
     hence not active, so this holds even while their containers still run.
     """
-    return _never_above_replicas(_workloads(world, workload), active_owned)
+    return _memoised(_never_above_replicas(_workloads(world, workload), active_owned), _pods_replicas)
 
 
 def _never_above_replicas(targets, count):
@@ -215,8 +240,9 @@ def _at_most_running(world: World, workload: str | None = None):
     the cut-off node while its replacement starts, so a singleton can run twice.
     Containers of a force-deleted pod that still run count too.
     """
-    return _never_above_replicas(_workloads(world, workload),
-                                 lambda s, w: running_copies(s, w, world.workloads[w].group))
+    check = _never_above_replicas(_workloads(world, workload),
+                                  lambda s, w: running_copies(s, w, world.workloads[w].group))
+    return _memoised(check, lambda s: (s.pods, s.nodes, s.replicas))
 
 
 @_entry("running-copies-reach", "sometimes", ("workload", "count"))
@@ -242,7 +268,7 @@ def _replacement(world: World, workload: str | None = None):
                     p.owner == w and p.deleting for p in s.pods):
                 return True
         return False
-    return check
+    return _memoised(check, _pods_replicas)
 
 
 @_entry("fault-then-converged", "sometimes", ())
@@ -559,7 +585,7 @@ def _no_overcommit(world: World):
                 if res in cap and amount > cap[res]:
                     return False
         return True
-    return check
+    return _memoised(check, lambda s: s.pods)
 
 
 @_entry("scheduler-binds-only-feasible", "always", ())
@@ -586,7 +612,7 @@ def _binds_feasible(world: World):
                     break
             cache[placed] = hit
         return hit
-    return check
+    return _memoised(check, lambda s: s.pods)
 
 
 # --------------------------------------------------------------------------- label-selected pods (custom controllers)
