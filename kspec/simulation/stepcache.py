@@ -32,7 +32,8 @@ __all__ = ["StepCache"]
 
 class StepCache:
     """The step map of ``sources`` on one world: the endpoints controller's
-    steps computed from each state, every other source's from a table keyed by
+    steps computed from each state (what it would write, a function of the
+    pods, from the table), every other source's from a table keyed by
     the state's non-Endpoints fields and stale addresses. ``limit`` bounds the
     table (oldest entries dropped first: a breadth-first search reads its
     latest levels)."""
@@ -64,9 +65,9 @@ class StepCache:
         world, endpoints, rv = self.world, state.endpoints, state.rv
         steps: dict = {}
         add = steps.setdefault
-        for source, cached in zip(self.sources, entry):
-            if cached is None:
-                for action, nxt in source.steps(world, state):
+        for source, live, cached in zip(self.sources, self.live, entry):
+            if live:  # the endpoints controller: what it would write is cached, the comparison is not
+                for action, nxt in source.steps_toward(world, state, cached):
                     add(action, nxt)
                 continue
             for action, nxt, writes in cached:
@@ -82,7 +83,8 @@ class StepCache:
             self.hits += 1
             return entry
         self.misses += 1
-        entry = tuple(None if live else self._record(source, state) for source, live in zip(self.sources, self.live))
+        entry = tuple(source.wanted(self.world, state) if live else self._record(source, state)
+                      for source, live in zip(self.sources, self.live))
         table = self.table
         if len(table) >= self.limit:
             for old in list(table)[: self.limit // 2]:

@@ -73,16 +73,24 @@ class EndpointsController:
         self.services = services
 
     def steps(self, world: World, state: State):
+        return self.steps_toward(world, state, self.wanted(world, state))
+
+    def wanted(self, world: World, state: State) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """(Service index, the addresses a sync would write) for each Service
+        with a selector it syncs: what it reads of ``state`` is the pods (its
+        cache's, when it has one), never the Endpoints."""
         view = cached_state(world, state, self.actor)
-        for s, info in enumerate(world.services):
-            if self.services is not None and s not in self.services:
-                continue
-            want = desired_addresses(world, view, s)
+        return tuple((s, desired_addresses(world, view, s)) for s, info in enumerate(world.services)
+                     if info.selector is not None and (self.services is None or s in self.services))
+
+    def steps_toward(self, world: World, state: State, wanted):
+        """One sync per Service of ``wanted`` whose Endpoints differ from it."""
+        for s, want in wanted:
             have = state.endpoints[s]
             if want != have:
                 added = tuple(n for n in want if n not in have)
                 removed = tuple(n for n in have if n not in want)
                 endpoints = state.endpoints[:s] + (want,) + state.endpoints[s + 1:]
-                yield EndpointsSync(info.name, added, removed), State(state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults,
-                                                                   state.ops, state.rv + 1, state.log, state.informers,
-                                                                   state.etcd_down, state.status)
+                yield EndpointsSync(world.services[s].name, added, removed), State(
+                    state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults, state.ops,
+                    state.rv + 1, state.log, state.informers, state.etcd_down, state.status)
