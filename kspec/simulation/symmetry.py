@@ -36,6 +36,9 @@ the sort: the result is the same for every member of the class.
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import itemgetter
+
 from kspec.simulation.state import PodRec, State, World
 
 __all__ = ["node_classes", "Canonicaliser", "representative"]
@@ -363,6 +366,7 @@ class Canonicaliser:
 _DIGITS = tuple(str(i) for i in range(64))
 
 LAYOUT_LIMIT = 20_000  # memoised layouts; the oldest half is dropped when full
+_SIG_NODE = itemgetter(0, 1)
 
 
 class _Layout:
@@ -420,27 +424,25 @@ class _Layout:
         nodes = canon.part_values[1].setdefault(nodes, nodes)
         keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], pods))
         counters = [0] * len(generated)
+        counter, prefixes = canon.counter, canon.prefixes
         fixed, runs = [], []
         rename: dict[str, str] = {}
-        start = 0
-        while start < len(keyed):
-            sig, node, p = keyed[start]
-            end = start + 1
-            while end < len(keyed) and keyed[end][0] == sig and keyed[end][1] == node:
-                end += 1
+        for (_, node), items in groupby(keyed, _SIG_NODE):
+            olds = [item[2] for item in items]
+            p = olds[0]
             group = p[1]
             if generated[group]:
-                c = canon.counter[group]
-                names = tuple(_name(canon.prefixes[group], k) for k in range(counters[c], counters[c] + end - start))
-                counters[c] += end - start
+                c = counter[group]
+                k = counters[c]
+                counters[c] = k + len(olds)
+                names = tuple([_name(prefixes[group], i) for i in range(k, k + len(olds))])
             else:
                 names = (p[0],)
-            if end - start > 1:
-                runs.append((tuple(item[2] for item in keyed[start:end]), names, node))
+            if len(olds) > 1:
+                runs.append((tuple(olds), names, node))
             else:
                 rename[p[0]] = names[0]
                 fixed.append(_renamed(p, names[0], node))
-            start = end
         renamed = list(fixed)
         for olds, names, node in runs:
             rename.update(zip([p[0] for p in olds], names))
