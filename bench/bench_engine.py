@@ -15,8 +15,8 @@ share the machine's load. Usage::
 ``--where`` runs this checkout once, instrumented (its seconds are not the
 engine's): the distinct non-Endpoints parts of the stored states, the
 transition cache's hits and misses, the canonicaliser's calls, distinct
-inputs and inputs returned unchanged, and cProfile's share of the run per
-part of the engine.
+inputs, inputs returned unchanged and how many were served by a memoised
+layout, and cProfile's share of the run per part of the engine.
 """
 
 from __future__ import annotations
@@ -84,17 +84,30 @@ from kspec.simulation.scenario import load_scenario
 
 model = load_scenario(sys.argv[1], {}, allow_outside=True)
 model.init_states()
-canon, compute = model._canon, model._canon._compute
-calls, inputs, unchanged = [0], set(), [0]
+canon = model._canon
+representative, compute = canon.representative, canon._compute
+calls, inputs, unchanged, full = [0], set(), [0], [0]
 
 def counted(state):
     calls[0] += 1
     inputs.add(state)
-    out = compute(state)
+    out = representative(state)
     unchanged[0] += out == state
     return out
 
-canon._compute = counted
+def computed(state):
+    full[0] += 1
+    return compute(state)
+
+canon.representative, canon._compute = counted, computed
+layout_class = sys.modules["kspec.simulation.symmetry"]._Layout
+build_layout, built = layout_class.of, [0]
+
+def build(canon, pods, nodes):
+    built[0] += 1
+    return build_layout(canon, pods, nodes)
+
+layout_class.of = build
 kept = {}
 search = explore._Run._search
 
@@ -116,13 +129,16 @@ print(f"stored states {len(states):,}; distinct non-Endpoints parts {len(parts):
 cache = model.step_cache
 if cache is not None:
     print(f"transition cache: {cache.hits:,} expansions replayed, {cache.misses:,} computed")
-print(f"canonicaliser: {calls[0]:,} calls, {len(inputs):,} distinct inputs, {unchanged[0]:,} returned unchanged")
+print(f"canonicaliser: {calls[0]:,} calls, {len(inputs):,} distinct inputs, {unchanged[0]:,} returned unchanged; "
+      f"{calls[0] - full[0]:,} from a memoised layout, {full[0]:,} computed in full")
+if canon.layouts is not None:
+    print(f"layouts built: {built[0]:,} (one per pods and nodes met while held)")
 stats = pstats.Stats(profile).stats
 total = sum(tt for _, _, tt, _, _ in stats.values())
 share = collections.Counter()
 for (path, _, name), (_, _, _, cumulative, _) in stats.items():
     for label, where in (("canonicalisation", ("symmetry.py", "representative")),
-                         ("successors", ("model.py", "successors")),
+                         ("successors", ("scenario.py", "step_list")),
                          ("search loop, graph and checks", ("explore.py", "_expand_graph"))):
         if path.endswith(where[0]) and name == where[1]:
             share[label] = max(share[label], cumulative)
