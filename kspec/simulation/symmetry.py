@@ -36,9 +36,6 @@ the sort: the result is the same for every member of the class.
 
 from __future__ import annotations
 
-from itertools import groupby
-from operator import itemgetter
-
 from kspec.simulation.state import PodRec, State, World
 
 __all__ = ["node_classes", "Canonicaliser", "representative"]
@@ -122,6 +119,8 @@ class Canonicaliser:
         self.pod_values: dict = {}
         self.part_values: tuple[dict, dict, dict] = ({}, {}, {})
         self.layouts: dict | None = {} if layouts else None  # (pods, nodes) -> _Layout or None
+        self.met: dict = {}  # (pods, nodes) met once, no layout built yet (keys only, oldest first)
+        self.served = self.built = 0  # layouts served and built (memoising stops when it does not pay)
 
     def _identity(self, name: str) -> bool:
         """Is ``name`` one a pod of a non-generated template would carry (a bare
@@ -151,54 +150,52 @@ class Canonicaliser:
                 not any(rec[1] for rec in state.informers):
             layout = self._layout(state)
             if layout is not None:
-                rep = layout.apply(self, state)
-                if rep is not None:
-                    return rep
+                return layout.apply(self, state)
         return self._compute(state)
 
     def _layout(self, state: State) -> "_Layout | None":
-        """The memoised layout of ``state``'s pods and nodes (None: they tie)."""
+        """The memoised layout of ``state``'s pods and nodes; None when they
+        tie (see _Layout) or the first time they are met: most pods and
+        nodes met once are never met again (under ``scheduler: all``, four in
+        five), and the full computation gives the same representative."""
         key = (state.pods, state.nodes)
         layouts = self.layouts
         try:
-            return layouts[key]
+            layout = layouts[key]
+            self.served += 1
+            return layout
         except KeyError:
             pass
+        met = self.met
+        if key not in met:
+            _put(met, key, None, MET_LIMIT)
+            return None
         layout = _Layout.of(self, state.pods, state.nodes)
-        if len(layouts) >= LAYOUT_LIMIT:
-            for old in list(layouts)[: LAYOUT_LIMIT // 2]:
-                del layouts[old]
-        layouts[key] = layout
+        _put(layouts, key, layout, LAYOUT_LIMIT)
+        self.built += 1
+        if self.built % LAYOUT_TRIAL == 0 and self.built >= 2 * LAYOUT_TRIAL and \
+                self.served < LAYOUT_PAYOFF * self.built:
+            self.layouts, self.met = None, {}  # layouts are not met again often enough to pay for building them
         return layout
 
     def _compute(self, state: State) -> State:
         endpoints = state.endpoints
         generated = self.generated
         pods = state.pods
-        # Which Endpoints list each pod, as an int whose bits, highest first,
-        # are the non-empty lists in order: it sorts as the tuple of booleans
-        # would, and costs one dict look-up per pod.
-        member: dict[str, int] = {}
-        if any(endpoints):
-            bit = 1 << sum(1 for addrs in endpoints if addrs)
-            for addrs in endpoints:
-                if addrs:
-                    bit >>= 1
-                    for a in addrs:
-                        member[a] = member.get(a, 0) | bit
-            inside = member.get
-            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], inside(p[0], 0), "" if generated[p[1]] else p[0])
-                    for p in pods]
-        else:
-            sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], 0, "" if generated[p[1]] else p[0]) for p in pods]
+        member = _membership(endpoints)
+        sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], "" if generated[p[1]] else p[0]) for p in pods]
         history = bool(state.log) or any(rec[1] for rec in state.informers)
         marks: dict[str, tuple] = {}
         if history or self.memory_marks is not None:
             marks = self._stream_marks(state)
             if marks:
                 sigs = [sg + (marks.get(p[0], ()),) for sg, p in zip(sigs, pods)]
+        inside = member.get
+        membs = [inside(p[0], 0) for p in pods] if member else [0] * len(pods)
         nodes = state.nodes
         if self.node_symmetry:
+            # a node's key: its record, its pods' signatures, then their
+            # memberships (see _Layout) and history, when those must break a tie
             on_node: list[list] = [[] for _ in nodes]
             for p, sg in zip(pods, sigs):
                 if p[3] >= 0:
@@ -209,25 +206,30 @@ class Canonicaliser:
             relabel = list(range(len(nodes)))
             relabel.append(-1)  # relabel[-1] keeps unbound pods unbound
             refs = self._node_references(state) if history else None
+            with_members = None
             for idxs in self.multi:
-                if refs is None:
-                    order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
-                else:
-                    order = sorted(idxs, key=lambda i: (nodes[i], on_node[i], refs.get(i, ())))
+                order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
+                if any(nodes[a] == nodes[b] and on_node[a] == on_node[b] for a, b in zip(order, order[1:])):
+                    if with_members is None:
+                        with_members = _node_memberships(pods, membs, sigs, len(nodes))
+                    if refs is None:
+                        order = sorted(idxs, key=lambda i: (nodes[i], on_node[i], with_members[i]))
+                    else:
+                        order = sorted(idxs, key=lambda i: (nodes[i], on_node[i], with_members[i], refs.get(i, ())))
                 for new, old in zip(idxs, order):
                     relabel[old] = new
                     new_nodes[new] = nodes[old]
             nodes = tuple(new_nodes)
-            keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], pods))
+            keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], membs, pods))
         else:
-            keyed = sorted(zip(sigs, [p[3] for p in pods], pods))
+            keyed = sorted(zip(sigs, [p[3] for p in pods], membs, pods))
         counters = [0] * len(generated)
         rename: dict[str, str] = {}
         new_pods = []
         prefixes = self.prefixes
         counter = self.counter
         make = tuple.__new__
-        for _, node, p in keyed:
+        for _, node, _, p in keyed:
             old = p[0]
             group = p[1]
             if generated[group]:
@@ -244,11 +246,7 @@ class Canonicaliser:
         new_pods.sort()
         new_endpoints = endpoints
         if member:
-            stale = {a for a in member if a not in rename and not self._identity(a)}
-            if stale:
-                # stale addresses with equal membership and history are interchangeable: number them in that order
-                for k, a in enumerate(sorted(stale, key=lambda a: (member[a], repr(marks.get(a, ())), a))):
-                    rename[a] = f"~gone-{k}"
+            _number_stale([a for a in member if a not in rename and not self._identity(a)], member, marks, rename)
             get = rename.get
             new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
                                    for addrs in endpoints])
@@ -366,7 +364,19 @@ class Canonicaliser:
 _DIGITS = tuple(str(i) for i in range(64))
 
 LAYOUT_LIMIT = 20_000  # memoised layouts; the oldest half is dropped when full
-_SIG_NODE = itemgetter(0, 1)
+MET_LIMIT = 50_000  # pods and nodes met once, remembered so that a second meeting builds a layout
+# Whether memoising pays (it cannot change a representative): from 10,000 layouts built, every 5,000, go
+# on only if they were served 1.5 times as often. On myapp-two-faults they are served 1.8 times as often
+# by 10,000 and 4.8 times by the end; under scheduler: all about 0.9 times throughout (bench_engine --where).
+LAYOUT_TRIAL, LAYOUT_PAYOFF = 5_000, 1.5
+
+
+def _put(table: dict, key, value, limit: int) -> None:
+    """``table[key] = value``, dropping the oldest half first when ``table`` holds ``limit`` entries."""
+    if len(table) >= limit:
+        for old in list(table)[: limit // 2]:
+            del table[old]
+    table[key] = value
 
 
 class _Layout:
@@ -376,11 +386,10 @@ class _Layout:
     The order here is another canonical order than :meth:`Canonicaliser._compute`'s,
     used only for states whose orbit allows it: no watch history and no
     controller memory marks (:meth:`Canonicaliser.representative` checks),
-    no two nodes of a class alike in their records and their pods' signatures
-    without Endpoints membership, and no stale address in the Endpoints
-    (:meth:`apply` returns None). Each condition holds for every member of an
-    orbit or for none, so each orbit has one representative, made by one of
-    the two methods. Nodes are ordered by (record, sorted pod signatures
+    and no two nodes of a class alike in their records and their pods'
+    signatures without Endpoints membership (:meth:`of` returns None). Each
+    condition holds for every member of an orbit or for none, so each orbit
+    has one representative, made by one of the two methods. Nodes are ordered by (record, sorted pod signatures
     without membership), pods by (signature without membership, new node,
     membership): only pods alike in everything but their name and
     membership (a *run*) are ordered by the Endpoints, so the rest of the
@@ -388,7 +397,9 @@ class _Layout:
     Endpoints that state is met with (most states differ from others only
     there). Pods of a run with equal membership are alike in everything, so
     which gets which of the run's names does not change the result: the
-    order of the layout's own is kept unless a run's memberships differ."""
+    order of the layout's own is kept unless a run's memberships differ.
+    Stale addresses are numbered ``~gone-<i>`` as :meth:`Canonicaliser._compute`
+    numbers them."""
 
     __slots__ = ("fixed", "runs", "nodes", "rename", "pods")
 
@@ -425,50 +436,43 @@ class _Layout:
         keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], pods))
         counters = [0] * len(generated)
         counter, prefixes = canon.counter, canon.prefixes
-        fixed, runs = [], []
+        make = tuple.__new__
         rename: dict[str, str] = {}
-        for (_, node), items in groupby(keyed, _SIG_NODE):
-            olds = [item[2] for item in items]
-            p = olds[0]
-            group = p[1]
+        renamed, joined = [], []  # in keyed order; joined: alike the pod before (same run)
+        last = None
+        for sig, node, p in keyed:
+            old, group = p[0], p[1]
             if generated[group]:
                 c = counter[group]
                 k = counters[c]
-                counters[c] = k + len(olds)
-                names = tuple([_name(prefixes[group], i) for i in range(k, k + len(olds))])
+                counters[c] = k + 1
+                name = prefixes[group] + _DIGITS[k] if k < len(_DIGITS) else prefixes[group] + str(k)
             else:
-                names = (p[0],)
-            if len(olds) > 1:
-                runs.append((tuple(olds), names, node))
-            else:
-                rename[p[0]] = names[0]
-                fixed.append(_renamed(p, names[0], node))
-        renamed = list(fixed)
-        for olds, names, node in runs:
-            rename.update(zip([p[0] for p in olds], names))
-            renamed.extend(_renamed(p, name, node) for p, name in zip(olds, names))
+                name = old
+            rename[old] = name
+            renamed.append(p if name == old and node == p[3] else make(PodRec, (name, group, p[2], node) + p[4:]))
+            key = (sig, node)
+            joined.append(key == last)
+            last = key
+        runs, fixed = _runs(keyed, renamed, joined) if any(joined) else ((), ())
         renamed.sort()
-        return cls(tuple(fixed), tuple(runs), nodes, rename, canon._shared_pods(renamed))
+        return cls(fixed, runs, nodes, rename, canon._shared_pods(renamed))
 
-    def apply(self, canon: Canonicaliser, state: State) -> State | None:
-        """The representative of ``state`` (whose pods and nodes this layout
-        is of), or None when its Endpoints hold a stale address."""
+    def apply(self, canon: Canonicaliser, state: State) -> State:
+        """The representative of ``state``, whose pods and nodes this layout is of."""
         endpoints = state.endpoints
         rename, pods = self.rename, self.pods
         new_endpoints = endpoints
         if any(endpoints):
-            member: dict[str, int] = {}
-            bit = 1 << sum(1 for addrs in endpoints if addrs)
-            for addrs in endpoints:
-                if addrs:
-                    bit >>= 1
-                    for a in addrs:
-                        member[a] = member.get(a, 0) | bit
-            if member.keys() - rename.keys():
-                if any(a not in rename and not canon._identity(a) for a in member):
-                    return None  # a stale address: _compute numbers those
+            member = _membership(endpoints)
             if self.runs and self._reordered(member):
                 rename, pods = self._by_membership(canon, member)
+            others = member.keys() - rename.keys()
+            if others:
+                stale = [a for a in others if not canon._identity(a)]
+                if stale:
+                    rename = dict(rename)
+                    _number_stale(stale, member, {}, rename)
             get = rename.get
             new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
                                    for addrs in endpoints])
@@ -501,12 +505,60 @@ class _Layout:
         return rename, canon._shared_pods(renamed)
 
 
+def _runs(keyed: list, renamed: list, joined: list) -> tuple[tuple, tuple]:
+    """The runs of a layout, (pods, their names in order, their node), and
+    the renamed records of the pods in none (``keyed``, ``renamed`` and
+    ``joined`` in sort order)."""
+    runs, fixed = [], []
+    i, n = 0, len(keyed)
+    while i < n:
+        j = i + 1
+        while j < n and joined[j]:
+            j += 1
+        if j - i > 1:
+            runs.append((tuple([k[2] for k in keyed[i:j]]), tuple([r[0] for r in renamed[i:j]]), keyed[i][1]))
+        else:
+            fixed.append(renamed[i])
+        i = j
+    return tuple(runs), tuple(fixed)
+
+
 def _renamed(p: PodRec, name: str, node: int) -> PodRec:
     return p if name == p[0] and node == p[3] else tuple.__new__(PodRec, (name, p[1], p[2], node) + p[4:])
 
 
-def _name(prefix: str, k: int) -> str:
-    return prefix + _DIGITS[k] if k < len(_DIGITS) else prefix + str(k)
+def _membership(endpoints: tuple) -> dict[str, int]:
+    """Which Endpoints list each address, as an int whose bits, highest
+    first, are the non-empty lists in order: it sorts as the tuple of
+    booleans would, and costs one dict look-up per pod."""
+    member: dict[str, int] = {}
+    if any(endpoints):
+        bit = 1 << sum(1 for addrs in endpoints if addrs)
+        for addrs in endpoints:
+            if addrs:
+                bit >>= 1
+                for a in addrs:
+                    member[a] = member.get(a, 0) | bit
+    return member
+
+
+def _node_memberships(pods: tuple, membs: list, sigs: list, count: int) -> list[list]:
+    """Per node, the sorted (signature, membership) of its pods."""
+    lists: list[list] = [[] for _ in range(count)]
+    for p, sg, m in zip(pods, sigs, membs):
+        if p[3] >= 0:
+            lists[p[3]].append((sg, m))
+    for lst in lists:
+        lst.sort()
+    return lists
+
+
+def _number_stale(stale, member: dict, marks: dict, rename: dict) -> None:
+    """Rename the ``stale`` addresses (pods already gone) ``~gone-<i>``:
+    those with equal membership and history are interchangeable, so they are
+    numbered in that order."""
+    for k, a in enumerate(sorted(stale, key=lambda a: (member[a], repr(marks.get(a, ())), a))):
+        rename[a] = f"~gone-{k}"
 
 
 def representative(world: World, state: State) -> State:
