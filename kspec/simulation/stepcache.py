@@ -3,7 +3,7 @@ memoised on the rest of the state.
 
 Most states of a search differ from others only in their Endpoints (the
 endpoints controller lags behind the pods it lists: on myapp-two-faults the
-117,475 states have 19,093 distinct pod, node and fault parts). Every
+117,475 states have 14,518 distinct pod, node and fault parts). Every
 built-in step source but the endpoints controller ignores ``State.endpoints``
 except in one place, the name a new pod gets (:func:`free_name` avoids the
 addresses of pods already gone), and none writes it. So each such source's

@@ -20,10 +20,12 @@ selector on node names) or a DaemonSet runs (its pods are named after their node
 ``selectHost`` picks among them at random), so it does not break symmetry.
 
 How the representative is built (:func:`representative`): each pod's
-signature is everything but its name and node (group, owner, API status,
-physical state, and which Endpoints list it); a node's signature is its class,
-its record and the sorted signatures of its pods. Nodes of a class are put in
-signature order; then the pods are sorted by (signature, new node) and the
+signature is everything but its name, its node and which Endpoints list it
+(group, owner, API status, physical state); a node's signature is its class,
+its record and the sorted signatures of its pods, then, only to break a tie,
+the sorted (signature, Endpoints membership) of its pods and its watch
+history. Nodes of a class are put in signature order; then the pods are
+sorted by (signature, new node, Endpoints membership) and the
 pods of each generated group are renamed ``<prefix>0``, ``<prefix>1``, ... in
 that order (groups with one prefix, a Job's pods before and after it counts
 them, share the numbering). Stale Endpoints addresses (pods already gone) are renamed
@@ -196,22 +198,17 @@ class Canonicaliser:
         if self.node_symmetry:
             # a node's key: its record, its pods' signatures, then their
             # memberships (see _Layout) and history, when those must break a tie
-            on_node: list[list] = [[] for _ in nodes]
-            for p, sg in zip(pods, sigs):
-                if p[3] >= 0:
-                    on_node[p[3]].append(sg)
-            for lst in on_node:
-                lst.sort()
+            on_node = _on_nodes(pods, sigs, len(nodes))
             new_nodes = list(nodes)
             relabel = list(range(len(nodes)))
             relabel.append(-1)  # relabel[-1] keeps unbound pods unbound
             refs = self._node_references(state) if history else None
             with_members = None
             for idxs in self.multi:
-                order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
-                if any(nodes[a] == nodes[b] and on_node[a] == on_node[b] for a, b in zip(order, order[1:])):
+                order, tied = _by_signatures(idxs, nodes, on_node)
+                if tied:
                     if with_members is None:
-                        with_members = _node_memberships(pods, membs, sigs, len(nodes))
+                        with_members = _on_nodes(pods, list(zip(sigs, membs)), len(nodes))
                     if refs is None:
                         order = sorted(idxs, key=lambda i: (nodes[i], on_node[i], with_members[i]))
                     else:
@@ -223,26 +220,7 @@ class Canonicaliser:
             keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], membs, pods))
         else:
             keyed = sorted(zip(sigs, [p[3] for p in pods], membs, pods))
-        counters = [0] * len(generated)
-        rename: dict[str, str] = {}
-        new_pods = []
-        prefixes = self.prefixes
-        counter = self.counter
-        make = tuple.__new__
-        for _, node, _, p in keyed:
-            old = p[0]
-            group = p[1]
-            if generated[group]:
-                c = counter[group]
-                k = counters[c]
-                counters[c] = k + 1
-                name = prefixes[group] + _DIGITS[k] if k < len(_DIGITS) else prefixes[group] + str(k)
-            else:
-                name = old
-            rename[old] = name
-            if name != old or node != p[3]:
-                p = make(PodRec, (name, group, p[2], node) + p[4:])
-            new_pods.append(p)
+        rename, new_pods = self._renamed_in_order([(k[1], k[3]) for k in keyed])
         new_pods.sort()
         new_endpoints = endpoints
         if member:
@@ -260,6 +238,28 @@ class Canonicaliser:
         pods, nodes, new_endpoints = self._shared(new_pods, nodes, new_endpoints)
         return State(pods, nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
                      log, informers, state.etcd_down, state.status)
+
+    def _renamed_in_order(self, placed: list) -> tuple[dict, list]:
+        """The pods of ``placed`` ((new node, pod) in the representative's
+        order) renamed ``<prefix>0, 1, ...`` per generated group, on their new
+        nodes: (old name -> new name, the new records in that order)."""
+        generated, counter, prefixes = self.generated, self.counter, self.prefixes
+        counters = [0] * len(generated)
+        rename: dict[str, str] = {}
+        renamed = []
+        make = tuple.__new__
+        for node, p in placed:
+            old, group = p[0], p[1]
+            if generated[group]:
+                c = counter[group]
+                k = counters[c]
+                counters[c] = k + 1
+                name = prefixes[group] + _DIGITS[k] if k < len(_DIGITS) else prefixes[group] + str(k)
+            else:
+                name = old
+            rename[old] = name
+            renamed.append(p if name == old and node == p[3] else make(PodRec, (name, group, p[2], node) + p[4:]))
+        return rename, renamed
 
     def _shared(self, pods: list, nodes: tuple, endpoints: tuple) -> tuple[tuple, tuple, tuple]:
         """The pods, nodes and Endpoints of a representative as objects shared
@@ -381,25 +381,21 @@ def _put(table: dict, key, value, limit: int) -> None:
 
 class _Layout:
     """The representative's pod names and node order for one (pods, nodes),
-    when Endpoints cannot change them.
+    computed once and reused for every Endpoints that state is met with
+    (most states differ from others only there).
 
-    The order here is another canonical order than :meth:`Canonicaliser._compute`'s,
-    used only for states whose orbit allows it: no watch history and no
-    controller memory marks (:meth:`Canonicaliser.representative` checks),
-    and no two nodes of a class alike in their records and their pods'
-    signatures without Endpoints membership (:meth:`of` returns None). Each
-    condition holds for every member of an orbit or for none, so each orbit
-    has one representative, made by one of the two methods. Nodes are ordered by (record, sorted pod signatures
-    without membership), pods by (signature without membership, new node,
-    membership): only pods alike in everything but their name and
-    membership (a *run*) are ordered by the Endpoints, so the rest of the
-    renaming is computed once per (pods, nodes) and reused for every
-    Endpoints that state is met with (most states differ from others only
-    there). Pods of a run with equal membership are alike in everything, so
-    which gets which of the run's names does not change the result: the
-    order of the layout's own is kept unless a run's memberships differ.
-    Stale addresses are numbered ``~gone-<i>`` as :meth:`Canonicaliser._compute`
-    numbers them."""
+    :meth:`Canonicaliser._compute`'s order consults Endpoints membership
+    last: nodes by (record, sorted pod signatures), pods by (signature, new
+    node, membership). So unless two nodes of a class tie on their records
+    and pod signatures (:meth:`of` returns None; and it is not used with watch
+    history or controller memory marks, which :meth:`Canonicaliser.representative`
+    checks), membership orders only pods alike in everything but their name
+    (a *run*), and :meth:`apply` orders just those at each call. Pods of a
+    run with equal membership are alike in everything, so which gets which of
+    the run's names does not change the result: the layout's own order is
+    kept unless a run's memberships differ. Stale addresses are numbered
+    ``~gone-<i>`` as the full computation numbers them, so the result is
+    the full computation's."""
 
     __slots__ = ("fixed", "runs", "nodes", "rename", "pods")
 
@@ -417,16 +413,11 @@ class _Layout:
         relabel = list(range(len(nodes)))
         relabel.append(-1)
         if canon.node_symmetry:
-            on_node: list[list] = [[] for _ in nodes]
-            for p, sg in zip(pods, sigs):
-                if p[3] >= 0:
-                    on_node[p[3]].append(sg)
-            for lst in on_node:
-                lst.sort()
+            on_node = _on_nodes(pods, sigs, len(nodes))
             new_nodes = list(nodes)
             for idxs in canon.multi:
-                order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
-                if any(nodes[a] == nodes[b] and on_node[a] == on_node[b] for a, b in zip(order, order[1:])):
+                order, tied = _by_signatures(idxs, nodes, on_node)
+                if tied:
                     return None  # alike nodes: only the Endpoints may tell them apart
                 for new, old in zip(idxs, order):
                     relabel[old] = new
@@ -434,26 +425,8 @@ class _Layout:
             nodes = tuple(new_nodes)
         nodes = canon.part_values[1].setdefault(nodes, nodes)
         keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], pods))
-        counters = [0] * len(generated)
-        counter, prefixes = canon.counter, canon.prefixes
-        make = tuple.__new__
-        rename: dict[str, str] = {}
-        renamed, joined = [], []  # in keyed order; joined: alike the pod before (same run)
-        last = None
-        for sig, node, p in keyed:
-            old, group = p[0], p[1]
-            if generated[group]:
-                c = counter[group]
-                k = counters[c]
-                counters[c] = k + 1
-                name = prefixes[group] + _DIGITS[k] if k < len(_DIGITS) else prefixes[group] + str(k)
-            else:
-                name = old
-            rename[old] = name
-            renamed.append(p if name == old and node == p[3] else make(PodRec, (name, group, p[2], node) + p[4:]))
-            key = (sig, node)
-            joined.append(key == last)
-            last = key
+        rename, renamed = canon._renamed_in_order([(k[1], k[2]) for k in keyed])
+        joined = [False] + [a[0] == b[0] and a[1] == b[1] for a, b in zip(keyed, keyed[1:])]  # same run as the pod before
         runs, fixed = _runs(keyed, renamed, joined) if any(joined) else ((), ())
         renamed.sort()
         return cls(fixed, runs, nodes, rename, canon._shared_pods(renamed))
@@ -542,15 +515,22 @@ def _membership(endpoints: tuple) -> dict[str, int]:
     return member
 
 
-def _node_memberships(pods: tuple, membs: list, sigs: list, count: int) -> list[list]:
-    """Per node, the sorted (signature, membership) of its pods."""
+def _on_nodes(pods: tuple, values: list, count: int) -> list[list]:
+    """Per node, the sorted ``values`` (one per pod, in pod order) of its pods."""
     lists: list[list] = [[] for _ in range(count)]
-    for p, sg, m in zip(pods, sigs, membs):
+    for p, v in zip(pods, values):
         if p[3] >= 0:
-            lists[p[3]].append((sg, m))
+            lists[p[3]].append(v)
     for lst in lists:
         lst.sort()
     return lists
+
+
+def _by_signatures(idxs: list, nodes: tuple, on_node: list) -> tuple[list, bool]:
+    """The nodes ``idxs`` of a class in (record, pods' signatures) order, and
+    whether two of them tie on those."""
+    order = sorted(idxs, key=lambda i: (nodes[i], on_node[i]))
+    return order, any(nodes[a] == nodes[b] and on_node[a] == on_node[b] for a, b in zip(order, order[1:]))
 
 
 def _number_stale(stale, member: dict, marks: dict, rename: dict) -> None:
