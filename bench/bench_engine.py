@@ -11,6 +11,7 @@ share the machine's load. Usage::
     python3 bench/bench_engine.py                                   # myapp-two-faults, this checkout
     git worktree add /tmp/before <commit> && python3 bench/bench_engine.py --against /tmp/before --runs 2
     python3 bench/bench_engine.py --where                           # where the time and the states go
+    python3 bench/bench_engine.py --where -p scheduler=all --max-states 400000
 
 ``--where`` runs this checkout once, instrumented (its seconds are not the
 engine's): the distinct non-Endpoints parts of the stored states, the
@@ -30,12 +31,16 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-CHILD = r"""
-import json, resource, sys, time
+# Shared by both child scripts (an older checkout runs it too): the model,
+# and a hook that keeps the explorer's run for what it stored.
+PRELUDE = r"""
+import json, sys
 import kspec.checker.explore as explore
 from kspec.simulation.scenario import load_scenario
 
-model = load_scenario(sys.argv[1], {}, allow_outside=True)
+params = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+max_states = int(sys.argv[3]) if len(sys.argv) > 3 else None
+model = load_scenario(sys.argv[1], params, allow_outside=True)
 model.init_states()
 kept = {}
 search = explore._Run._search
@@ -47,6 +52,10 @@ def keep(run, *args):
         kept["run"] = run
 
 explore._Run._search = keep
+"""
+
+CHILD = PRELUDE + r"""
+import resource, time
 start = time.process_time()
 result = explore.Explorer(model, symmetry=True, progress=False).run()
 cpu = time.process_time() - start
@@ -77,13 +86,8 @@ print(json.dumps({"states": result.stats.distinct_states, "cpu": round(cpu, 2),
 """
 
 
-WHERE = r"""
-import collections, cProfile, pstats, sys
-import kspec.checker.explore as explore
-from kspec.simulation.scenario import load_scenario
-
-model = load_scenario(sys.argv[1], {}, allow_outside=True)
-model.init_states()
+WHERE = PRELUDE + r"""
+import collections, cProfile, pstats
 canon = model._canon
 representative, compute = canon.representative, canon._compute
 calls, inputs, unchanged, full = [0], set(), [0], [0]
@@ -100,27 +104,9 @@ def computed(state):
     return compute(state)
 
 canon.representative, canon._compute = counted, computed
-layout_class = sys.modules["kspec.simulation.symmetry"]._Layout
-build_layout, built = layout_class.of, [0]
-
-def build(canon, pods, nodes):
-    built[0] += 1
-    return build_layout(canon, pods, nodes)
-
-layout_class.of = build
-kept = {}
-search = explore._Run._search
-
-def keep(run, *args):
-    try:
-        return search(run, *args)
-    finally:
-        kept["run"] = run
-
-explore._Run._search = keep
 profile = cProfile.Profile()
 profile.enable()
-explore.Explorer(model, symmetry=True, progress=False).run()
+explore.Explorer(model, symmetry=True, progress=False, max_states=max_states).run()
 profile.disable()
 run = kept["run"]
 states = run.keys if run.graph else list(run.store.parent)
@@ -131,8 +117,9 @@ if cache is not None:
     print(f"transition cache: {cache.hits:,} expansions replayed, {cache.misses:,} computed")
 print(f"canonicaliser: {calls[0]:,} calls, {len(inputs):,} distinct inputs, {unchanged[0]:,} returned unchanged; "
       f"{calls[0] - full[0]:,} from a memoised layout, {full[0]:,} computed in full")
-if canon.layouts is not None:
-    print(f"layouts built: {built[0]:,} (one per pods and nodes met while held)")
+if canon.built:
+    print(f"layouts: {canon.built:,} built, served {canon.served:,} times from the memo"
+          + ("; memoising stopped (not served often enough)" if canon.layouts is None else ""))
 stats = pstats.Stats(profile).stats
 total = sum(tt for _, _, tt, _, _ in stats.values())
 share = collections.Counter()
@@ -163,9 +150,14 @@ def main() -> None:
     parser.add_argument("--against", type=pathlib.Path, help="another checkout to run side by side")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--where", action="store_true", help="counts and profile shares (this checkout, once)")
+    parser.add_argument("-p", dest="params", action="append", default=[], metavar="NAME=VALUE",
+                        help="scenario parameter, with --where (e.g. -p scheduler=all)")
+    parser.add_argument("--max-states", type=int, help="with --where: stop after this many states")
     args = parser.parse_args()
     if args.where:
-        subprocess.run([sys.executable, "-c", WHERE, args.scenario], cwd=ROOT, check=True)
+        params = dict(p.split("=", 1) for p in args.params)
+        extra = [json.dumps(params)] + ([str(args.max_states)] if args.max_states else [])
+        subprocess.run([sys.executable, "-c", WHERE, args.scenario, *extra], cwd=ROOT, check=True)
         return
     checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
     print(f"{'checkout':40} {'states':>9} {'CPU s':>7} {'states/s':>9} {'peak MiB':>9} {'bytes/state':>12}")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from kspec.simulation.controllers.endpoints import EndpointsController
 from kspec.simulation.state import State
+from kspec.util.bounded import put_bounded
 
 __all__ = ["StepCache"]
 
@@ -85,11 +86,7 @@ class StepCache:
         self.misses += 1
         entry = tuple(source.wanted(self.world, state) if live else self._record(source, state)
                       for source, live in zip(self.sources, self.live))
-        table = self.table
-        if len(table) >= self.limit:
-            for old in list(table)[: self.limit // 2]:
-                del table[old]
-        table[key] = entry
+        put_bounded(self.table, key, entry, self.limit)
         return entry
 
     def _record(self, source, state: State) -> tuple:

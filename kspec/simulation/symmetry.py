@@ -39,6 +39,7 @@ the sort: the result is the same for every member of the class.
 from __future__ import annotations
 
 from kspec.simulation.state import PodRec, State, World
+from kspec.util.bounded import put_bounded
 
 __all__ = ["node_classes", "Canonicaliser", "representative"]
 
@@ -120,7 +121,8 @@ class Canonicaliser:
         # one object per distinct value (see _shared)
         self.pod_values: dict = {}
         self.part_values: tuple[dict, dict, dict] = ({}, {}, {})
-        self.layouts: dict | None = {} if layouts else None  # (pods, nodes) -> _Layout or None
+        # (pods, nodes) -> _Layout or None; never with memory marks (their names order pods too)
+        self.layouts: dict | None = {} if layouts and memory_marks is None else None
         self.met: dict = {}  # (pods, nodes) met once, no layout built yet (keys only, oldest first)
         self.served = self.built = 0  # layouts served and built (memoising stops when it does not pay)
 
@@ -148,8 +150,7 @@ class Canonicaliser:
         # successor it has stored already, which was where a memo hit (on
         # myapp-two-faults a 4,096-entry memo then hit 4,000 times in 270,000).
         # The pod and node order is memoised instead (see _Layout).
-        if self.layouts is not None and self.memory_marks is None and not state.log and \
-                not any(rec[1] for rec in state.informers):
+        if self.layouts is not None and not state.log and not any(rec[1] for rec in state.informers):
             layout = self._layout(state)
             if layout is not None:
                 return layout.apply(self, state)
@@ -157,9 +158,9 @@ class Canonicaliser:
 
     def _layout(self, state: State) -> "_Layout | None":
         """The memoised layout of ``state``'s pods and nodes; None when they
-        tie (see _Layout) or the first time they are met: most pods and
-        nodes met once are never met again (under ``scheduler: all``, four in
-        five), and the full computation gives the same representative."""
+        tie (see _Layout) or the first time they are met: many pods and
+        nodes met once are never met again (most under ``scheduler: all``),
+        and the full computation gives the same representative."""
         key = (state.pods, state.nodes)
         layouts = self.layouts
         try:
@@ -170,10 +171,10 @@ class Canonicaliser:
             pass
         met = self.met
         if key not in met:
-            _put(met, key, None, MET_LIMIT)
+            put_bounded(met, key, None, MET_LIMIT)
             return None
         layout = _Layout.of(self, state.pods, state.nodes)
-        _put(layouts, key, layout, LAYOUT_LIMIT)
+        put_bounded(layouts, key, layout, LAYOUT_LIMIT)
         self.built += 1
         if self.built % LAYOUT_TRIAL == 0 and self.built >= 2 * LAYOUT_TRIAL and \
                 self.served < LAYOUT_PAYOFF * self.built:
@@ -366,17 +367,11 @@ _DIGITS = tuple(str(i) for i in range(64))
 LAYOUT_LIMIT = 20_000  # memoised layouts; the oldest half is dropped when full
 MET_LIMIT = 50_000  # pods and nodes met once, remembered so that a second meeting builds a layout
 # Whether memoising pays (it cannot change a representative): from 10,000 layouts built, every 5,000, go
-# on only if they were served 1.5 times as often. On myapp-two-faults they are served 1.8 times as often
-# by 10,000 and 4.8 times by the end; under scheduler: all about 0.9 times throughout (bench_engine --where).
+# on only if they were served 1.5 times as often. On myapp-two-faults they are served 4.8 times as often
+# by the end (python bench/bench_engine.py --where); under scheduler: all about once each by 10,000 built,
+# so memoising stops there (the same with -p scheduler=all --max-states 400000).
 LAYOUT_TRIAL, LAYOUT_PAYOFF = 5_000, 1.5
 
-
-def _put(table: dict, key, value, limit: int) -> None:
-    """``table[key] = value``, dropping the oldest half first when ``table`` holds ``limit`` entries."""
-    if len(table) >= limit:
-        for old in list(table)[: limit // 2]:
-            del table[old]
-    table[key] = value
 
 
 class _Layout:
@@ -388,8 +383,8 @@ class _Layout:
     last: nodes by (record, sorted pod signatures), pods by (signature, new
     node, membership). So unless two nodes of a class tie on their records
     and pod signatures (:meth:`of` returns None; and it is not used with watch
-    history or controller memory marks, which :meth:`Canonicaliser.representative`
-    checks), membership orders only pods alike in everything but their name
+    history, which :meth:`Canonicaliser.representative` checks, or controller
+    memory marks), membership orders only pods alike in everything but their name
     (a *run*), and :meth:`apply` orders just those at each call. Pods of a
     run with equal membership are alike in everything, so which gets which of
     the run's names does not change the result: the layout's own order is
