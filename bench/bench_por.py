@@ -6,10 +6,9 @@ reduction on: with no other reduction (``--no-por --no-slice``) and with the
 default ones (partial-order reduction where it applies, slicing where no
 check reads what it leaves out), each run in its own process (so the peak resident
 memory is that run's) under a time limit: with every check ("all"), with the
-safety checks only ("safety": ``always`` and ``sometimes``; the reduction is
-off when a liveness check is asked, see ``kspec/checker/reduction.py``), and
-with the safety checks that name a workload or a Service ("named": a check
-about everything makes every step visible). Prints a Markdown table, the one
+safety checks only ("safety": ``always`` and ``sometimes``), and with the
+checks, liveness ones included, that name a workload or a Service ("named": a
+check about everything makes every step visible). Prints a Markdown table, the one
 in docs/controllers.md. Usage::
 
     python3 bench/bench_por.py                          # everything, 120 s per run
@@ -34,7 +33,7 @@ path, por, limit, which = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3]), s
 model = load_scenario(path, allow_outside=True, slicing=por)
 checks = dict(zip((p.name for p in model.properties()), model.scenario.checks))
 names = [p.name for p in model.properties()
-         if which == "all" or (not p.kind.is_liveness and (which == "safety" or checks[p.name][1]))]
+         if which == "all" or (which == "safety" and not p.kind.is_liveness) or (which == "named" and checks[p.name][1])]
 if not names:
     print(json.dumps(None))
     sys.exit(0)
@@ -63,7 +62,7 @@ def cell(doc: dict) -> str:
 
 def short(note: str) -> str:
     """The reason the reduction was off, in a table cell's words."""
-    for words, text in (("liveness", "liveness check"), ("every step may change", "every step visible"),
+    for words, text in (("has a cycle", "cycle: in full"), ("every step may change", "every step visible"),
                         ("without declared footprints", "no footprints")):
         if words in note:
             return text

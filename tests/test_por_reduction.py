@@ -11,7 +11,7 @@ import attrs
 from hypothesis import given, settings, strategies as st
 
 from kspec.checker.explore import Explorer
-from kspec.checker.model import Action, Footprint, Footprints, always, sometimes
+from kspec.checker.model import Action, Footprint, Footprints, always, eventually_always, sometimes
 from kspec.checker.reduction import ample, is_visible
 from support.scenarios import MODELS
 
@@ -97,6 +97,146 @@ def test_visible_steps_are_not_postponed():
     model.visible_keys = lambda props: frozenset({"a", "b"})
     result = Explorer(model, por=True).run()
     assert result.stats.distinct_states == 16 and result.stats.reduced_expansions == 0
+
+
+class LiveCounters(Counters):
+    """The counters with a convergence check on ``a``, both steps weakly fair."""
+
+    def __init__(self, goal, wrap: bool = False):
+        super().__init__(wrap=wrap)
+        self.goal = goal
+
+    def properties(self):
+        return [eventually_always("a-settles", lambda s: self.goal(s[0]), fair=["counter"])]
+
+
+def test_liveness_verdicts_are_kept_under_the_reduction():
+    """With no cycle the reduced graph keeps every state where the behaviour
+    may stop (here only (3, 3)), so a convergence check that holds and one
+    that is violated get their verdicts from 7 states instead of 16."""
+    for goal, verdict in ((lambda a: a == 3, "holds"), (lambda a: a == 0, "violated")):
+        full = Explorer(LiveCounters(goal), por=False).run()
+        reduced = Explorer(LiveCounters(goal), por=True).run()
+        assert str(full["a-settles"].verdict) == str(reduced["a-settles"].verdict) == verdict
+        assert (full.stats.distinct_states, reduced.stats.distinct_states) == (16, 7)
+        assert reduced.stats.reduction and reduced.stats.reduced_expansions == 3
+
+
+def test_a_vacuous_verdict_is_only_given_after_a_full_search():
+    """``a <= 3`` never fails, so the convergence check's witness (a state
+    where it does not hold yet) is never reached. The reduction does not keep
+    what witnesses read, so the run explores the full graph before saying
+    the check holds vacuously, and says why it did."""
+    result = Explorer(LiveCounters(lambda a: a <= 3), por=True).run()
+    assert str(result["a-settles"].verdict) == "holds" and result["a-settles"].vacuous
+    assert not result.stats.reduction and "a witness was not reached" in result.stats.reduction_text()
+    assert result.stats.distinct_states == 16
+
+
+@attrs.frozen
+class BumpA(Action):
+    actor: ClassVar[str] = "a-counter"
+    which: str = "a"
+
+
+@attrs.frozen
+class BumpB(Action):
+    actor: ClassVar[str] = "b-counter"
+    which: str = "b"
+
+
+class TwoActors(LiveCounters):
+    """The wrapping counters stepped by two actors, both weakly fair."""
+
+    def actions(self, state):
+        return [BumpA() if act.which == "a" else BumpB() for act in super().actions(state)]
+
+    def properties(self):
+        return [eventually_always("a-settles", lambda s: self.goal(s[0]), fair=["a-counter", "b-counter"])]
+
+
+def test_weak_fairness_under_the_reduction_is_judged_on_every_enabled_step():
+    """Around ``b``'s cycle the reduced graph expands only ``b`` until the
+    proviso; ``a`` is enabled all along and never taken, so the cycle is
+    not fair and ``a`` reaching 3 holds. Judged on the expanded steps
+    alone, ``a`` would look disabled there and the cycle a violation."""
+    model = TwoActors(lambda a: a == 3, wrap=True)
+    assert str(Explorer(model, por=False).run()["a-settles"].verdict) == "holds"
+    assert str(Explorer(model, por=True).run()["a-settles"].verdict) == "holds"
+
+
+def test_a_cycle_in_the_reduced_graph_means_liveness_is_explored_again_in_full():
+    """``b`` wraps around, so the reduced graph has a cycle; a liveness
+    verdict that is not a violation is then not proven by it, and the run
+    explores the full graph (and says so)."""
+    model = TwoActors(lambda a: a == 3, wrap=True)
+    full = Explorer(model, por=False).run()
+    result = Explorer(model, por=True).run()
+    assert str(result["a-settles"].verdict) == "holds" and not result["a-settles"].vacuous
+    assert not result.stats.reduction and "the reduced graph has a cycle" in result.stats.reduction_text()
+    assert result.stats.distinct_states == full.stats.distinct_states == 16
+
+
+@attrs.frozen
+class Wake(Action):
+    actor: ClassVar[str] = "operator"
+
+
+@attrs.frozen
+class Work(Action):
+    actor: ClassVar[str] = "worker"
+    what: str
+
+
+class Wakeup:
+    """State (woken, done, ticks): an operator, not assumed fair, may wake a
+    worker, which then sets ``done``; the worker also ticks twice. A
+    behaviour where the operator never acts stops at (0, 0, 2) with
+    ``done`` unset: ``done-forever`` is violated."""
+
+    def init_states(self):
+        return [(0, 0, 0)]
+
+    def actions(self, state):
+        woken, done, ticks = state
+        return ([Wake()] if not woken else []) + ([Work("set")] if woken and not done else []) + (
+            [Work("tick")] if ticks < 2 else [])
+
+    def next_state(self, state, action):
+        woken, done, ticks = state
+        if isinstance(action, Wake):
+            return (1, done, ticks)
+        return (woken, 1, ticks) if action.what == "set" else (woken, done, ticks + 1)
+
+    def properties(self):
+        return [eventually_always("done-forever", lambda s: s[1] == 1, fair=["worker"])]
+
+    def within_boundary(self, state):
+        return True
+
+    def footprints(self, state):
+        families = (Footprint({"woken"}, {"woken"}), Footprint({"woken", "done"}, {"done"}, guard={"woken"}),
+                    Footprint({"ticks"}, {"ticks"}))
+        index = {"operator": 0, "set": 1, "tick": 2}
+        return Footprints(families, [(i, index[getattr(a, "what", "operator")])
+                                     for i, a in enumerate(self.actions(state))])
+
+    def visible_keys(self, props):
+        return frozenset({"done"})
+
+    def undeclared_steps(self):
+        return ""
+
+
+def test_a_state_where_an_actor_not_assumed_fair_may_act_is_expanded_in_full():
+    """The wake-up alone is a stubborn set at the start (the worker's ``set``
+    waits for it, the ticks are independent), but a behaviour may stop
+    without it, at (0, 0, 2): postponing the ticks would lose that stop
+    and report ``done-forever`` as holding."""
+    full = Explorer(Wakeup(), por=False).run()
+    reduced = Explorer(Wakeup(), por=True).run()
+    assert str(full["done-forever"].verdict) == str(reduced["done-forever"].verdict) == "violated"
+    assert reduced.stats.reduced_expansions > 0
 
 
 def test_ample_takes_the_smallest_invisible_component():
@@ -188,4 +328,5 @@ def test_output_states_the_reduction_and_why_it_was_off(run_cli):
     assert doc["stats"]["reduction"] == {"partial_order": False, "note": "--no-por", "reduced_expansions": 0,
                                           "slice": ""}
     text = run_cli("explore", path, "--no-progress")
-    assert "partial-order reduction off (liveness checks are explored in full: rc-replicas-converge)" in text.stderr
+    assert "partial-order reduction on (0 states expanded by an ample set; ample sets from declared footprints)" in (
+        text.stderr)

@@ -25,7 +25,7 @@ from kspec.errors import KspecError
 from kspec.simulation.scenario import load_scenario
 from support.manifests import served_rcs
 from support.profiles import examples
-from support.random_scenarios import LIVENESS_CHECKS, scenarios
+from support.random_scenarios import is_liveness, scenarios
 from support.scenarios import MODELS
 
 DECIDED_EARLY = ["endpoints-stale-cache-lists-deleted-pod", "control-plane-partition-naive"]
@@ -82,7 +82,7 @@ def test_a_report_says_the_search_stopped_once_decided(tmp_path, run_cli):
 
 
 def _safety_only(drawn):
-    checks = [c for c in drawn.scenario["checks"] if c not in LIVENESS_CHECKS]
+    checks = [c for c in drawn.scenario["checks"] if not is_liveness(c)]
     return attrs.evolve(drawn, scenario={**drawn.scenario, "checks": checks})
 
 

@@ -88,6 +88,7 @@ from kspec.checker.reduction import ample
 from kspec.checker.search import breadth_first
 from kspec.checker.trace import Trace, build
 from kspec.checker.vacuity import Watch, nearest_key
+from kspec.util.bounded import put_bounded
 from kspec.util.budget import Budget, BudgetExceeded, peak_memory_bytes
 from kspec.util.progress import Progress
 
@@ -481,7 +482,14 @@ class Explorer:
         budget = self.run_budget()
         if self.strategy == "random":
             return _RandomRun(self, props, space, budget).run()
-        return _Run(self, props, space, budget).run()
+        first = _Run(self, props, space, budget)
+        result = first.run()
+        if not first.redo:
+            return result
+        why = f"{first.redo}, so the checks were explored again in full, after {result.stats.distinct_states:,} states with the reduction"
+        again = _Run(self, props, space, budget, reduction_off=why).run()
+        stats = attrs.evolve(again.stats, seconds=again.stats.seconds + result.stats.seconds)
+        return attrs.evolve(again, stats=stats)
 
     def reduction_plan(self, props: Sequence[Property], space: Space) -> tuple[frozenset | None, str]:
         """The visible keys when partial-order reduction applies (else None),
@@ -498,10 +506,8 @@ class Explorer:
         undeclared = model.undeclared_steps()
         if undeclared:
             return None, f"steps without declared footprints: {undeclared}"
-        liveness = [p.name for p in props if p.kind.is_liveness]
-        if liveness:
-            return None, "liveness checks are explored in full: " + ", ".join(liveness)
-        visible = model.visible_keys(props)
+        # a convergence check's own reads need not be visible (see _Run._unproven)
+        visible = model.visible_keys([p for p in props if p.kind is not Kind.EVENTUALLY_ALWAYS])
         if visible is None:
             return None, "every step may change what a checked property reads (or a check does not say what it reads)"
         return frozenset(visible), "ample sets from declared footprints"
@@ -565,7 +571,8 @@ class _Run:
 
     PROGRESS_EVERY = 2048
 
-    def __init__(self, settings: Explorer, props: Sequence[Property], space: Space, budget: Budget | None = None):
+    def __init__(self, settings: Explorer, props: Sequence[Property], space: Space, budget: Budget | None = None,
+                 reduction_off: str = ""):
         self.settings = settings
         self.props = props
         self.space = space
@@ -590,9 +597,15 @@ class _Run:
         self.budget_phase = ""  # the model's phase a BudgetExceeded came from
         self.budget_reached = ""  # and what that phase had reached
         self.watch = Watch((), space.predicate)  # witnesses reached, set up by _search
-        self.visible, self.reduction_note = settings.reduction_plan(props, space)
+        self.visible, self.reduction_note = (None, reduction_off) if reduction_off else settings.reduction_plan(props, space)
         self.reduced = 0  # states expanded by an ample set
         self.stopped_decided = False
+        # liveness under the reduction: the actors every liveness property assumes fair (a state where
+        # another one is enabled is expanded in full), and whether the verdicts need the full graph
+        self.fair_actors = frozenset.intersection(*(props[i].fair for i in self.liveness)) if self.liveness else None
+        self._fair_mask = (0, 0)  # (actors known, bitmask of the fair ones among them)
+        self.redo = ""  # why the verdicts of this reduced search need the full one
+        self._ample_memo: dict = {}
 
     # -- search ----------------------------------------------------------------
 
@@ -618,6 +631,10 @@ class _Run:
                 bound = "max_depth"
             complete = bound is None and not self.empty
             results, late_bound = self._results(complete, bound)
+            if complete and late_bound is None:
+                self.redo = self._unproven(results)
+            if self.liveness and self.reduced and not self.redo:
+                self.reduction_note += "; liveness: weak fairness judged on every enabled step"
         if bound is None and late_bound is not None:  # the liveness phase or a trace hit the budget
             bound, complete = late_bound, False
         if bound is None and self.empty:
@@ -718,10 +735,14 @@ class _Run:
             if depth >= max_depth:
                 self.depth_cut = True
                 continue
-            succ = steps(key) if self.visible is None else self._ample(key, parent, fresh)
+            enabled = None
+            if self.visible is None:
+                succ = steps(key)
+            else:
+                succ, enabled = self._ample(key, parent, fresh)
             self.transitions += len(succ)
             if graph:
-                self._expand_graph(key, depth, succ, boundary, outside, admit)
+                self._expand_graph(key, depth, succ, boundary, outside, admit, enabled)
                 continue
             for _index, nxt in succ:
                 if nxt in parent:
@@ -736,29 +757,112 @@ class _Run:
                 parent[nxt] = key
                 admit(nxt, depth + 1)
 
-    def _ample(self, key, seen, fresh: set | None) -> list:
+    def _ample(self, key, seen, fresh: set | None) -> tuple[list, int | None]:
         """The successors by an ample set of ``key``'s steps, or all of them
         when none applies or when one would reach a state stored before
         (the cycle proviso: every cycle of the reduced graph then holds a fully
         expanded state). Under breadth-first search a successor first found
         while expanding the current level (in ``fresh``) is deeper than
         ``key``, so it cannot close a cycle and does not count; every cycle
-        has an edge that does not go one level deeper, to a state stored before."""
+        has an edge that does not go one level deeper, to a state stored before.
+
+        With liveness checks (the graph is kept) also the actors of *every*
+        enabled step, as a bitmask: weak fairness is judged on what is
+        enabled, not on what was expanded. A state where an actor some
+        liveness property does not assume fair is enabled (a fault, an
+        operation) is expanded in full; see :meth:`_unproven`."""
         space = self.space
         concrete = space.concrete_steps(key)
         canon = space.canon or _identity
+        enabled = None
+        if self.graph:
+            bits = self._actor_bits(key)
+            enabled = 0
+            for i, _ in concrete:
+                enabled |= 1 << bits[i]
         chosen = None
-        if len(concrete) > 1:
+        if len(concrete) > 1 and (enabled is None or not enabled & ~self._fair_bits()):
             footprints = space.model.footprints(space.state(key))
-            chosen = None if footprints is None else ample(footprints, self.visible)
-        if chosen is not None:
-            wanted = set(chosen)
-            subset = [(i, x if x in seen else canon(x)) for i, x in concrete if i in wanted]
-            if 0 < len(subset) < len(concrete) and not any(
-                    nxt in seen and (fresh is None or nxt not in fresh) for _, nxt in subset):
-                self.reduced += 1
-                return subset
-        return [(i, x if x in seen else canon(x)) for i, x in concrete]
+            chosen = None if footprints is None else self._ample_of(footprints)
+        if chosen is None:
+            return [(i, x if x in seen else canon(x)) for i, x in concrete], enabled
+        subset = [(i, x if x in seen else canon(x)) for i, x in concrete if i in chosen]
+        if 0 < len(subset) < len(concrete) and not any(
+                nxt in seen and (fresh is None or nxt not in fresh) for _, nxt in subset):
+            self.reduced += 1
+            return subset, enabled
+        done = dict(subset)  # the cycle proviso: every step, the chosen ones canonicalised once
+        return [(i, done[i] if i in done else x if x in seen else canon(x)) for i, x in concrete], enabled
+
+    AMPLE_MEMO = 100_000
+
+    def _ample_of(self, footprints) -> frozenset | None:
+        """The step indexes of ``footprints``' ample set (None: every step),
+        memoised: states far apart share their families and enabled steps
+        (myapp-two-faults: 8,711 distinct in 109,571)."""
+        memo = self._ample_memo
+        chosen = memo.get(footprints, memo)
+        if chosen is memo:
+            found = ample(footprints, self.visible)
+            chosen = None if found is None else frozenset(found)
+            put_bounded(memo, footprints, chosen, self.AMPLE_MEMO)
+        return chosen
+
+    def _fair_bits(self) -> int:
+        """The bitmask of the actors every liveness property assumes weakly fair."""
+        known, mask = self._fair_mask
+        if known != len(self.actor_index):
+            mask = 0
+            for name, bit in self.actor_index.items():
+                if name in self.fair_actors:
+                    mask |= 1 << bit
+            self._fair_mask = (len(self.actor_index), mask)
+        return mask
+
+    def _unproven(self, results: dict) -> str:
+        """Why a verdict of this reduced search needs the full one ('' when none does).
+
+        A verdict of *vacuous* says a witness was never reached: the
+        reduction keeps the values of what checks read, not of what
+        witnesses read, so that is said only after a full search.
+
+        Liveness: the reduced graph keeps the fair behaviours when it has no
+        cycle. Every infinite path of the full graph has a counterpart in the
+        reduced one (strong stubborn sets: the first step of the path that is
+        in the state's set can be moved to the front, or, if none is, any
+        enabled member can be prepended), so an acyclic reduced graph means an
+        acyclic full graph: every fair behaviour then stops in a state where
+        no fair actor is enabled. Every such state is stored: along a path to
+        it, a reduced state's set holds a step of the path (moved to the
+        front), since an enabled member the path never takes would still be
+        enabled at its end, and that member is a fair actor's (a state where
+        another one is enabled is expanded in full). An ``eventually_always``
+        verdict depends on those states alone, so what it reads need not even
+        be visible; a ``leads_to`` also on the order of its two conditions
+        along the path, which visible keys keep. Violations found on the
+        reduced graph are real whatever its shape (its edges are real, and
+        fairness is judged on every enabled actor). So a liveness property not
+        violated on a reduced graph with a cycle is unproven."""
+        if not self.reduced:
+            return ""
+        if any(r.vacuous for r in results.values()):
+            return "a witness was not reached with the reduction"
+        if not self.liveness or all(results[i].verdict is Verdict.VIOLATED for i in self.liveness):
+            return ""
+        return "the reduced graph has a cycle" if self._has_cycle() else ""
+
+    def _has_cycle(self) -> bool:
+        """Whether the explored graph has a cycle (a self-loop counts)."""
+        view = self.edges.view(None)
+        if self._all_sccs is None:
+            self._all_sccs = _tarjan(view)
+        for comp in self._all_sccs:
+            members = set(comp) if len(comp) > 1 else None
+            for i in comp:
+                for j, _ in view[i] or ():
+                    if (j == i) if members is None else (j in members):
+                        return True
+        return False
 
     def _checks(self) -> list:
         """Undecided safety properties as (index, predicate on keys, value that decides, kind)."""
@@ -790,10 +894,12 @@ class _Run:
         self.enabled.append(0)
         return me
 
-    def _expand_graph(self, key, depth, succ, boundary, outside, admit) -> None:
+    def _expand_graph(self, key, depth, succ, boundary, outside, admit, enabled: int | None = None) -> None:
         """Admit the successors of ``key`` and record its edges (for liveness)
         as target ids at once, so the graph holds small ints and every state
-        object is stored once; targets outside the boundary get no edge."""
+        object is stored once; targets outside the boundary get no edge.
+        ``enabled``: the actors of every enabled step, when ``succ`` is an
+        ample set's (else ``succ``'s own)."""
         bits = self._actor_bits(key)
         ids, keys, edges = self.ids, self.keys, self.edges
         append = edges.flat.append
@@ -831,7 +937,7 @@ class _Run:
             raise
         finally:
             edges.last[me] = len(edges.flat)
-            self.enabled[me] = mask
+            self.enabled[me] = mask if enabled is None else mask | enabled
 
     # -- results -----------------------------------------------------------------
 

@@ -42,8 +42,14 @@ The cycle proviso (C3) is the explorer's: a reduced expansion that reaches a
 state already stored is redone in full, so every cycle of the reduced graph
 holds a fully expanded state (the breadth-first proviso of Bošnački and
 Holzmann). Together these keep every ``always`` and ``sometimes`` verdict of
-the full search; liveness under fairness is not preserved by them, so the
-explorer turns the reduction off when a liveness property is checked.
+the full search. Weak fairness is not preserved by them in general (a
+reduced path may leave an actor enabled forever where the full one disabled
+it now and then); the explorer keeps liveness verdicts with three more rules
+of its own (``_Run._unproven`` in :mod:`kspec.checker.explore`):
+fairness is judged on every enabled step, a state where an actor some
+liveness property does not assume fair is enabled is expanded in full, and
+a liveness verdict other than a violation is trusted only when the reduced
+graph has no cycle (else the full graph is explored again).
 """
 
 from __future__ import annotations

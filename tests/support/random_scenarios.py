@@ -27,7 +27,18 @@ SAFETY_CHECKS = ("rc-never-exceeds-replicas", "at-most-replicas-running", "fault
                  "scheduler-binds-only-feasible")
 SERVICE_CHECKS = ("service-always-has-endpoint", "endpoints-only-ready-pods", "service-reachable")
 LIVENESS_CHECKS = ("rc-replicas-converge",)
+NAMED_LIVENESS = {"ReplicationController": ("rc-replicas-converge", "workload"),  # a check about one workload
+                  "ReplicaSet": ("rc-replicas-converge", "workload"),
+                  "StatefulSet": ("rc-replicas-converge", "workload"),
+                  "Deployment": ("deployment-converges", "deployment"),
+                  "DaemonSet": ("daemonset-on-every-node", "daemonset")}
 CEL_CHECKS = ("pods.exists(p, p.ready)", "size(pods) <= 6")
+
+
+def is_liveness(check) -> bool:
+    """Whether a drawn check (a name, or a one-key mapping of name to parameters) is a liveness check."""
+    name = check if isinstance(check, str) else next(iter(check))
+    return name in LIVENESS_CHECKS or any(name == n for n, _ in NAMED_LIVENESS.values())
 
 
 @attrs.frozen
@@ -127,6 +138,10 @@ def scenarios(draw) -> Drawn:
     if operations:
         scenario["operations"] = operations
     scenario["checks"] = _checks(draw, services, scalable)
+    if draw(st.booleans()):  # liveness about one workload: the reduction applies to it too
+        workload = draw(st.sampled_from(workloads))
+        name, param = NAMED_LIVENESS[workload["kind"]]
+        scenario["checks"].append({name: {param: workload["metadata"]["name"]}})
     return Drawn(tuple(workloads + bare + services), scenario)
 
 
@@ -145,8 +160,9 @@ def _evidence(draw, services: list[str], scalable: list[str]):
 
 
 def _checks(draw, services: list[dict], scalable: list[str]) -> list:
-    """Safety checks mostly (what the reduction applies to), sometimes a CEL
-    expression or a liveness check (which turn it off), one ``sometimes`` always."""
+    """Safety checks mostly, sometimes a CEL expression or a liveness check
+    about every workload (which make every step visible), one ``sometimes``
+    always."""
     names = [s["metadata"]["name"] for s in services]
     checks: list = [_evidence(draw, names, scalable)]
     for name in draw(st.lists(st.sampled_from(SAFETY_CHECKS), max_size=1)) if draw(_rarely(4)) else ():
