@@ -366,3 +366,53 @@ def test_traces_are_as_short_as_one_breadth_first_run(tmp_path):
     for res in decided:
         assert len(result[res.name].trace) == len(res.trace), res.name
     assert "searched only for shorter traces" in result.stats.slice_note
+
+
+# --------------------------------------------------------------------------- parts in worker processes (--jobs)
+
+
+@pytest.mark.parametrize("exhaustive", [False, True], ids=["decided", "exhaustive"])
+def test_parts_in_worker_processes_give_the_same_verdicts_and_traces(tmp_path, run_cli, exhaustive):
+    """``--jobs 2`` explores the checks that do not split beside the Services
+    (which still run one after another, a later one searched only for a
+    shorter trace): every verdict and trace is the one-process run's, and
+    the output says how the models ran."""
+    path = _scenario(tmp_path, f"[rc-replicas-converge, fault-then-converged, {', '.join(SERVICE_CHECKS)}]")
+    flags = ["-o", "json", "--no-progress"] + (["--exhaustive"] if exhaustive else [])
+    one = json.loads(run_cli("explore", path, *flags).stdout)
+    two = json.loads(run_cli("explore", path, "--jobs", "2", *flags).stdout)
+    assert two["properties"] == one["properties"]
+    assert any(p["trace"] for p in two["properties"] if "trace" in p)
+    assert two["stats"]["distinct_states"] == one["stats"]["distinct_states"]
+    assert "explored in 2 processes (--jobs)" in two["stats"]["reduction"]["slice"]
+    assert "processes" not in one["stats"]["reduction"]["slice"]
+
+
+def test_more_jobs_than_one_per_service_still_gives_the_same_verdicts(tmp_path):
+    """With a process per part the Services no longer wait for one another,
+    so none is searched only for a shorter trace: more states, the same
+    verdicts and traces (of equally short traces, the first Service's)."""
+    path = _scenario(tmp_path, f"[rc-replicas-converge, {', '.join(SERVICE_CHECKS)}]")
+    model = load_scenario(path)
+    split = plan_split(model)
+    one, _ = split.run(Explorer(model, symmetry=True, progress=False))
+    many, _ = split.run(Explorer(model, symmetry=True, progress=False), jobs=len(split.parts))
+    assert [(r.name, r.verdict, r.trace) for r in many.properties] == [(r.name, r.verdict, r.trace) for r in one.properties]
+    assert many.stats.distinct_states >= one.stats.distinct_states
+
+
+def test_worker_processes_keep_the_run_s_deadline(tmp_path):
+    path = _scenario(tmp_path, "[rc-replicas-converge, service-always-has-endpoint, endpoint-lost]")
+    model = load_scenario(path)
+    result, _ = plan_split(model).run(Explorer(model, symmetry=True, time_limit=0.0, progress=False), jobs=2)
+    assert {r.verdict for r in result.properties} == {Verdict.INCONCLUSIVE}
+    assert result.bound == "time_limit" and not result.complete
+
+
+def test_max_states_runs_the_parts_in_order_whatever_the_jobs(tmp_path):
+    """``--max-states`` counts every part's states, so the parts run one after another."""
+    path = _scenario(tmp_path, "[rc-replicas-converge, service-always-has-endpoint, endpoint-lost]")
+    model = load_scenario(path)
+    result, _ = plan_split(model).run(Explorer(model, symmetry=True, max_states=40, progress=False), jobs=2)
+    assert result.stats.distinct_states <= 40 and result.bound == "max_states"
+    assert "processes" not in result.stats.slice_note

@@ -83,6 +83,9 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
               help="Stop when resident memory exceeds SIZE (e.g. 2G).")
 @click.option("--stop-at-first", is_flag=True, help="Stop at the first safety violation.")
 @exhaustive_option
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Explore the models of a run split by Service in this many processes at once (not with "
+                   "--max-states or --stop-at-first, which need them in order).")
 @click.option("--seed", type=int, default=0, help="Seed of the random strategy.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @strict_option
@@ -92,7 +95,7 @@ def bound_before_results(bound: str, strict: bool, phase: str = "", reached: str
 @click.option("--emit-test", "emit_test_path", metavar="FILE", default=None,
               help="Write a pytest file that replays each counterexample step by step (a regression test).")
 def command(model_path, params, properties, strategy, symmetry, por, slicing, max_states, max_depth, time_limit, max_memory,
-            stop_at_first, exhaustive, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
+            stop_at_first, exhaustive, jobs, seed, output, strict, progress, allow_outside, report_path, emit_test_path):
     """Model-check MODEL (a .py model file or a .yaml scenario) exhaustively.
 
     The search covers every reachable state, or stops once every check is
@@ -135,7 +138,7 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
         progress=progress,
         budget=budget,
     )
-    result, shown, parts = run_model(lambda: explore_model(model, explorer, slicing), model_path)
+    result, shown, parts = run_model(lambda: explore_model(model, explorer, slicing, jobs), model_path)
     if output == "json":
         doc = {"schema": SCHEMA, "version": VERSION, "model": model_path, "params": values, **result_to_json(result),
                "warnings": [w.to_json() for w in warnings]}
@@ -156,12 +159,13 @@ def command(model_path, params, properties, strategy, symmetry, por, slicing, ma
     return exit_code(verdicts, strict=strict, interrupted=result.bound == "interrupted")
 
 
-def explore_model(model, explorer: Explorer, slicing: bool):
+def explore_model(model, explorer: Explorer, slicing: bool, jobs: int = 1):
     """The explorer's run, in parts when a check over every Service splits
-    (:func:`kspec.simulation.split.explore`): ``(result, model it reads against, parts)``."""
+    (:func:`kspec.simulation.split.explore`; ``jobs`` processes at once):
+    ``(result, model it reads against, parts)``."""
     from kspec.simulation.split import explore  # deferred: start-up time (a .py model needs no simulation layer)
 
-    return explore(model, explorer, slicing)
+    return explore(model, explorer, slicing, jobs)
 
 
 def write_emitted_test(result, path: str, model_path: str, values: dict, slicing: bool = True,

@@ -43,6 +43,8 @@ searched only for shorter traces, to one step less than the longest kept.
 
 from __future__ import annotations
 
+import concurrent.futures
+import time
 from typing import Any, Collection, Mapping, Sequence
 
 import attrs
@@ -55,6 +57,7 @@ from kspec.simulation.controllers.endpoints import EndpointsController
 from kspec.simulation.scenario import ClusterModel, Scenario, build_model, check_name, parse_scenario
 from kspec.simulation.slicing import read_services
 from kspec.simulation.views import lanes
+from kspec.simulation import parallel
 from kspec.util.budget import Budget, BudgetExceeded, peak_memory_bytes
 
 __all__ = ["Split", "SplitView", "commutes", "explore", "load_part", "part_scenario", "plan_split", "splits"]
@@ -134,9 +137,11 @@ class Split:
         text += "; --no-slice explores them in one model"
         return text + (f"; the other checks: {others}" if others else "")
 
-    def run(self, explorer: Explorer) -> tuple[ExploreResult, "SplitView"]:
+    def run(self, explorer: Explorer, jobs: int = 1) -> tuple[ExploreResult, "SplitView"]:
         """Explore every part with ``explorer``'s settings and combine the
         results; returns them, explained, and the model they read against.
+        ``jobs``: explore the parts in that many processes at once where
+        :func:`kspec.simulation.parallel.applies`.
 
         Once every split check is decided (an ``always`` violated, a
         ``sometimes`` reached) and none is a liveness check, the Services
@@ -147,6 +152,8 @@ class Split:
         kinds = {p.name: p.kind for p in props}
         budget = explorer.run_budget()
         settings = attrs.evolve(explorer, budget=budget)
+        if parallel.applies(settings, self.parts, jobs):
+            return self._run_parallel(props, settings, jobs)
         runs: list[_Part] = []
         stop: tuple[str, str | None] | None = None
         used = 0
@@ -156,11 +163,10 @@ class Split:
                 stop = ("max_states", explain("max_states"))
             if stop is not None:
                 break
-            depth, shorter = settings.max_depth, service is not None and _decided(best, self.split_checks, kinds)
-            if shorter:
-                depth = max(best.values()) - 1 if depth is None else min(depth, max(best.values()) - 1)
-                if depth < 0:
-                    continue
+            shorter = service is not None and _decided(best, self.split_checks, kinds)
+            depth = _depth(settings.max_depth, best, shorter)
+            if depth is not None and depth < 0:
+                continue
             try:
                 model = build_model(part_scenario(self.model.scenario, self.checked, service), budget)
             except BudgetExceeded as err:
@@ -178,6 +184,58 @@ class Split:
             if service is not None:
                 _shortest(best, result, self.split_checks)
         return self._combine(props, settings, runs, stop)
+
+    def _run_parallel(self, props, settings: Explorer, jobs: int) -> tuple[ExploreResult, "SplitView"]:
+        """The parts in worker processes (:mod:`kspec.simulation.parallel`),
+        combined as :meth:`run` does. The checks that do not split are
+        explored beside the Services; the Services run one after another,
+        as in :meth:`run` (a later one, once every split check is decided, is
+        searched only for a shorter trace), unless ``jobs`` leaves room for
+        more than one at a time. Verdicts and traces are those of :meth:`run`."""
+        kinds = {p.name: p.kind for p in props}
+        start = time.monotonic()
+        size = min(jobs, len(self.parts))
+        lanes = max(1, size - (1 if self.others else 0))  # Services at once
+        pending, running, finished = list(self.parts), {}, {}
+        best: dict[str, int] = {}
+        with parallel.Workers(settings, size) as workers:
+            try:
+                while pending or running:
+                    while pending and len(running) < size and (
+                            pending[0] is None or sum(1 for s, _ in running.values() if s is not None) < lanes):
+                        service = pending.pop(0)
+                        shorter = service is not None and _decided(best, self.split_checks, kinds)
+                        depth = _depth(settings.max_depth, best, shorter)
+                        if depth is None or depth >= 0:
+                            scenario = part_scenario(self.model.scenario, self.checked, service)
+                            running[workers.submit(scenario, depth)] = (service, shorter)
+                    done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                    for future in done:
+                        service, shorter = running.pop(future)
+                        finished[service] = (parallel.outcome(future), shorter)
+                        if service is not None and isinstance(finished[service][0], ExploreResult):
+                            _shortest(best, finished[service][0], self.split_checks)
+            except KeyboardInterrupt:
+                for future, (service, shorter) in running.items():
+                    finished[service] = (parallel.outcome(future), shorter)
+        runs: list[_Part] = []
+        stop: tuple[str, str | None] | None = None
+        for service in self.parts:
+            if service not in finished:
+                continue
+            result, shorter = finished[service]
+            if isinstance(result, BudgetExceeded):
+                stop = stop or (result.bound, explain(result.bound, f"while {result.phase}" if result.phase else ""))
+                continue
+            model = build_model(part_scenario(self.model.scenario, self.checked, service))  # not settled: cheap
+            runs.append(_Part(service, model, explain_result(result, model.properties()), shorter))
+            if result.bound in WHOLE_RUN_BOUNDS:
+                stop = stop or (result.bound, result.reason)
+        combined, view = self._combine(props, settings, runs, stop)
+        peak = max(peak_memory_bytes(), parallel.peak_bytes([part.result for part in runs], size))
+        note = combined.stats.slice_note + f"; the models explored in {size} processes (--jobs)"
+        stats = attrs.evolve(combined.stats, seconds=time.monotonic() - start, peak_memory_bytes=peak, slice_note=note)
+        return attrs.evolve(combined, stats=stats), view
 
     def _combine(self, props, settings: Explorer, runs: list["_Part"], stop) -> tuple[ExploreResult, "SplitView"]:
         explored = {part.service for part in runs}
@@ -227,6 +285,15 @@ def _decisive(result: PropertyResult) -> bool:
     ``always`` violated, a ``sometimes`` reached (each with its trace)."""
     wanted = Verdict.HOLDS if result.kind is Kind.SOMETIMES else Verdict.VIOLATED
     return result.verdict is wanted and result.trace is not None
+
+
+def _depth(max_depth: int | None, best: Mapping[str, int], shorter: bool) -> int | None:
+    """How deep a part is searched: ``max_depth``, or when it is searched only
+    for shorter traces, one step less than the longest trace kept (negative:
+    not at all)."""
+    if not shorter:
+        return max_depth
+    return max(best.values()) - 1 if max_depth is None else min(max_depth, max(best.values()) - 1)
 
 
 def _decided(best: Mapping[str, int], checks: Sequence[str], kinds: Mapping[str, Kind]) -> bool:
@@ -374,7 +441,7 @@ def _part_property(prop, part):
     return next((p for p in part.properties() if p.name == prop.name), prop)
 
 
-def explore(model: Any, explorer: Explorer, slicing: bool = True) -> tuple[ExploreResult, Any, dict | None]:
+def explore(model: Any, explorer: Explorer, slicing: bool = True, jobs: int = 1) -> tuple[ExploreResult, Any, dict | None]:
     """``explorer`` run on ``model`` (which it was made with), in parts when
     :func:`plan_split` says so (``slicing``: ``--slice``; the checks are those
     ``explorer`` checks). Returns the result, explained; the model it reads
@@ -384,5 +451,5 @@ def explore(model: Any, explorer: Explorer, slicing: bool = True) -> tuple[Explo
     split = plan_split(model, explorer.properties or None, slicing)
     if split is None:
         return explain_result(explorer.run(), model.properties()), model, None
-    result, view = split.run(explorer)
+    result, view = split.run(explorer, jobs)
     return result, view, view.parts
