@@ -10,6 +10,7 @@ from typing import ClassVar
 import attrs
 from hypothesis import given, settings, strategies as st
 
+from kspec.checker import explore as explore_module
 from kspec.checker.explore import Explorer
 from kspec.checker.model import Action, Footprint, Footprints, always, eventually_always, sometimes
 from kspec.checker.reduction import ample, is_visible
@@ -237,6 +238,23 @@ def test_a_state_where_an_actor_not_assumed_fair_may_act_is_expanded_in_full():
     reduced = Explorer(Wakeup(), por=True).run()
     assert str(full["done-forever"].verdict) == str(reduced["done-forever"].verdict) == "violated"
     assert reduced.stats.reduced_expansions > 0
+
+
+def test_ample_sets_that_never_pay_are_given_up(monkeypatch):
+    """When none of the first states tried has a smaller ample set, the rest
+    are expanded in full without computing footprints (sound either way),
+    and the output says so; a reduction that pays goes on."""
+    monkeypatch.setattr(explore_module._Run, "TRIAL", 4)
+    model = Counters()
+    model.visible_keys = lambda props: frozenset({"a", "b"})  # nothing to reduce
+    calls = []
+    footprints = model.footprints
+    model.footprints = lambda state: calls.append(state) or footprints(state)
+    result = Explorer(model, por=True).run()
+    assert result.stats.distinct_states == 16 and len(calls) == 4
+    assert "fewer than 1 in 100 of the first 4 states tried" in result.stats.reduction_text()
+    paying = Explorer(Counters(), por=True).run()
+    assert paying.stats.reduced_expansions == 3 and "fewer than" not in paying.stats.reduction_text()
 
 
 def test_ample_takes_the_smallest_invisible_component():

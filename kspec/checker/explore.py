@@ -606,6 +606,8 @@ class _Run:
         self._fair_mask = (0, 0)  # (actors known, bitmask of the fair ones among them)
         self.redo = ""  # why the verdicts of this reduced search need the full one
         self._ample_memo: dict = {}
+        self.trying = True  # ample sets are still computed (see TRIAL)
+        self._tried = 0
 
     # -- search ----------------------------------------------------------------
 
@@ -781,7 +783,12 @@ class _Run:
             for i, _ in concrete:
                 enabled |= 1 << bits[i]
         chosen = None
-        if len(concrete) > 1 and (enabled is None or not enabled & ~self._fair_bits()):
+        if len(concrete) > 1 and self.trying and (enabled is None or not enabled & ~self._fair_bits()):
+            self._tried += 1
+            if self._tried == self.TRIAL and self.reduced * self.PAYOFF < self.TRIAL:
+                self.trying = False  # the rest in full: sound, and cheaper than footprints that never pay
+                self.reduction_note += (f"; fewer than 1 in {self.PAYOFF} of the first {self.TRIAL:,} states "
+                                        f"tried had a smaller ample set, so the rest were expanded in full")
             footprints = space.model.footprints(space.state(key))
             chosen = None if footprints is None else self._ample_of(footprints)
         if chosen is None:
@@ -795,6 +802,7 @@ class _Run:
         return [(i, done[i] if i in done else x if x in seen else canon(x)) for i, x in concrete], enabled
 
     AMPLE_MEMO = 100_000
+    TRIAL, PAYOFF = 5_000, 100  # ample sets are given up when fewer than 1 in PAYOFF of the first TRIAL states tried reduce
 
     def _ample_of(self, footprints) -> frozenset | None:
         """The step indexes of ``footprints``' ample set (None: every step),
