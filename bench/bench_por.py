@@ -33,7 +33,8 @@ path, por, limit, which = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3]), s
 model = load_scenario(path, allow_outside=True, slicing=por)
 checks = dict(zip((p.name for p in model.properties()), model.scenario.checks))
 names = [p.name for p in model.properties()
-         if which == "all" or (which == "safety" and not p.kind.is_liveness) or (which == "named" and checks[p.name][1])]
+         if which == "all" or (which == "safety" and not p.kind.is_liveness)
+         or (which == "named" and checks[p.name][1])]
 if not names:
     print(json.dumps(None))
     sys.exit(0)

@@ -397,7 +397,8 @@ def test_more_jobs_than_one_per_service_still_gives_the_same_verdicts(tmp_path):
     split = plan_split(model)
     one, _ = split.run(Explorer(model, symmetry=True, progress=False))
     many, _ = split.run(Explorer(model, symmetry=True, progress=False), jobs=len(split.parts))
-    assert [(r.name, r.verdict, r.trace) for r in many.properties] == [(r.name, r.verdict, r.trace) for r in one.properties]
+    assert [(r.name, r.verdict, r.trace) for r in many.properties] == [
+        (r.name, r.verdict, r.trace) for r in one.properties]
     assert many.stats.distinct_states >= one.stats.distinct_states
 
 

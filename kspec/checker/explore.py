@@ -486,7 +486,8 @@ class Explorer:
         result = first.run()
         if not first.redo:
             return result
-        why = f"{first.redo}, so the checks were explored again in full, after {result.stats.distinct_states:,} states with the reduction"
+        why = (f"{first.redo}, so the checks were explored again in full, "
+               f"after {result.stats.distinct_states:,} states with the reduction")
         again = _Run(self, props, space, budget, reduction_off=why).run()
         stats = attrs.evolve(again.stats, seconds=again.stats.seconds + result.stats.seconds)
         return attrs.evolve(again, stats=stats)
@@ -597,7 +598,8 @@ class _Run:
         self.budget_phase = ""  # the model's phase a BudgetExceeded came from
         self.budget_reached = ""  # and what that phase had reached
         self.watch = Watch((), space.predicate)  # witnesses reached, set up by _search
-        self.visible, self.reduction_note = (None, reduction_off) if reduction_off else settings.reduction_plan(props, space)
+        plan = (None, reduction_off) if reduction_off else settings.reduction_plan(props, space)
+        self.visible, self.reduction_note = plan
         self.reduced = 0  # states expanded by an ample set
         self.stopped_decided = False
         # liveness under the reduction: the actors every liveness property assumes fair (a state where
@@ -802,7 +804,8 @@ class _Run:
         return [(i, done[i] if i in done else x if x in seen else canon(x)) for i, x in concrete], enabled
 
     AMPLE_MEMO = 100_000
-    TRIAL, PAYOFF = 5_000, 100  # ample sets are given up when fewer than 1 in PAYOFF of the first TRIAL states tried reduce
+    # ample sets are given up when fewer than 1 in PAYOFF of the first TRIAL states tried reduce
+    TRIAL, PAYOFF = 5_000, 100
 
     def _ample_of(self, footprints) -> frozenset | None:
         """The step indexes of ``footprints``' ample set (None: every step),

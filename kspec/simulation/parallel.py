@@ -39,9 +39,9 @@ class Workers:
         self.size = size
         budget = explorer.run_budget()
         self.deadline = None if budget is None else budget.deadline
-        self.settings = {"strategy": explorer.strategy, "symmetry": explorer.symmetry, "max_memory": explorer.max_memory,
-                         "seed": explorer.seed, "packed": explorer.packed, "por": explorer.por,
-                         "stop_when_decided": explorer.stop_when_decided}
+        self.settings = {"strategy": explorer.strategy, "symmetry": explorer.symmetry,
+                         "max_memory": explorer.max_memory, "seed": explorer.seed, "packed": explorer.packed,
+                         "por": explorer.por, "stop_when_decided": explorer.stop_when_decided}
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=size, mp_context=context)
 

@@ -441,7 +441,8 @@ def _part_property(prop, part):
     return next((p for p in part.properties() if p.name == prop.name), prop)
 
 
-def explore(model: Any, explorer: Explorer, slicing: bool = True, jobs: int = 1) -> tuple[ExploreResult, Any, dict | None]:
+def explore(model: Any, explorer: Explorer, slicing: bool = True,
+            jobs: int = 1) -> tuple[ExploreResult, Any, dict | None]:
     """``explorer`` run on ``model`` (which it was made with), in parts when
     :func:`plan_split` says so (``slicing``: ``--slice``; the checks are those
     ``explorer`` checks). Returns the result, explained; the model it reads
