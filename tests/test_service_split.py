@@ -417,3 +417,18 @@ def test_max_states_runs_the_parts_in_order_whatever_the_jobs(tmp_path):
     result, _ = plan_split(model).run(Explorer(model, symmetry=True, max_states=40, progress=False), jobs=2)
     assert result.stats.distinct_states <= 40 and result.bound == "max_states"
     assert "processes" not in result.stats.slice_note
+
+
+def test_the_parts_reduction_notes_are_named_when_they_differ():
+    from types import SimpleNamespace
+
+    from kspec.simulation.split import _reduction_note
+
+    def part(service, note):
+        return SimpleNamespace(service=service, result=SimpleNamespace(stats=SimpleNamespace(reduction_note=note)))
+
+    same = [part(None, "ample sets"), part("api", "ample sets")]
+    assert _reduction_note(same) == "ample sets"
+    differ = [part(None, "ample sets; given up"), part("api", "ample sets"), part("web", "ample sets")]
+    assert _reduction_note(differ) == "the other checks: ample sets; given up | api, web: ample sets"
+    assert _reduction_note([part("api", "")]) == ""

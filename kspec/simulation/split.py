@@ -260,7 +260,7 @@ class Split:
         if stopped and len(stopped) < len(runs):  # the whole run reads as stopped only when every part did
             names = ", ".join(part.service or "the other checks" for part in stopped)
             note += f"; the parts of {names} stopped once their checks were decided"
-        stats = _stats([part.result for part in runs], note, settings)
+        stats = _stats([part.result for part in runs], note, settings, _reduction_note(runs))
         full = [part.result for part in runs if not part.shorter]  # a shorter-traces search's depth is no bound
         bounds = ([stop] if stop else []) + [(r.bound, r.reason) for r in full if r.bound is not None]
         bound, reason = bounds[0] if bounds else (None, None)
@@ -358,14 +358,25 @@ def _closeness(entry) -> Any:
     return (1, prop.closeness(result.nearest_trace.states[-1]))
 
 
-def _stats(parts: Sequence[ExploreResult], note: str, settings: Explorer) -> Stats:
+def _reduction_note(runs: Sequence[_Part]) -> str:
+    """The parts' partial-order reduction notes: one when they agree, else each with the names of its parts."""
+    named: dict[str, list[str]] = {}
+    for part in runs:
+        if part.result.stats.reduction_note:
+            named.setdefault(part.result.stats.reduction_note, []).append(part.service or "the other checks")
+    if len(named) <= 1:
+        return next(iter(named), "")
+    return " | ".join(f"{', '.join(names)}: {text}" for text, names in named.items())
+
+
+def _stats(parts: Sequence[ExploreResult], note: str, settings: Explorer, reduction_note: str) -> Stats:
     """The parts' statistics as one run's: counts and times summed, the deepest depth, the process's peak memory."""
     stats = [r.stats for r in parts]
     return Stats(
         sum(s.distinct_states for s in stats), sum(s.transitions for s in stats),
         max((s.max_depth for s in stats), default=0), sum(s.seconds for s in stats), peak_memory_bytes(),
         settings.strategy, settings.symmetry,
-        any(s.reduction for s in stats), "; ".join(dict.fromkeys(s.reduction_note for s in stats if s.reduction_note)),
+        any(s.reduction for s in stats), reduction_note,
         sum(s.reduced_expansions for s in stats), note, bool(stats) and all(s.stopped_decided for s in stats),
     )
 
