@@ -740,7 +740,7 @@ class _Run:
                 self.depth_cut = True
                 continue
             enabled = None
-            if self.visible is None:
+            if self.visible is None or not self.trying:
                 succ = steps(key)
             else:
                 succ, enabled = self._ample(key, parent, fresh)
@@ -785,7 +785,7 @@ class _Run:
             for i, _ in concrete:
                 enabled |= 1 << bits[i]
         chosen = None
-        if len(concrete) > 1 and self.trying and (enabled is None or not enabled & ~self._fair_bits()):
+        if len(concrete) > 1 and (enabled is None or not enabled & ~self._fair_bits()):
             self._tried += 1
             if self._tried == self.TRIAL and self.reduced * self.PAYOFF < self.TRIAL:
                 self.trying = False  # the rest in full: sound, and cheaper than footprints that never pay
