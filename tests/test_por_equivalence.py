@@ -216,3 +216,12 @@ def test_random_scenarios_same_verdicts_with_and_without_reduction(drawn):
 @given(scenarios())
 def test_random_scenarios_same_verdicts_with_and_without_reduction_many(drawn):
     _compare_random(drawn)
+
+
+@pytest.mark.slow
+@_random(100)
+@given(scenarios(liveness=True))
+def test_random_scenarios_with_a_liveness_check_same_verdicts_with_and_without_reduction(drawn):
+    """Every scenario checks the convergence of one workload, and no check
+    makes every step visible, so the reduction has liveness work to do."""
+    _compare_random(drawn)
