@@ -446,9 +446,9 @@ class Explorer:
     ``time_limit`` and ``max_memory`` make one when the search starts.
     ``stop_at_first``: stop at the first safety violation. ``progress``: None
     shows progress on a terminal only. ``packed``: use the model's packed fast
-    path when it has one. ``por``: partial-order reduction where it is sound
-    (the model declares footprints, and only ``always`` and ``sometimes``
-    properties are checked); :meth:`reduction_plan` says whether it applies.
+    path when it has one. ``por``: partial-order reduction where the model
+    declares footprints (liveness checks included, see
+    :meth:`_Run._unproven`); :meth:`reduction_plan` says whether it applies.
     ``stop_when_decided``: once every property is decided (each ``always``
     violated, each ``sometimes`` reached; none is a liveness property) the
     search stops: the rest of the state space cannot change a verdict, and
@@ -809,8 +809,7 @@ class _Run:
 
     def _ample_of(self, footprints) -> frozenset | None:
         """The step indexes of ``footprints``' ample set (None: every step),
-        memoised: states far apart share their families and enabled steps
-        (myapp-two-faults: 8,711 distinct in 109,571)."""
+        memoised: states far apart share their families and enabled steps."""
         memo = self._ample_memo
         chosen = memo.get(footprints, memo)
         if chosen is memo:

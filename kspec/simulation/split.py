@@ -170,7 +170,7 @@ class Split:
             try:
                 model = build_model(part_scenario(self.model.scenario, self.checked, service), budget)
             except BudgetExceeded as err:
-                stop = (err.bound, explain(err.bound, f"while {err.phase}" if err.phase else ""))
+                stop = _loading_stop(err)
                 break
             except KeyboardInterrupt:
                 stop = ("interrupted", explain("interrupted"))
@@ -195,14 +195,14 @@ class Split:
         kinds = {p.name: p.kind for p in props}
         start = time.monotonic()
         size = min(jobs, len(self.parts))
-        lanes = max(1, size - (1 if self.others else 0))  # Services at once
+        at_once = max(1, size - (1 if self.others else 0))  # Services explored at the same time
         pending, running, finished = list(self.parts), {}, {}
         best: dict[str, int] = {}
         with parallel.Workers(settings, size) as workers:
             try:
                 while pending or running:
                     while pending and len(running) < size and (
-                            pending[0] is None or sum(1 for s, _ in running.values() if s is not None) < lanes):
+                            pending[0] is None or sum(1 for s, _ in running.values() if s is not None) < at_once):
                         service = pending.pop(0)
                         shorter = service is not None and _decided(best, self.split_checks, kinds)
                         depth = _depth(settings.max_depth, best, shorter)
@@ -225,7 +225,7 @@ class Split:
                 continue
             result, shorter = finished[service]
             if isinstance(result, BudgetExceeded):
-                stop = stop or (result.bound, explain(result.bound, f"while {result.phase}" if result.phase else ""))
+                stop = stop or _loading_stop(result)
                 continue
             model = build_model(part_scenario(self.model.scenario, self.checked, service))  # not settled: cheap
             runs.append(_Part(service, model, explain_result(result, model.properties()), shorter))
@@ -285,6 +285,11 @@ def _decisive(result: PropertyResult) -> bool:
     ``always`` violated, a ``sometimes`` reached (each with its trace)."""
     wanted = Verdict.HOLDS if result.kind is Kind.SOMETIMES else Verdict.VIOLATED
     return result.verdict is wanted and result.trace is not None
+
+
+def _loading_stop(err: BudgetExceeded) -> tuple[str, str | None]:
+    """The whole run's stop when a bound is hit while a part's model is loaded."""
+    return err.bound, explain(err.bound, f"while {err.phase}" if err.phase else "")
 
 
 def _depth(max_depth: int | None, best: Mapping[str, int], shorter: bool) -> int | None:

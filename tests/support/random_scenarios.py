@@ -38,7 +38,7 @@ CEL_CHECKS = ("pods.exists(p, p.ready)", "size(pods) <= 6")
 def is_liveness(check) -> bool:
     """Whether a drawn check (a name, or a one-key mapping of name to parameters) is a liveness check."""
     name = check if isinstance(check, str) else next(iter(check))
-    return name in LIVENESS_CHECKS or any(name == n for n, _ in NAMED_LIVENESS.values())
+    return name in LIVENESS_CHECKS or name in {n for n, _ in NAMED_LIVENESS.values()}
 
 
 @attrs.frozen
