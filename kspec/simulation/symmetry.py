@@ -123,7 +123,6 @@ class Canonicaliser:
         self.part_values: tuple[dict, dict, dict] = ({}, {}, {})
         # (pods, nodes) -> _Layout or None; never with memory marks (their names order pods too)
         self.layouts: dict | None = {} if layouts and memory_marks is None else None
-        self.met: dict = {}  # (pods, nodes) met once, no layout built yet (keys only, oldest first)
         self.served = self.built = 0  # layouts served and built (memoising stops when it does not pay)
 
     def _identity(self, name: str) -> bool:
@@ -157,10 +156,8 @@ class Canonicaliser:
         return self._compute(state)
 
     def _layout(self, state: State) -> "_Layout | None":
-        """The memoised layout of ``state``'s pods and nodes; None when they
-        tie (see _Layout) or the first time they are met: many pods and
-        nodes met once are never met again (most under ``scheduler: all``),
-        and the full computation gives the same representative."""
+        """The memoised layout of ``state``'s pods and nodes, built the first
+        time they are met; None when two alike nodes tie (see _Layout)."""
         key = (state.pods, state.nodes)
         layouts = self.layouts
         try:
@@ -169,16 +166,12 @@ class Canonicaliser:
             return layout
         except KeyError:
             pass
-        met = self.met
-        if key not in met:
-            put_bounded(met, key, None, MET_LIMIT)
-            return None
         layout = _Layout.of(self, state.pods, state.nodes)
         put_bounded(layouts, key, layout, LAYOUT_LIMIT)
         self.built += 1
         if self.built % LAYOUT_TRIAL == 0 and self.built >= 2 * LAYOUT_TRIAL and \
                 self.served < LAYOUT_PAYOFF * self.built:
-            self.layouts, self.met = None, {}  # layouts are not met again often enough to pay for building them
+            self.layouts = None  # layouts are not met again often enough to pay for building them
         return layout
 
     def _compute(self, state: State) -> State:
@@ -365,7 +358,6 @@ class Canonicaliser:
 _DIGITS = tuple(str(i) for i in range(64))
 
 LAYOUT_LIMIT = 20_000  # memoised layouts; the oldest half is dropped when full
-MET_LIMIT = 50_000  # pods and nodes met once, remembered so that a second meeting builds a layout
 # Whether memoising pays (it cannot change a representative): from 10,000 layouts built, every 5,000, go
 # on only if they were served 1.5 times as often. On myapp-two-faults they are served 4.8 times as often
 # by the end (python bench/bench_engine.py --where); under scheduler: all about once each by 10,000 built,
@@ -392,7 +384,7 @@ class _Layout:
     ``~gone-<i>`` as the full computation numbers them, so the result is
     the full computation's."""
 
-    __slots__ = ("fixed", "runs", "nodes", "rename", "pods")
+    __slots__ = ("fixed", "runs", "nodes", "rename", "pods", "in_runs", "orders")
 
     def __init__(self, fixed: tuple, runs: tuple, nodes: tuple, rename: dict, pods: tuple):
         self.fixed = fixed  # renamed records of pods in no run
@@ -400,6 +392,8 @@ class _Layout:
         self.nodes = nodes
         self.rename = rename  # old name -> new name, each run in its own order
         self.pods = pods  # the renamed pods, each run in its own order, sorted
+        self.in_runs = tuple([p[0] for olds, _, _ in runs for p in olds])  # the names of the runs' pods
+        self.orders: dict = {}  # the runs' memberships -> (renaming, renamed pods) in that order
 
     @classmethod
     def of(cls, canon: Canonicaliser, pods: tuple, nodes: tuple) -> "_Layout | None":
@@ -433,8 +427,8 @@ class _Layout:
         new_endpoints = endpoints
         if any(endpoints):
             member = _membership(endpoints)
-            if self.runs and self._reordered(member):
-                rename, pods = self._by_membership(canon, member)
+            if self.runs:
+                rename, pods = self._ordered(canon, member)
             others = member.keys() - rename.keys()
             if others:
                 stale = [a for a in others if not canon._identity(a)]
@@ -450,6 +444,17 @@ class _Layout:
             memory = canon.rename_memory(memory, rename)
         return State(pods, self.nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
                      state.log, state.informers, state.etcd_down, state.status)
+
+    def _ordered(self, canon: Canonicaliser, member: dict) -> tuple[dict, tuple]:
+        """The renaming and renamed pods with each run's pods in membership
+        order, memoised on the runs' memberships (all the order depends on)."""
+        inside = member.get
+        pattern = tuple([inside(name, 0) for name in self.in_runs])
+        found = self.orders.get(pattern)
+        if found is None:
+            found = self._by_membership(canon, member) if self._reordered(member) else (self.rename, self.pods)
+            self.orders[pattern] = found
+        return found
 
     def _reordered(self, member: dict) -> bool:
         """Do the memberships within some run differ (so its order is the Endpoints')?"""
