@@ -88,9 +88,10 @@ print(json.dumps({"states": result.stats.distinct_states, "cpu": round(cpu, 2),
 
 WHERE = PRELUDE + r"""
 import collections, cProfile, pstats
+import kspec.simulation.symmetry as symmetry
 canon = model._canon
 representative, compute = canon.representative, canon._compute
-calls, inputs, unchanged, full = [0], set(), [0], [0]
+calls, inputs, unchanged, full, applied = [0], set(), [0], [0], [0]
 
 def counted(state):
     calls[0] += 1
@@ -103,7 +104,15 @@ def computed(state):
     full[0] += 1
     return compute(state)
 
+apply_to = getattr(symmetry._Layout, "apply_to", None)  # an older checkout has none
+
+def applying(*args):
+    applied[0] += 1
+    return apply_to(*args)
+
 canon.representative, canon._compute = counted, computed
+if apply_to is not None:
+    symmetry._Layout.apply_to = applying
 profile = cProfile.Profile()
 profile.enable()
 explore.Explorer(model, symmetry=True, progress=False, max_states=max_states).run()
@@ -115,22 +124,34 @@ print(f"stored states {len(states):,}; distinct non-Endpoints parts {len(parts):
 cache = model.step_cache
 if cache is not None:
     print(f"transition cache: {cache.hits:,} expansions replayed, {cache.misses:,} computed")
+kept_layouts = applied[0] - (calls[0] - full[0])  # applied without a call of representative
 print(f"canonicaliser: {calls[0]:,} calls, {len(inputs):,} distinct inputs, {unchanged[0]:,} returned unchanged; "
-      f"{calls[0] - full[0]:,} from a memoised layout, {full[0]:,} computed in full")
+      f"{calls[0] - full[0]:,} from a memoised layout, {full[0]:,} computed in full"
+      + (f"; {kept_layouts:,} cached steps' successors through the layout kept with the step" if apply_to else ""))
 if canon.built:
     print(f"layouts: {canon.built:,} built, served {canon.served:,} times from the memo"
           + ("; memoising stopped (not served often enough)" if canon.layouts is None else ""))
 stats = pstats.Stats(profile).stats
 total = sum(tt for _, _, tt, _, _ in stats.values())
-share = collections.Counter()
-for (path, _, name), (_, _, _, cumulative, _) in stats.items():
-    for label, where in (("canonicalisation", ("symmetry.py", "representative")),
-                         ("successors", ("scenario.py", "step_list")),
-                         ("search loop, graph and checks", ("explore.py", "_expand_graph"))):
-        if path.endswith(where[0]) and name == where[1]:
-            share[label] = max(share[label], cumulative)
-for label, seconds in share.items():
-    print(f"{label}: {100 * seconds / total:.0f}% of the profiled run")
+
+def seconds(path, name, caller=None):
+    # cumulative seconds of a function; with caller (path, name): only in calls from that one
+    for (where, _, called), (_, _, _, cumulative, callers) in stats.items():
+        if where.endswith(path) and called == name:
+            if caller is None:
+                return cumulative
+            return sum(c[3] for (cp, _, cn), c in callers.items() if cp.endswith(caller[0]) and cn == caller[1])
+    return 0.0
+
+fused = ("stepcache.py", "symmetric_steps")
+in_fused = seconds("<string>", "counted", fused) + seconds("<string>", "applying", fused)
+share = {
+    "canonicalisation": seconds("<string>", "counted") + seconds("<string>", "applying", fused),
+    "successors": seconds("scenario.py", "step_list") + seconds(*fused) - in_fused,
+    "search loop, graph and checks": seconds("explore.py", "_expand_graph"),
+}
+for label, spent in share.items():
+    print(f"{label}: {100 * spent / total:.0f}% of the profiled run")
 """
 
 

@@ -78,6 +78,7 @@ from kspec.checker.model import (
     Sliced,
     Stepped,
     Symmetric,
+    SymmetricSteps,
     Verdict,
     actor_of,
     initial_states,
@@ -387,6 +388,9 @@ class Space:
             return concrete
         if self.packed and isinstance(self.model, PackedSymmetricSteps):
             return self.model.encoded_symmetric_steps
+        if not self.packed and isinstance(self.model, SymmetricSteps):
+            listed = self.model.symmetric_step_list
+            return lambda key: listed(key, stored)
         return lambda key: [(i, x if x in stored else canon(x)) for i, x in concrete(key)]
 
     def init_keys(self) -> list:

@@ -142,6 +142,7 @@ __all__ = [
     "Property",
     "Stepped",
     "Symmetric",
+    "SymmetricSteps",
     "UnknownPropertyError",
     "Verdict",
     "Witness",
@@ -434,6 +435,16 @@ class Stepped(Protocol):
     without asking ``next_state`` action by action."""
 
     def step_list(self, state: Any) -> list[tuple[int, Any]]: ...
+
+
+@runtime_checkable
+class SymmetricSteps(Protocol):
+    """A symmetric model that lists a state's successors as representatives
+    at once: ``symmetric_step_list(state, stored)`` is
+    ``[(i, x if x in stored else representative(x)) for i, x in step_list(state)]``
+    (``stored``: a container of representatives), by a faster path."""
+
+    def symmetric_step_list(self, state: Any, stored) -> list[tuple[int, Any]]: ...
 
 
 @runtime_checkable

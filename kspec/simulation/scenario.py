@@ -940,6 +940,8 @@ class ClusterModel:
         self.max_pods = scenario.max_pods if scenario.max_pods is not None else self._default_max_pods()
         self._steps_state = None
         self._steps: dict = {}
+        self._actions_state = None  # the state symmetric_step_list last listed, and its actions
+        self._actions: list = []
         # steps memoised on all but Endpoints (kspec.simulation.stepcache); None: each state's computed afresh,
         # as always with a modelled API server (steps then carry watch events built from the whole state)
         self.step_cache = None if self.control_plane else StepCache.for_sources(world, self.sources, self.builtin)
@@ -955,6 +957,7 @@ class ClusterModel:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_steps_state"], state["_steps"], state["_props"] = None, {}, None
+        state["_actions_state"], state["_actions"] = None, []
         return state
 
     def _default_max_pods(self) -> int:
@@ -1022,6 +1025,8 @@ class ClusterModel:
         return self._init
 
     def actions(self, state: State):
+        if self._actions_state is state:
+            return self._actions
         return list(self._step_map(state))
 
     def next_state(self, state: State, action):
@@ -1363,6 +1368,18 @@ class SymmetricClusterModel(ClusterModel):
 
     def representative(self, state: State) -> State:
         return self._canon.representative(state)
+
+    def symmetric_step_list(self, state: State, stored) -> list:
+        """``[(i, x if x in stored else representative(x)) for i, x in step_list(state)]``:
+        through the transition cache's kept layouts where it serves the state
+        (:meth:`kspec.simulation.stepcache.StepCache.symmetric_steps`)."""
+        cache, canon = self.step_cache, self._canon
+        if cache is None or not canon.memoising or state.log or state.informers:
+            representative = canon.representative
+            return [(i, x if x in stored else representative(x)) for i, x in self.step_list(state)]
+        steps, self._actions = cache.symmetric_steps(state, canon, stored)
+        self._actions_state = state
+        return steps
 
     def _reduce(self, state: State) -> State:
         return self._canon.representative(state)

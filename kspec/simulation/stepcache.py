@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from kspec.simulation.controllers.endpoints import EndpointsController
 from kspec.simulation.state import State
+from kspec.simulation.symmetry import Canonicaliser
 from kspec.util.bounded import put_bounded
 
 __all__ = ["StepCache"]
@@ -71,10 +72,45 @@ class StepCache:
                 for action, nxt in source.steps_toward(world, state, cached):
                     add(action, nxt)
                 continue
-            for action, nxt, writes in cached:
-                add(action, State(nxt.pods, nxt.nodes, endpoints, nxt.replicas, nxt.memory, nxt.faults, nxt.ops,
-                                  rv + writes, nxt.log, nxt.informers, nxt.etcd_down, nxt.status))
+            for step in cached:
+                add(step.action, step.replayed(endpoints, rv))
         return steps
+
+    def symmetric_steps(self, state: State, canon: Canonicaliser, stored) -> tuple[list, list]:
+        """What ``step_map(state)`` gives as (index, representative) pairs, a
+        successor in ``stored`` (representatives) taken as it is, and the
+        actions in the same order. A cached step's successor has the same pods
+        and nodes whatever state meets the entry (only the Endpoints differ),
+        so the canonicaliser's layout of them is kept with the step and
+        applied to the state's Endpoints directly: the concrete successor is
+        not built, hashed or looked up. Needs ``canon``'s layouts on."""
+        entry = self._entry(state)
+        world, endpoints, rv = self.world, state.endpoints, state.rv
+        representative = canon.representative
+        index: dict = {}  # action -> its index: the first step with an action kept, as in step_map
+        out = []
+        for source, live, cached in zip(self.sources, self.live, entry):
+            if live:
+                for action, nxt in source.steps_toward(world, state, cached):
+                    if action not in index:
+                        index[action] = len(out)
+                        out.append((len(out), nxt if nxt in stored else representative(nxt)))
+                continue
+            for step in cached:
+                if step.action in index:
+                    continue
+                index[step.action] = len(out)
+                layout = step.layout
+                if layout is _UNSEEN:
+                    layout = step.layout = canon.layout_for(step.nxt) if canon.memoising else _UNSEEN
+                else:
+                    canon.served += 1
+                if layout is None or layout is _UNSEEN:  # alike nodes, or memoising stopped: in full
+                    nxt = step.replayed(endpoints, rv)
+                    out.append((len(out), nxt if nxt in stored else representative(nxt)))
+                else:
+                    out.append((len(out), layout.apply_to(canon, endpoints, step.nxt, rv + step.writes)))
+        return out, list(index)
 
     def _entry(self, state: State) -> tuple:
         key = (state.pods, state.nodes, state.replicas, state.memory, state.faults, state.ops, state.log,
@@ -94,8 +130,29 @@ class StepCache:
         for action, nxt in source.steps(self.world, state):
             if nxt.endpoints != state.endpoints:
                 raise RuntimeError(f"{type(source).__name__} changed Endpoints; it cannot be cached by StepCache")
-            out.append((action, nxt, nxt.rv - state.rv))
+            out.append(_Step(action, nxt, nxt.rv - state.rv))
         return tuple(out)
+
+
+_UNSEEN = object()  # a step's layout not looked up yet
+
+
+class _Step:
+    """One cached step: its action, the next state it computed, the writes
+    it made (resourceVersions it advances) and, once looked up, the
+    canonicaliser's layout of the next state's pods and nodes (None when
+    alike nodes tie)."""
+
+    __slots__ = ("action", "nxt", "writes", "layout")
+
+    def __init__(self, action, nxt: State, writes: int):
+        self.action, self.nxt, self.writes, self.layout = action, nxt, writes, _UNSEEN
+
+    def replayed(self, endpoints: tuple, rv: int) -> State:
+        """The next state from a state with ``endpoints`` and resourceVersion ``rv``."""
+        nxt = self.nxt
+        return State(nxt.pods, nxt.nodes, endpoints, nxt.replicas, nxt.memory, nxt.faults, nxt.ops,
+                     rv + self.writes, nxt.log, nxt.informers, nxt.etcd_down, nxt.status)
 
 
 def _stale_addresses(state: State) -> tuple:

@@ -155,6 +155,16 @@ class Canonicaliser:
                 return layout.apply(self, state)
         return self._compute(state)
 
+    @property
+    def memoising(self) -> bool:
+        """Are layouts memoised (not for controller memory marks, nor once they do not pay)?"""
+        return self.layouts is not None
+
+    def layout_for(self, state: State) -> "_Layout | None":
+        """The layout of ``state``'s pods and nodes (see _Layout), for a state
+        without watch history; None when alike nodes tie. Needs :attr:`memoising`."""
+        return self._layout(state)
+
     def _layout(self, state: State) -> "_Layout | None":
         """The memoised layout of ``state``'s pods and nodes, built the first
         time they are met; None when two alike nodes tie (see _Layout)."""
@@ -384,7 +394,7 @@ class _Layout:
     ``~gone-<i>`` as the full computation numbers them, so the result is
     the full computation's."""
 
-    __slots__ = ("fixed", "runs", "nodes", "rename", "pods", "in_runs", "orders")
+    __slots__ = ("fixed", "runs", "nodes", "rename", "pods", "plain", "in_runs", "orders")
 
     def __init__(self, fixed: tuple, runs: tuple, nodes: tuple, rename: dict, pods: tuple):
         self.fixed = fixed  # renamed records of pods in no run
@@ -392,6 +402,7 @@ class _Layout:
         self.nodes = nodes
         self.rename = rename  # old name -> new name, each run in its own order
         self.pods = pods  # the renamed pods, each run in its own order, sorted
+        self.plain = _unchanged(rename)  # every pod keeps its name
         self.in_runs = tuple([p[0] for olds, _, _ in runs for p in olds])  # the names of the runs' pods
         self.orders: dict = {}  # the runs' memberships -> (renaming, renamed pods) in that order
 
@@ -422,37 +433,50 @@ class _Layout:
 
     def apply(self, canon: Canonicaliser, state: State) -> State:
         """The representative of ``state``, whose pods and nodes this layout is of."""
-        endpoints = state.endpoints
-        rename, pods = self.rename, self.pods
+        return self.apply_to(canon, state.endpoints, state, state.rv)
+
+    def apply_to(self, canon: Canonicaliser, endpoints: tuple, base: State, rv: int) -> State:
+        """The representative of ``base`` (whose pods and nodes this layout is
+        of) with ``endpoints`` and resourceVersion ``rv`` instead of its own:
+        a cached step's successor, without building it (see
+        :meth:`kspec.simulation.stepcache.StepCache.symmetric_steps`)."""
+        rename, pods, plain = self.rename, self.pods, self.plain
         new_endpoints = endpoints
         if any(endpoints):
-            member = _membership(endpoints)
+            member = None
             if self.runs:
-                rename, pods = self._ordered(canon, member)
-            others = member.keys() - rename.keys()
+                member = _membership(endpoints)
+                rename, pods, plain = self._ordered(canon, member)
+            others = {a for addrs in endpoints for a in addrs if a not in rename}
             if others:
                 stale = [a for a in others if not canon._identity(a)]
                 if stale:
-                    rename = dict(rename)
-                    _number_stale(stale, member, {}, rename)
-            get = rename.get
-            new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
-                                   for addrs in endpoints])
+                    rename, plain = dict(rename), False
+                    _number_stale(stale, member or _membership(endpoints), {}, rename)
+            if not plain:  # the addresses are renamed (each list is sorted by name, before and after)
+                get = rename.get
+                new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
+                                       for addrs in endpoints])
             new_endpoints = canon.part_values[2].setdefault(new_endpoints, new_endpoints)
-        memory = state.memory
+        memory = base.memory
         if canon.rename_memory is not None and memory:
             memory = canon.rename_memory(memory, rename)
-        return State(pods, self.nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
-                     state.log, state.informers, state.etcd_down, state.status)
+        return State(pods, self.nodes, new_endpoints, base.replicas, memory, base.faults, base.ops, rv,
+                     base.log, base.informers, base.etcd_down, base.status)
 
-    def _ordered(self, canon: Canonicaliser, member: dict) -> tuple[dict, tuple]:
+    def _ordered(self, canon: Canonicaliser, member: dict) -> tuple[dict, tuple, bool]:
         """The renaming and renamed pods with each run's pods in membership
-        order, memoised on the runs' memberships (all the order depends on)."""
+        order, and whether that renaming keeps every name, memoised on the
+        runs' memberships (all the order depends on)."""
         inside = member.get
         pattern = tuple([inside(name, 0) for name in self.in_runs])
         found = self.orders.get(pattern)
         if found is None:
-            found = self._by_membership(canon, member) if self._reordered(member) else (self.rename, self.pods)
+            if self._reordered(member):
+                rename, pods = self._by_membership(canon, member)
+                found = (rename, pods, _unchanged(rename))
+            else:
+                found = (self.rename, self.pods, self.plain)
             self.orders[pattern] = found
         return found
 
@@ -494,6 +518,11 @@ def _runs(keyed: list, renamed: list, joined: list) -> tuple[tuple, tuple]:
             fixed.append(renamed[i])
         i = j
     return tuple(runs), tuple(fixed)
+
+
+def _unchanged(rename: dict) -> bool:
+    """Does ``rename`` map every name to itself?"""
+    return all(old == new for old, new in rename.items())
 
 
 def _renamed(p: PodRec, name: str, node: int) -> PodRec:
