@@ -414,6 +414,8 @@ class Space:
     def predicate(self, condition, encoded):
         if self.packed and encoded is not None:
             return encoded
+        if not self.packed:  # keys are the states
+            return condition
         state = self.state
         return lambda key: condition(state(key))
 
@@ -422,6 +424,8 @@ class Space:
         model = self.model
         if self.packed and isinstance(model, PackedBoundary):
             return model.encoded_within_boundary
+        if not self.packed:
+            return model.within_boundary
         state = self.state
         return lambda key: model.within_boundary(state(key))
 
@@ -597,7 +601,7 @@ class _Run:
         self.max_depth = 0
         self.depth_cut = False
         self._last_actions: Any = None
-        self._last_bits: dict = {}
+        self._last_bits: list = []
         self._all_sccs: list | None = None
         self.budget_phase = ""  # the model's phase a BudgetExceeded came from
         self.budget_reached = ""  # and what that phase had reached
@@ -888,14 +892,29 @@ class _Run:
             checks.append((i, self.space.predicate(prop.condition, prop.encoded), want, prop.kind))
         return checks
 
-    def _actor_bits(self, key) -> dict:
+    def _actor_bits(self, key) -> list[int]:
         """Action index -> actor bit for the actions of ``key`` (memoised on the
         action table: models often return one shared table)."""
         actions = self.space.actions(key)
         if actions is not self._last_actions:
             self._last_actions = actions
-            self._last_bits = _ActorBits(actions, self.actor_index)
+            self._last_bits = self._bits_of(actions)
         return self._last_bits
+
+    def _bits_of(self, actions: Sequence) -> list[int]:
+        """The actor index of each action of a table (new actors numbered as met)."""
+        index = self.actor_index
+        bits = []
+        for action in actions:
+            name = actor_of(action)
+            bit = index.get(name)
+            if bit is None:
+                bit = len(index)
+                if bit >= 1 << _ACTOR_BITS:  # pragma: no cover - 65,536 actors
+                    raise ExploreError("too many actors for the liveness graph")
+                index[name] = bit
+            bits.append(bit)
+        return bits
 
     def _add_vertex(self, key, parent: int) -> int:
         """Store a state of the graph; returns its id."""
@@ -1101,25 +1120,6 @@ class _Run:
 
 
 _ACTOR_BITS = 16  # an edge is packed as target id << 16 | actor index
-
-
-class _ActorBits(dict):
-    """Action index -> actor index for one action table, filled on demand."""
-
-    def __init__(self, actions: Sequence, actor_index: dict[str, int]):
-        super().__init__()
-        self.actions, self.actor_index = actions, actor_index
-
-    def __missing__(self, index: int) -> int:
-        name = actor_of(self.actions[index])
-        bit = self.actor_index.get(name)
-        if bit is None:
-            bit = len(self.actor_index)
-            if bit >= 1 << _ACTOR_BITS:  # pragma: no cover - 65,536 actors
-                raise ExploreError("too many actors for the liveness graph")
-            self.actor_index[name] = bit
-        self[index] = bit
-        return bit
 
 
 class _Edges:
