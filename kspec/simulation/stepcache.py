@@ -83,23 +83,20 @@ class StepCache:
         and nodes whatever state meets the entry (only the Endpoints differ),
         so the canonicaliser's layout of them is kept with the step and
         applied to the state's Endpoints directly: the concrete successor is
-        not built, hashed or looked up. Needs ``canon``'s layouts on."""
+        not built, hashed or looked up. No two steps share an action (see
+        :meth:`_record`). Needs ``canon``'s layouts on."""
         entry = self._entry(state)
         world, endpoints, rv = self.world, state.endpoints, state.rv
         representative = canon.representative
-        index: dict = {}  # action -> its index: the first step with an action kept, as in step_map
-        out = []
+        out, actions = [], []
         for source, live, cached in zip(self.sources, self.live, entry):
             if live:
                 for action, nxt in source.steps_toward(world, state, cached):
-                    if action not in index:
-                        index[action] = len(out)
-                        out.append((len(out), nxt if nxt in stored else representative(nxt)))
+                    actions.append(action)
+                    out.append((len(out), nxt if nxt in stored else representative(nxt)))
                 continue
             for step in cached:
-                if step.action in index:
-                    continue
-                index[step.action] = len(out)
+                actions.append(step.action)
                 layout = step.layout
                 if layout is _UNSEEN:
                     layout = step.layout = canon.layout_for(step.nxt) if canon.memoising else _UNSEEN
@@ -110,7 +107,7 @@ class StepCache:
                     out.append((len(out), nxt if nxt in stored else representative(nxt)))
                 else:
                     out.append((len(out), layout.apply_to(canon, endpoints, step.nxt, rv + step.writes)))
-        return out, list(index)
+        return out, actions
 
     def _entry(self, state: State) -> tuple:
         key = (state.pods, state.nodes, state.replicas, state.memory, state.faults, state.ops, state.log,
@@ -120,17 +117,23 @@ class StepCache:
             self.hits += 1
             return entry
         self.misses += 1
-        entry = tuple(source.wanted(self.world, state) if live else self._record(source, state)
+        taken: set = set()  # the actions of the steps recorded so far
+        entry = tuple(source.wanted(self.world, state) if live else self._record(source, state, taken)
                       for source, live in zip(self.sources, self.live))
         put_bounded(self.table, key, entry, self.limit)
         return entry
 
-    def _record(self, source, state: State) -> tuple:
+    def _record(self, source, state: State, taken: set) -> tuple:
+        """``source``'s steps from ``state``, but for an action an earlier
+        step has (the first step with an action is kept; the endpoints
+        controller's actions are its own kind, so no step of it takes one)."""
         out = []
         for action, nxt in source.steps(self.world, state):
             if nxt.endpoints != state.endpoints:
                 raise RuntimeError(f"{type(source).__name__} changed Endpoints; it cannot be cached by StepCache")
-            out.append(_Step(action, nxt, nxt.rv - state.rv))
+            if action not in taken:
+                taken.add(action)
+                out.append(_Step(action, nxt, nxt.rv - state.rv))
         return tuple(out)
 
 
