@@ -403,8 +403,9 @@ class _Layout:
         self.rename = rename  # old name -> new name, each run in its own order
         self.pods = pods  # the renamed pods, each run in its own order, sorted
         self.plain = _unchanged(rename)  # every pod keeps its name
-        self.in_runs = tuple([p[0] for olds, _, _ in runs for p in olds])  # the names of the runs' pods
-        self.orders: dict = {}  # the runs' memberships -> (renaming, renamed pods) in that order
+        self.in_runs = tuple([p[0] for olds, _, _ in runs for p in olds]) if runs else ()  # the runs' pods' names
+        # the runs' memberships -> (renaming, renamed pods, whether it keeps every name) in that order
+        self.orders: dict | None = {} if runs else None
 
     @classmethod
     def of(cls, canon: Canonicaliser, pods: tuple, nodes: tuple) -> "_Layout | None":
@@ -445,8 +446,7 @@ class _Layout:
         if any(endpoints):
             member = None
             if self.runs:
-                member = _membership(endpoints)
-                rename, pods, plain = self._ordered(canon, member)
+                rename, pods, plain = self._ordered(canon, endpoints)
             others = {a for addrs in endpoints for a in addrs if a not in rename}
             if others:
                 stale = [a for a in others if not canon._identity(a)]
@@ -464,14 +464,15 @@ class _Layout:
         return State(pods, self.nodes, new_endpoints, base.replicas, memory, base.faults, base.ops, rv,
                      base.log, base.informers, base.etcd_down, base.status)
 
-    def _ordered(self, canon: Canonicaliser, member: dict) -> tuple[dict, tuple, bool]:
+    def _ordered(self, canon: Canonicaliser, endpoints: tuple) -> tuple[dict, tuple, bool]:
         """The renaming and renamed pods with each run's pods in membership
         order, and whether that renaming keeps every name, memoised on the
-        runs' memberships (all the order depends on)."""
-        inside = member.get
-        pattern = tuple([inside(name, 0) for name in self.in_runs])
+        runs' memberships (all the order depends on: which lists hold each
+        run's pod, a flag per pod and list)."""
+        pattern = tuple([name in addrs for name in self.in_runs for addrs in endpoints])
         found = self.orders.get(pattern)
         if found is None:
+            member = _membership(endpoints)
             if self._reordered(member):
                 rename, pods = self._by_membership(canon, member)
                 found = (rename, pods, _unchanged(rename))
