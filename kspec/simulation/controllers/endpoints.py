@@ -23,6 +23,7 @@ import attrs
 from kspec.checker.model import Action
 from kspec.simulation.informer import cached_state
 from kspec.simulation.state import State, World, has_ip, is_terminal
+from kspec.util.bounded import put_bounded
 
 __all__ = ["EndpointsSync", "EndpointsController", "desired_addresses"]
 
@@ -69,8 +70,14 @@ class EndpointsController:
     actor = "endpoints"
     fair = True
 
+    SYNCS = 10_000  # sync actions memoised; the oldest half is dropped when full
+
     def __init__(self, services: frozenset[int] | None = None):
         self.services = services
+        self._syncs: dict = {}  # (Service name, wanted, held) -> the sync action
+
+    def __getstate__(self):
+        return dict(self.__dict__, _syncs={})
 
     def steps(self, world: World, state: State):
         return self.steps_toward(world, state, self.wanted(world, state))
@@ -88,9 +95,20 @@ class EndpointsController:
         for s, want in wanted:
             have = state.endpoints[s]
             if want != have:
-                added = tuple(n for n in want if n not in have)
-                removed = tuple(n for n in have if n not in want)
                 endpoints = state.endpoints[:s] + (want,) + state.endpoints[s + 1:]
-                yield EndpointsSync(world.services[s].name, added, removed), State(
+                yield self._sync(world, s, want, have), State(
                     state.pods, state.nodes, endpoints, state.replicas, state.memory, state.faults, state.ops,
                     state.rv + 1, state.log, state.informers, state.etcd_down, state.status)
+
+    def _sync(self, world: World, s: int, want: tuple, have: tuple) -> EndpointsSync:
+        """The action writing ``want`` over ``have`` to Service ``s`` (memoised:
+        the same syncs recur in most states of a search)."""
+        name = world.services[s].name
+        key = (name, want, have)
+        action = self._syncs.get(key)
+        if action is None:
+            added = tuple(n for n in want if n not in have)
+            removed = tuple(n for n in have if n not in want)
+            action = EndpointsSync(name, added, removed)
+            put_bounded(self._syncs, key, action, self.SYNCS)
+        return action
