@@ -20,6 +20,11 @@ change, so no two states share a key), and with a modelled API server in
 between (informer caches, several etcd members: steps then carry watch events
 built from the whole state). A cached source whose step changes Endpoints is an error of kspec,
 raised at once (it would break the key's premise), never a wrong state.
+
+Under symmetry a cached step also keeps the canonicaliser's layout of its
+successor's pods and nodes, which every state meeting the entry shares, so a
+state's successors are listed as representatives at once
+(:meth:`StepCache.symmetric_steps`).
 """
 
 from __future__ import annotations
@@ -144,7 +149,8 @@ class _Step:
     """One cached step: its action, the next state it computed, the writes
     it made (resourceVersions it advances) and, once looked up, the
     canonicaliser's layout of the next state's pods and nodes (None when
-    alike nodes tie)."""
+    alike nodes tie), kept as long as the entry is: the table's bound bounds
+    the layouts kept this way too."""
 
     __slots__ = ("action", "nxt", "writes", "layout")
 

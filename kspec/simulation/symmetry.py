@@ -445,7 +445,6 @@ class _Layout:
         rename, pods, plain = self.rename, self.pods, self.plain
         new_endpoints = endpoints
         if any(endpoints):
-            member = None
             if self.runs:
                 rename, pods, plain = self._ordered(canon, endpoints)
             others = {a for addrs in endpoints for a in addrs if a not in rename}
@@ -453,7 +452,7 @@ class _Layout:
                 stale = [a for a in others if not canon._identity(a)]
                 if stale:
                     rename, plain = dict(rename), False
-                    _number_stale(stale, member or _membership(endpoints), {}, rename)
+                    _number_stale(stale, _membership(endpoints), {}, rename)
             if not plain:  # the addresses are renamed (each list is sorted by name, before and after)
                 get = rename.get
                 new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
