@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from kspec.simulation.controllers.endpoints import EndpointsController
 from kspec.simulation.state import State
-from kspec.simulation.symmetry import Canonicaliser
+from kspec.simulation.symmetry import Canonicaliser, membership
 from kspec.util.bounded import put_bounded
 
 __all__ = ["StepCache"]
@@ -92,6 +92,7 @@ class StepCache:
         :meth:`_record`). Needs ``canon``'s layouts on."""
         entry = self._entry(state)
         world, endpoints, rv = self.world, state.endpoints, state.rv
+        member = membership(endpoints)  # which Endpoints lists hold each address: the same for every step
         representative = canon.representative
         out, actions = [], []
         for source, live, cached in zip(self.sources, self.live, entry):
@@ -111,7 +112,7 @@ class StepCache:
                     nxt = step.replayed(endpoints, rv)
                     out.append((len(out), nxt if nxt in stored else representative(nxt)))
                 else:
-                    out.append((len(out), layout.apply_to(canon, endpoints, step.nxt, rv + step.writes)))
+                    out.append((len(out), layout.apply_to(canon, endpoints, step.nxt, rv + step.writes, member)))
         return out, actions
 
     def _entry(self, state: State) -> tuple:

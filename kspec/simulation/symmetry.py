@@ -41,7 +41,7 @@ from __future__ import annotations
 from kspec.simulation.state import PodRec, State, World
 from kspec.util.bounded import put_bounded
 
-__all__ = ["node_classes", "Canonicaliser", "representative"]
+__all__ = ["node_classes", "Canonicaliser", "membership", "representative"]
 
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 
@@ -188,7 +188,7 @@ class Canonicaliser:
         endpoints = state.endpoints
         generated = self.generated
         pods = state.pods
-        member = _membership(endpoints)
+        member = membership(endpoints)
         sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], "" if generated[p[1]] else p[0]) for p in pods]
         history = bool(state.log) or any(rec[1] for rec in state.informers)
         marks: dict[str, tuple] = {}
@@ -437,22 +437,27 @@ class _Layout:
         """The representative of ``state``, whose pods and nodes this layout is of."""
         return self.apply_to(canon, state.endpoints, state, state.rv)
 
-    def apply_to(self, canon: Canonicaliser, endpoints: tuple, base: State, rv: int) -> State:
+    def apply_to(self, canon: Canonicaliser, endpoints: tuple, base: State, rv: int,
+                 member: dict | None = None) -> State:
         """The representative of ``base`` (whose pods and nodes this layout is
         of) with ``endpoints`` and resourceVersion ``rv`` instead of its own:
         a cached step's successor, without building it (see
-        :meth:`kspec.simulation.stepcache.StepCache.symmetric_steps`)."""
+        :meth:`kspec.simulation.stepcache.StepCache.symmetric_steps`, which
+        passes ``endpoints``' membership map, the same for all of a state's
+        successors)."""
         rename, pods, plain = self.rename, self.pods, self.plain
         new_endpoints = endpoints
         if any(endpoints):
+            if member is None:
+                member = membership(endpoints)
             if self.runs:
-                rename, pods, plain = self._ordered(canon, endpoints)
-            others = {a for addrs in endpoints for a in addrs if a not in rename}
+                rename, pods, plain = self._ordered(canon, member)
+            others = member.keys() - rename.keys()
             if others:
                 stale = [a for a in others if not canon._identity(a)]
                 if stale:
                     rename, plain = dict(rename), False
-                    _number_stale(stale, _membership(endpoints), {}, rename)
+                    _number_stale(stale, member, {}, rename)
             if not plain:  # the addresses are renamed (each list is sorted by name, before and after)
                 get = rename.get
                 new_endpoints = tuple([tuple(sorted([get(a, a) for a in addrs])) if addrs else addrs
@@ -464,15 +469,14 @@ class _Layout:
         return State(pods, self.nodes, new_endpoints, base.replicas, memory, base.faults, base.ops, rv,
                      base.log, base.informers, base.etcd_down, base.status)
 
-    def _ordered(self, canon: Canonicaliser, endpoints: tuple) -> tuple[dict, tuple, bool]:
+    def _ordered(self, canon: Canonicaliser, member: dict) -> tuple[dict, tuple, bool]:
         """The renaming and renamed pods with each run's pods in membership
         order, and whether that renaming keeps every name, memoised on the
-        runs' memberships (all the order depends on: which lists hold each
-        run's pod, a flag per pod and list)."""
-        pattern = tuple([name in addrs for name in self.in_runs for addrs in endpoints])
+        runs' memberships (all the order depends on)."""
+        inside = member.get
+        pattern = tuple([inside(name, 0) for name in self.in_runs])
         found = self.orders.get(pattern)
         if found is None:
-            member = _membership(endpoints)
             if self._reordered(member):
                 rename, pods = self._by_membership(canon, member)
                 found = (rename, pods, _unchanged(rename))
@@ -530,7 +534,7 @@ def _renamed(p: PodRec, name: str, node: int) -> PodRec:
     return p if name == p[0] and node == p[3] else tuple.__new__(PodRec, (name, p[1], p[2], node) + p[4:])
 
 
-def _membership(endpoints: tuple) -> dict[str, int]:
+def membership(endpoints: tuple) -> dict[str, int]:
     """Which Endpoints list each address, as an int whose bits, highest
     first, are the non-empty lists in order: it sorts as the tuple of
     booleans would, and costs one dict look-up per pod."""
