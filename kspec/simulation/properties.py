@@ -171,17 +171,30 @@ def _memoised(check, key):
     """``check`` memoised on ``key(state)``, the fields it reads: a
     representative shares its pod list with every other that has it (most
     states of a search differ only in their Endpoints or faults), so the
-    look-up is cheaper than counting the pods again."""
+    look-up is cheaper than counting the pods again. It goes by the pod
+    list's identity first (a representative's pod list is one object per
+    value, :meth:`kspec.simulation.symmetry.Canonicaliser._shared_pods`), as
+    hashing a pod list costs more than comparing the key's other fields; an
+    entry holds its pod list, so no other object can take its identity while
+    the entry is there."""
     cache: dict = {}
+    by_pods: dict = {}  # id(pod list) -> (pod list, key, value)
 
     def memo(s):
         k = key(s)
-        hit = cache.get(k)
-        if hit is None:
+        pods = s.pods
+        hit = by_pods.get(id(pods))
+        if hit is not None and hit[0] is pods and hit[1] == k:
+            return hit[2]
+        value = cache.get(k)
+        if value is None:
             if len(cache) >= MEMO_LIMIT:
                 cache.clear()
-            hit = cache[k] = check(s)
-        return hit
+            value = cache[k] = check(s)
+        if len(by_pods) >= MEMO_LIMIT:
+            by_pods.clear()
+        by_pods[id(pods)] = (pods, k, value)
+        return value
     return memo
 
 
