@@ -403,7 +403,9 @@ class Space:
         return keys
 
     def state(self, key):
-        """The state record of a key (one-entry cache: properties share it)."""
+        """The state record of a key (packed keys: a one-entry cache, properties share it)."""
+        if not self.packed:  # keys are the states
+            return key
         last_key, last_state = self._last
         if last_key is key or last_key == key:
             return last_state
