@@ -57,8 +57,27 @@ def test_views_and_their_components_match_plain_lists(case):
     assert [whole[i] for i in range(len(adj))] == adj
     assert [sub[i] for i in range(len(adj))] == plain_sub
     assert [edges.expanded(i) for i in range(len(adj))] == [e is not None for e in adj]
-    assert _tarjan(whole) == _tarjan(adj)
-    assert _tarjan(sub) == _tarjan(plain_sub)
+    for view, plain in ((whole, adj), (sub, plain_sub)):
+        targets = [None if e is None else [j for j, _ in e] for e in plain]
+        assert [view.targets(i) for i in range(len(adj))] == targets
+        assert [view.loops(i) for i in range(len(adj))] == [t is not None and i in t for i, t in enumerate(targets)]
+        assert _tarjan(view.targets, len(adj)) == _tarjan(targets.__getitem__, len(adj))
+        assert sorted(map(sorted, _tarjan(view.targets, len(adj)))) == _components(targets)
+
+
+def _components(targets: list) -> list[list[int]]:
+    """Strongly connected components by reachability, independent of Tarjan's algorithm."""
+    n = len(targets)
+    reach = [{i} for i in range(n)]
+    for i in range(n):
+        todo = [i]
+        while todo:
+            for j in targets[todo.pop()] or ():
+                if j not in reach[i]:
+                    reach[i].add(j)
+                    todo.append(j)
+    return sorted(sorted(j for j in range(n) if j in reach[i] and i in reach[j]) for i in range(n)
+                  if min(j for j in range(n) if j in reach[i] and i in reach[j]) == i)
 
 
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])

@@ -246,8 +246,8 @@ def test_quality_unreachable_sometimes_is_violated():
 
 def test_tarjan_is_iterative_on_a_long_chain():
     n = 50_000  # far beyond the recursion limit
-    adj = [[(i + 1, 0)] for i in range(n - 1)] + [[(0, 0)]]
-    comps = _tarjan(adj)
+    adj = [[i + 1] for i in range(n - 1)] + [[0]]
+    comps = _tarjan(adj.__getitem__, n)
     assert len(comps) == 1 and len(comps[0]) == n
 
 

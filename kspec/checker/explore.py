@@ -875,13 +875,10 @@ class _Run:
         """Whether the explored graph has a cycle (a self-loop counts)."""
         view = self.edges.view(None)
         if self._all_sccs is None:
-            self._all_sccs = _tarjan(view)
+            self._all_sccs = _tarjan(view.targets, len(view))
         for comp in self._all_sccs:
-            members = set(comp) if len(comp) > 1 else None
-            for i in comp:
-                for j, _ in view[i] or ():
-                    if (j == i) if members is None else (j in members):
-                        return True
+            if len(comp) > 1 or view.loops(comp[0]):
+                return True
         return False
 
     def _checks(self) -> list:
@@ -1165,6 +1162,23 @@ class _View:
             return pairs
         return [(j, b) for j, b in pairs if allowed[j]]
 
+    def targets(self, i: int) -> list | None:
+        """The target ids of ``view[i]`` alone (what components are found from)."""
+        start = self.first[i]
+        allowed = self.allowed
+        if start < 0 or (allowed is not None and not allowed[i]):
+            return None
+        shift = _ACTOR_BITS
+        targets = [e >> shift for e in self.flat[start : self.last[i]]]
+        if allowed is None:
+            return targets
+        return [j for j in targets if allowed[j]]
+
+    def loops(self, i: int) -> bool:
+        """Has state ``i`` an edge to itself (in the view)?"""
+        targets = self.targets(i)
+        return targets is not None and i in targets
+
 
 def _find_lasso(run: _Run, prop: Property) -> tuple[list, list] | None:
     """A fair lasso violating a liveness property, as (prefix keys, cycle keys), or None.
@@ -1199,13 +1213,15 @@ def _find_lasso(run: _Run, prop: Property) -> tuple[list, list] | None:
     check()
     if sources is None:  # the whole graph: the same for every eventually_always property
         if run._all_sccs is None:
-            run._all_sccs = _tarjan(sub, check)
+            run._all_sccs = _tarjan(sub.targets, n, check)
         comps = run._all_sccs
     else:
-        comps = _tarjan(sub, check)
+        comps = _tarjan(sub.targets, n, check)
     for count, comp in enumerate(comps):
         if not count & 1023:
             check()
+        if len(comp) == 1 and not sub.loops(comp[0]):
+            continue  # a lone state without a self-loop: no cycle
         members = set(comp)
         internal = [(i, j, b) for i in comp for j, b in sub[i] or () if j in members]
         if not internal:
@@ -1279,11 +1295,12 @@ def _fair_cycle(anchor: int, members: set, sub, enabled: list, fair: int, check=
     return cycle
 
 
-def _tarjan(adj: Sequence, check: Callable[[], None] | None = None) -> list[list[int]]:
-    """Strongly connected components, iteratively (no recursion limit).
-    ``adj[v]`` is v's list of (target, label) pairs, or None; it is asked once per v.
-    ``check`` (a budget check) is called every 4,096 roots and states visited."""
-    n = len(adj)
+def _tarjan(adj: Callable[[int], Sequence[int] | None], n: int,
+            check: Callable[[], None] | None = None) -> list[list[int]]:
+    """Strongly connected components of states ``0 .. n-1``, iteratively (no
+    recursion limit). ``adj(v)`` is v's target ids, or None; it is asked once
+    per v. ``check`` (a budget check) is called every 4,096 roots and states
+    visited."""
     index = array("q", [-1]) * n
     low = array("q", [0]) * n
     on_stack = bytearray(n)
@@ -1299,12 +1316,10 @@ def _tarjan(adj: Sequence, check: Callable[[], None] | None = None) -> list[list
         counter += 1
         stack.append(root)
         on_stack[root] = 1
-        work = [(root, adj[root] or (), 0)]
+        work = [(root, iter(adj(root) or ()))]
         while work:
-            v, edges, pos = work[-1]
-            if pos < len(edges):
-                work[-1] = (v, edges, pos + 1)
-                w = edges[pos][0]
+            v, edges = work[-1]
+            for w in edges:  # on from where v's edges were left
                 if index[w] == -1:
                     if check is not None and not counter & 4095:
                         check()
@@ -1312,24 +1327,25 @@ def _tarjan(adj: Sequence, check: Callable[[], None] | None = None) -> list[list
                     counter += 1
                     stack.append(w)
                     on_stack[w] = 1
-                    work.append((w, adj[w] or (), 0))
-                elif on_stack[w] and index[w] < low[v]:
+                    work.append((w, iter(adj(w) or ())))
+                    break
+                if on_stack[w] and index[w] < low[v]:
                     low[v] = index[w]
-                continue
-            work.pop()
-            if work:
-                u = work[-1][0]
-                if low[v] < low[u]:
-                    low[u] = low[v]
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack[w] = 0
-                    comp.append(w)
-                    if w == v:
-                        break
-                comps.append(comp)
+            else:  # every edge of v followed: v is done
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on_stack[w] = 0
+                        comp.append(w)
+                        if w == v:
+                            break
+                    comps.append(comp)
     return comps
 
 
