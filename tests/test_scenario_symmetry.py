@@ -125,6 +125,20 @@ def test_identities_are_never_renamed_and_counts_are_kept(case):
             [p.node for p in sorted(state.pods) if not world.groups[p.group].generated]
 
 
+def test_generated_names_go_on_past_those_made_in_advance():
+    """A template with more pods than the canonicaliser names in advance
+    (64 per template) numbers the rest on, in the full computation and in a
+    memoised layout alike: frontend-0 .. frontend-69, one per pod."""
+    world = WORLDS["myapp"]
+    w = next(i for i, wl in enumerate(world.workloads) if world.groups[wl.group].prefix == "frontend-")
+    group = world.workloads[w].group
+    pods = [pod(f"frontend-{100 + k}", group=group, owner=w) for k in range(70)]
+    state = build_state(world, pods)
+    want = sorted(f"frontend-{k}" for k in range(70))
+    for canon in (Canonicaliser(world), Canonicaliser(world, layouts=True)):
+        assert sorted(p.name for p in canon.representative(state).pods) == want
+
+
 # --------------------------------------------------------------------------- memoised layouts
 
 WARM = {name: Canonicaliser(world, layouts=True) for name, world in WORLDS.items()}

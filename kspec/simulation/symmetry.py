@@ -113,6 +113,9 @@ class Canonicaliser:
         self.node_symmetry = any(len(m) > 1 for m in self.members.values())
         self.generated = tuple(g.generated for g in world.groups)
         self.prefixes = tuple(g.prefix for g in world.groups)
+        # a generated group's first names, made once: one string object per name, its hash computed once
+        self.names = tuple(tuple(f"{g.prefix}{k}" for k in range(_NAMES)) if g.generated else ()
+                           for g in world.groups)
         # groups sharing a name prefix (a Job's pods before and after it counts them) share one numbering
         first = {}
         self.counter = tuple(first.setdefault(g.prefix, i) for i, g in enumerate(world.groups))
@@ -247,7 +250,7 @@ class Canonicaliser:
         """The pods of ``placed`` ((new node, pod) in the representative's
         order) renamed ``<prefix>0, 1, ...`` per generated group, on their new
         nodes: (old name -> new name, the new records in that order)."""
-        generated, counter, prefixes = self.generated, self.counter, self.prefixes
+        generated, counter, names = self.generated, self.counter, self.names
         counters = [0] * len(generated)
         rename: dict[str, str] = {}
         renamed = []
@@ -258,7 +261,8 @@ class Canonicaliser:
                 c = counter[group]
                 k = counters[c]
                 counters[c] = k + 1
-                name = prefixes[group] + _DIGITS[k] if k < len(_DIGITS) else prefixes[group] + str(k)
+                known = names[group]
+                name = known[k] if k < len(known) else self.prefixes[group] + str(k)
             else:
                 name = old
             rename[old] = name
@@ -365,7 +369,7 @@ class Canonicaliser:
         return log, tuple(renamed)
 
 
-_DIGITS = tuple(str(i) for i in range(64))
+_NAMES = 64  # generated names per group made in advance (see Canonicaliser.names)
 
 LAYOUT_LIMIT = 20_000  # memoised layouts; the oldest half is dropped when full
 # Whether memoising pays (it cannot change a representative): from 10,000 layouts built, every 5,000, go
