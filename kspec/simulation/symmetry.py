@@ -227,7 +227,7 @@ class Canonicaliser:
             keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], membs, pods))
         else:
             keyed = sorted(zip(sigs, [p[3] for p in pods], membs, pods))
-        rename, new_pods = self._renamed_in_order([(k[1], k[3]) for k in keyed])
+        rename, new_pods, _ = self._renamed_in_order([(k[1], k[3]) for k in keyed])
         new_pods.sort()
         new_endpoints = endpoints
         if member:
@@ -246,15 +246,17 @@ class Canonicaliser:
         return State(pods, nodes, new_endpoints, state.replicas, memory, state.faults, state.ops, state.rv,
                      log, informers, state.etcd_down, state.status)
 
-    def _renamed_in_order(self, placed: list) -> tuple[dict, list]:
+    def _renamed_in_order(self, placed: list) -> tuple[dict, list, bool]:
         """The pods of ``placed`` ((new node, pod) in the representative's
         order) renamed ``<prefix>0, 1, ...`` per generated group, on their new
-        nodes: (old name -> new name, the new records in that order)."""
+        nodes: (old name -> new name, the new records in that order, whether
+        every pod kept its name)."""
         generated, counter, names = self.generated, self.counter, self.names
         counters = [0] * len(generated)
         rename: dict[str, str] = {}
         renamed = []
         make = tuple.__new__
+        kept = True
         for node, p in placed:
             old, group = p[0], p[1]
             if generated[group]:
@@ -266,8 +268,12 @@ class Canonicaliser:
             else:
                 name = old
             rename[old] = name
-            renamed.append(p if name == old and node == p[3] else make(PodRec, (name, group, p[2], node) + p[4:]))
-        return rename, renamed
+            if name == old:
+                renamed.append(p if node == p[3] else make(PodRec, (name, group, p[2], node) + p[4:]))
+            else:
+                kept = False
+                renamed.append(make(PodRec, (name, group, p[2], node) + p[4:]))
+        return rename, renamed, kept
 
     def _shared(self, pods: list, nodes: tuple, endpoints: tuple) -> tuple[tuple, tuple, tuple]:
         """The pods, nodes and Endpoints of a representative as objects shared
@@ -401,13 +407,13 @@ class _Layout:
 
     __slots__ = ("fixed", "runs", "nodes", "rename", "pods", "plain", "in_runs", "orders")
 
-    def __init__(self, fixed: tuple, runs: tuple, nodes: tuple, rename: dict, pods: tuple):
+    def __init__(self, fixed: tuple, runs: tuple, nodes: tuple, rename: dict, pods: tuple, plain: bool):
         self.fixed = fixed  # renamed records of pods in no run
         self.runs = runs  # (pods of a run, their names in order, their new node)
         self.nodes = nodes
         self.rename = rename  # old name -> new name, each run in its own order
         self.pods = pods  # the renamed pods, each run in its own order, sorted
-        self.plain = _unchanged(rename)  # every pod keeps its name
+        self.plain = plain  # every pod keeps its name
         self.in_runs = tuple([p[0] for olds, _, _ in runs for p in olds]) if runs else ()  # the runs' pods' names
         # the runs' memberships -> (renaming, renamed pods, whether it keeps every name) in that order
         self.orders: dict | None = {} if runs else None
@@ -431,11 +437,11 @@ class _Layout:
             nodes = tuple(new_nodes)
         nodes = canon.part_values[1].setdefault(nodes, nodes)
         keyed = sorted(zip(sigs, [relabel[p[3]] for p in pods], pods))
-        rename, renamed = canon._renamed_in_order([(k[1], k[2]) for k in keyed])
+        rename, renamed, plain = canon._renamed_in_order([(k[1], k[2]) for k in keyed])
         joined = [False] + [a[0] == b[0] and a[1] == b[1] for a, b in zip(keyed, keyed[1:])]  # same run as the pod before
         runs, fixed = _runs(keyed, renamed, joined) if any(joined) else ((), ())
         renamed.sort()
-        return cls(fixed, runs, nodes, rename, canon._shared_pods(renamed))
+        return cls(fixed, runs, nodes, rename, canon._shared_pods(renamed), plain)
 
     def apply(self, canon: Canonicaliser, state: State) -> State:
         """The representative of ``state``, whose pods and nodes this layout is of."""
