@@ -6,10 +6,15 @@ seconds, states per second, the peak resident size after the search and the byte
 stored states' own objects (each distinct object counted once, as the
 explorer keeps them). ``--against DIR`` runs the same in another checkout
 (a ``git worktree add`` of an older commit), alternating runs, so the two
-share the machine's load. Usage::
+share the machine's load, and prints each pair's ratio of states per second
+and their median; with ``--together`` each pair runs at once, each process
+pinned to its own CPU (swapped every pair), so both meet the machine's other
+load at the same moments (on a shared machine a run's seconds move by a fifth
+from one minute to the next). Usage::
 
     python3 bench/bench_engine.py                                   # myapp-two-faults, this checkout
     git worktree add /tmp/before <commit> && python3 bench/bench_engine.py --against /tmp/before --runs 2
+    python3 bench/bench_engine.py --against /tmp/before --runs 6 --together   # each pair at once, one CPU each
     python3 bench/bench_engine.py --where                           # where the time and the states go
     python3 bench/bench_engine.py --where -p scheduler=all --max-states 400000
 
@@ -26,6 +31,7 @@ import argparse
 import json
 import os
 import pathlib
+import statistics
 import subprocess
 import sys
 
@@ -155,13 +161,32 @@ for label, spent in share.items():
 """
 
 
-def run(checkout: pathlib.Path, scenario: str) -> dict:
+def start(checkout: pathlib.Path, scenario: str, cpu: int | None = None) -> subprocess.Popen:
+    """The child in ``checkout``, pinned to ``cpu`` when one is given."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    out = subprocess.run([sys.executable, "-c", CHILD, scenario], capture_output=True, text=True, env=env,
-                         cwd=checkout)
-    if out.returncode != 0:
-        raise SystemExit(f"{checkout}: {out.stderr.strip().splitlines()[-1]}")
-    return json.loads(out.stdout)
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+    return subprocess.Popen([sys.executable, "-c", CHILD, scenario], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=checkout, preexec_fn=pin)
+
+
+def result(checkout: pathlib.Path, child: subprocess.Popen) -> dict:
+    out, err = child.communicate()
+    if child.returncode != 0:
+        raise SystemExit(f"{checkout}: {err.strip().splitlines()[-1]}")
+    return json.loads(out)
+
+
+def pair(checkouts: list, scenario: str, together: bool, turn: int) -> list[dict]:
+    """One run per checkout: one after the other, or ``together``, each
+    pinned to its own CPU (swapped every turn), so both meet the machine's
+    other load at the same moments."""
+    if not together:
+        return [result(c, start(c, scenario)) for c in checkouts]
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    if turn % 2:
+        cpus.reverse()
+    children = [start(c, scenario, cpu) for c, cpu in zip(checkouts, cpus)]
+    return [result(c, child) for c, child in zip(checkouts, children)]
 
 
 def main() -> None:
@@ -170,6 +195,8 @@ def main() -> None:
                         help="relative to each checkout")
     parser.add_argument("--against", type=pathlib.Path, help="another checkout to run side by side")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--together", action="store_true",
+                        help="with --against: run each pair at once, each pinned to its own CPU")
     parser.add_argument("--where", action="store_true", help="counts and profile shares (this checkout, once)")
     parser.add_argument("-p", dest="params", action="append", default=[], metavar="NAME=VALUE",
                         help="scenario parameter, with --where (e.g. -p scheduler=all)")
@@ -180,13 +207,21 @@ def main() -> None:
         extra = [json.dumps(params)] + ([str(args.max_states)] if args.max_states else [])
         subprocess.run([sys.executable, "-c", WHERE, args.scenario, *extra], cwd=ROOT, check=True)
         return
+    if args.together and (args.against is None or len(os.sched_getaffinity(0)) < 2):
+        parser.error("--together needs --against and two CPUs")
     checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
     print(f"{'checkout':40} {'states':>9} {'CPU s':>7} {'states/s':>9} {'peak MiB':>9} {'bytes/state':>12}")
-    for _ in range(args.runs):
-        for checkout in checkouts:
-            r = run(checkout, args.scenario)
+    ratios = []
+    for turn in range(args.runs):
+        results = pair(checkouts, args.scenario, args.together, turn)
+        for checkout, r in zip(checkouts, results):
             print(f"{str(checkout):40} {r['states']:>9,} {r['cpu']:>7.2f} {r['per_second']:>9,} {r['peak_mib']:>9} "
                   f"{r['bytes_per_state']:>12,}", flush=True)
+        if len(results) == 2:
+            ratios.append(results[1]["cpu"] / results[0]["cpu"])
+    if ratios:
+        listed = ", ".join(f"{r:.2f}" for r in ratios)
+        print(f"states per second, this checkout over the other: {listed}; median {statistics.median(ratios):.2f}")
 
 
 if __name__ == "__main__":
