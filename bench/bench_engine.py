@@ -186,7 +186,12 @@ def pair(checkouts: list, scenario: str, together: bool, turn: int) -> list[dict
     if turn % 2:
         cpus.reverse()
     children = [start(c, scenario, cpu) for c, cpu in zip(checkouts, cpus)]
-    return [result(c, child) for c, child in zip(checkouts, children)]
+    try:
+        return [result(c, child) for c, child in zip(checkouts, children)]
+    finally:  # one failed: the other is not left running
+        for child in children:
+            if child.poll() is None:
+                child.kill()
 
 
 def main() -> None:
@@ -207,6 +212,8 @@ def main() -> None:
         extra = [json.dumps(params)] + ([str(args.max_states)] if args.max_states else [])
         subprocess.run([sys.executable, "-c", WHERE, args.scenario, *extra], cwd=ROOT, check=True)
         return
+    if args.against is not None and not (args.against / "kspec").is_dir():
+        parser.error(f"--against {args.against}: not a kspec checkout")
     if args.together and (args.against is None or len(os.sched_getaffinity(0)) < 2):
         parser.error("--together needs --against and two CPUs")
     checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
@@ -218,7 +225,8 @@ def main() -> None:
             print(f"{str(checkout):40} {r['states']:>9,} {r['cpu']:>7.2f} {r['per_second']:>9,} {r['peak_mib']:>9} "
                   f"{r['bytes_per_state']:>12,}", flush=True)
         if len(results) == 2:
-            ratios.append(results[1]["cpu"] / results[0]["cpu"])
+            ours, theirs = results
+            ratios.append((ours["states"] / ours["cpu"]) / (theirs["states"] / theirs["cpu"]))
     if ratios:
         listed = ", ".join(f"{r:.2f}" for r in ratios)
         print(f"states per second, this checkout over the other: {listed}; median {statistics.median(ratios):.2f}")
