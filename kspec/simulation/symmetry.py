@@ -152,7 +152,7 @@ class Canonicaliser:
         # successor it has stored already, which was where a memo hit (on
         # myapp-two-faults a 4,096-entry memo then hit 4,000 times in 270,000).
         # The pod and node order is memoised instead (see _Layout).
-        if self.layouts is not None and not state.log and not any(rec[1] for rec in state.informers):
+        if self.layouts is not None and not _history(state):
             layout = self._layout(state)
             if layout is not None:
                 return layout.apply(self, state)
@@ -193,7 +193,7 @@ class Canonicaliser:
         pods = state.pods
         member = membership(endpoints)
         sigs = [(p[1], p[2], p[4], p[5], p[6], p[7], p[8], "" if generated[p[1]] else p[0]) for p in pods]
-        history = bool(state.log) or any(rec[1] for rec in state.informers)
+        history = _history(state)
         marks: dict[str, tuple] = {}
         if history or self.memory_marks is not None:
             marks = self._stream_marks(state)
@@ -544,13 +544,20 @@ def _renamed(p: PodRec, name: str, node: int) -> PodRec:
     return p if name == p[0] and node == p[3] else tuple.__new__(PodRec, (name, p[1], p[2], node) + p[4:])
 
 
+def _history(state: State) -> bool:
+    """Has ``state`` watch history: events on the stream, or a cache holding
+    records it saw (the caches are looked at only when there are any: most
+    states have none, and a generator costs more than the test)."""
+    return bool(state.log) or (bool(state.informers) and any(rec[1] for rec in state.informers))
+
+
 def membership(endpoints: tuple) -> dict[str, int]:
     """Which Endpoints list each address, as an int whose bits, highest
     first, are the non-empty lists in order: it sorts as the tuple of
     booleans would, and costs one dict look-up per pod."""
     member: dict[str, int] = {}
     if any(endpoints):
-        bit = 1 << sum(1 for addrs in endpoints if addrs)
+        bit = 1 << sum(map(bool, endpoints))
         for addrs in endpoints:
             if addrs:
                 bit >>= 1
