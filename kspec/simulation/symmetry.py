@@ -153,7 +153,7 @@ class Canonicaliser:
         # myapp-two-faults a 4,096-entry memo then hit 4,000 times in 270,000).
         # The pod and node order is memoised instead (see _Layout).
         if self.layouts is not None and not _history(state):
-            layout = self._layout(state)
+            layout = self.layout_for(state)
             if layout is not None:
                 return layout.apply(self, state)
         return self._compute(state)
@@ -164,13 +164,9 @@ class Canonicaliser:
         return self.layouts is not None
 
     def layout_for(self, state: State) -> "_Layout | None":
-        """The layout of ``state``'s pods and nodes (see _Layout), for a state
-        without watch history; None when alike nodes tie. Needs :attr:`memoising`."""
-        return self._layout(state)
-
-    def _layout(self, state: State) -> "_Layout | None":
-        """The memoised layout of ``state``'s pods and nodes, built the first
-        time they are met; None when two alike nodes tie (see _Layout)."""
+        """The memoised layout of ``state``'s pods and nodes (see _Layout),
+        built the first time they are met, for a state without watch history;
+        None when two alike nodes tie. Needs :attr:`memoising`."""
         key = (state.pods, state.nodes)
         layouts = self.layouts
         try:
